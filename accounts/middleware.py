@@ -1,0 +1,20 @@
+from .services import audit_context
+
+
+class AuditContextMiddleware:
+    """Remembers the request's address so every audited write can name it."""
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        with audit_context(request=request):
+            return self.get_response(request)
+
+
+def client_address(request):
+    # Behind the production proxy the client is the first X-Forwarded-For hop.
+    forwarded = request.META.get("HTTP_X_FORWARDED_FOR", "")
+    if forwarded:
+        return forwarded.split(",")[0].strip()
+    return request.META.get("REMOTE_ADDR") or None

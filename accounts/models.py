@@ -1,0 +1,124 @@
+from django.contrib.auth.models import AbstractUser
+from django.db import models
+from django.utils.translation import gettext_lazy as _
+
+
+class User(AbstractUser):
+    class Role(models.TextChoices):
+        SUBDISTRICT_ADMIN = "subdistrict_admin", _("街道管理员")
+        COMMUNITY_STAFF = "community_staff", _("社区工作人员")
+        ACCOUNTANT = "accountant", _("合作社会计")
+        VILLAGER = "villager", _("村民")
+
+    role = models.CharField(_("角色"), max_length=32, choices=Role.choices, blank=True)
+    # Community staff: the communities they work for.
+    communities = models.ManyToManyField(
+        "communities.Community",
+        through="communities.StaffMembership",
+        related_name="staff",
+        blank=True,
+        verbose_name=_("所属社区"),
+    )
+    # Accountant: the one cooperative whose books they keep.
+    cooperative = models.ForeignKey(
+        "villages.Cooperative",
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="accountants",
+        verbose_name=_("合作社"),
+    )
+    # Villager: the one household they belong to.
+    household = models.ForeignKey(
+        "villages.Household",
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="logins",
+        verbose_name=_("股东户"),
+    )
+    must_change_password = models.BooleanField(_("须修改密码"), default=False)
+
+    class Meta:
+        verbose_name = _("用户")
+        verbose_name_plural = _("用户")
+        constraints = [
+            models.CheckConstraint(
+                condition=~models.Q(role="accountant") | models.Q(cooperative__isnull=False),
+                name="accountant_has_cooperative",
+            ),
+            models.CheckConstraint(
+                condition=~models.Q(role="villager") | models.Q(household__isnull=False),
+                name="villager_has_household",
+            ),
+        ]
+
+    @property
+    def is_subdistrict_admin(self):
+        return self.is_superuser or self.role == self.Role.SUBDISTRICT_ADMIN
+
+    @property
+    def is_community_staff(self):
+        return self.role == self.Role.COMMUNITY_STAFF
+
+    @property
+    def is_accountant(self):
+        return self.role == self.Role.ACCOUNTANT
+
+    @property
+    def is_villager(self):
+        return self.role == self.Role.VILLAGER
+
+    @property
+    def role_label(self):
+        if self.is_superuser and not self.role:
+            return self.Role.SUBDISTRICT_ADMIN.label
+        return self.get_role_display()
+
+
+class AuditQuerySet(models.QuerySet):
+    def update(self, **kwargs):
+        raise PermissionError("The audit trail is append-only")
+
+    def delete(self):
+        raise PermissionError("The audit trail is append-only")
+
+
+class AuditRecord(models.Model):
+    """One append-only line of the audit trail: who did what, when, from where."""
+
+    at = models.DateTimeField(_("时间"), auto_now_add=True, db_index=True)
+    actor = models.ForeignKey(
+        User,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("操作人"),
+    )
+    # Kept as text too, so the record still names the person if the account is renamed.
+    actor_username = models.CharField(_("操作人账号"), max_length=150, blank=True)
+    ip_address = models.GenericIPAddressField(_("来源地址"), null=True, blank=True)
+    action = models.CharField(_("操作"), max_length=64, db_index=True)
+    object_type = models.CharField(_("对象类型"), max_length=100, blank=True, db_index=True)
+    object_id = models.CharField(_("对象编号"), max_length=64, blank=True)
+    object_repr = models.CharField(_("对象"), max_length=255, blank=True)
+    details = models.JSONField(_("详情"), default=dict, blank=True)
+
+    objects = AuditQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = _("审计记录")
+        verbose_name_plural = _("审计记录")
+        ordering = ["-at", "-id"]
+
+    def __str__(self):
+        return f"{self.at:%Y-%m-%d %H:%M} {self.actor_username} {self.action} {self.object_repr}"
+
+    def save(self, *args, **kwargs):
+        if self.pk is not None:
+            raise PermissionError("The audit trail is append-only")
+        super().save(*args, **kwargs)
+
+    def delete(self, *args, **kwargs):
+        raise PermissionError("The audit trail is append-only")

@@ -1,0 +1,91 @@
+"""Who may see what: the one place that answers it (DESIGN.md, "Scope").
+
+Every page, export, admin list and API endpoint builds its querysets from
+these functions; none filters by role on its own.
+"""
+
+from communities.models import Community
+from villages.models import Cooperative, Household
+
+
+def households_visible_to(user):
+    """Households whose register and points this user may read."""
+    households = Household.objects.all()
+    if not getattr(user, "is_authenticated", False) or not user.is_active:
+        return households.none()
+    if user.is_subdistrict_admin:
+        return households
+    if user.is_community_staff:
+        return households.filter(community__staff_memberships__user=user).distinct()
+    if user.is_accountant:
+        return households.filter(cooperative_id=user.cooperative_id)
+    if user.is_villager:
+        return households.filter(pk=user.household_id)
+    return households.none()
+
+
+def households_scorable_by(user):
+    """Households this user may add or deduct points for: those living in their communities."""
+    households = Household.objects.all()
+    if not getattr(user, "is_authenticated", False) or not user.is_active:
+        return households.none()
+    if user.is_subdistrict_admin:
+        return households
+    if user.is_community_staff:
+        return households.filter(community__staff_memberships__user=user).distinct()
+    return households.none()
+
+
+def households_payable_by(user):
+    """Households whose register and dividend this user may keep and pay."""
+    households = Household.objects.all()
+    if not getattr(user, "is_authenticated", False) or not user.is_active:
+        return households.none()
+    if user.is_subdistrict_admin:
+        return households
+    if user.is_accountant:
+        return households.filter(cooperative_id=user.cooperative_id)
+    return households.none()
+
+
+def cooperatives_visible_to(user):
+    cooperatives = Cooperative.objects.all()
+    if not getattr(user, "is_authenticated", False) or not user.is_active:
+        return cooperatives.none()
+    if user.is_subdistrict_admin:
+        return cooperatives
+    if user.is_accountant:
+        return cooperatives.filter(pk=user.cooperative_id)
+    if user.is_villager:
+        return cooperatives.filter(households__pk=user.household_id)
+    if user.is_community_staff:
+        # Staff know which cooperatives their residents belong to, nothing more.
+        return cooperatives.filter(households__in=households_visible_to(user)).distinct()
+    return cooperatives.none()
+
+
+def cooperatives_managed_by(user):
+    """Cooperatives whose register this user may change (imports, share movements)."""
+    cooperatives = Cooperative.objects.all()
+    if not getattr(user, "is_authenticated", False) or not user.is_active:
+        return cooperatives.none()
+    if user.is_subdistrict_admin:
+        return cooperatives
+    if user.is_accountant:
+        return cooperatives.filter(pk=user.cooperative_id)
+    return cooperatives.none()
+
+
+def communities_visible_to(user):
+    communities = Community.objects.all()
+    if not getattr(user, "is_authenticated", False) or not user.is_active:
+        return communities.none()
+    if user.is_subdistrict_admin:
+        return communities
+    if user.is_community_staff:
+        return communities.filter(staff_memberships__user=user)
+    if user.is_villager:
+        return communities.filter(households__pk=user.household_id)
+    if user.is_accountant:
+        return communities.filter(households__cooperative_id=user.cooperative_id).distinct()
+    return communities.none()

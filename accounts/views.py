@@ -1,0 +1,51 @@
+from django.contrib.auth import views as auth_views
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied
+from django.core.paginator import Paginator
+from django.shortcuts import redirect, render
+from django.urls import reverse_lazy
+
+from . import selectors
+
+
+class LoginView(auth_views.LoginView):
+    template_name = "accounts/login.html"
+    redirect_authenticated_user = True
+
+
+class PasswordChangeView(auth_views.PasswordChangeView):
+    template_name = "accounts/password_change.html"
+    success_url = reverse_lazy("home")
+
+    def form_valid(self, form):
+        response = super().form_valid(form)
+        from .services import user_password_changed
+
+        user_password_changed(user=self.request.user)
+        return response
+
+
+@login_required
+def home(request):
+    user = request.user
+    if user.must_change_password:
+        return redirect("accounts:password_change")
+    context = selectors.home_summary(user=user)
+    return render(request, "home.html", context)
+
+
+@login_required
+def audit_list(request):
+    if not request.user.is_subdistrict_admin:
+        raise PermissionDenied
+    records = selectors.audit_records(
+        action=request.GET.get("action", ""),
+        actor=request.GET.get("actor", ""),
+        object_type=request.GET.get("object_type", ""),
+    )
+    page = Paginator(records, 50).get_page(request.GET.get("page"))
+    return render(
+        request,
+        "accounts/audit_list.html",
+        {"page": page, "actions": selectors.audit_actions(), "filters": request.GET},
+    )

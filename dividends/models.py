@@ -1,0 +1,1 @@
+# Dividend runs and lines arrive with the annual dividend capability (see docs/).

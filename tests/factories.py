@@ -1,0 +1,82 @@
+"""Small factories: each builds one object with sensible defaults."""
+
+import itertools
+from datetime import date
+from decimal import Decimal
+
+from accounts.models import User
+from communities.models import Community, MicroGrid, StaffMembership
+from villages.models import Cooperative, Household, ShareClass, ShareMovement, Village
+
+_sequence = itertools.count(1)
+
+
+def village(*, code=None, name=None, dissolved_on=None):
+    n = next(_sequence)
+    return Village.objects.create(
+        code=code or f"V{n:03d}", name=name or f"测试村{n}", dissolved_on=dissolved_on
+    )
+
+
+def cooperative(*, code=None, name=None, village_=None, share_classes=(("RK", "人口股", "1"),)):
+    n = next(_sequence)
+    village_ = village_ or village()
+    coop = Cooperative.objects.create(
+        code=code or f"C{n:03d}", name=name or f"{village_.name}股份经济合作社", village=village_
+    )
+    for class_code, class_name, weight in share_classes:
+        ShareClass.objects.create(
+            cooperative=coop, code=class_code, name=class_name, weight=Decimal(weight)
+        )
+    return coop
+
+
+def community(*, code=None, name=None):
+    n = next(_sequence)
+    return Community.objects.create(code=code or f"S{n:03d}", name=name or f"测试社区{n}")
+
+
+def micro_grid(*, community_, code=None, name=None):
+    n = next(_sequence)
+    return MicroGrid.objects.create(
+        community=community_, code=code or f"G{n:03d}", name=name or f"第{n}网格"
+    )
+
+
+def household(*, cooperative_, community_, number=None, head_name="张三", micro_grid_=None,
+              shares=None, **extra):
+    n = next(_sequence)
+    h = Household.objects.create(
+        cooperative=cooperative_,
+        community=community_,
+        micro_grid=micro_grid_,
+        number=number or f"H{n:05d}",
+        head_name=head_name,
+        **extra,
+    )
+    for class_code, quantity in (shares or {}).items():
+        ShareMovement.objects.create(
+            household=h,
+            share_class=cooperative_.share_classes.get(code=class_code),
+            kind=ShareMovement.Kind.ISSUE,
+            quantity=Decimal(quantity),
+            effective_on=date(2018, 1, 1),
+            reason="测试配股",
+        )
+    return h
+
+
+def user(*, username=None, role="", cooperative_=None, household_=None, communities=(),
+         password="pass-word-123", **extra):
+    n = next(_sequence)
+    u = User.objects.create_user(
+        username=username or f"user{n}",
+        password=password,
+        role=role,
+        cooperative=cooperative_,
+        household=household_,
+        **extra,
+    )
+    for c in communities:
+        StaffMembership.objects.create(user=u, community=c)
+    return u

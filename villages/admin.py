@@ -1,0 +1,144 @@
+from django.contrib import admin
+from django.utils.translation import gettext_lazy as _
+from import_export.admin import ExportMixin, ImportExportModelAdmin
+
+from accounts.scope import households_visible_to
+
+from .models import Cooperative, Household, Member, ShareClass, ShareMovement, Village
+from .resources import (
+    CooperativeResource,
+    HouseholdExportResource,
+    ShareClassResource,
+    VillageResource,
+)
+
+
+@admin.register(Village)
+class VillageAdmin(ImportExportModelAdmin):
+    resource_classes = [VillageResource]
+    list_display = ["code", "name", "dissolved_on"]
+    list_filter = [("dissolved_on", admin.EmptyFieldListFilter)]
+    search_fields = ["code", "name"]
+
+
+@admin.register(Cooperative)
+class CooperativeAdmin(ImportExportModelAdmin):
+    resource_classes = [CooperativeResource]
+    list_display = ["code", "name", "village"]
+    search_fields = ["code", "name", "village__name"]
+    list_select_related = ["village"]
+
+
+@admin.register(ShareClass)
+class ShareClassAdmin(ImportExportModelAdmin):
+    resource_classes = [ShareClassResource]
+    list_display = ["name", "code", "cooperative", "weight"]
+    list_filter = ["cooperative"]
+    search_fields = ["name", "code"]
+
+
+class MemberInline(admin.TabularInline):
+    model = Member
+    extra = 0
+    fields = ["name", "id_number", "relation", "is_head"]
+
+
+class ShareMovementInline(admin.TabularInline):
+    """Read-only view of the ledger; movements are recorded through the services."""
+
+    model = ShareMovement
+    fk_name = "household"
+    extra = 0
+    can_delete = False
+    fields = ["effective_on", "share_class", "kind", "quantity", "counterpart", "reason", "recorded_by"]
+    readonly_fields = fields
+
+    def has_add_permission(self, request, obj=None):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+
+@admin.register(Household)
+class HouseholdAdmin(ExportMixin, admin.ModelAdmin):
+    resource_classes = [HouseholdExportResource]
+    change_list_template = "admin/villages/household/change_list.html"
+    list_display = [
+        "number",
+        "head_name",
+        "masked_id_number",
+        "masked_phone",
+        "cooperative",
+        "community",
+        "micro_grid",
+        "masked_bank_account",
+    ]
+    list_filter = ["cooperative", "community"]
+    search_fields = ["number", "head_name", "phone"]
+    list_select_related = ["cooperative", "community", "micro_grid"]
+    autocomplete_fields = ["micro_grid"]
+    inlines = [MemberInline, ShareMovementInline]
+
+    @admin.display(description=_("户主身份证号"))
+    def masked_id_number(self, household):
+        return household.masked_id_number
+
+    @admin.display(description=_("联系电话"))
+    def masked_phone(self, household):
+        return household.masked_phone
+
+    @admin.display(description=_("银行账号"))
+    def masked_bank_account(self, household):
+        return household.masked_bank_account
+
+    def get_queryset(self, request):
+        return super().get_queryset(request).filter(pk__in=households_visible_to(request.user))
+
+
+@admin.register(Member)
+class MemberAdmin(admin.ModelAdmin):
+    list_display = ["name", "masked_id_number", "relation", "is_head", "household"]
+    search_fields = ["name", "household__number", "household__head_name"]
+    list_select_related = ["household"]
+    autocomplete_fields = ["household"]
+
+    @admin.display(description=_("身份证号"))
+    def masked_id_number(self, member):
+        return member.masked_id_number
+
+    def get_queryset(self, request):
+        return super().get_queryset(request).filter(household__in=households_visible_to(request.user))
+
+
+@admin.register(ShareMovement)
+class ShareMovementAdmin(admin.ModelAdmin):
+    """The share ledger is append-only: it can be read and filtered here, never changed."""
+
+    list_display = [
+        "effective_on",
+        "household",
+        "share_class",
+        "kind",
+        "quantity",
+        "counterpart",
+        "reason",
+        "recorded_by",
+        "recorded_at",
+    ]
+    list_filter = ["kind", "share_class__cooperative", "share_class"]
+    search_fields = ["household__number", "household__head_name", "reason"]
+    list_select_related = ["household", "share_class", "counterpart", "recorded_by"]
+    date_hierarchy = "effective_on"
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+    def get_queryset(self, request):
+        return super().get_queryset(request).filter(household__in=households_visible_to(request.user))

@@ -1,0 +1,256 @@
+from decimal import Decimal
+
+from django.conf import settings
+from django.core.validators import MinValueValidator, RegexValidator
+from django.db import models
+from django.utils.translation import gettext_lazy as _
+
+ID_NUMBER_PATTERN = r"^\d{17}[\dX]$"
+
+
+def mask_id_number(value):
+    """330482199001011234 -> 330482********1234: enough to recognise, not to misuse."""
+    if not value:
+        return ""
+    if len(value) <= 10:
+        return value[:2] + "*" * max(len(value) - 2, 0)
+    return value[:6] + "*" * (len(value) - 10) + value[-4:]
+
+
+def mask_account(value):
+    """Bank account: only the last four digits are shown."""
+    if not value:
+        return ""
+    return "*" * max(len(value) - 4, 0) + value[-4:]
+
+
+def mask_phone(value):
+    if not value or len(value) < 7:
+        return value or ""
+    return value[:3] + "****" + value[-4:]
+
+
+class Village(models.Model):
+    code = models.CharField(_("编码"), max_length=32, unique=True)
+    name = models.CharField(_("村名"), max_length=100, unique=True)
+    dissolved_on = models.DateField(_("撤建制日期"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("行政村")
+        verbose_name_plural = _("行政村")
+        ordering = ["code"]
+
+    def __str__(self):
+        return self.name
+
+    @property
+    def is_dissolved(self):
+        return self.dissolved_on is not None
+
+
+class Cooperative(models.Model):
+    code = models.CharField(_("编码"), max_length=32, unique=True)
+    name = models.CharField(_("合作社名称"), max_length=150, unique=True)
+    village = models.OneToOneField(
+        Village, on_delete=models.PROTECT, related_name="cooperative", verbose_name=_("行政村")
+    )
+
+    class Meta:
+        verbose_name = _("村股份经济合作社")
+        verbose_name_plural = _("村股份经济合作社")
+        ordering = ["code"]
+
+    def __str__(self):
+        return self.name
+
+
+class ShareClass(models.Model):
+    """A kind of share (人口股, 农龄股 …) with the weight it carries in the dividend."""
+
+    cooperative = models.ForeignKey(
+        Cooperative, on_delete=models.PROTECT, related_name="share_classes", verbose_name=_("合作社")
+    )
+    code = models.CharField(_("编码"), max_length=32)
+    name = models.CharField(_("股种"), max_length=50)
+    weight = models.DecimalField(
+        _("权重"),
+        max_digits=8,
+        decimal_places=4,
+        default=Decimal("1"),
+        validators=[MinValueValidator(Decimal("0"))],
+    )
+
+    class Meta:
+        verbose_name = _("股种")
+        verbose_name_plural = _("股种")
+        ordering = ["cooperative", "code"]
+        constraints = [
+            models.UniqueConstraint(fields=["cooperative", "code"], name="share_class_code_unique"),
+            models.UniqueConstraint(fields=["cooperative", "name"], name="share_class_name_unique"),
+            models.CheckConstraint(condition=models.Q(weight__gte=0), name="share_class_weight_gte_0"),
+        ]
+
+    def __str__(self):
+        return f"{self.name}（{self.cooperative}）"
+
+
+class Household(models.Model):
+    cooperative = models.ForeignKey(
+        Cooperative, on_delete=models.PROTECT, related_name="households", verbose_name=_("合作社")
+    )
+    number = models.CharField(_("户号"), max_length=32)
+    head_name = models.CharField(_("户主姓名"), max_length=50)
+    head_id_number = models.CharField(
+        _("户主身份证号"),
+        max_length=18,
+        blank=True,
+        validators=[RegexValidator(ID_NUMBER_PATTERN, _("身份证号应为18位，最后一位可为X"))],
+    )
+    phone = models.CharField(_("联系电话"), max_length=20, blank=True)
+    community = models.ForeignKey(
+        "communities.Community",
+        on_delete=models.PROTECT,
+        related_name="households",
+        verbose_name=_("居住社区"),
+    )
+    micro_grid = models.ForeignKey(
+        "communities.MicroGrid",
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="households",
+        verbose_name=_("微网格"),
+    )
+    bank_name = models.CharField(_("开户行"), max_length=100, blank=True)
+    bank_account = models.CharField(_("银行账号"), max_length=32, blank=True)
+    created_at = models.DateTimeField(_("登记时间"), auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("股东户")
+        verbose_name_plural = _("股东户")
+        ordering = ["cooperative", "number"]
+        constraints = [
+            models.UniqueConstraint(fields=["cooperative", "number"], name="household_number_unique"),
+        ]
+        indexes = [models.Index(fields=["community", "micro_grid"])]
+
+    def __str__(self):
+        return f"{self.number} {self.head_name}"
+
+    @property
+    def masked_id_number(self):
+        return mask_id_number(self.head_id_number)
+
+    @property
+    def masked_bank_account(self):
+        return mask_account(self.bank_account)
+
+    @property
+    def masked_phone(self):
+        return mask_phone(self.phone)
+
+    @property
+    def card_number(self):
+        """Printed on the point card: cooperative code + household number."""
+        return f"{self.cooperative.code}-{self.number}"
+
+
+class Member(models.Model):
+    household = models.ForeignKey(
+        Household, on_delete=models.PROTECT, related_name="members", verbose_name=_("股东户")
+    )
+    name = models.CharField(_("姓名"), max_length=50)
+    id_number = models.CharField(
+        _("身份证号"),
+        max_length=18,
+        blank=True,
+        validators=[RegexValidator(ID_NUMBER_PATTERN, _("身份证号应为18位，最后一位可为X"))],
+    )
+    relation = models.CharField(_("与户主关系"), max_length=20, blank=True)
+    is_head = models.BooleanField(_("户主"), default=False)
+
+    class Meta:
+        verbose_name = _("户成员")
+        verbose_name_plural = _("户成员")
+        ordering = ["household", "-is_head", "id"]
+
+    def __str__(self):
+        return self.name
+
+    @property
+    def masked_id_number(self):
+        return mask_id_number(self.id_number)
+
+
+class ShareMovementQuerySet(models.QuerySet):
+    def update(self, **kwargs):
+        raise PermissionError("Share movements are append-only; record a new movement")
+
+    def delete(self):
+        raise PermissionError("Share movements are append-only; record a new movement")
+
+
+class ShareMovement(models.Model):
+    """One line of the share ledger. Holdings on a date are the sum of lines up to it.
+
+    Rows are never edited or deleted: 生不增、死不减、可继承 means shares change hands
+    by inheritance or transfer, each of which is a pair of lines (out of one household,
+    into another) sharing a `transfer_group`.
+    """
+
+    class Kind(models.TextChoices):
+        ISSUE = "issue", _("登记配股")
+        INHERITANCE = "inheritance", _("继承")
+        TRANSFER = "transfer", _("转让")
+        CANCELLATION = "cancellation", _("注销")
+
+    household = models.ForeignKey(
+        Household, on_delete=models.PROTECT, related_name="share_movements", verbose_name=_("股东户")
+    )
+    share_class = models.ForeignKey(
+        ShareClass, on_delete=models.PROTECT, related_name="movements", verbose_name=_("股种")
+    )
+    kind = models.CharField(_("变动类型"), max_length=20, choices=Kind.choices)
+    quantity = models.DecimalField(
+        _("变动股数"), max_digits=12, decimal_places=2, help_text=_("正数为增加，负数为减少")
+    )
+    effective_on = models.DateField(_("生效日期"), db_index=True)
+    reason = models.CharField(_("原因"), max_length=255)
+    counterpart = models.ForeignKey(
+        Household,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("对方股东户"),
+    )
+    transfer_group = models.UUIDField(_("转移批次"), null=True, blank=True, db_index=True)
+    recorded_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        null=True,
+        related_name="+",
+        verbose_name=_("登记人"),
+    )
+    recorded_at = models.DateTimeField(_("登记时间"), auto_now_add=True)
+
+    objects = ShareMovementQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = _("股权变动")
+        verbose_name_plural = _("股权变动")
+        ordering = ["household", "effective_on", "id"]
+        constraints = [
+            models.CheckConstraint(condition=~models.Q(quantity=0), name="share_movement_not_zero"),
+        ]
+
+    def __str__(self):
+        return f"{self.household} {self.share_class.name} {self.quantity:+} ({self.get_kind_display()})"
+
+    def save(self, *args, **kwargs):
+        if self.pk is not None:
+            raise PermissionError("Share movements are append-only; record a new movement")
+        super().save(*args, **kwargs)
+
+    def delete(self, *args, **kwargs):
+        raise PermissionError("Share movements are append-only; record a new movement")

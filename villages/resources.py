@@ -1,0 +1,56 @@
+from import_export import fields, resources
+from import_export.widgets import ForeignKeyWidget
+
+from .models import Cooperative, Household, ShareClass, Village
+
+
+class VillageResource(resources.ModelResource):
+    class Meta:
+        model = Village
+        import_id_fields = ["code"]
+        fields = ["code", "name", "dissolved_on"]
+
+
+class CooperativeResource(resources.ModelResource):
+    village = fields.Field(
+        attribute="village",
+        column_name="village",
+        widget=ForeignKeyWidget(Village, field="code"),
+    )
+
+    class Meta:
+        model = Cooperative
+        import_id_fields = ["code"]
+        fields = ["code", "name", "village"]
+
+
+class ShareClassResource(resources.ModelResource):
+    class Meta:
+        model = ShareClass
+        fields = ["cooperative__code", "code", "name", "weight"]
+
+
+class HouseholdExportResource(resources.ModelResource):
+    """Register export: personal data masked, as in every list."""
+
+    cooperative = fields.Field(attribute="cooperative__code", column_name="合作社")
+    number = fields.Field(attribute="number", column_name="户号")
+    head_name = fields.Field(attribute="head_name", column_name="户主姓名")
+    head_id_number = fields.Field(attribute="masked_id_number", column_name="身份证号")
+    phone = fields.Field(attribute="masked_phone", column_name="联系电话")
+    community = fields.Field(attribute="community__name", column_name="居住社区")
+    micro_grid = fields.Field(attribute="micro_grid__name", column_name="微网格")
+    bank_account = fields.Field(attribute="masked_bank_account", column_name="银行账号")
+
+    class Meta:
+        model = Household
+        fields = export_order = [
+            "cooperative",
+            "number",
+            "head_name",
+            "head_id_number",
+            "phone",
+            "community",
+            "micro_grid",
+            "bank_account",
+        ]

@@ -1,0 +1,89 @@
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.paginator import Paginator
+from django.db.models import Q
+from django.shortcuts import get_object_or_404, redirect, render
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from accounts.scope import households_payable_by, households_visible_to
+
+from . import selectors, services
+from .forms import ShareTransferForm
+from .models import Household
+
+
+@login_required
+def household_list(request):
+    if request.user.is_villager:
+        raise PermissionDenied
+    households = households_visible_to(request.user).select_related(
+        "cooperative", "community", "micro_grid"
+    )
+    grid = request.GET.get("grid", "").strip()
+    if grid.isdigit():
+        households = households.filter(micro_grid_id=int(grid))
+    query = request.GET.get("q", "").strip()
+    if query:
+        households = households.filter(
+            Q(number__icontains=query) | Q(head_name__icontains=query) | Q(phone__icontains=query)
+        )
+    page = Paginator(households.order_by("cooperative__code", "number"), 50).get_page(
+        request.GET.get("page")
+    )
+    return render(
+        request, "villages/household_list.html", {"page": page, "query": query, "grid": grid}
+    )
+
+
+@login_required
+def household_detail(request, pk):
+    household = get_object_or_404(
+        households_visible_to(request.user).select_related("cooperative", "community", "micro_grid"),
+        pk=pk,
+    )
+    can_manage = households_payable_by(request.user).filter(pk=pk).exists()
+    return render(
+        request,
+        "villages/household_detail.html",
+        {
+            "household": household,
+            "members": household.members.all(),
+            "holdings": list(
+                selectors.household_holdings(household=household, on=timezone.localdate()).items()
+            ),
+            "ledger": selectors.household_share_ledger(household=household),
+            "can_manage": can_manage,
+        },
+    )
+
+
+@login_required
+def share_transfer(request, pk):
+    source = get_object_or_404(households_payable_by(request.user), pk=pk)
+    form = ShareTransferForm(request.POST or None, household=source)
+    if request.method == "POST" and form.is_valid():
+        target = Household.objects.filter(
+            cooperative=source.cooperative, number=form.cleaned_data["target_number"]
+        ).first()
+        if target is None:
+            form.add_error("target_number", _("本合作社没有这个户号"))
+        else:
+            try:
+                services.share_transfer(
+                    source=source,
+                    target=target,
+                    share_class=form.cleaned_data["share_class"],
+                    quantity=form.cleaned_data["quantity"],
+                    effective_on=form.cleaned_data["effective_on"],
+                    reason=form.cleaned_data["reason"],
+                    inheritance=form.cleaned_data["inheritance"],
+                    actor=request.user,
+                )
+            except ValidationError as error:
+                form.add_error(None, error)
+            else:
+                messages.success(request, _("股权变动已登记"))
+                return redirect("villages:household_detail", pk=source.pk)
+    return render(request, "villages/share_transfer.html", {"household": source, "form": form})
