@@ -10,6 +10,12 @@ def navigation(request):
     items = [(_("首页"), reverse("home"))]
     if user.is_subdistrict_admin or user.is_accountant or user.is_community_staff:
         items.append((_("股东户"), reverse("villages:household_list")))
+    if user.is_subdistrict_admin or user.is_community_staff:
+        items.append((_("批量录入"), reverse("communities:batch_entry")))
+        items.append((_("积分复核"), reverse("communities:review_queue")))
+        items.append((_("美丽积分图"), reverse("communities:points_chart")))
+        items.append((_("月度关账"), reverse("communities:month_list")))
+        items.append((_("导入检查表"), reverse("communities:score_event_import")))
     if user.is_subdistrict_admin or user.is_accountant:
         items.append((_("导入股东名册"), reverse("villages:household_import")))
     if user.is_subdistrict_admin:

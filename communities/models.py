@@ -23,6 +23,11 @@ class Community(models.Model):
         verbose_name=_("所属行政村"),
         help_text=_("仅村委会填写"),
     )
+    review_required = models.BooleanField(
+        _("积分需复核"),
+        default=False,
+        help_text=_("开启后，一名工作人员录入的积分须由另一名工作人员确认后才计入"),
+    )
 
     class Meta:
         verbose_name = _("社区")
@@ -92,3 +97,279 @@ class StaffMembership(models.Model):
 
     def __str__(self):
         return f"{self.user} @ {self.community}"
+
+
+POINTS = {"max_digits": 7, "decimal_places": 1}
+
+
+class AppendOnlyQuerySet(models.QuerySet):
+    def update(self, **kwargs):
+        raise PermissionError("This ledger is append-only; record a reversal instead")
+
+    def delete(self):
+        raise PermissionError("This ledger is append-only; record a reversal instead")
+
+
+class AppendOnlyModel(models.Model):
+    """Rows that are written once and never changed: history is kept, not rewritten."""
+
+    objects = AppendOnlyQuerySet.as_manager()
+
+    class Meta:
+        abstract = True
+
+    def save(self, *args, **kwargs):
+        if self.pk is not None:
+            raise PermissionError("This ledger is append-only; record a reversal instead")
+        super().save(*args, **kwargs)
+
+    def delete(self, *args, **kwargs):
+        raise PermissionError("This ledger is append-only; record a reversal instead")
+
+
+class ScoringStandard(models.Model):
+    """The add/deduct items in force for one year (积分标准)."""
+
+    class Status(models.TextChoices):
+        DRAFT = "draft", _("草稿")
+        PUBLISHED = "published", _("已发布")
+
+    name = models.CharField(_("名称"), max_length=100)
+    year = models.PositiveSmallIntegerField(_("年度"))
+    theme = models.CharField(_("主题"), max_length=100, blank=True, help_text=_("一村一主题"))
+    base_points = models.DecimalField(_("基础分"), default=100, **POINTS)
+    lower_bound = models.DecimalField(_("年度最低分"), default=0, **POINTS)
+    upper_bound = models.DecimalField(_("年度最高分"), default=120, **POINTS)
+    status = models.CharField(_("状态"), max_length=20, choices=Status.choices, default=Status.DRAFT)
+    cooperatives = models.ManyToManyField(
+        "villages.Cooperative",
+        through="StandardAdoption",
+        related_name="scoring_standards",
+        verbose_name=_("采用的合作社"),
+    )
+
+    class Meta:
+        verbose_name = _("积分标准")
+        verbose_name_plural = _("积分标准")
+        ordering = ["-year", "name"]
+        constraints = [
+            models.UniqueConstraint(fields=["name", "year"], name="standard_name_year_unique"),
+            models.CheckConstraint(
+                condition=models.Q(lower_bound__lte=models.F("base_points"))
+                & models.Q(base_points__lte=models.F("upper_bound")),
+                name="standard_bounds_around_base",
+            ),
+        ]
+
+    def __str__(self):
+        return f"{self.year} {self.name}"
+
+    def clip(self, score):
+        return min(max(score, self.lower_bound), self.upper_bound)
+
+
+class StandardAdoption(models.Model):
+    """A cooperative adopts a standard after its shareholder representatives vote it."""
+
+    standard = models.ForeignKey(
+        ScoringStandard, on_delete=models.PROTECT, related_name="adoptions", verbose_name=_("积分标准")
+    )
+    cooperative = models.ForeignKey(
+        "villages.Cooperative",
+        on_delete=models.PROTECT,
+        related_name="standard_adoptions",
+        verbose_name=_("合作社"),
+    )
+    year = models.PositiveSmallIntegerField(_("年度"), editable=False)
+    meeting_date = models.DateField(_("股东代表大会日期"))
+    votes_for = models.PositiveIntegerField(_("赞成票"))
+    votes_against = models.PositiveIntegerField(_("反对票"), default=0)
+    votes_abstain = models.PositiveIntegerField(_("弃权票"), default=0)
+    resolution = models.FileField(_("决议文件"), upload_to="resolutions/%Y/", blank=True)
+    recorded_at = models.DateTimeField(_("登记时间"), auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("标准采用决议")
+        verbose_name_plural = _("标准采用决议")
+        constraints = [
+            # One standard per cooperative and year: the score must be unambiguous.
+            models.UniqueConstraint(fields=["cooperative", "year"], name="one_standard_per_cooperative_year"),
+        ]
+
+    def __str__(self):
+        return f"{self.cooperative} ← {self.standard}"
+
+    def save(self, *args, **kwargs):
+        self.year = self.standard.year
+        super().save(*args, **kwargs)
+
+
+class ScoringItem(models.Model):
+    """One rule of a standard: what earns or loses points, and how many."""
+
+    class Category(models.TextChoices):
+        ENVIRONMENT = "environment", _("环境整治")
+        CIVILITY = "civility", _("文明新风")
+        PARTICIPATION = "participation", _("社区参与")
+        LAW = "law", _("遵纪守法")
+        FAMILY = "family", _("家风家教")
+        OTHER = "other", _("其他")
+
+    class Direction(models.TextChoices):
+        ADD = "add", _("加分")
+        DEDUCT = "deduct", _("扣分")
+
+    standard = models.ForeignKey(
+        ScoringStandard, on_delete=models.PROTECT, related_name="items", verbose_name=_("积分标准")
+    )
+    code = models.CharField(_("编码"), max_length=32)
+    name = models.CharField(_("名称"), max_length=100)
+    category = models.CharField(_("类别"), max_length=20, choices=Category.choices)
+    direction = models.CharField(_("加/扣"), max_length=10, choices=Direction.choices)
+    # Points are entered as magnitudes; the direction gives the sign.
+    default_points = models.DecimalField(_("默认分值"), **POINTS)
+    min_points = models.DecimalField(_("最低分值"), **POINTS)
+    max_points = models.DecimalField(_("最高分值"), **POINTS)
+    cap_per_month = models.DecimalField(_("每月上限"), null=True, blank=True, **POINTS)
+    cap_per_year = models.DecimalField(_("每年上限"), null=True, blank=True, **POINTS)
+    is_veto = models.BooleanField(_("一票否决"), default=False)
+    evidence_required = models.BooleanField(_("须上传照片"), default=False)
+    description = models.TextField(_("说明"), blank=True)
+
+    class Meta:
+        verbose_name = _("积分项")
+        verbose_name_plural = _("积分项")
+        ordering = ["standard", "direction", "code"]
+        constraints = [
+            models.UniqueConstraint(fields=["standard", "code"], name="item_code_unique"),
+            models.CheckConstraint(
+                condition=models.Q(min_points__gt=0)
+                & models.Q(min_points__lte=models.F("default_points"))
+                & models.Q(default_points__lte=models.F("max_points")),
+                name="item_points_range",
+            ),
+        ]
+
+    def __str__(self):
+        return f"{self.code} {self.name}"
+
+    @property
+    def sign(self):
+        return 1 if self.direction == self.Direction.ADD else -1
+
+
+class ScoreEvent(AppendOnlyModel):
+    """One add or deduct for one household (积分记录). Never edited or deleted:
+    a mistake is corrected by a reversal that points at the original."""
+
+    household = models.ForeignKey(
+        "villages.Household", on_delete=models.PROTECT, related_name="score_events", verbose_name=_("股东户")
+    )
+    item = models.ForeignKey(ScoringItem, on_delete=models.PROTECT, related_name="events", verbose_name=_("积分项"))
+    points = models.DecimalField(_("分值"), help_text=_("加分为正，扣分为负"), **POINTS)
+    occurred_on = models.DateField(_("发生日期"), db_index=True)
+    community = models.ForeignKey(
+        Community, on_delete=models.PROTECT, related_name="score_events", verbose_name=_("评分社区")
+    )
+    entered_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+", verbose_name=_("录入人")
+    )
+    entered_at = models.DateTimeField(_("录入时间"), auto_now_add=True)
+    note = models.CharField(_("备注"), max_length=255, blank=True)
+    evidence = models.ImageField(_("照片"), upload_to="evidence/%Y/%m/", blank=True)
+    reverses = models.OneToOneField(
+        "self",
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="reversal",
+        verbose_name=_("冲正的记录"),
+    )
+    # Snapshot of the community's review setting when entered, so history never shifts.
+    needs_review = models.BooleanField(_("须复核"), default=False)
+    batch = models.UUIDField(_("批次"), null=True, blank=True, db_index=True)
+
+    class Meta:
+        verbose_name = _("积分记录")
+        verbose_name_plural = _("积分记录")
+        ordering = ["-occurred_on", "-id"]
+        indexes = [models.Index(fields=["household", "occurred_on"])]
+        constraints = [
+            models.CheckConstraint(condition=~models.Q(points=0), name="score_event_not_zero"),
+            models.CheckConstraint(
+                condition=models.Q(reverses__isnull=True) | ~models.Q(note=""),
+                name="reversal_has_reason",
+            ),
+        ]
+
+    def __str__(self):
+        return f"{self.occurred_on} {self.household} {self.item.name} {self.points:+}"
+
+    @property
+    def is_reversal(self):
+        return self.reverses_id is not None
+
+
+class EventReview(AppendOnlyModel):
+    """A second staff member's confirmation or rejection: its own record, so the event stays unchanged."""
+
+    class Decision(models.TextChoices):
+        CONFIRMED = "confirmed", _("确认")
+        REJECTED = "rejected", _("驳回")
+
+    event = models.OneToOneField(
+        ScoreEvent, on_delete=models.PROTECT, related_name="review", verbose_name=_("积分记录")
+    )
+    decision = models.CharField(_("结论"), max_length=20, choices=Decision.choices)
+    reason = models.CharField(_("理由"), max_length=255, blank=True)
+    reviewer = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+", verbose_name=_("复核人")
+    )
+    reviewed_at = models.DateTimeField(_("复核时间"), auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("积分复核")
+        verbose_name_plural = _("积分复核")
+        constraints = [
+            models.CheckConstraint(
+                condition=~models.Q(decision="rejected") | ~models.Q(reason=""),
+                name="rejection_has_reason",
+            ),
+        ]
+
+    def __str__(self):
+        return f"{self.get_decision_display()} {self.event}"
+
+
+class MonthStatusChange(AppendOnlyModel):
+    """Closing or reopening a community's month. The latest change is the month's state."""
+
+    class Action(models.TextChoices):
+        CLOSE = "close", _("关账")
+        REOPEN = "reopen", _("重新开放")
+
+    community = models.ForeignKey(
+        Community, on_delete=models.PROTECT, related_name="month_changes", verbose_name=_("社区")
+    )
+    month = models.DateField(_("月份"), help_text=_("该月第一天"))
+    action = models.CharField(_("操作"), max_length=10, choices=Action.choices)
+    reason = models.CharField(_("原因"), max_length=255, blank=True)
+    actor = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+", verbose_name=_("操作人")
+    )
+    at = models.DateTimeField(_("时间"), auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("月度关账记录")
+        verbose_name_plural = _("月度关账记录")
+        ordering = ["community", "month", "at", "id"]
+        constraints = [
+            models.CheckConstraint(condition=models.Q(month__day=1), name="month_is_first_day"),
+            models.CheckConstraint(
+                condition=~models.Q(action="reopen") | ~models.Q(reason=""),
+                name="reopen_has_reason",
+            ),
+        ]
+
+    def __str__(self):
+        return f"{self.community} {self.month:%Y-%m} {self.get_action_display()}"

@@ -15,6 +15,7 @@ urlpatterns = [
     path("", account_views.home, name="home"),
     path("accounts/", include("accounts.urls")),
     path("villages/", include("villages.urls")),
+    path("communities/", include("communities.urls")),
     path("i18n/", include("django.conf.urls.i18n")),
     path("admin/", admin.site.urls),
     path("api/", include("pinghu_points.api_urls")),

@@ -9,4 +9,9 @@ urlpatterns = [
     path("households/<int:pk>/", views.household_detail, name="household_detail"),
     path("households/<int:pk>/transfer/", views.share_transfer, name="share_transfer"),
     path("households/import/", import_views.household_import, name="household_import"),
+    path(
+        "households/import/sample/",
+        import_views.household_import_sample,
+        name="household_import_sample",
+    ),
 ]

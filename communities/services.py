@@ -1,0 +1,383 @@
+"""Writes to the points ledger: batch entry, reversal, review, month close.
+
+Every rule that can refuse an entry lives in `score_events_record`, used by the
+batch page, the Excel import, the API and the demo alike.
+"""
+
+import uuid
+from collections import defaultdict
+from dataclasses import dataclass, field
+from datetime import date
+from decimal import Decimal, InvalidOperation
+
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.db import transaction
+from django.db.models import Sum
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from accounts.scope import households_scorable_by
+from accounts.services import audit_record
+from villages.models import Household
+
+from . import selectors
+from .models import EventReview, MonthStatusChange, ScoreEvent, ScoringItem
+
+
+@dataclass
+class EntryError:
+    index: int  # position of the entry in the batch (0-based); the caller maps it to a cell or row
+    field: str  # household, item, points, occurred_on, evidence, note
+    message: str
+
+
+@dataclass
+class BatchError(Exception):
+    errors: list = field(default_factory=list)
+
+    def __str__(self):
+        return "; ".join(f"#{error.index + 1} {error.field}: {error.message}" for error in self.errors)
+
+
+@dataclass
+class Entry:
+    """One add or deduct as typed: household and item by id, points as a magnitude (or None
+    for the item's default), the sign comes from the item."""
+
+    household_id: int
+    item_id: int
+    occurred_on: date
+    points: Decimal | None = None
+    note: str = ""
+    evidence: object = None
+
+
+def _as_points(value):
+    if value is None or value == "":
+        return None
+    try:
+        points = Decimal(str(value))
+    except (InvalidOperation, ValueError):
+        return "invalid"
+    if not points.is_finite() or points != points.quantize(Decimal("0.1")):
+        return "invalid"
+    return points
+
+
+def _cap_usage(*, pairs, years, months):
+    """Points already used under each item's caps, in two aggregate queries."""
+    if not pairs:
+        return {}, {}
+    household_ids = {household_id for household_id, _ in pairs}
+    item_ids = {item_id for _, item_id in pairs}
+    base = ScoreEvent.objects.filter(
+        selectors.NOT_REJECTED, household_id__in=household_ids, item_id__in=item_ids
+    )
+    # Net of reversals: a reversed entry frees its room again.
+    yearly = (
+        base.filter(occurred_on__year__in=years)
+        .values("household_id", "item_id", "occurred_on__year")
+        .annotate(total=Sum("points"))
+        .order_by()
+    )
+    monthly = (
+        base.filter(occurred_on__year__in=years, occurred_on__month__in=months)
+        .values("household_id", "item_id", "occurred_on__year", "occurred_on__month")
+        .annotate(total=Sum("points"))
+        .order_by()
+    )
+    used_year = {
+        (row["household_id"], row["item_id"], row["occurred_on__year"]): abs(row["total"] or 0)
+        for row in yearly
+    }
+    used_month = {
+        (
+            row["household_id"],
+            row["item_id"],
+            row["occurred_on__year"],
+            row["occurred_on__month"],
+        ): abs(row["total"] or 0)
+        for row in monthly
+    }
+    return used_year, used_month
+
+
+def validate_entries(*, actor, entries, today=None):
+    """Check a whole batch; return (errors, prepared rows). Nothing is written.
+
+    The number of queries does not depend on the number of entries.
+    """
+    today = today or timezone.localdate()
+    errors = []
+    household_ids = {entry.household_id for entry in entries if entry.household_id}
+    item_ids = {entry.item_id for entry in entries if entry.item_id}
+    households = {
+        household.pk: household
+        for household in households_scorable_by(actor)
+        .filter(pk__in=household_ids)
+        .select_related("community", "cooperative")
+    }
+    items = {
+        item.pk: item for item in ScoringItem.objects.filter(pk__in=item_ids).select_related("standard")
+    }
+    years = {entry.occurred_on.year for entry in entries if entry.occurred_on}
+    standards = {}
+    for year in years:
+        for cooperative_id, standard in selectors.standards_by_cooperative(
+            cooperative_ids={household.cooperative_id for household in households.values()},
+            year=year,
+        ).items():
+            standards[(cooperative_id, year)] = standard
+    month_starts = {selectors.first_of_month(entry.occurred_on) for entry in entries if entry.occurred_on}
+    closed = selectors.closed_months(
+        community_ids={household.community_id for household in households.values()},
+        months=month_starts,
+    )
+    used_year, used_month = _cap_usage(
+        pairs={(entry.household_id, entry.item_id) for entry in entries},
+        years=years,
+        months={start.month for start in month_starts},
+    )
+    used_year, used_month = defaultdict(Decimal, used_year), defaultdict(Decimal, used_month)
+
+    prepared = []
+    for index, entry in enumerate(entries):
+        def fail(field_name, message, index=index):
+            errors.append(EntryError(index, field_name, message))
+
+        household = households.get(entry.household_id)
+        item = items.get(entry.item_id)
+        if household is None:
+            fail("household", _("该户不在您负责的社区，不能评分"))
+            continue
+        if item is None:
+            fail("item", _("积分项不存在"))
+            continue
+        if entry.occurred_on is None:
+            fail("occurred_on", _("请填写发生日期"))
+            continue
+        if entry.occurred_on > today:
+            fail("occurred_on", _("发生日期 %(date)s 晚于今天") % {"date": entry.occurred_on.isoformat()})
+            continue
+        year = entry.occurred_on.year
+        standard = standards.get((household.cooperative_id, year))
+        if standard is None:
+            fail("item", _("%(cooperative)s 在 %(year)s 年没有已发布的积分标准")
+                 % {"cooperative": household.cooperative.name, "year": year})
+            continue
+        if item.standard_id != standard.pk:
+            fail("item", _("积分项“%(item)s”不属于%(cooperative)s %(year)s 年采用的积分标准")
+                 % {"item": item.name, "cooperative": household.cooperative.name, "year": year})
+            continue
+        month = selectors.first_of_month(entry.occurred_on)
+        if (household.community_id, month) in closed:
+            fail("occurred_on", _("%(community)s %(month)s 已关账，不能再录入")
+                 % {"community": household.community.name, "month": month.strftime("%Y-%m")})
+            continue
+        points = _as_points(entry.points)
+        if points == "invalid":
+            fail("points", _("分值应为数字，最多一位小数"))
+            continue
+        if points is None:
+            points = item.default_points
+        points = abs(points)
+        if not item.min_points <= points <= item.max_points:
+            fail("points", _("分值 %(points)s 超出“%(item)s”允许的范围 %(low)s–%(high)s")
+                 % {"points": points, "item": item.name, "low": item.min_points, "high": item.max_points})
+            continue
+        year_key = (household.pk, item.pk, year)
+        month_key = (household.pk, item.pk, year, entry.occurred_on.month)
+        if item.cap_per_month is not None and used_month[month_key] + points > item.cap_per_month:
+            fail("points", _("“%(item)s”本月累计将达 %(total)s 分，超过每月上限 %(cap)s")
+                 % {"item": item.name, "total": used_month[month_key] + points, "cap": item.cap_per_month})
+            continue
+        if item.cap_per_year is not None and used_year[year_key] + points > item.cap_per_year:
+            fail("points", _("“%(item)s”本年累计将达 %(total)s 分，超过每年上限 %(cap)s")
+                 % {"item": item.name, "total": used_year[year_key] + points, "cap": item.cap_per_year})
+            continue
+        if item.evidence_required and not entry.evidence:
+            fail("evidence", _("“%(item)s”须上传照片") % {"item": item.name})
+            continue
+        used_month[month_key] += points
+        used_year[year_key] += points
+        prepared.append((entry, household, item, points * item.sign))
+    return errors, prepared
+
+
+@transaction.atomic
+def score_events_record(*, actor, entries, source="batch", today=None):
+    """Record a batch of add/deduct events: all of them, or none with every error listed."""
+    if not entries:
+        raise BatchError([EntryError(0, "household", _("没有要保存的积分记录"))])
+    # Lock the households first so two staff saving at once cannot both slip under a cap.
+    list(
+        Household.objects.select_for_update()
+        .filter(pk__in=sorted({entry.household_id for entry in entries if entry.household_id}))
+        .order_by("pk")
+        .values_list("pk", flat=True)
+    )
+    errors, prepared = validate_entries(actor=actor, entries=entries, today=today)
+    if errors:
+        raise BatchError(errors)
+    batch = uuid.uuid4()
+    events = [
+        ScoreEvent(
+            household=household,
+            item=item,
+            points=points,
+            occurred_on=entry.occurred_on,
+            community_id=household.community_id,
+            entered_by=actor,
+            note=entry.note or "",
+            evidence=entry.evidence or "",
+            needs_review=household.community.review_required,
+            batch=batch,
+        )
+        for entry, household, item, points in prepared
+    ]
+    if any(event.evidence for event in events):
+        # Files must be stored one by one; batches with photos are small.
+        for event in events:
+            event.save()
+    else:
+        events = ScoreEvent.objects.bulk_create(events)
+    audit_record(
+        actor=actor,
+        action="score_event.create",
+        details={
+            "batch": str(batch),
+            "source": source,
+            "count": len(events),
+            "events": [event.pk for event in events][:500],
+            "points": str(sum((event.points for event in events), Decimal("0"))),
+        },
+    )
+    return events
+
+
+@transaction.atomic
+def score_event_reverse(*, actor, event, reason):
+    """Correct a mistake without erasing it: a new event with the opposite points."""
+    reason = (reason or "").strip()
+    if not reason:
+        raise ValidationError(_("冲正必须填写原因"))
+    event = ScoreEvent.objects.select_for_update().select_related("household__community").get(pk=event.pk)
+    if not households_scorable_by(actor).filter(pk=event.household_id).exists():
+        raise PermissionDenied(_("该户不在您负责的社区"))
+    if event.is_reversal:
+        raise ValidationError(_("冲正记录不能再冲正，请重新录入"))
+    if ScoreEvent.objects.filter(reverses=event).exists():
+        raise ValidationError(_("该记录已冲正"))
+    review = EventReview.objects.filter(event=event).first()
+    if event.needs_review and (review is None or review.decision != EventReview.Decision.CONFIRMED):
+        raise ValidationError(_("未确认的记录无需冲正，请在复核中驳回"))
+    month = selectors.first_of_month(event.occurred_on)
+    if selectors.month_is_closed(community=event.household.community, month=month):
+        # The reversal is dated today so a closed month stays as it was closed.
+        occurred_on = timezone.localdate()
+    else:
+        occurred_on = event.occurred_on
+    if selectors.month_is_closed(
+        community=event.household.community, month=selectors.first_of_month(occurred_on)
+    ):
+        raise ValidationError(_("当月已关账，不能冲正"))
+    reversal = ScoreEvent.objects.create(
+        household=event.household,
+        item=event.item,
+        points=-event.points,
+        occurred_on=occurred_on,
+        community=event.household.community,
+        entered_by=actor,
+        note=reason,
+        reverses=event,
+        needs_review=False,
+    )
+    audit_record(
+        actor=actor,
+        action="score_event.reverse",
+        target=reversal,
+        details={"reverses": event.pk, "points": str(reversal.points), "reason": reason},
+    )
+    return reversal
+
+
+@transaction.atomic
+def score_event_review(*, actor, event, decision, reason=""):
+    """A second staff member confirms or rejects an event awaiting review."""
+    event = ScoreEvent.objects.select_for_update().get(pk=event.pk)
+    if not households_scorable_by(actor).filter(pk=event.household_id).exists():
+        raise PermissionDenied(_("该户不在您负责的社区"))
+    if not event.needs_review:
+        raise ValidationError(_("该记录无需复核"))
+    if event.entered_by_id == actor.pk:
+        raise ValidationError(_("不能复核自己录入的记录"))
+    if EventReview.objects.filter(event=event).exists():
+        raise ValidationError(_("该记录已复核"))
+    if decision == EventReview.Decision.REJECTED and not (reason or "").strip():
+        raise ValidationError(_("驳回必须填写理由"))
+    review = EventReview.objects.create(
+        event=event, decision=decision, reason=(reason or "").strip(), reviewer=actor
+    )
+    audit_record(
+        actor=actor,
+        action=f"score_event.{decision}",
+        target=event,
+        details={"reason": review.reason},
+    )
+    return review
+
+
+def _require_staff_of(actor, community):
+    from accounts.scope import communities_visible_to
+
+    if actor.is_villager or actor.is_accountant:
+        raise PermissionDenied(_("只有社区工作人员可以关账"))
+    if not communities_visible_to(actor).filter(pk=community.pk).exists():
+        raise PermissionDenied(_("您不负责该社区"))
+
+
+@transaction.atomic
+def month_close(*, actor, community, month, today=None):
+    today = today or timezone.localdate()
+    _require_staff_of(actor, community)
+    month = selectors.first_of_month(month)
+    if month > selectors.first_of_month(today):
+        raise ValidationError(_("不能关闭未来的月份"))
+    if selectors.month_is_closed(community=community, month=month):
+        raise ValidationError(_("%(month)s 已关账") % {"month": month.strftime("%Y-%m")})
+    change = MonthStatusChange.objects.create(
+        community=community, month=month, action=MonthStatusChange.Action.CLOSE, actor=actor
+    )
+    audit_record(
+        actor=actor,
+        action="month.close",
+        target=community,
+        details={"month": month.strftime("%Y-%m")},
+    )
+    return change
+
+
+@transaction.atomic
+def month_reopen(*, actor, community, month, reason):
+    if not actor.is_subdistrict_admin:
+        raise PermissionDenied(_("重新开放月份须由街道管理员操作"))
+    reason = (reason or "").strip()
+    if not reason:
+        raise ValidationError(_("重新开放必须填写原因"))
+    month = selectors.first_of_month(month)
+    if not selectors.month_is_closed(community=community, month=month):
+        raise ValidationError(_("%(month)s 未关账") % {"month": month.strftime("%Y-%m")})
+    change = MonthStatusChange.objects.create(
+        community=community,
+        month=month,
+        action=MonthStatusChange.Action.REOPEN,
+        actor=actor,
+        reason=reason,
+    )
+    audit_record(
+        actor=actor,
+        action="month.reopen",
+        target=community,
+        details={"month": month.strftime("%Y-%m"), "reason": reason},
+    )
+    return change

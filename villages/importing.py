@@ -1,0 +1,455 @@
+"""Shareholder register import (股东名册导入): one .xlsx, all or nothing.
+
+The format and every message are documented in docs/import-formats.md. The file
+is read completely, every problem is collected, and only a file without a single
+problem is saved, in one transaction. The command, the Celery task, the page and
+the admin all call `household_register_import`.
+"""
+
+import os
+from dataclasses import asdict, dataclass
+from datetime import date, datetime
+from decimal import Decimal, InvalidOperation
+
+from django.db import IntegrityError, transaction
+from django.utils import timezone
+from django.utils.translation import gettext as _
+from openpyxl import load_workbook
+from openpyxl.utils import get_column_letter
+
+from accounts.services import audit_record
+from communities.models import Community, MicroGrid
+
+from .models import Cooperative, Household, Member, ShareMovement
+
+NUMBER = "户号"
+HEAD_NAME = "户主姓名"
+ID_NUMBER = "身份证号"
+PHONE = "联系电话"
+COMMUNITY = "居住社区"
+MICRO_GRID = "微网格"
+BANK_NAME = "开户行"
+BANK_ACCOUNT = "银行账号"
+
+# Required besides one column per share class of the cooperative.
+REQUIRED_COLUMNS = [NUMBER, HEAD_NAME, ID_NUMBER, PHONE, COMMUNITY, MICRO_GRID]
+OPTIONAL_COLUMNS = [BANK_NAME, BANK_ACCOUNT]
+# Longest text the model keeps, so a long value is reported, not cut off or refused by the database.
+MAX_LENGTHS = {NUMBER: 32, HEAD_NAME: 50, PHONE: 20, BANK_NAME: 100, BANK_ACCOUNT: 32}
+# Excel keeps 15 significant digits: a long number typed as a number has already lost its tail.
+TEXT_ONLY_COLUMNS = {ID_NUMBER, BANK_ACCOUNT}
+
+# Stored data, not interface text: kept in Chinese whatever the language of the page.
+IMPORT_REASON = "名册导入"
+HEAD_RELATION = "户主"
+ID_WEIGHTS = [7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2]
+ID_CHECK_CHARACTERS = "10X98765432"
+MAX_QUANTITY = Decimal("9999999999.99")  # ShareMovement.quantity: 12 digits, 2 decimals
+
+
+@dataclass(frozen=True)
+class RowError:
+    """One problem: Excel row (1 is the header, None for the whole file), column header and letter."""
+
+    row: int | None
+    column: str
+    column_letter: str
+    message: str
+
+    def __str__(self):
+        if self.row is not None and self.column_letter:
+            return _("第%(row)s行 %(column)s（%(letter)s列）：%(message)s") % {
+                "row": self.row,
+                "column": self.column,
+                "letter": self.column_letter,
+                "message": self.message,
+            }
+        if self.row is not None:
+            return _("第%(row)s行：%(message)s") % {"row": self.row, "message": self.message}
+        return _("文件：%(message)s") % {"message": self.message}
+
+    def as_dict(self):
+        return {**asdict(self), "text": str(self)}
+
+
+class RegisterImportError(Exception):
+    """The file was refused; `errors` lists every problem found, in row order."""
+
+    def __init__(self, errors):
+        self.errors = list(errors)
+        super().__init__(self.errors)
+
+    def __str__(self):
+        summary = _("股东名册有 %(count)s 处错误，未导入任何数据：") % {"count": len(self.errors)}
+        return "\n".join([summary, *(str(error) for error in self.errors)])
+
+
+@dataclass(frozen=True)
+class ImportResult:
+    households: int
+    members: int
+    share_movements: int
+
+    def as_dict(self):
+        return asdict(self)
+
+
+def household_register_import(*, cooperative, file, actor, effective_on=None):
+    """Import the register in `file` (a path or a binary file object) into `cooperative`.
+
+    Raises RegisterImportError listing every problem; saves nothing unless there is none.
+    """
+    effective_on = effective_on or timezone.localdate()
+    file_name = os.path.basename(
+        os.fspath(file) if isinstance(file, str | os.PathLike) else getattr(file, "name", "") or ""
+    )
+    rows = _read_rows(file)
+    if not any(_text(cell) for cells in rows for cell in cells):
+        raise RegisterImportError([_no_data_rows()])
+    share_classes = {
+        share_class.name: share_class for share_class in cooperative.share_classes.all()
+    }
+    columns, errors = _check_header(rows[0] if rows else (), share_classes)
+    if errors:
+        # Until the columns are right, checking the rows would only repeat the header problem.
+        raise RegisterImportError(errors)
+    data_rows = [
+        (row_number, cells)
+        for row_number, cells in enumerate(rows[1:], start=2)
+        if any(_text(cell) for cell in cells)
+    ]
+    if not data_rows:
+        raise RegisterImportError([_no_data_rows()])
+
+    try:
+        with transaction.atomic():
+            # One import at a time per cooperative, so two imports cannot both take a number.
+            Cooperative.objects.select_for_update().filter(pk=cooperative.pk).first()
+            households, errors = _check_rows(cooperative, data_rows, columns, share_classes)
+            if errors:
+                raise RegisterImportError(errors)
+            result = _save(cooperative, households, actor=actor, effective_on=effective_on)
+            audit_record(
+                actor=actor,
+                action="household.import",
+                target=cooperative,
+                details={
+                    "file": file_name,
+                    "effective_on": effective_on.isoformat(),
+                    **result.as_dict(),
+                },
+            )
+    except IntegrityError as error:
+        # The last guard (unique household number) tripped by a concurrent write.
+        raise RegisterImportError(
+            [
+                RowError(
+                    None, "", "", _("保存时与同时进行的其他修改冲突，未导入任何数据，请重新导入")
+                )
+            ]
+        ) from error
+    return result
+
+
+def _read_rows(file):
+    """All rows of the first sheet as tuples of cell values; refuses anything openpyxl cannot read."""
+    if isinstance(file, str | os.PathLike):
+        # Opened here and handed over as a file object, so openpyxl judges the content, not
+        # the name. A path that does not exist is the caller's mistake and raises as usual.
+        with open(file, "rb") as handle:
+            return _read_rows(handle)
+    try:
+        if hasattr(file, "seek"):
+            file.seek(0)
+        workbook = load_workbook(file, read_only=True, data_only=True)
+        try:
+            return [tuple(row) for row in workbook.worksheets[0].iter_rows(values_only=True)]
+        finally:
+            workbook.close()
+    except Exception as error:
+        # Bad zip, a zip without a workbook, broken XML …: all mean "not an xlsx we can read".
+        raise RegisterImportError(
+            [RowError(None, "", "", _("无法读取，请上传 Excel 2007 及以上版本的 .xlsx 文件"))]
+        ) from error
+
+
+def _no_data_rows():
+    return RowError(None, "", "", _("没有数据行（第1行为表头，数据从第2行开始）"))
+
+
+def _check_header(header, share_classes):
+    """Map each known header to its 0-based column index; report missing, unknown and repeated ones."""
+    known = set(REQUIRED_COLUMNS) | set(OPTIONAL_COLUMNS) | set(share_classes)
+    columns, errors = {}, []
+    for index, cell in enumerate(header):
+        name = _text(cell)
+        if not name:
+            continue  # empty header cells (often trailing) are ignored; documented
+        letter = get_column_letter(index + 1)
+        if name in columns:
+            errors.append(
+                RowError(
+                    1,
+                    name,
+                    letter,
+                    _("列名重复，与%(letter)s列相同")
+                    % {"letter": get_column_letter(columns[name] + 1)},
+                )
+            )
+        elif name not in known:
+            errors.append(
+                RowError(1, name, letter, _("未知的列，既不是名册的列，也不是本合作社的股种"))
+            )
+        else:
+            columns[name] = index
+    for name in [*REQUIRED_COLUMNS, *share_classes]:
+        if name not in columns:
+            errors.append(RowError(1, name, "", _("缺少必填列“%(column)s”") % {"column": name}))
+    return columns, errors
+
+
+class _Row:
+    """One data row being checked: its cells by header, and the problems found in it."""
+
+    def __init__(self, number, cells, columns):
+        self.number = number
+        self.cells = cells
+        self.columns = columns
+        self.errors = []
+
+    def cell(self, column):
+        index = self.columns.get(column)
+        return self.cells[index] if index is not None and index < len(self.cells) else None
+
+    def error(self, column, message):
+        letter = get_column_letter(self.columns[column] + 1)
+        self.errors.append(RowError(self.number, column, letter, message))
+
+    def text(self, column):
+        """The cell as stripped text, or None once a problem with it has been reported."""
+        if column not in self.columns:
+            return ""  # an optional column left out of the file
+        raw = self.cell(column)
+        if (
+            column in TEXT_ONLY_COLUMNS
+            and isinstance(raw, int | float)
+            and not isinstance(raw, bool)
+        ):
+            self.error(
+                column, _("%(column)s须设置为文本格式，数字格式会丢失末几位") % {"column": column}
+            )
+            return None
+        value = _text(raw)
+        if column in TEXT_ONLY_COLUMNS:
+            value = value.replace(" ", "").upper()
+        limit = MAX_LENGTHS.get(column)
+        if limit and len(value) > limit:
+            self.error(column, _("不能超过%(count)s个字符") % {"count": limit})
+            return None
+        return value
+
+
+def _check_rows(cooperative, data_rows, columns, share_classes):
+    """Check every row against the file and the database; return (households to create, errors)."""
+    communities = _community_lookup()
+    grids = _micro_grid_lookup()
+    registered = set(cooperative.households.values_list("number", flat=True))
+    first_row_of_number = {}
+    households, errors = [], []
+
+    for row_number, cells in data_rows:
+        row = _Row(row_number, cells, columns)
+        number = row.text(NUMBER)
+        if number == "":
+            row.error(NUMBER, _("户号不能为空"))
+        elif number in first_row_of_number:
+            row.error(
+                NUMBER,
+                _("户号“%(number)s”与第%(row)s行重复")
+                % {"number": number, "row": first_row_of_number[number]},
+            )
+        elif number is not None:
+            first_row_of_number[number] = row_number
+            if number in registered:
+                row.error(NUMBER, _("户号“%(number)s”已在本合作社登记") % {"number": number})
+
+        head_name = row.text(HEAD_NAME)
+        if head_name == "":
+            row.error(HEAD_NAME, _("户主姓名不能为空"))
+
+        id_number = row.text(ID_NUMBER)
+        problem = _id_number_problem(id_number) if id_number is not None else None
+        if problem:
+            row.error(ID_NUMBER, problem)
+
+        community = grid = None
+        community_text = row.text(COMMUNITY)
+        if community_text == "":
+            row.error(COMMUNITY, _("居住社区不能为空"))
+        elif community_text is not None:
+            community = communities.get(community_text)
+            if community is None:
+                row.error(
+                    COMMUNITY, _("没有名称或编码为“%(name)s”的社区") % {"name": community_text}
+                )
+
+        grid_text = row.text(MICRO_GRID)
+        if grid_text and community is not None:
+            grid = grids.get((community.pk, grid_text))
+            names = {"community": community.name, "name": grid_text}
+            if grid is None:
+                row.error(
+                    MICRO_GRID, _("社区“%(community)s”中没有名称或编码为“%(name)s”的微网格") % names
+                )
+            elif grid is _AMBIGUOUS:
+                row.error(
+                    MICRO_GRID,
+                    _("社区“%(community)s”中有多个名为“%(name)s”的微网格，请填写微网格编码")
+                    % names,
+                )
+
+        shares = {}
+        for name, share_class in share_classes.items():
+            quantity, problem = _quantity(row.cell(name))
+            if problem:
+                row.error(name, problem)
+            elif quantity > 0:
+                shares[share_class] = quantity
+
+        phone, bank_name, bank_account = (
+            row.text(PHONE),
+            row.text(BANK_NAME),
+            row.text(BANK_ACCOUNT),
+        )
+        errors.extend(row.errors)
+        if not row.errors:
+            household = Household(
+                cooperative=cooperative,
+                number=number,
+                head_name=head_name,
+                head_id_number=id_number,
+                phone=phone,
+                community=community,
+                micro_grid=grid,
+                bank_name=bank_name,
+                bank_account=bank_account,
+            )
+            households.append((household, shares))
+    return households, errors
+
+
+def _save(cooperative, households, *, actor, effective_on):
+    """Three bulk inserts, whatever the number of rows."""
+    recorded_by = actor if getattr(actor, "is_authenticated", False) else None
+    created = Household.objects.bulk_create([household for household, _shares in households])
+    members = Member.objects.bulk_create(
+        Member(
+            household=household,
+            name=household.head_name,
+            id_number=household.head_id_number,
+            relation=HEAD_RELATION,
+            is_head=True,
+        )
+        for household in created
+    )
+    movements = ShareMovement.objects.bulk_create(
+        ShareMovement(
+            household=household,
+            share_class=share_class,
+            kind=ShareMovement.Kind.ISSUE,
+            quantity=quantity,
+            effective_on=effective_on,
+            reason=IMPORT_REASON,
+            recorded_by=recorded_by,
+        )
+        for household, shares in households
+        for share_class, quantity in shares.items()
+    )
+    return ImportResult(
+        households=len(created), members=len(members), share_movements=len(movements)
+    )
+
+
+# Marks a micro-grid name used by several grids of one community.
+_AMBIGUOUS = object()
+
+
+def _community_lookup():
+    """{name or code: Community}; a code wins over another community's identical name."""
+    lookup = {}
+    communities = list(Community.objects.all())
+    lookup.update((community.name, community) for community in communities)
+    lookup.update((community.code, community) for community in communities)
+    return lookup
+
+
+def _micro_grid_lookup():
+    """{(community id, name or code): MicroGrid}; codes are unique in a community, names need not be."""
+    lookup = {}
+    grids = list(MicroGrid.objects.all())
+    for grid in grids:
+        key = (grid.community_id, grid.name)
+        lookup[key] = _AMBIGUOUS if key in lookup else grid
+    lookup.update(((grid.community_id, grid.code), grid) for grid in grids)
+    return lookup
+
+
+def _text(value):
+    if value is None:
+        return ""
+    if isinstance(value, float) and value.is_integer():
+        value = int(value)  # 1001.0 from a number cell is the household number 1001
+    if isinstance(value, datetime):
+        value = value.date()
+    if isinstance(value, date):
+        return value.isoformat()
+    return str(value).strip()
+
+
+def _id_number_problem(value):
+    """GB 11643: 17 digits, a valid birth date, and the ISO 7064 MOD 11-2 check character."""
+    if not value:
+        return _("身份证号不能为空")
+    if (
+        len(value) != 18
+        or not value[:17].isdigit()
+        or not (value[17].isdigit() or value[17] == "X")
+    ):
+        return _("身份证号格式不正确，应为18位：前17位为数字，最后一位为数字或X")
+    try:
+        datetime.strptime(value[6:14], "%Y%m%d")
+    except ValueError:
+        return _("身份证号中的出生日期不正确")
+    if value[17] != id_check_character(value[:17]):
+        return _("身份证号校验位不正确")
+    return None
+
+
+def id_check_character(first_17_digits):
+    """The 18th character of a resident ID number for its first 17 digits."""
+    total = sum(
+        int(digit) * weight for digit, weight in zip(first_17_digits, ID_WEIGHTS, strict=True)
+    )
+    return ID_CHECK_CHARACTERS[total % 11]
+
+
+def _quantity(value):
+    """(Decimal quantity, None) or (None, message). openpyxl gives int/float: go through str, never float."""
+    if value is None or (isinstance(value, str) and not value.strip()):
+        return Decimal("0"), None
+    not_a_number = _("股数应为数字，“%(value)s”不是数字") % {"value": _text(value)}
+    if isinstance(value, bool) or not isinstance(value, int | float | str | Decimal):
+        return None, not_a_number
+    try:
+        quantity = Decimal(str(value).strip())
+    except InvalidOperation:
+        return None, not_a_number
+    if not quantity.is_finite():
+        return None, not_a_number
+    if quantity < 0:
+        return None, _("股数不能为负数")
+    if quantity > MAX_QUANTITY:
+        return None, _("股数过大，最多为%(max)s") % {"max": MAX_QUANTITY}
+    if quantity != quantity.quantize(Decimal("0.01")):
+        return None, _("股数最多保留两位小数")
+    return quantity.quantize(Decimal("0.01")), None

@@ -1,0 +1,33 @@
+import base64
+import io
+from datetime import date
+
+from celery import shared_task
+
+from accounts.models import User
+
+from .importing import RegisterImportError, household_register_import
+from .models import Cooperative
+
+
+@shared_task
+def import_households(cooperative_code, filename, content_b64, actor_id, effective_on=None):
+    """The register import for scripts and big files; the rules are all in the service.
+
+    Arguments are JSON-friendly (the file as base64, the date as YYYY-MM-DD); the
+    result is a dict so a caller can show the errors without importing Python classes.
+    """
+    cooperative = Cooperative.objects.get(code=cooperative_code)
+    actor = User.objects.get(pk=actor_id) if actor_id else None
+    file = io.BytesIO(base64.b64decode(content_b64))
+    file.name = filename
+    try:
+        result = household_register_import(
+            cooperative=cooperative,
+            file=file,
+            actor=actor,
+            effective_on=date.fromisoformat(effective_on) if effective_on else None,
+        )
+    except RegisterImportError as error:
+        return {"ok": False, "errors": [line.as_dict() for line in error.errors]}
+    return {"ok": True, **result.as_dict()}
