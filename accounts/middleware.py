@@ -1,3 +1,5 @@
+from django.conf import settings
+
 from .services import audit_context
 
 
@@ -13,8 +15,10 @@ class AuditContextMiddleware:
 
 
 def client_address(request):
-    # Behind the production proxy the client is the first X-Forwarded-For hop.
-    forwarded = request.META.get("HTTP_X_FORWARDED_FOR", "")
-    if forwarded:
-        return forwarded.split(",")[0].strip()
+    # Only behind our own proxy is X-Forwarded-For trustworthy; otherwise a client could
+    # write any address into the audit trail.
+    if settings.BEHIND_PROXY:
+        forwarded = request.META.get("HTTP_X_FORWARDED_FOR", "")
+        if forwarded:
+            return forwarded.split(",")[0].strip()
     return request.META.get("REMOTE_ADDR") or None

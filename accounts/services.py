@@ -65,6 +65,8 @@ def user_set_role(*, user, actor, role, cooperative=None, household=None, commun
     user.role = role
     user.cooperative = cooperative if role == User.Role.ACCOUNTANT else None
     user.household = household if role == User.Role.VILLAGER else None
+    # Subdistrict administrators run the admin site; nobody else gets into it.
+    user.is_staff = user.is_superuser = role == User.Role.SUBDISTRICT_ADMIN
     user.full_clean(exclude=["password"])
     user.save()
     if role == User.Role.COMMUNITY_STAFF:

@@ -35,20 +35,33 @@ def audit_login_failed(sender, credentials, request=None, **kwargs):
 
 
 def _audit_permission_change(sender, instance, action, pk_set, model, **kwargs):
+    is_groups = sender is User.groups.through
+    if action == "pre_clear":
+        # post_clear carries no pk_set: remember what is about to be removed.
+        if isinstance(instance, User):
+            related = instance.groups if is_groups else instance.user_permissions
+        else:
+            related = instance.user_set
+        instance._audit_cleared_ids = set(related.values_list("pk", flat=True))
+        return
     if action not in ("post_add", "post_remove", "post_clear"):
         return
-    from django.contrib.auth.models import Group
-
-    users = [instance] if isinstance(instance, User) else list(User.objects.filter(pk__in=pk_set or ()))
+    if action == "post_clear":
+        pk_set = getattr(instance, "_audit_cleared_ids", set())
+    if isinstance(instance, User):
+        users, ids = [instance], sorted(pk_set or ())
+    else:
+        # Changed from the group's (or permission's) side: pk_set holds the users.
+        users, ids = list(User.objects.filter(pk__in=pk_set or ())), [instance.pk]
     for user in users:
         audit_record(
             actor=current_actor(),
             action="user.permissions_changed",
             target=user,
             details={
-                "relation": "groups" if model is Group or isinstance(instance, Group) else "permissions",
+                "relation": "groups" if is_groups else "permissions",
                 "change": action.removeprefix("post_"),
-                "ids": sorted(pk_set or ()),
+                "ids": ids,
             },
         )
 

@@ -1,10 +1,435 @@
-# Being written (issue 3); replaced by the real views.
+"""Batch entry (批量录入): one micro-grid (or a search) and one month, many events, one save.
+
+GET  /communities/scoring/batch/?month=YYYY-MM&grid=<id>   the grid's households
+GET  /communities/scoring/batch/?month=YYYY-MM&q=<text>    a search across the user's communities
+POST the same URL: every typed cell becomes one `Entry`; the whole batch is saved by
+     `score_events_record` or refused with each error shown next to its cell.
+
+Cells are named ``p-<household id>-<item id>`` (points as a magnitude, empty = no event);
+each row has ``d-<household id>`` (date), ``n-<household id>`` (note) and, where one of the
+household's items needs a photo, ``e-<household id>`` (the photo, attached to those items).
+"""
+
+import re
+from collections import defaultdict
+from dataclasses import dataclass, field
+from datetime import date, timedelta
+from decimal import Decimal
+
+from django import forms
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.db.models import Q
 from django.http import Http404
+from django.shortcuts import redirect, render
+from django.urls import reverse
+from django.utils import timezone
+from django.utils.http import urlencode
+from django.utils.translation import gettext as _
+
+from accounts.scope import communities_visible_to, households_scorable_by
+from villages.models import Household
+
+from . import selectors
+from .models import MicroGrid, ScoringItem
+from .services import BatchError, Entry, score_events_record, validate_entries
+
+SEARCH_LIMIT = 50
+ZERO = Decimal("0")
+# Ids are bounded so a tampered field cannot overflow the database integer.
+POINTS_FIELD = re.compile(r"^p-(\d{1,18})-(\d{1,18})$")
+CELL_FIELDS = {"points", "item", "evidence"}
+NOTE_MAX_LENGTH = 255
 
 
-def _missing(request, *args, **kwargs):
-    raise Http404
+@dataclass
+class Cell:
+    item: ScoringItem
+    name: str
+    value: str = ""
+    disabled: bool = False
+    errors: list = field(default_factory=list)
 
 
-batch_entry = household_points = event_reverse = review_queue = month_list = _missing
-points_chart = score_event_import = _missing
+@dataclass
+class Row:
+    household: Household
+    standard: object
+    closed: bool
+    month_points: Decimal
+    year_score: Decimal | None
+    date_value: str
+    note_value: str
+    needs_evidence: bool
+    cells: list = field(default_factory=list)
+    errors: dict = field(default_factory=dict)
+
+    @property
+    def has_errors(self):
+        return any(self.errors.values()) or any(cell.errors for cell in self.cells)
+
+
+class Errors:
+    """Errors found by the view and by the service, keyed by where they are shown."""
+
+    def __init__(self):
+        self.cells = defaultdict(list)  # (household_id, item_id) -> [message]
+        self.rows = defaultdict(lambda: defaultdict(list))  # household_id -> field -> [message]
+        self.general = []
+
+    def __bool__(self):
+        return bool(self.cells or self.rows or self.general)
+
+    def add_cell(self, key, message):
+        if message not in self.cells[key]:
+            self.cells[key].append(message)
+
+    def add_row(self, household_id, field_name, message):
+        if message not in self.rows[household_id][field_name]:
+            self.rows[household_id][field_name].append(message)
+
+    def add_batch(self, entry_errors, keys):
+        """Map `EntryError.index` back to the (household, item) cell it came from."""
+        for error in entry_errors:
+            household_id, item_id = keys[error.index]
+            if error.field in CELL_FIELDS:
+                self.add_cell((household_id, item_id), error.message)
+            else:
+                self.add_row(household_id, error.field, error.message)
+
+
+def _require_scorer(user):
+    if not (user.is_subdistrict_admin or user.is_community_staff):
+        raise PermissionDenied(_("只有社区工作人员可以录入积分"))
+
+
+def _parse_month(value, today):
+    try:
+        year, month = (int(part) for part in (value or "").split("-"))
+        if not 2000 <= year <= 2100:
+            raise ValueError
+        return date(year, month, 1)
+    except ValueError:
+        return selectors.first_of_month(today)
+
+
+def _month_options(month, today):
+    """From January of last year to this month, newest first, plus the chosen one."""
+    current = selectors.first_of_month(today)
+    options = []
+    year, number = current.year, current.month
+    while (year, number) >= (current.year - 1, 1):
+        options.append(date(year, number, 1))
+        year, number = (year, number - 1) if number > 1 else (year - 1, 12)
+    if month not in options:
+        options = sorted([*options, month], reverse=True)
+    return options
+
+
+def _last_day(month):
+    return (month.replace(day=28) + timedelta(days=4)).replace(day=1) - timedelta(days=1)
+
+
+def _default_date(month, today):
+    return today if selectors.first_of_month(today) == month else month.replace(day=15)
+
+
+def _grids(user):
+    return (
+        MicroGrid.objects.filter(community__in=communities_visible_to(user))
+        .select_related("community")
+        .order_by("community__code", "code")
+    )
+
+
+def _households(user, *, grid, query):
+    households = households_scorable_by(user).select_related("cooperative", "community")
+    if query:
+        return list(
+            households.filter(
+                Q(number__icontains=query)
+                | Q(head_name__icontains=query)
+                | Q(phone__icontains=query)
+            ).order_by("community__code", "cooperative__code", "number", "pk")[: SEARCH_LIMIT + 1]
+        )
+    if grid is not None:
+        return list(
+            households.filter(micro_grid=grid).order_by("cooperative__code", "number", "pk")
+        )
+    return []
+
+
+def _plain(points):
+    """5.0 -> "5", 2.5 -> "2.5": points carry one decimal place at most."""
+    if points is None:
+        return ""
+    return str(int(points)) if points == points.to_integral_value() else f"{points:f}"
+
+
+def _signed(points):
+    text = _plain(points)
+    return f"+{text}" if points > 0 else text
+
+
+def _table(*, households, month, today, typed=None, errors=None):
+    """Rows and item columns for the page: a fixed number of queries for any number of rows."""
+    typed = typed or {"cells": {}, "dates": {}, "notes": {}}
+    errors = errors or Errors()
+    year = month.year
+    ids = [household.pk for household in households]
+    standards = selectors.standards_by_cooperative(
+        cooperative_ids={household.cooperative_id for household in households}, year=year
+    )
+    items = list(
+        ScoringItem.objects.filter(standard__in={standard.pk for standard in standards.values()})
+        .select_related("standard")
+        .order_by("standard__name", "standard_id", "direction", "code")
+    )
+    items_by_standard = defaultdict(list)
+    for item in items:
+        items_by_standard[item.standard_id].append(item)
+    month_points = selectors.monthly_points(household_ids=ids, year=year)
+    year_scores = selectors.annual_scores(
+        households=Household.objects.filter(pk__in=ids), year=year
+    )
+    closed = selectors.closed_months(
+        community_ids={household.community_id for household in households}, months=[month]
+    )
+    default_date = _default_date(month, today).isoformat()
+
+    rows = []
+    for household in households:
+        standard = standards.get(household.cooperative_id)
+        is_closed = (household.community_id, month) in closed
+        row = Row(
+            household=household,
+            standard=standard,
+            closed=is_closed,
+            month_points=month_points.get(household.pk, {}).get(month.month, ZERO),
+            year_score=year_scores.get(household.pk),
+            date_value=typed["dates"].get(household.pk, default_date),
+            note_value=typed["notes"].get(household.pk, ""),
+            needs_evidence=standard is not None
+            and any(item.evidence_required for item in items_by_standard[standard.pk]),
+        )
+        row_errors = errors.rows.pop(household.pk, {})
+        row.errors = {
+            name: row_errors.get(name, [])
+            for name in ("occurred_on", "note", "evidence", "household")
+        }
+        for item in items:
+            key = (household.pk, item.pk)
+            row.cells.append(
+                Cell(
+                    item=item,
+                    name=f"p-{household.pk}-{item.pk}",
+                    value=typed["cells"].get(key, ""),
+                    disabled=is_closed or standard is None or item.standard_id != standard.pk,
+                    errors=errors.cells.pop(key, []),
+                )
+            )
+        rows.append(row)
+    return rows, items, standards
+
+
+def _leftover_errors(errors, user):
+    """Errors for households that have no row on the page (a tampered or stale id)."""
+    household_ids = set(errors.rows) | {household_id for household_id, _item_id in errors.cells}
+    if not household_ids:
+        return list(errors.general)
+    labels = {
+        household.pk: str(household)
+        for household in households_scorable_by(user).filter(pk__in=household_ids)
+    }
+    general = list(errors.general)
+    for household_id in sorted(household_ids):
+        label = labels.get(household_id) or _("股东户 #%(id)s") % {"id": household_id}
+        messages_ = [m for ms in errors.rows.get(household_id, {}).values() for m in ms]
+        messages_ += [m for (h, _i), ms in errors.cells.items() if h == household_id for m in ms]
+        for message in dict.fromkeys(messages_):
+            general.append(f"{label}：{message}")
+    return general
+
+
+def _read_post(request, month):
+    """Turn the typed cells into entries; return (entries, keys, typed, errors found here)."""
+    errors = Errors()
+    typed = {"cells": {}, "dates": {}, "notes": {}}
+    cells = []
+    for name, value in request.POST.items():
+        match = POINTS_FIELD.match(name)
+        if match and value.strip():
+            key = (int(match[1]), int(match[2]))
+            typed["cells"][key] = value.strip()
+            cells.append(key)
+    household_ids = {household_id for household_id, _item_id in cells}
+    evidence_items = set(
+        ScoringItem.objects.filter(
+            pk__in={item_id for _household_id, item_id in cells}, evidence_required=True
+        ).values_list("pk", flat=True)
+    )
+    # Row fields are kept for every row shown, so a refused batch comes back as typed.
+    for name, value in request.POST.items():
+        prefix, _sep, rest = name.partition("-")
+        if rest.isdigit() and len(rest) <= 18:
+            if prefix == "d":
+                typed["dates"][int(rest)] = value.strip()
+            elif prefix == "n":
+                typed["notes"][int(rest)] = value.strip()
+
+    default_date = _default_date(month, timezone.localdate())
+    dates = {}
+    for household_id in household_ids:
+        if len(typed["notes"].get(household_id, "")) > NOTE_MAX_LENGTH:
+            errors.add_row(
+                household_id, "note", _("备注最多 %(count)s 个字") % {"count": NOTE_MAX_LENGTH}
+            )
+        raw = typed["dates"].get(household_id)
+        if raw is None:  # no date field posted: the page's default
+            dates[household_id] = default_date
+            continue
+        try:
+            occurred_on = date.fromisoformat(raw) if raw else None
+        except ValueError:
+            errors.add_row(household_id, "occurred_on", _("日期格式应为 年-月-日"))
+            continue
+        if occurred_on is None:
+            errors.add_row(household_id, "occurred_on", _("请填写发生日期"))
+        elif selectors.first_of_month(occurred_on) != month:
+            errors.add_row(
+                household_id,
+                "occurred_on",
+                _("日期须在所选月份 %(month)s 内") % {"month": month.strftime("%Y-%m")},
+            )
+        else:
+            dates[household_id] = occurred_on
+
+    photos = {}
+    for name, upload in request.FILES.items():
+        prefix, _sep, rest = name.partition("-")
+        if prefix != "e" or not rest.isdigit() or len(rest) > 18:
+            continue
+        household_id = int(rest)
+        try:
+            photos[household_id] = forms.ImageField().clean(upload)
+        except ValidationError as error:
+            for message in error.messages:
+                errors.add_row(household_id, "evidence", message)
+            continue
+        if not any(h == household_id and i in evidence_items for h, i in cells):
+            errors.add_row(
+                household_id, "evidence", _("照片只随“须上传照片”的积分项保存，请填写该项分值")
+            )
+
+    entries, keys = [], []
+    for household_id, item_id in cells:
+        if household_id not in dates:
+            continue  # the row's date is wrong: reported above
+        entries.append(
+            Entry(
+                household_id=household_id,
+                item_id=item_id,
+                occurred_on=dates[household_id],
+                points=typed["cells"][(household_id, item_id)],
+                note=typed["notes"].get(household_id, "")[:NOTE_MAX_LENGTH],
+                evidence=photos.get(household_id) if item_id in evidence_items else None,
+            )
+        )
+        keys.append((household_id, item_id))
+    if not cells:
+        errors.general.append(_("没有填写任何分值，未保存"))
+    return entries, keys, typed, errors
+
+
+@login_required
+def batch_entry(request):
+    user = request.user
+    _require_scorer(user)
+    today = timezone.localdate()
+    data = request.POST if request.method == "POST" else request.GET
+    month = _parse_month(data.get("month"), today)
+    query = data.get("q", "").strip()[:50]
+    grids = list(_grids(user))
+    grid = None
+    grid_param = data.get("grid", "").strip()
+    if grid_param:
+        # Only a grid of the user's own communities: any other id is "not found".
+        grid = next((g for g in grids if str(g.pk) == grid_param), None)
+        if grid is None:
+            raise Http404
+    elif not query and grids and request.method == "GET":
+        grid = grids[0]
+
+    typed, errors = None, Errors()
+    if request.method == "POST":
+        entries, keys, typed, errors = _read_post(request, month)
+        if errors:
+            # Report what the service would say too, so every mistake shows at once.
+            entry_errors, _prepared = (
+                validate_entries(actor=user, entries=entries) if entries else ([], [])
+            )
+            errors.add_batch(entry_errors, keys)
+        else:
+            try:
+                events = score_events_record(actor=user, entries=entries, source="batch")
+            except BatchError as error:
+                errors.add_batch(error.errors, keys)
+            else:
+                pending = sum(1 for event in events if event.needs_review)
+                message = _("已保存 %(count)s 条积分记录") % {"count": len(events)}
+                if pending:
+                    message += _("，其中 %(pending)s 条须另一名工作人员复核后计入") % {
+                        "pending": pending
+                    }
+                messages.success(request, message)
+                params = {"month": month.strftime("%Y-%m")}
+                if query:
+                    params["q"] = query
+                elif grid is not None:
+                    params["grid"] = grid.pk
+                return redirect(f"{reverse('communities:batch_entry')}?{urlencode(params)}")
+
+    households = _households(user, grid=grid, query=query)
+    truncated = len(households) > SEARCH_LIMIT
+    households = households[:SEARCH_LIMIT]
+    rows, items, standards = _table(
+        households=households, month=month, today=today, typed=typed, errors=errors
+    )
+    for row in rows:
+        row.month_display = _signed(row.month_points)
+        row.year_display = _plain(row.year_score) if row.year_score is not None else "—"
+        row.lower = _plain(row.standard.lower_bound) if row.standard else ""
+        row.upper = _plain(row.standard.upper_bound) if row.standard else ""
+    distinct_standards = {standard.pk: standard for standard in standards.values()}
+    context = {
+        "month": month,
+        "month_value": month.strftime("%Y-%m"),
+        "month_options": _month_options(month, today),
+        "is_current_month": month == selectors.first_of_month(today),
+        "grids": grids,
+        "current_grid": grid,
+        "query": query,
+        "truncated": truncated,
+        "rows": rows,
+        "items": items,
+        "standards": list(distinct_standards.values()),
+        "several_standards": len(distinct_standards) > 1,
+        "all_closed": bool(rows) and all(row.closed for row in rows),
+        "any_closed": any(row.closed for row in rows),
+        "any_without_standard": any(row.standard is None for row in rows),
+        "general_errors": _leftover_errors(errors, user),
+        "rows_have_errors": any(row.has_errors for row in rows),
+        "any_evidence": any(row.needs_evidence for row in rows),
+        "min_date": month.isoformat(),
+        # A hint for the date picker; the server checks again.
+        "max_date": (
+            min(today, _last_day(month)) if today >= month else _last_day(month)
+        ).isoformat(),
+        "chart_url": (
+            f"{reverse('communities:points_chart')}?{urlencode({'grid': grid.pk, 'year': month.year})}"
+            if grid is not None
+            else ""
+        ),
+    }
+    return render(request, "communities/batch.html", context)

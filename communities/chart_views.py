@@ -1,10 +1,391 @@
-# Being written (issue 3); replaced by the real views.
-from django.http import Http404
+"""Monthly points chart (美丽积分图) of one micro-grid or one whole community.
+
+Households × months, as a line chart, as a table and as CSV, with the list of
+households that stayed below a threshold for N months in a row up to the latest
+month: the grid leader's visit list. Scores come from `selectors.monthly_scores`
+(set-based), so the page costs the same number of queries for 5 or 500 households.
+
+Scope: community staff see the grids and communities in `communities_visible_to`
+and only households from `households_visible_to`; subdistrict admins see all;
+everyone else gets 403. A grid or community outside scope is a 404.
+"""
+
+import csv
+from decimal import ROUND_HALF_UP, Decimal
+
+from django import forms
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied
+from django.db.models import Count, Prefetch
+from django.http import HttpResponse
+from django.shortcuts import get_object_or_404, render
+from django.urls import reverse
+from django.utils import timezone
+from django.utils.http import content_disposition_header, urlencode
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
+from django.views.decorators.http import require_GET
+
+from accounts.scope import communities_visible_to, households_visible_to
+
+from . import selectors
+from .models import MicroGrid
+
+FIRST_YEAR = 2018  # Tongjie invented the points in 2018; nothing was scored before.
+DEFAULT_THRESHOLD = Decimal("60")
+DEFAULT_MONTHS = 3
+TENTH = Decimal("0.1")
 
 
-def _missing(request, *args, **kwargs):
-    raise Http404
+def today():
+    """The local date; a function so tests can pin it."""
+    return timezone.localdate()
 
 
-batch_entry = household_points = event_reverse = review_queue = month_list = _missing
-points_chart = score_event_import = _missing
+class ChartParamsForm(forms.Form):
+    year = forms.IntegerField(
+        label=gettext_lazy("年度"),
+        required=False,
+        error_messages={"invalid": gettext_lazy("年度须为整数，例如 2026")},
+    )
+    grid = forms.IntegerField(
+        required=False,
+        min_value=1,
+        error_messages={
+            "invalid": gettext_lazy("网格编号无效，请从列表中选择网格"),
+            "min_value": gettext_lazy("网格编号无效，请从列表中选择网格"),
+        },
+    )
+    community = forms.IntegerField(
+        required=False,
+        min_value=1,
+        error_messages={
+            "invalid": gettext_lazy("社区编号无效，请从列表中选择社区"),
+            "min_value": gettext_lazy("社区编号无效，请从列表中选择社区"),
+        },
+    )
+    threshold = forms.DecimalField(
+        label=gettext_lazy("低分线"),
+        required=False,
+        min_value=0,
+        max_digits=5,
+        decimal_places=1,
+        error_messages={
+            "invalid": gettext_lazy("低分线须为数字，例如 60"),
+            "min_value": gettext_lazy("低分线不能为负数"),
+            "max_digits": gettext_lazy("低分线须为 0 到 9999.9 之间的数字"),
+            "max_whole_digits": gettext_lazy("低分线须为 0 到 9999.9 之间的数字"),
+            "max_decimal_places": gettext_lazy("低分线最多保留 1 位小数"),
+        },
+    )
+    months = forms.IntegerField(
+        label=gettext_lazy("连续月数"),
+        required=False,
+        min_value=1,
+        max_value=12,
+        error_messages={
+            "invalid": gettext_lazy("连续月数须为 1 到 12 之间的整数"),
+            "min_value": gettext_lazy("连续月数须为 1 到 12 之间的整数"),
+            "max_value": gettext_lazy("连续月数须为 1 到 12 之间的整数"),
+        },
+    )
+    format = forms.ChoiceField(
+        required=False,
+        choices=[("", "html"), ("html", "html"), ("csv", "csv")],
+        error_messages={"invalid_choice": gettext_lazy("只能下载 CSV 格式")},
+    )
+
+    def __init__(self, *args, current_year, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.current_year = current_year
+
+    def clean_year(self):
+        year = self.cleaned_data["year"]
+        if year is None:
+            return self.current_year
+        if not FIRST_YEAR <= year <= self.current_year:
+            raise forms.ValidationError(
+                _("年度须在 %(first)s 到 %(last)s 之间")
+                % {"first": FIRST_YEAR, "last": self.current_year}
+            )
+        return year
+
+    def clean_threshold(self):
+        threshold = self.cleaned_data["threshold"]
+        return DEFAULT_THRESHOLD if threshold is None else threshold
+
+    def clean_months(self):
+        months = self.cleaned_data["months"]
+        return DEFAULT_MONTHS if months is None else months
+
+    def clean(self):
+        cleaned = super().clean()
+        if cleaned.get("grid") and cleaned.get("community"):
+            raise forms.ValidationError(_("请只选择一个网格或一个社区"))
+        return cleaned
+
+
+def _may_use_chart(user):
+    return user.is_subdistrict_admin or user.is_community_staff
+
+
+def _one_decimal(value):
+    return value.quantize(TENTH, rounding=ROUND_HALF_UP)
+
+
+def _plain(value):
+    """80.0 → "80", 82.5 → "82.5": how points are written on the paper chart."""
+    value = _one_decimal(value)
+    return str(value.to_integral_value()) if value == value.to_integral_value() else str(value)
+
+
+def _csv_text(value):
+    """Keep spreadsheet programs from reading a name as a formula."""
+    value = str(value)
+    return "'" + value if value[:1] in ("=", "+", "-", "@", "\t", "\r") else value
+
+
+def _query(params, **changes):
+    merged = {key: value for key, value in {**params, **changes}.items() if value not in (None, "")}
+    return "?" + urlencode(merged)
+
+
+def _picker(request, *, params):
+    """The user's communities and their micro-grids, with household counts."""
+    grids = MicroGrid.objects.annotate(household_count=Count("households")).order_by("code")
+    communities = (
+        communities_visible_to(request.user)
+        .annotate(household_count=Count("households", distinct=True))
+        .prefetch_related(Prefetch("micro_grids", queryset=grids))
+        .order_by("code")
+    )
+    base = {key: params[key] for key in ("year", "threshold", "months")}
+    entries = [
+        {
+            "community": community,
+            "url": _query(base, community=community.pk),
+            "grids": [
+                {"grid": grid, "url": _query(base, grid=grid.pk)}
+                for grid in community.micro_grids.all()
+            ],
+        }
+        for community in communities
+    ]
+    return render(
+        request,
+        "communities/chart.html",
+        {"picker": entries, "params": params, "year": params["year"]},
+    )
+
+
+def _build(*, households, year, through_month, threshold, months):
+    """Rows, monthly averages and the low list for the households, set-based."""
+    rows_by_pk = {
+        household.pk: household
+        for household in households.select_related("cooperative", "micro_grid").order_by(
+            "micro_grid__code", "cooperative__code", "number"
+        )
+    }
+    series = selectors.monthly_scores(households=households, year=year, through_month=through_month)
+    streaks = selectors.low_streaks(series=series, threshold=threshold, months=months)
+    rows, without_standard = [], []
+    for pk, household in rows_by_pk.items():
+        scores = series.get(pk)
+        if scores is None:
+            without_standard.append(household)
+            continue
+        change = scores[-1] - scores[0]
+        rows.append(
+            {
+                "household": household,
+                "cells": [
+                    {"score": score, "text": _plain(score), "low": score < threshold}
+                    for score in scores
+                ],
+                "first": scores[0],
+                "last": scores[-1],
+                "last_text": _plain(scores[-1]),
+                "change": change,
+                "change_text": ("+" if change > 0 else "") + _plain(change),
+                "trend": "up" if change > 0 else "down" if change < 0 else "flat",
+                "streak": streaks.get(pk, 0),
+            }
+        )
+    averages = (
+        [
+            _one_decimal(sum(row["cells"][index]["score"] for row in rows) / len(rows))
+            for index in range(through_month)
+        ]
+        if rows
+        else []
+    )
+    low = sorted(
+        (row for row in rows if row["streak"]),
+        key=lambda row: (-row["streak"], row["last"], row["household"].number),
+    )
+    return rows, averages, low, without_standard
+
+
+def _chart_data(*, rows, averages, labels, threshold, average_label):
+    return {
+        "labels": labels,
+        "threshold": float(threshold),
+        "households": [
+            {
+                "label": f"{row['household'].number} {row['household'].head_name}",
+                "scores": [float(cell["score"]) for cell in row["cells"]],
+                "low": bool(row["streak"]),
+            }
+            for row in rows
+        ],
+        "average": [float(value) for value in averages],
+        "text": {
+            "average": average_label,
+            "threshold": _("低分线 %(threshold)s 分") % {"threshold": _plain(threshold)},
+            "low": _("持续低分"),
+            "points": _("积分"),
+            "month": _("月份"),
+        },
+    }
+
+
+def _csv(*, rows, averages, labels, average_label, filename):
+    response = HttpResponse(
+        content_type="text/csv; charset=utf-8",
+        headers={"Content-Disposition": content_disposition_header(True, filename)},
+    )
+    response.write("\ufeff")  # so that Excel opens the Chinese text as UTF-8
+    writer = csv.writer(response)
+    writer.writerow(
+        [_("户号"), _("户主"), _("合作社"), _("微网格"), *labels, _("变化"), _("连续低分月数")]
+    )
+    for row in rows:
+        household = row["household"]
+        writer.writerow(
+            [
+                _csv_text(household.number),
+                _csv_text(household.head_name),
+                _csv_text(household.cooperative.name),
+                _csv_text(household.micro_grid.name if household.micro_grid else ""),
+                *[cell["text"] for cell in row["cells"]],
+                row["change_text"],
+                row["streak"] or "",
+            ]
+        )
+    if averages:
+        writer.writerow(["", average_label, "", "", *[_plain(value) for value in averages], "", ""])
+    return response
+
+
+@require_GET
+@login_required
+def points_chart(request):
+    if not _may_use_chart(request.user):
+        raise PermissionDenied
+    now = today()
+    form = ChartParamsForm(request.GET, current_year=now.year)
+    if not form.is_valid():
+        raw = {key: request.GET.get(key, "") for key in ("grid", "community")}
+        defaults = {
+            "year": now.year,
+            "threshold": _plain(DEFAULT_THRESHOLD),
+            "months": DEFAULT_MONTHS,
+        }
+        values = {key: request.GET.get(key) or default for key, default in defaults.items()}
+        return render(
+            request,
+            "communities/chart.html",
+            {
+                "form": form,
+                "raw": raw,
+                "values": values,
+                "picker_url": reverse("communities:points_chart"),
+            },
+            status=400,
+        )
+    params = form.cleaned_data
+    year, threshold, months = params["year"], params["threshold"], params["months"]
+    if not params["grid"] and not params["community"]:
+        return _picker(request, params=params)
+
+    communities = communities_visible_to(request.user)
+    visible = households_visible_to(request.user)
+    if params["grid"]:
+        grid = get_object_or_404(
+            MicroGrid.objects.select_related("community").filter(community__in=communities),
+            pk=params["grid"],
+        )
+        community = grid.community
+        households = visible.filter(micro_grid=grid)
+        subject = f"{community.name} · {grid.name}"
+        average_label = _("网格平均")
+        file_key = f"grid-{grid.community.code}-{grid.code}"
+    else:
+        grid = None
+        community = get_object_or_404(communities, pk=params["community"])
+        households = visible.filter(community=community)
+        subject = community.name
+        average_label = _("社区平均")
+        file_key = f"community-{community.code}"
+
+    through_month = now.month if year == now.year else 12
+    labels = [_("%(month)s月") % {"month": month} for month in range(1, through_month + 1)]
+    rows, averages, low, without_standard = _build(
+        households=households,
+        year=year,
+        through_month=through_month,
+        threshold=threshold,
+        months=months,
+    )
+    if params["format"] == "csv":
+        return _csv(
+            rows=rows,
+            averages=averages,
+            labels=labels,
+            average_label=average_label,
+            filename=f"points-chart-{year}-{file_key}.csv",
+        )
+    query = {
+        "year": year,
+        "threshold": threshold,
+        "months": months,
+        "grid": grid.pk if grid else None,
+        "community": None if grid else community.pk,
+    }
+    return render(
+        request,
+        "communities/chart.html",
+        {
+            "form": form,
+            "grid": grid,
+            "community": community,
+            "subject": subject,
+            "year": year,
+            "threshold": threshold,
+            "threshold_text": _plain(threshold),
+            "values": {"year": year, "threshold": _plain(threshold), "months": months},
+            "months": months,
+            "through_month": through_month,
+            "labels": labels,
+            "rows": rows,
+            "averages": [{"value": value, "text": _plain(value)} for value in averages],
+            "average_label": average_label,
+            "low": low,
+            "without_standard": without_standard,
+            "improving": sum(1 for row in rows if row["trend"] == "up"),
+            "falling": sum(1 for row in rows if row["trend"] == "down"),
+            "latest_average": _plain(averages[-1]) if averages else "",
+            "csv_url": _query(query, format="csv"),
+            "picker_url": _query({"year": year, "threshold": threshold, "months": months}),
+            "community_url": _query(query, grid=None, community=community.pk) if grid else "",
+            "chart_data": _chart_data(
+                rows=rows,
+                averages=averages,
+                labels=labels,
+                threshold=threshold,
+                average_label=average_label,
+            )
+            if rows
+            else None,
+        },
+    )

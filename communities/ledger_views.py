@@ -1,10 +1,298 @@
-# Being written (issue 3); replaced by the real views.
-from django.http import Http404
+"""The household's points ledger, reversal, the review queue and month close.
+
+GET  /communities/scoring/households/<id>/?year=Y   the point card: score, months, every event
+GET  /communities/scoring/events/<id>/reverse/      confirm a reversal (reason required)
+POST the same URL                                   record the reversal
+GET  /communities/scoring/review/                   events waiting for this staff member
+POST the same URL                                   confirm, or reject with a reason
+GET  /communities/scoring/months/                   the user's communities × the last 12 months
+POST the same URL                                   close (staff) or reopen (subdistrict admin)
+
+Views only choose the household or event in the user's scope and call the services;
+every rule lives in `communities.services`.
+"""
+
+from dataclasses import dataclass
+from datetime import date
+from decimal import Decimal
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import ObjectDoesNotExist, PermissionDenied, ValidationError
+from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
+from django.utils import timezone
+from django.utils.http import urlencode
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_http_methods
+
+from accounts.scope import communities_visible_to, households_scorable_by, households_visible_to
+from villages.models import Household
+
+from . import selectors, services
+from .forms import MonthChangeForm, ReversalForm, ReviewForm
+from .models import EventReview, MonthStatusChange, ScoreEvent
+
+ZERO = Decimal("0.0")  # shown as points are: one decimal place
+MONTHS_SHOWN = 12
 
 
-def _missing(request, *args, **kwargs):
-    raise Http404
+def _require_scorer(user):
+    if not (user.is_subdistrict_admin or user.is_community_staff):
+        raise PermissionDenied(_("只有社区工作人员可以操作"))
 
 
-batch_entry = household_points = event_reverse = review_queue = month_list = _missing
-points_chart = score_event_import = _missing
+def _year(value, default):
+    try:
+        year = int(value)
+    except (TypeError, ValueError):
+        return default
+    return year if 2000 <= year <= 2100 else default
+
+
+def _related(instance, name):
+    """A reverse one-to-one (review, reversal) or None, without an exception."""
+    try:
+        return getattr(instance, name)
+    except ObjectDoesNotExist:
+        return None
+
+
+@dataclass
+class EventRow:
+    event: ScoreEvent
+    review: EventReview | None
+    reversal: ScoreEvent | None
+    can_reverse: bool
+
+    @property
+    def review_state(self):
+        if not self.event.needs_review:
+            return "none"
+        if self.review is None:
+            return "pending"
+        return self.review.decision
+
+    @property
+    def counts(self):
+        return self.review_state in ("none", EventReview.Decision.CONFIRMED)
+
+
+def _household_context(user, household, year):
+    """Everything the point card shows for one year, read through the selectors."""
+    today = timezone.localdate()
+    standard = selectors.standard_for(cooperative=household.cooperative, year=year)
+    last_month = 12 if year < today.year else (today.month if year == today.year else 0)
+    monthly_points = selectors.monthly_points(household_ids=[household.pk], year=year).get(
+        household.pk, {}
+    )
+    series = selectors.monthly_scores(
+        households=Household.objects.filter(pk=household.pk), year=year
+    ).get(household.pk)
+    months = [
+        {
+            "month": date(year, number, 1),
+            "points": monthly_points.get(number, ZERO),
+            "score": series[number - 1] if series else None,
+        }
+        for number in range(1, last_month + 1)
+    ]
+    can_score = households_scorable_by(user).filter(pk=household.pk).exists()
+    rows = []
+    for event in selectors.household_events(household=household, year=year):
+        row = EventRow(
+            event=event,
+            review=_related(event, "review"),
+            reversal=_related(event, "reversal"),
+            can_reverse=False,
+        )
+        row.can_reverse = (
+            can_score and not event.is_reversal and row.reversal is None and row.counts
+        )
+        rows.append(row)
+    return {
+        "household": household,
+        "year": year,
+        "years": list(range(today.year, today.year - 5, -1)),
+        "standard": standard,
+        "score": selectors.household_annual_score(household=household, year=year),
+        "total": sum((row.event.points for row in rows if row.counts), ZERO),
+        "pending_count": sum(1 for row in rows if row.review_state == "pending"),
+        "months": months,
+        "rows": rows,
+        "vetoed": household.pk
+        in selectors.vetoed_household_ids(household_ids=[household.pk], year=year),
+        "can_score": can_score,
+    }
+
+
+@login_required
+def household_points(request, pk):
+    household = get_object_or_404(
+        households_visible_to(request.user).select_related(
+            "cooperative", "community", "micro_grid"
+        ),
+        pk=pk,
+    )
+    year = _year(request.GET.get("year"), timezone.localdate().year)
+    return render(
+        request,
+        "communities/household_points.html",
+        _household_context(request.user, household, year),
+    )
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def event_reverse(request, pk):
+    """GET: the point card with a confirmation form for this event; POST: record the reversal."""
+    user = request.user
+    event = get_object_or_404(
+        ScoreEvent.objects.filter(household__in=households_visible_to(user)).select_related(
+            "household__cooperative", "household__community", "item", "community", "entered_by"
+        ),
+        pk=pk,
+    )
+    if not households_scorable_by(user).filter(pk=event.household_id).exists():
+        raise PermissionDenied(_("该户不在您负责的社区"))
+    year = event.occurred_on.year
+    back = (
+        f"{reverse('communities:household_points', args=[event.household_id])}"
+        f"?{urlencode({'year': year})}"
+    )
+    form = ReversalForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        try:
+            reversal = services.score_event_reverse(
+                actor=user, event=event, reason=form.cleaned_data["reason"]
+            )
+        except ValidationError as error:
+            form.add_error(None, error)
+        else:
+            messages.success(
+                request,
+                _("已冲正：新增一条 %(points)s 分的冲正记录") % {"points": f"{reversal.points:+}"},
+            )
+            return redirect(f"{back}#event-{reversal.pk}")
+    context = _household_context(user, event.household, year)
+    context.update({"reverse_event": event, "reverse_form": form, "back": back})
+    return render(
+        request,
+        "communities/household_points.html",
+        context,
+        status=400 if request.method == "POST" else 200,
+    )
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def review_queue(request):
+    """Events entered by another staff member that wait for this one's confirmation."""
+    user = request.user
+    _require_scorer(user)
+    if request.method == "POST":
+        form = ReviewForm(request.POST)
+        if form.is_valid():
+            event = get_object_or_404(
+                ScoreEvent.objects.filter(household__in=households_scorable_by(user)),
+                pk=form.cleaned_data["event"],
+            )
+            try:
+                services.score_event_review(
+                    actor=user,
+                    event=event,
+                    decision=form.cleaned_data["decision"],
+                    reason=form.cleaned_data["reason"],
+                )
+            except ValidationError as error:
+                for message in error.messages:
+                    messages.error(request, message)
+            else:
+                if form.cleaned_data["decision"] == EventReview.Decision.CONFIRMED:
+                    messages.success(request, _("已确认：%(event)s") % {"event": event})
+                else:
+                    messages.success(request, _("已驳回：%(event)s") % {"event": event})
+        else:
+            for errors in form.errors.values():
+                for message in errors:
+                    messages.error(request, message)
+        return redirect("communities:review_queue")
+    events = list(selectors.review_queue(user=user).select_related("household__cooperative"))
+    return render(request, "communities/review_queue.html", {"events": events})
+
+
+def _last_months(today, count=MONTHS_SHOWN):
+    """The first days of this month and the `count - 1` before it, newest first."""
+    year, number = today.year, today.month
+    months = []
+    for _index in range(count):
+        months.append(date(year, number, 1))
+        year, number = (year, number - 1) if number > 1 else (year - 1, 12)
+    return months
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def month_list(request):
+    """Close a month (staff of the community) or reopen it (subdistrict admin, with a reason)."""
+    user = request.user
+    _require_scorer(user)
+    communities = communities_visible_to(user).order_by("code")
+    if request.method == "POST":
+        form = MonthChangeForm(request.POST)
+        if not form.is_valid():
+            for errors in form.errors.values():
+                for message in errors:
+                    messages.error(request, message)
+            return redirect("communities:month_list")
+        data = form.cleaned_data
+        if data["action"] == MonthStatusChange.Action.REOPEN and not user.is_subdistrict_admin:
+            raise PermissionDenied(_("重新开放月份须由街道管理员操作"))
+        community = get_object_or_404(communities, pk=data["community"])
+        label = data["month"].strftime("%Y-%m")
+        try:
+            if data["action"] == MonthStatusChange.Action.CLOSE:
+                services.month_close(actor=user, community=community, month=data["month"])
+                messages.success(
+                    request,
+                    _("%(community)s %(month)s 已关账") % {"community": community, "month": label},
+                )
+            else:
+                services.month_reopen(
+                    actor=user, community=community, month=data["month"], reason=data["reason"]
+                )
+                messages.success(
+                    request,
+                    _("%(community)s %(month)s 已重新开放")
+                    % {"community": community, "month": label},
+                )
+        except ValidationError as error:
+            for message in error.messages:
+                messages.error(request, message)
+        return redirect(f"{reverse('communities:month_list')}#community-{community.pk}")
+
+    months = _last_months(timezone.localdate())
+    communities = list(communities)
+    states = selectors.month_states(
+        community_ids=[community.pk for community in communities], months=months
+    )
+    table = []
+    for community in communities:
+        rows = []
+        for month in months:
+            change = states.get((community.pk, month))
+            rows.append(
+                {
+                    "month": month,
+                    "value": month.strftime("%Y-%m"),
+                    "closed": change is not None
+                    and change.action == MonthStatusChange.Action.CLOSE,
+                    "change": change,
+                }
+            )
+        table.append({"community": community, "months": rows})
+    return render(
+        request,
+        "communities/month_list.html",
+        {"table": table, "can_reopen": user.is_subdistrict_admin},
+    )

@@ -24,12 +24,9 @@ def counting_events():
 
 def standard_for(*, cooperative, year):
     """The published standard the cooperative adopted for the year, or None."""
-    return (
-        ScoringStandard.objects.filter(
-            adoptions__cooperative=cooperative, year=year, status=ScoringStandard.Status.PUBLISHED
-        )
-        .first()
-    )
+    return ScoringStandard.objects.filter(
+        adoptions__cooperative=cooperative, year=year, status=ScoringStandard.Status.PUBLISHED
+    ).first()
 
 
 def standards_by_cooperative(*, cooperative_ids, year):
@@ -150,14 +147,28 @@ def low_streaks(*, series, threshold, months):
     return result
 
 
+def month_states(*, community_ids, months):
+    """{(community_id, month): latest MonthStatusChange} for the given months that ever changed.
+
+    A month without an entry has never been closed: it is open.
+    """
+    state = {}
+    for change in (
+        MonthStatusChange.objects.filter(community_id__in=community_ids, month__in=months)
+        .select_related("actor")
+        .order_by("at", "id")
+    ):
+        state[(change.community_id, change.month)] = change
+    return state
+
+
 def closed_months(*, community_ids, months):
     """{(community_id, month)} among the given ones that are closed now (latest change is a close)."""
-    state = {}
-    for change in MonthStatusChange.objects.filter(
-        community_id__in=community_ids, month__in=months
-    ).order_by("at", "id"):
-        state[(change.community_id, change.month)] = change.action
-    return {key for key, action in state.items() if action == MonthStatusChange.Action.CLOSE}
+    return {
+        key
+        for key, change in month_states(community_ids=community_ids, months=months).items()
+        if change.action == MonthStatusChange.Action.CLOSE
+    }
 
 
 def month_is_closed(*, community, month):

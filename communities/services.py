@@ -36,7 +36,9 @@ class BatchError(Exception):
     errors: list = field(default_factory=list)
 
     def __str__(self):
-        return "; ".join(f"#{error.index + 1} {error.field}: {error.message}" for error in self.errors)
+        return "; ".join(
+            f"#{error.index + 1} {error.field}: {error.message}" for error in self.errors
+        )
 
 
 @dataclass
@@ -50,6 +52,10 @@ class Entry:
     points: Decimal | None = None
     note: str = ""
     evidence: object = None
+
+
+ZERO = Decimal("0")
+NOTE_MAX_LENGTH = ScoreEvent._meta.get_field("note").max_length
 
 
 def _as_points(value):
@@ -86,8 +92,10 @@ def _cap_usage(*, pairs, years, months):
         .annotate(total=Sum("points"))
         .order_by()
     )
+    # Signed sums: the caller turns them into room used with the item's sign, so a reversal
+    # dated in another month frees room there instead of taking it up.
     used_year = {
-        (row["household_id"], row["item_id"], row["occurred_on__year"]): abs(row["total"] or 0)
+        (row["household_id"], row["item_id"], row["occurred_on__year"]): row["total"] or ZERO
         for row in yearly
     }
     used_month = {
@@ -96,7 +104,7 @@ def _cap_usage(*, pairs, years, months):
             row["item_id"],
             row["occurred_on__year"],
             row["occurred_on__month"],
-        ): abs(row["total"] or 0)
+        ): row["total"] or ZERO
         for row in monthly
     }
     return used_year, used_month
@@ -118,7 +126,8 @@ def validate_entries(*, actor, entries, today=None):
         .select_related("community", "cooperative")
     }
     items = {
-        item.pk: item for item in ScoringItem.objects.filter(pk__in=item_ids).select_related("standard")
+        item.pk: item
+        for item in ScoringItem.objects.filter(pk__in=item_ids).select_related("standard")
     }
     years = {entry.occurred_on.year for entry in entries if entry.occurred_on}
     standards = {}
@@ -128,7 +137,9 @@ def validate_entries(*, actor, entries, today=None):
             year=year,
         ).items():
             standards[(cooperative_id, year)] = standard
-    month_starts = {selectors.first_of_month(entry.occurred_on) for entry in entries if entry.occurred_on}
+    month_starts = {
+        selectors.first_of_month(entry.occurred_on) for entry in entries if entry.occurred_on
+    }
     closed = selectors.closed_months(
         community_ids={household.community_id for household in households.values()},
         months=month_starts,
@@ -142,6 +153,7 @@ def validate_entries(*, actor, entries, today=None):
 
     prepared = []
     for index, entry in enumerate(entries):
+
         def fail(field_name, message, index=index):
             errors.append(EntryError(index, field_name, message))
 
@@ -157,22 +169,34 @@ def validate_entries(*, actor, entries, today=None):
             fail("occurred_on", _("请填写发生日期"))
             continue
         if entry.occurred_on > today:
-            fail("occurred_on", _("发生日期 %(date)s 晚于今天") % {"date": entry.occurred_on.isoformat()})
+            fail(
+                "occurred_on",
+                _("发生日期 %(date)s 晚于今天") % {"date": entry.occurred_on.isoformat()},
+            )
             continue
         year = entry.occurred_on.year
         standard = standards.get((household.cooperative_id, year))
         if standard is None:
-            fail("item", _("%(cooperative)s 在 %(year)s 年没有已发布的积分标准")
-                 % {"cooperative": household.cooperative.name, "year": year})
+            fail(
+                "item",
+                _("%(cooperative)s 在 %(year)s 年没有已发布的积分标准")
+                % {"cooperative": household.cooperative.name, "year": year},
+            )
             continue
         if item.standard_id != standard.pk:
-            fail("item", _("积分项“%(item)s”不属于%(cooperative)s %(year)s 年采用的积分标准")
-                 % {"item": item.name, "cooperative": household.cooperative.name, "year": year})
+            fail(
+                "item",
+                _("积分项“%(item)s”不属于%(cooperative)s %(year)s 年采用的积分标准")
+                % {"item": item.name, "cooperative": household.cooperative.name, "year": year},
+            )
             continue
         month = selectors.first_of_month(entry.occurred_on)
         if (household.community_id, month) in closed:
-            fail("occurred_on", _("%(community)s %(month)s 已关账，不能再录入")
-                 % {"community": household.community.name, "month": month.strftime("%Y-%m")})
+            fail(
+                "occurred_on",
+                _("%(community)s %(month)s 已关账，不能再录入")
+                % {"community": household.community.name, "month": month.strftime("%Y-%m")},
+            )
             continue
         points = _as_points(entry.points)
         if points == "invalid":
@@ -182,24 +206,43 @@ def validate_entries(*, actor, entries, today=None):
             points = item.default_points
         points = abs(points)
         if not item.min_points <= points <= item.max_points:
-            fail("points", _("分值 %(points)s 超出“%(item)s”允许的范围 %(low)s–%(high)s")
-                 % {"points": points, "item": item.name, "low": item.min_points, "high": item.max_points})
+            fail(
+                "points",
+                _("分值 %(points)s 超出“%(item)s”允许的范围 %(low)s–%(high)s")
+                % {
+                    "points": points,
+                    "item": item.name,
+                    "low": item.min_points,
+                    "high": item.max_points,
+                },
+            )
             continue
         year_key = (household.pk, item.pk, year)
         month_key = (household.pk, item.pk, year, entry.occurred_on.month)
-        if item.cap_per_month is not None and used_month[month_key] + points > item.cap_per_month:
-            fail("points", _("“%(item)s”本月累计将达 %(total)s 分，超过每月上限 %(cap)s")
-                 % {"item": item.name, "total": used_month[month_key] + points, "cap": item.cap_per_month})
+        month_total = max(ZERO, used_month[month_key] * item.sign) + points
+        year_total = max(ZERO, used_year[year_key] * item.sign) + points
+        if item.cap_per_month is not None and month_total > item.cap_per_month:
+            fail(
+                "points",
+                _("“%(item)s”本月累计将达 %(total)s 分，超过每月上限 %(cap)s")
+                % {"item": item.name, "total": month_total, "cap": item.cap_per_month},
+            )
             continue
-        if item.cap_per_year is not None and used_year[year_key] + points > item.cap_per_year:
-            fail("points", _("“%(item)s”本年累计将达 %(total)s 分，超过每年上限 %(cap)s")
-                 % {"item": item.name, "total": used_year[year_key] + points, "cap": item.cap_per_year})
+        if item.cap_per_year is not None and year_total > item.cap_per_year:
+            fail(
+                "points",
+                _("“%(item)s”本年累计将达 %(total)s 分，超过每年上限 %(cap)s")
+                % {"item": item.name, "total": year_total, "cap": item.cap_per_year},
+            )
             continue
         if item.evidence_required and not entry.evidence:
             fail("evidence", _("“%(item)s”须上传照片") % {"item": item.name})
             continue
-        used_month[month_key] += points
-        used_year[year_key] += points
+        if len(entry.note or "") > NOTE_MAX_LENGTH:
+            fail("note", _("备注最多 %(count)s 个字") % {"count": NOTE_MAX_LENGTH})
+            continue
+        used_month[month_key] += points * item.sign
+        used_year[year_key] += points * item.sign
         prepared.append((entry, household, item, points * item.sign))
     return errors, prepared
 
@@ -261,7 +304,13 @@ def score_event_reverse(*, actor, event, reason):
     reason = (reason or "").strip()
     if not reason:
         raise ValidationError(_("冲正必须填写原因"))
-    event = ScoreEvent.objects.select_for_update().select_related("household__community").get(pk=event.pk)
+    if len(reason) > NOTE_MAX_LENGTH:
+        raise ValidationError(_("原因最多 %(count)s 个字") % {"count": NOTE_MAX_LENGTH})
+    event = (
+        ScoreEvent.objects.select_for_update()
+        .select_related("household__community", "community")
+        .get(pk=event.pk)
+    )
     if not households_scorable_by(actor).filter(pk=event.household_id).exists():
         raise PermissionDenied(_("该户不在您负责的社区"))
     if event.is_reversal:
@@ -272,9 +321,16 @@ def score_event_reverse(*, actor, event, reason):
     if event.needs_review and (review is None or review.decision != EventReview.Decision.CONFIRMED):
         raise ValidationError(_("未确认的记录无需冲正，请在复核中驳回"))
     month = selectors.first_of_month(event.occurred_on)
-    if selectors.month_is_closed(community=event.household.community, month=month):
-        # The reversal is dated today so a closed month stays as it was closed.
+    # The month was closed for the community that scored the event.
+    if selectors.month_is_closed(community=event.community, month=month):
+        # The reversal is dated today so a closed month stays as it was closed, but never in
+        # another year: that would leave the paid year's score wrong and shift the next one.
         occurred_on = timezone.localdate()
+        if occurred_on.year != event.occurred_on.year:
+            raise ValidationError(
+                _("%(month)s 已关账且已跨年，须街道管理员重新开放该月后再冲正")
+                % {"month": month.strftime("%Y-%m")}
+            )
     else:
         occurred_on = event.occurred_on
     if selectors.month_is_closed(
@@ -313,6 +369,10 @@ def score_event_review(*, actor, event, decision, reason=""):
         raise ValidationError(_("不能复核自己录入的记录"))
     if EventReview.objects.filter(event=event).exists():
         raise ValidationError(_("该记录已复核"))
+    if decision not in EventReview.Decision.values:
+        raise ValidationError(_("复核结论只能是确认或驳回"))
+    if len((reason or "").strip()) > NOTE_MAX_LENGTH:
+        raise ValidationError(_("理由最多 %(count)s 个字") % {"count": NOTE_MAX_LENGTH})
     if decision == EventReview.Decision.REJECTED and not (reason or "").strip():
         raise ValidationError(_("驳回必须填写理由"))
     review = EventReview.objects.create(

@@ -29,6 +29,8 @@ if not SECRET_KEY:
     SECRET_KEY = "insecure-development-key-only-for-debug-mode-do-not-deploy"
 ALLOWED_HOSTS = envlist("ALLOWED_HOSTS", "127.0.0.1,localhost,testserver" if DEBUG else "")
 CSRF_TRUSTED_ORIGINS = envlist("CSRF_TRUSTED_ORIGINS", "")
+# Set when a reverse proxy we run sits in front: then X-Forwarded-For names the client.
+BEHIND_PROXY = envbool("BEHIND_PROXY", False)
 
 INSTALLED_APPS = [
     "django.contrib.admin",

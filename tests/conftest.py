@@ -66,3 +66,83 @@ def login(client):
         return client
 
     return _login
+
+
+# --- Test infrastructure: fast hashing, eager Celery, the real worker, browser skips ---
+
+import os  # noqa: E402
+import shutil  # noqa: E402
+from pathlib import Path  # noqa: E402
+
+
+def pytest_collection_modifyitems(config, items):
+    """Skip what this machine cannot run. Extend this hook; a second one would replace it.
+
+    - `worker`: needs a broker (CELERY_BROKER_URL) and a database another process can
+      open; .ci/run provides both (PostgreSQL + Redis).
+    - `browser`: needs Debian's chromium; .ci/run installs it, locally the tests skip.
+    """
+    no_broker = pytest.mark.skip(reason="needs CELERY_BROKER_URL and a real Celery worker")
+    no_chromium = pytest.mark.skip(reason="needs chromium (apt-get install chromium)")
+    run_worker_tests = any(map(os.environ.get, ("CELERY_BROKER_URL", "PINGHU_REQUIRE_WORKER")))
+    has_chromium = bool(chromium_path())
+    for item in items:
+        if "worker" in item.keywords and not run_worker_tests:
+            item.add_marker(no_broker)
+        if "browser" in item.keywords and not has_chromium:
+            item.add_marker(no_chromium)
+
+
+def chromium_path():
+    """The chromium binary for browser tests: $CHROMIUM_PATH, /usr/bin/chromium or $PATH."""
+    for candidate in (os.environ.get("CHROMIUM_PATH"), "/usr/bin/chromium"):
+        if candidate and Path(candidate).exists():
+            return candidate
+    return shutil.which("chromium") or shutil.which("chromium-browser")
+
+
+@pytest.fixture(autouse=True)
+def _fast_password_hashing(settings):
+    """The default hasher costs ~0.2 s a user; the world fixture alone makes nine."""
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+
+
+@pytest.fixture(autouse=True)
+def _celery_eager_unless_worker(request, settings):
+    """Every test runs its tasks in-process, as without a broker, except `worker` tests.
+
+    With CELERY_BROKER_URL set (CI) the settings turn eager mode off; only the tests
+    that start a real worker may then send tasks to the broker, the others would wait
+    for a worker that is not there.
+    """
+    from pinghu_points.celery import app
+
+    eager = request.node.get_closest_marker("worker") is None
+    previous = app.conf.task_always_eager
+    app.conf.task_always_eager = eager
+    settings.CELERY_TASK_ALWAYS_EAGER = eager
+    yield
+    app.conf.task_always_eager = previous
+
+
+@pytest.fixture(scope="session")
+def celery_worker_process(django_db_setup):
+    """A real `celery worker` subprocess on the test database, for the whole session.
+
+    Use it with `@pytest.mark.worker` and `@pytest.mark.django_db(transaction=True)`:
+    the worker is another process and sees only committed rows.
+    """
+    from django.db import connection
+
+    from pinghu_points.celery import app
+    from tests.worker import running_worker, worker_database_url
+
+    # .ci/run sets PINGHU_REQUIRE_WORKER: there a worker test must run, never skip.
+    give_up = pytest.fail if os.environ.get("PINGHU_REQUIRE_WORKER") else pytest.skip
+    if not os.environ.get("CELERY_BROKER_URL"):
+        give_up("needs CELERY_BROKER_URL and a real Celery worker")
+    if connection.vendor == "sqlite" or not os.environ.get("DATABASE_URL"):
+        give_up("the worker needs a server database (DATABASE_URL=postgres://...)")
+    database_url = worker_database_url(os.environ["DATABASE_URL"], connection.settings_dict["NAME"])
+    with running_worker(app=app, database_url=database_url) as worker:
+        yield worker

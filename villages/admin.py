@@ -1,4 +1,5 @@
 from django.contrib import admin
+from django.urls import path
 from django.utils.translation import gettext_lazy as _
 from import_export.admin import ExportMixin, ImportExportModelAdmin
 
@@ -63,7 +64,9 @@ class ShareMovementInline(admin.TabularInline):
 @admin.register(Household)
 class HouseholdAdmin(ExportMixin, admin.ModelAdmin):
     resource_classes = [HouseholdExportResource]
-    change_list_template = "admin/villages/household/change_list.html"
+    # Not `change_list_template`: import-export would take that as the base of its own
+    # template, and ours extends its template, which would make a loop.
+    import_export_change_list_template = "admin/villages/household/change_list.html"
     list_display = [
         "number",
         "head_name",
@@ -94,6 +97,29 @@ class HouseholdAdmin(ExportMixin, admin.ModelAdmin):
 
     def get_queryset(self, request):
         return super().get_queryset(request).filter(pk__in=households_visible_to(request.user))
+
+    def get_urls(self):
+        register_import = path(
+            "import-register/",
+            self.admin_site.admin_view(self.import_register_view),
+            name="villages_household_import_register",
+        )
+        return [register_import, *super().get_urls()]
+
+    def import_register_view(self, request):
+        """The register import of the site page, in the admin's frame; same form, same service."""
+        from .import_views import household_import_form
+
+        return household_import_form(
+            request,
+            success_url="admin:villages_household_changelist",
+            context={
+                **self.admin_site.each_context(request),
+                "base_template": "admin/base_site.html",
+                "title": _("导入股东名册"),
+                "opts": self.model._meta,
+            },
+        )
 
 
 @admin.register(Member)

@@ -46,7 +46,8 @@ class HouseholdSerializer(serializers.ModelSerializer):
     def get_holdings(self, household):
         holdings = self.context["holdings"].get(household.pk, {})
         names = self.context["share_class_names"]
-        return {names[class_id]: str(quantity) for class_id, quantity in holdings.items()}
+        # Two places on every database (SQLite sums come back as "3", PostgreSQL as "3.00").
+        return {names[class_id]: f"{quantity:.2f}" for class_id, quantity in holdings.items()}
 
 
 class CooperativeViewSet(viewsets.ReadOnlyModelViewSet):

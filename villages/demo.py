@@ -11,15 +11,14 @@ household numbers, and only what is missing is created. A second run creates not
 See docs/demo-data.md.
 """
 
-import itertools
-import random
-from collections import Counter, defaultdict
+from collections import Counter
 from dataclasses import dataclass, field
 from datetime import date, timedelta
 from decimal import Decimal
 
 from django.db import transaction
 from django.db.models import Count
+from django.utils.translation import gettext as _
 from faker import Faker
 
 from accounts.models import AuditRecord, User
@@ -145,7 +144,13 @@ LOGINS = (
         "TONGJIE-CWH",
         "通界村村民委员会工作人员（村自评）",
     ),
-    ("accountant_tongjie", User.Role.ACCOUNTANT, "cooperative", "TONGJIE", "通界村股份经济合作社会计"),
+    (
+        "accountant_tongjie",
+        User.Role.ACCOUNTANT,
+        "cooperative",
+        "TONGJIE",
+        "通界村股份经济合作社会计",
+    ),
     (
         "accountant_nanhetou",
         User.Role.ACCOUNTANT,
@@ -308,7 +313,9 @@ def _plan_household(fake, rng, number, community_code):
             break
         son = rng.random() < 0.52
         candidates.append(
-            member(family_surname + _given(fake, son), _birth(rng, year), son, "子" if son else "女")
+            member(
+                family_surname + _given(fake, son), _birth(rng, year), son, "子" if son else "女"
+            )
         )
         if k == 0 and son and year <= 1996:
             candidates.append(
@@ -332,7 +339,7 @@ def _plan_household(fake, rng, number, community_code):
                 )
 
     bank_name, prefix, _weight = rng.choices(BANKS, weights=[b[2] for b in BANKS])[0]
-    account = luhn_complete(prefix + "".join(str(rng.randrange(10)) for _ in range(12)))
+    account = luhn_complete(prefix + "".join(str(rng.randrange(10)) for _digit in range(12)))
     return HouseholdPlan(
         number=number,
         community_code=community_code,
@@ -363,7 +370,6 @@ def plan_village(spec, count, *, village_index=None):
             # scatters each dissolved village over all of its communities.
             if k < len(places):
                 community_code = places[k]
-                rng.random()  # keep the stream aligned with the weighted draw below
             else:
                 community_code = rng.choices(places, weights=DESTINATION_WEIGHTS)[0]
         plans.append(_plan_household(fake, rng, number, community_code))
@@ -386,7 +392,7 @@ class SeedResult:
 
 def _unique_id_number(member, used):
     sequence = member.sequence * 2 + (1 if member.male else 0)
-    for _ in range(500):
+    for _attempt in range(500):
         value = make_id_number(birth=member.birth, sequence=sequence)
         if value not in used:
             used.add(value)
@@ -414,7 +420,7 @@ def _ensure_structure(created):
         created["cooperatives"] += made
         cooperatives[spec.code] = coop
         for code, name, weight in SHARE_CLASSES:
-            _, made = ShareClass.objects.get_or_create(
+            _share_class, made = ShareClass.objects.get_or_create(
                 cooperative=coop, code=code, defaults={"name": name, "weight": weight}
             )
             created["share_classes"] += made
@@ -482,7 +488,9 @@ def _create_households(cooperatives, communities, households_per_cooperative, cr
         grid_of.append(grids[key])
 
     used = set(Member.objects.exclude(id_number="").values_list("id_number", flat=True))
-    used |= set(Household.objects.exclude(head_id_number="").values_list("head_id_number", flat=True))
+    used |= set(
+        Household.objects.exclude(head_id_number="").values_list("head_id_number", flat=True)
+    )
     id_numbers = [[_unique_id_number(m, used) for m in plan.members] for _coop, plan in new]
 
     households = Household.objects.bulk_create(
@@ -547,24 +555,38 @@ def _create_households(cooperatives, communities, households_per_cooperative, cr
 
 
 def _demo_transfers(cooperatives, created):
-    """One inheritance per cooperative, and a transfer in a few, through the service."""
+    """One inheritance per cooperative, and a transfer in a few, through the service.
+
+    The giving household keeps at least one 人口股, so every household keeps positive
+    holdings. An heir is preferably a household whose head has the same surname.
+    """
     for code, coop in cooperatives.items():
-        wanted = [(ShareMovement.Kind.INHERITANCE, INHERITANCE)]
+        wanted = [(ShareMovement.Kind.INHERITANCE, INHERITANCE, 4)]
         if code in TRANSFER_COOPERATIVES:
-            wanted.append((ShareMovement.Kind.TRANSFER, TRANSFER))
-        households = list(coop.households.order_by("number")[:40])
+            wanted.append((ShareMovement.Kind.TRANSFER, TRANSFER, 8))
+        households = list(coop.households.order_by("number")[:60])
         if len(households) < 4:
             continue
         people = coop.share_classes.get(code="RK")
         holdings = holdings_by_household(households=households, on=ISSUE_DATE)
-        sources = [
-            h for h in households if holdings.get(h.pk, {}).get(people.pk, Decimal(0)) >= 2
-        ]
-        for (kind, (effective_on, reason)), source in zip(wanted, sources, strict=False):
+        taken = set()
+        for kind, (effective_on, reason), start in wanted:
             if ShareMovement.objects.filter(household__cooperative=coop, kind=kind).exists():
                 continue
+            sources = [
+                h
+                for h in households[start:] + households[:start]
+                if h.pk not in taken and holdings.get(h.pk, {}).get(people.pk, 0) >= 2
+            ]
+            if not sources:
+                continue
+            source = sources[0]
+            others = [h for h in households if h.pk != source.pk and h.pk not in taken]
+            kin = [h for h in others if h.head_name[:1] == source.head_name[:1]]
             position = households.index(source)
-            target = households[(position + 1) % len(households)]
+            target = (kin or [households[(position + 1) % len(households)]])[0]
+            if target.pk == source.pk or target.pk in taken:
+                continue
             share_transfer(
                 source=source,
                 target=target,
@@ -575,6 +597,7 @@ def _demo_transfers(cooperatives, created):
                 actor=None,
                 inheritance=kind == ShareMovement.Kind.INHERITANCE,
             )
+            taken |= {source.pk, target.pk}
             created["share_movements"] += 2
 
 
@@ -656,26 +679,32 @@ def seed_demo(*, stdout=None, households_per_cooperative=None):
 
 
 def write_report(result, stdout):
-    t = result.totals
+    """The summary the command prints: what was created, totals, and the logins."""
     if result.created_anything:
-        made = "，".join(f"{key} {value}" for key, value in sorted(result.created.items()) if value)
-        stdout.write(f"演示数据已生成（新建：{made}）")
+        made = ", ".join(f"{key} {value}" for key, value in sorted(result.created.items()) if value)
+        stdout.write(_("演示数据已生成（新建：%(made)s）") % {"made": made})
     else:
-        stdout.write("演示数据已存在，本次未新建任何记录。")
+        stdout.write(_("演示数据已存在，本次未新建任何记录。"))
     stdout.write(
-        f"行政村 {t['villages']}（撤建制 {t['dissolved_villages']}），"
-        f"合作社 {t['cooperatives']}，城市社区 {t['urban_communities']}，"
-        f"村委会 {t['village_committees']}，微网格 {t['micro_grids']}"
+        _(
+            "行政村 %(villages)s（撤建制 %(dissolved_villages)s），合作社 %(cooperatives)s，"
+            "城市社区 %(urban_communities)s，村委会 %(village_committees)s，"
+            "微网格 %(micro_grids)s"
+        )
+        % result.totals
     )
     stdout.write(
-        f"股东户 {t['households']}（通界村 {t['tongjie_households']}），"
-        f"户成员 {t['members']}，股权变动 {t['share_movements']}"
+        _(
+            "股东户 %(households)s（通界村 %(tongjie_households)s），户成员 %(members)s，"
+            "股权变动 %(share_movements)s"
+        )
+        % result.totals
     )
     stdout.write("")
-    stdout.write("演示账号（密码均为 %s）：" % DEMO_PASSWORD)
+    stdout.write(_("演示账号（密码均为 %(password)s）：") % {"password": DEMO_PASSWORD})
     width = max(len(username) for username, _d, _c in result.logins)
     for username, description, made in result.logins:
-        note = "" if made else "  （账号已存在，密码未修改）"
+        note = "" if made else "  " + _("（账号已存在，密码未修改）")
         stdout.write(f"  {username.ljust(width)}  {DEMO_PASSWORD}  {description}{note}")
 
 
@@ -692,5 +721,3 @@ __all__ = [
     "seed_demo",
     "totals",
 ]
-
-_ = itertools  # (kept for readers extending the planner)

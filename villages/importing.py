@@ -7,6 +7,7 @@ the admin all call `household_register_import`.
 """
 
 import os
+import re
 from dataclasses import asdict, dataclass
 from datetime import date, datetime
 from decimal import Decimal, InvalidOperation
@@ -109,7 +110,7 @@ def household_register_import(*, cooperative, file, actor, effective_on=None):
     share_classes = {
         share_class.name: share_class for share_class in cooperative.share_classes.all()
     }
-    columns, errors = _check_header(rows[0] if rows else (), share_classes)
+    columns, errors = _check_header(rows[0], share_classes)
     if errors:
         # Until the columns are right, checking the rows would only repeat the header problem.
         raise RegisterImportError(errors)
@@ -281,6 +282,7 @@ def _check_rows(cooperative, data_rows, columns, share_classes):
         problem = _id_number_problem(id_number) if id_number is not None else None
         if problem:
             row.error(ID_NUMBER, problem)
+        phone = row.text(PHONE)
 
         community = grid = None
         community_text = row.text(COMMUNITY)
@@ -316,11 +318,7 @@ def _check_rows(cooperative, data_rows, columns, share_classes):
             elif quantity > 0:
                 shares[share_class] = quantity
 
-        phone, bank_name, bank_account = (
-            row.text(PHONE),
-            row.text(BANK_NAME),
-            row.text(BANK_ACCOUNT),
-        )
+        bank_name, bank_account = row.text(BANK_NAME), row.text(BANK_ACCOUNT)
         errors.extend(row.errors)
         if not row.errors:
             household = Household(
@@ -410,11 +408,8 @@ def _id_number_problem(value):
     """GB 11643: 17 digits, a valid birth date, and the ISO 7064 MOD 11-2 check character."""
     if not value:
         return _("身份证号不能为空")
-    if (
-        len(value) != 18
-        or not value[:17].isdigit()
-        or not (value[17].isdigit() or value[17] == "X")
-    ):
+    # ASCII digits only: str.isdigit() and \d would also let full-width ３ through.
+    if not re.fullmatch(r"[0-9]{17}[0-9X]", value):
         return _("身份证号格式不正确，应为18位：前17位为数字，最后一位为数字或X")
     try:
         datetime.strptime(value[6:14], "%Y%m%d")

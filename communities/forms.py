@@ -1,0 +1,60 @@
+from datetime import date, datetime
+
+from django import forms
+from django.utils.translation import gettext_lazy as _
+
+from .models import EventReview, MonthStatusChange
+
+
+class ReversalForm(forms.Form):
+    reason = forms.CharField(
+        label=_("冲正原因"),
+        max_length=255,
+        widget=forms.Textarea(attrs={"rows": 3}),
+        help_text=_("原记录保留不变，系统新增一条分值相反的冲正记录"),
+    )
+
+
+class ReviewForm(forms.Form):
+    event = forms.IntegerField(widget=forms.HiddenInput)
+    decision = forms.ChoiceField(label=_("结论"), choices=EventReview.Decision.choices)
+    reason = forms.CharField(label=_("驳回理由"), max_length=255, required=False)
+
+    def clean(self):
+        cleaned = super().clean()
+        if (
+            cleaned.get("decision") == EventReview.Decision.REJECTED
+            and not (cleaned.get("reason") or "").strip()
+        ):
+            self.add_error("reason", _("驳回必须填写理由"))
+        return cleaned
+
+
+class MonthField(forms.CharField):
+    """A month typed as YYYY-MM; cleaned to the first day of that month."""
+
+    def to_python(self, value):
+        value = super().to_python(value)
+        if not value:
+            return None
+        try:
+            parsed = datetime.strptime(value, "%Y-%m")
+        except ValueError as error:
+            raise forms.ValidationError(_("月份格式应为 YYYY-MM")) from error
+        return date(parsed.year, parsed.month, 1)
+
+
+class MonthChangeForm(forms.Form):
+    community = forms.IntegerField(widget=forms.HiddenInput)
+    month = MonthField(widget=forms.HiddenInput)
+    action = forms.ChoiceField(choices=MonthStatusChange.Action.choices, widget=forms.HiddenInput)
+    reason = forms.CharField(label=_("重新开放原因"), max_length=255, required=False)
+
+    def clean(self):
+        cleaned = super().clean()
+        if (
+            cleaned.get("action") == MonthStatusChange.Action.REOPEN
+            and not (cleaned.get("reason") or "").strip()
+        ):
+            self.add_error("reason", _("重新开放必须填写原因"))
+        return cleaned

@@ -1,0 +1,189 @@
+"""Settings come from the environment; production mode passes `check --deploy` cleanly.
+
+Settings are read once per process, so each case runs in a subprocess with its own
+environment.
+"""
+
+import json
+import os
+import secrets
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+import yaml
+
+PROJECT_ROOT = Path(__file__).resolve().parent.parent
+# Variables that would leak the caller's configuration into the cases below (the browser
+# tests set DJANGO_ALLOW_ASYNC_UNSAFE in this process, which `check --deploy` rejects).
+CONFIG_VARIABLES = (
+    "DJANGO_ALLOW_ASYNC_UNSAFE",
+    "DEBUG",
+    "SECRET_KEY",
+    "ALLOWED_HOSTS",
+    "DATABASE_URL",
+    "CELERY_BROKER_URL",
+    "CELERY_RESULT_BACKEND",
+    "CSRF_TRUSTED_ORIGINS",
+    "SECURE_SSL_REDIRECT",
+    "SECURE_HSTS_SECONDS",
+)
+
+
+def run(args, **environment):
+    env = {key: value for key, value in os.environ.items() if key not in CONFIG_VARIABLES}
+    env.update(DJANGO_SETTINGS_MODULE="pinghu_points.settings", **environment)
+    return subprocess.run(
+        [sys.executable, *args],
+        cwd=PROJECT_ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+
+
+def production_environment(**overrides):
+    return {
+        "DEBUG": "0",
+        "SECRET_KEY": secrets.token_urlsafe(64),
+        "ALLOWED_HOSTS": "example.org",
+        **overrides,
+    }
+
+
+def read_settings(names, **environment):
+    code = (
+        "import json, django; from django.conf import settings; django.setup(); "
+        f"print(json.dumps({{n: getattr(settings, n) for n in {list(names)!r}}}, default=str))"
+    )
+    completed = run(["-c", code], **environment)
+    assert completed.returncode == 0, completed.stderr
+    return json.loads(completed.stdout.strip().splitlines()[-1])
+
+
+def test_production_settings_pass_check_deploy_without_warnings():
+    completed = run(
+        ["manage.py", "check", "--deploy", "--fail-level", "WARNING"],
+        **production_environment(),
+    )
+    assert completed.returncode == 0, completed.stdout + completed.stderr
+    assert "no issues" in completed.stdout
+
+
+def test_production_refuses_to_start_without_a_secret_key():
+    environment = production_environment()
+    del environment["SECRET_KEY"]
+    completed = run(["manage.py", "check"], **environment)
+    assert completed.returncode != 0
+    assert "SECRET_KEY" in completed.stderr
+
+
+def test_production_hardening_is_on():
+    values = read_settings(
+        [
+            "DEBUG",
+            "ALLOWED_HOSTS",
+            "SESSION_COOKIE_SECURE",
+            "CSRF_COOKIE_SECURE",
+            "SECURE_SSL_REDIRECT",
+            "SECURE_HSTS_SECONDS",
+        ],
+        **production_environment(),
+    )
+    assert values == {
+        "DEBUG": False,
+        "ALLOWED_HOSTS": ["example.org"],
+        "SESSION_COOKIE_SECURE": True,
+        "CSRF_COOKIE_SECURE": True,
+        "SECURE_SSL_REDIRECT": True,
+        "SECURE_HSTS_SECONDS": 31536000,
+    }
+
+
+def test_embedded_defaults_chinese_shanghai_sqlite_and_eager_celery():
+    values = read_settings(
+        [
+            "LANGUAGE_CODE",
+            "TIME_ZONE",
+            "USE_TZ",
+            "USE_I18N",
+            "DEBUG",
+            "DATABASES",
+            "CELERY_TASK_ALWAYS_EAGER",
+        ]
+    )
+    assert values["LANGUAGE_CODE"] == "zh-hans"
+    assert values["TIME_ZONE"] == "Asia/Shanghai"
+    assert values["USE_TZ"] is True
+    assert values["USE_I18N"] is True
+    assert values["DEBUG"] is True
+    assert values["DATABASES"]["default"]["ENGINE"] == "django.db.backends.sqlite3"
+    assert values["CELERY_TASK_ALWAYS_EAGER"] is True
+
+
+def test_database_url_and_broker_url_are_read_from_the_environment():
+    values = read_settings(
+        ["DATABASES", "CELERY_BROKER_URL", "CELERY_RESULT_BACKEND", "CELERY_TASK_ALWAYS_EAGER"],
+        DATABASE_URL="postgres://pinghu:secret@db.internal:5433/pinghu",
+        CELERY_BROKER_URL="redis://cache.internal:6379/2",
+    )
+    database = values["DATABASES"]["default"]
+    assert database["ENGINE"] == "django.db.backends.postgresql"
+    assert (database["NAME"], database["USER"], database["PASSWORD"]) == (
+        "pinghu",
+        "pinghu",
+        "secret",
+    )
+    assert (database["HOST"], database["PORT"]) == ("db.internal", 5433)
+    assert values["CELERY_BROKER_URL"] == "redis://cache.internal:6379/2"
+    assert values["CELERY_RESULT_BACKEND"] == "redis://cache.internal:6379/2"
+    assert values["CELERY_TASK_ALWAYS_EAGER"] is False
+
+
+# --- docker-compose.yml -------------------------------------------------------------
+
+COMPOSE_FILE = PROJECT_ROOT / "docker-compose.yml"
+
+
+def test_compose_file_has_web_worker_postgres_and_redis():
+    compose = yaml.safe_load(COMPOSE_FILE.read_text(encoding="utf-8"))
+    services = compose["services"]
+    assert {"web", "worker", "postgres", "redis"} <= set(services)
+    for name in ("web", "worker"):
+        environment = services[name]["environment"]
+        for variable in ("DATABASE_URL", "CELERY_BROKER_URL", "SECRET_KEY", "DEBUG"):
+            assert variable in environment, (name, variable)
+        assert str(environment["DEBUG"]) == "0"
+        assert {"postgres", "redis"} <= set(services[name]["depends_on"])
+    assert "gunicorn" in " ".join(services["web"]["command"])
+    assert "celery" in " ".join(services["worker"]["command"])
+    for name in services:
+        assert "healthcheck" in services[name], name
+
+
+def compose_binary():
+    if shutil.which("docker-compose"):
+        return ["docker-compose"]
+    if shutil.which("docker"):
+        probe = subprocess.run(["docker", "compose", "version"], capture_output=True)
+        if probe.returncode == 0:
+            return ["docker", "compose"]
+    return None
+
+
+def test_compose_file_is_accepted_by_docker_compose():
+    binary = compose_binary()
+    if binary is None:
+        pytest.skip("neither docker-compose nor `docker compose` is installed")
+    completed = subprocess.run(
+        [*binary, "-f", str(COMPOSE_FILE), "config", "-q"],
+        cwd=PROJECT_ROOT,
+        env={**os.environ, "SECRET_KEY": secrets.token_urlsafe(64)},
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert completed.returncode == 0, completed.stderr
