@@ -17,9 +17,9 @@ def home_summary(*, user):
         "communities": communities_visible_to(user),
     }
     if user.is_villager:
-        summary["household"] = (
-            households.select_related("cooperative", "community", "micro_grid").first()
-        )
+        summary["household"] = households.select_related(
+            "cooperative", "community", "micro_grid"
+        ).first()
     if user.is_community_staff:
         summary["micro_grids"] = (
             MicroGrid.objects.filter(community__in=communities_visible_to(user))

@@ -192,6 +192,26 @@ class ScoringStandardAdmin(admin.ModelAdmin):
             return self.frozen_fields
         return []
 
+    def get_fieldsets(self, request, obj=None):
+        fieldsets = super().get_fieldsets(request, obj)
+        if _published(obj):
+            name, options = fieldsets[0]
+            fieldsets = [
+                (
+                    name,
+                    {
+                        **options,
+                        "description": _(
+                            "该标准已发布，基础分、上下限和积分项都不能再修改。"
+                            "如需更正，请在列表中选中它，用“复制为新版本（草稿）”新建一个版本，"
+                            "修改后发布，并由各合作社重新登记采用决议。"
+                        ),
+                    },
+                ),
+                *fieldsets[1:],
+            ]
+        return fieldsets
+
     def has_delete_permission(self, request, obj=None):
         return not _published(obj) and super().has_delete_permission(request, obj)
 

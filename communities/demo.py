@@ -15,7 +15,7 @@
 
 Deterministic (`random.Random` seeded with stable strings) and idempotent: standards,
 items and adoptions are found by name/code, and a year whose demo standards already
-have events gets none. See docs/demo-data.md.
+have events gets none.
 """
 
 import random

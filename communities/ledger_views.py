@@ -175,7 +175,16 @@ def event_reverse(request, pk):
             )
             return redirect(f"{back}#event-{reversal.pk}")
     context = _household_context(user, event.household, year)
-    context.update({"reverse_event": event, "reverse_form": form, "back": back})
+    row = next((row for row in context["rows"] if row.event.pk == event.pk), None)
+    context.update(
+        {
+            "reverse_event": event,
+            "reverse_form": form,
+            "back": back,
+            # Said before the user types a reason; the service still decides on POST.
+            "reverse_refused": row is None or not row.can_reverse,
+        }
+    )
     return render(
         request,
         "communities/household_points.html",

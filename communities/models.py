@@ -84,7 +84,10 @@ class StaffMembership(models.Model):
         verbose_name=_("工作人员"),
     )
     community = models.ForeignKey(
-        Community, on_delete=models.PROTECT, related_name="staff_memberships", verbose_name=_("社区")
+        Community,
+        on_delete=models.PROTECT,
+        related_name="staff_memberships",
+        verbose_name=_("社区"),
     )
     since = models.DateField(_("起始日期"), auto_now_add=True)
 
@@ -140,7 +143,9 @@ class ScoringStandard(models.Model):
     base_points = models.DecimalField(_("基础分"), default=100, **POINTS)
     lower_bound = models.DecimalField(_("年度最低分"), default=0, **POINTS)
     upper_bound = models.DecimalField(_("年度最高分"), default=120, **POINTS)
-    status = models.CharField(_("状态"), max_length=20, choices=Status.choices, default=Status.DRAFT)
+    status = models.CharField(
+        _("状态"), max_length=20, choices=Status.choices, default=Status.DRAFT
+    )
     cooperatives = models.ManyToManyField(
         "villages.Cooperative",
         through="StandardAdoption",
@@ -172,7 +177,10 @@ class StandardAdoption(models.Model):
     """A cooperative adopts a standard after its shareholder representatives vote it."""
 
     standard = models.ForeignKey(
-        ScoringStandard, on_delete=models.PROTECT, related_name="adoptions", verbose_name=_("积分标准")
+        ScoringStandard,
+        on_delete=models.PROTECT,
+        related_name="adoptions",
+        verbose_name=_("积分标准"),
     )
     cooperative = models.ForeignKey(
         "villages.Cooperative",
@@ -193,7 +201,9 @@ class StandardAdoption(models.Model):
         verbose_name_plural = _("标准采用决议")
         constraints = [
             # One standard per cooperative and year: the score must be unambiguous.
-            models.UniqueConstraint(fields=["cooperative", "year"], name="one_standard_per_cooperative_year"),
+            models.UniqueConstraint(
+                fields=["cooperative", "year"], name="one_standard_per_cooperative_year"
+            ),
         ]
 
     def __str__(self):
@@ -263,16 +273,24 @@ class ScoreEvent(AppendOnlyModel):
     a mistake is corrected by a reversal that points at the original."""
 
     household = models.ForeignKey(
-        "villages.Household", on_delete=models.PROTECT, related_name="score_events", verbose_name=_("股东户")
+        "villages.Household",
+        on_delete=models.PROTECT,
+        related_name="score_events",
+        verbose_name=_("股东户"),
     )
-    item = models.ForeignKey(ScoringItem, on_delete=models.PROTECT, related_name="events", verbose_name=_("积分项"))
+    item = models.ForeignKey(
+        ScoringItem, on_delete=models.PROTECT, related_name="events", verbose_name=_("积分项")
+    )
     points = models.DecimalField(_("分值"), help_text=_("加分为正，扣分为负"), **POINTS)
     occurred_on = models.DateField(_("发生日期"), db_index=True)
     community = models.ForeignKey(
         Community, on_delete=models.PROTECT, related_name="score_events", verbose_name=_("评分社区")
     )
     entered_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+", verbose_name=_("录入人")
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        related_name="+",
+        verbose_name=_("录入人"),
     )
     entered_at = models.DateTimeField(_("录入时间"), auto_now_add=True)
     note = models.CharField(_("备注"), max_length=255, blank=True)
@@ -323,7 +341,10 @@ class EventReview(AppendOnlyModel):
     decision = models.CharField(_("结论"), max_length=20, choices=Decision.choices)
     reason = models.CharField(_("理由"), max_length=255, blank=True)
     reviewer = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+", verbose_name=_("复核人")
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        related_name="+",
+        verbose_name=_("复核人"),
     )
     reviewed_at = models.DateTimeField(_("复核时间"), auto_now_add=True)
 
@@ -355,7 +376,10 @@ class MonthStatusChange(AppendOnlyModel):
     action = models.CharField(_("操作"), max_length=10, choices=Action.choices)
     reason = models.CharField(_("原因"), max_length=255, blank=True)
     actor = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+", verbose_name=_("操作人")
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        related_name="+",
+        verbose_name=_("操作人"),
     )
     at = models.DateTimeField(_("时间"), auto_now_add=True)
 

@@ -43,8 +43,16 @@ def micro_grid(*, community_, code=None, name=None):
     )
 
 
-def household(*, cooperative_, community_, number=None, head_name="张三", micro_grid_=None,
-              shares=None, **extra):
+def household(
+    *,
+    cooperative_,
+    community_,
+    number=None,
+    head_name="张三",
+    micro_grid_=None,
+    shares=None,
+    **extra,
+):
     n = next(_sequence)
     h = Household.objects.create(
         cooperative=cooperative_,
@@ -66,8 +74,16 @@ def household(*, cooperative_, community_, number=None, head_name="张三", micr
     return h
 
 
-def user(*, username=None, role="", cooperative_=None, household_=None, communities=(),
-         password="pass-word-123", **extra):
+def user(
+    *,
+    username=None,
+    role="",
+    cooperative_=None,
+    household_=None,
+    communities=(),
+    password="pass-word-123",
+    **extra,
+):
     n = next(_sequence)
     u = User.objects.create_user(
         username=username or f"user{n}",

@@ -51,7 +51,15 @@ class ShareMovementInline(admin.TabularInline):
     fk_name = "household"
     extra = 0
     can_delete = False
-    fields = ["effective_on", "share_class", "kind", "quantity", "counterpart", "reason", "recorded_by"]
+    fields = [
+        "effective_on",
+        "share_class",
+        "kind",
+        "quantity",
+        "counterpart",
+        "reason",
+        "recorded_by",
+    ]
     readonly_fields = fields
 
     def has_add_permission(self, request, obj=None):
@@ -134,7 +142,9 @@ class MemberAdmin(admin.ModelAdmin):
         return member.masked_id_number
 
     def get_queryset(self, request):
-        return super().get_queryset(request).filter(household__in=households_visible_to(request.user))
+        return (
+            super().get_queryset(request).filter(household__in=households_visible_to(request.user))
+        )
 
 
 @admin.register(ShareMovement)
@@ -167,4 +177,6 @@ class ShareMovementAdmin(admin.ModelAdmin):
         return False
 
     def get_queryset(self, request):
-        return super().get_queryset(request).filter(household__in=households_visible_to(request.user))
+        return (
+            super().get_queryset(request).filter(household__in=households_visible_to(request.user))
+        )

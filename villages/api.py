@@ -65,9 +65,11 @@ class HouseholdViewSet(viewsets.ReadOnlyModelViewSet):
     filterset_fields = ["cooperative__code", "community__code", "micro_grid__code", "number"]
 
     def get_queryset(self):
-        return households_visible_to(self.request.user).select_related(
-            "cooperative", "community", "micro_grid"
-        ).order_by("cooperative__code", "number")
+        return (
+            households_visible_to(self.request.user)
+            .select_related("cooperative", "community", "micro_grid")
+            .order_by("cooperative__code", "number")
+        )
 
     def get_serializer_context(self):
         context = super().get_serializer_context()
@@ -90,5 +92,7 @@ class HouseholdViewSet(viewsets.ReadOnlyModelViewSet):
 
     def retrieve(self, request, *args, **kwargs):
         household = self.get_object()
-        serializer = self.get_serializer_class()(household, context=self._with_holdings([household]))
+        serializer = self.get_serializer_class()(
+            household, context=self._with_holdings([household])
+        )
         return Response(serializer.data)

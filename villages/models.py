@@ -68,7 +68,10 @@ class ShareClass(models.Model):
     """A kind of share (人口股, 农龄股 …) with the weight it carries in the dividend."""
 
     cooperative = models.ForeignKey(
-        Cooperative, on_delete=models.PROTECT, related_name="share_classes", verbose_name=_("合作社")
+        Cooperative,
+        on_delete=models.PROTECT,
+        related_name="share_classes",
+        verbose_name=_("合作社"),
     )
     code = models.CharField(_("编码"), max_length=32)
     name = models.CharField(_("股种"), max_length=50)
@@ -87,7 +90,9 @@ class ShareClass(models.Model):
         constraints = [
             models.UniqueConstraint(fields=["cooperative", "code"], name="share_class_code_unique"),
             models.UniqueConstraint(fields=["cooperative", "name"], name="share_class_name_unique"),
-            models.CheckConstraint(condition=models.Q(weight__gte=0), name="share_class_weight_gte_0"),
+            models.CheckConstraint(
+                condition=models.Q(weight__gte=0), name="share_class_weight_gte_0"
+            ),
         ]
 
     def __str__(self):
@@ -130,7 +135,9 @@ class Household(models.Model):
         verbose_name_plural = _("股东户")
         ordering = ["cooperative", "number"]
         constraints = [
-            models.UniqueConstraint(fields=["cooperative", "number"], name="household_number_unique"),
+            models.UniqueConstraint(
+                fields=["cooperative", "number"], name="household_number_unique"
+            ),
         ]
         indexes = [models.Index(fields=["community", "micro_grid"])]
 
@@ -205,7 +212,10 @@ class ShareMovement(models.Model):
         CANCELLATION = "cancellation", _("注销")
 
     household = models.ForeignKey(
-        Household, on_delete=models.PROTECT, related_name="share_movements", verbose_name=_("股东户")
+        Household,
+        on_delete=models.PROTECT,
+        related_name="share_movements",
+        verbose_name=_("股东户"),
     )
     share_class = models.ForeignKey(
         ShareClass, on_delete=models.PROTECT, related_name="movements", verbose_name=_("股种")

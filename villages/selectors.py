@@ -40,7 +40,9 @@ def holdings_by_household(*, households, on):
 
 def weighted_shares(*, holdings, weights):
     """Σ shares × class weight, for one household's {share_class_id: quantity}."""
-    return sum((quantity * weights[class_id] for class_id, quantity in holdings.items()), Decimal("0"))
+    return sum(
+        (quantity * weights[class_id] for class_id, quantity in holdings.items()), Decimal("0")
+    )
 
 
 def household_share_ledger(*, household):

@@ -151,4 +151,3 @@ def share_transfer(
         },
     )
     return outgoing
-

@@ -40,7 +40,9 @@ def household_list(request):
 @login_required
 def household_detail(request, pk):
     household = get_object_or_404(
-        households_visible_to(request.user).select_related("cooperative", "community", "micro_grid"),
+        households_visible_to(request.user).select_related(
+            "cooperative", "community", "micro_grid"
+        ),
         pk=pk,
     )
     can_manage = households_payable_by(request.user).filter(pk=pk).exists()

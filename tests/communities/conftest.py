@@ -49,13 +49,40 @@ def _item(standard, code, name, direction, default, low, high, **extra):
 def items(standard):
     add, deduct = ScoringItem.Direction.ADD, ScoringItem.Direction.DEDUCT
     return {
-        "clean": _item(standard, "HJ01", "庭院整洁", add, "5", "1", "10",
-                       cap_per_month=Decimal("10"), cap_per_year=Decimal("60")),
-        "volunteer": _item(standard, "CY01", "志愿服务", add, "2", "1", "5",
-                           category=ScoringItem.Category.PARTICIPATION),
+        "clean": _item(
+            standard,
+            "HJ01",
+            "庭院整洁",
+            add,
+            "5",
+            "1",
+            "10",
+            cap_per_month=Decimal("10"),
+            cap_per_year=Decimal("60"),
+        ),
+        "volunteer": _item(
+            standard,
+            "CY01",
+            "志愿服务",
+            add,
+            "2",
+            "1",
+            "5",
+            category=ScoringItem.Category.PARTICIPATION,
+        ),
         "litter": _item(standard, "HJ11", "乱堆乱放", deduct, "5", "1", "10"),
-        "photo": _item(standard, "HJ02", "垃圾分类示范户", add, "3", "1", "3",
-                       evidence_required=True),
-        "crime": _item(standard, "ZF01", "违法犯罪", deduct, "20", "20", "20",
-                       category=ScoringItem.Category.LAW, is_veto=True),
+        "photo": _item(
+            standard, "HJ02", "垃圾分类示范户", add, "3", "1", "3", evidence_required=True
+        ),
+        "crime": _item(
+            standard,
+            "ZF01",
+            "违法犯罪",
+            deduct,
+            "20",
+            "20",
+            "20",
+            category=ScoringItem.Category.LAW,
+            is_veto=True,
+        ),
     }

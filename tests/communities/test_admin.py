@@ -42,12 +42,21 @@ def ledger(world, items):
     colleague = factories.user(role=User.Role.COMMUNITY_STAFF, communities=[world.east])
     (event,) = services.score_events_record(
         actor=world.staff_east,
-        entries=[Entry(household_id=world.a_east.pk, item_id=items["clean"].pk, occurred_on=date(YEAR, 3, 1))],
+        entries=[
+            Entry(
+                household_id=world.a_east.pk,
+                item_id=items["clean"].pk,
+                occurred_on=date(YEAR, 3, 1),
+            )
+        ],
         today=date(YEAR, 12, 31),
     )
     review = services.score_event_review(actor=colleague, event=event, decision="confirmed")
     change = services.month_close(
-        actor=world.staff_east, community=world.east, month=date(YEAR, 3, 1), today=date(YEAR, 12, 31)
+        actor=world.staff_east,
+        community=world.east,
+        month=date(YEAR, 3, 1),
+        today=date(YEAR, 12, 31),
     )
     return {"event": event, "review": review, "change": change}
 
@@ -72,7 +81,10 @@ def test_ledger_rows_can_be_read_but_never_added_changed_or_deleted(
     assert admin_client.get(url(f"{model}_change", row.pk)).status_code == 200  # view only
     assert admin_client.get(url(f"{model}_add")).status_code == 403
     assert admin_client.post(url(f"{model}_add"), {}).status_code == 403
-    assert admin_client.post(url(f"{model}_change", row.pk), {"note": "x", "reason": "x"}).status_code == 403
+    assert (
+        admin_client.post(url(f"{model}_change", row.pk), {"note": "x", "reason": "x"}).status_code
+        == 403
+    )
     assert admin_client.get(url(f"{model}_delete", row.pk)).status_code == 403
     assert admin_client.post(url(f"{model}_delete", row.pk), {"post": "yes"}).status_code == 403
     assert type(row).objects.filter(pk=row.pk).exists()
@@ -110,7 +122,13 @@ def test_score_event_list_filters_and_search(admin_client, ledger, world, items)
 def test_staff_with_view_permission_sees_only_their_communitys_events(client, ledger, world, items):
     services.score_events_record(
         actor=world.staff_west,
-        entries=[Entry(household_id=world.a_west.pk, item_id=items["clean"].pk, occurred_on=date(YEAR, 3, 1))],
+        entries=[
+            Entry(
+                household_id=world.a_west.pk,
+                item_id=items["clean"].pk,
+                occurred_on=date(YEAR, 3, 1),
+            )
+        ],
         today=date(YEAR, 12, 31),
     )
     world.staff_west.is_staff = True
@@ -155,7 +173,9 @@ def _standard_form(standard, **changes):
     return data
 
 
-def test_draft_standard_is_created_with_items_and_an_adoption(admin_client, world, settings, tmp_path):
+def test_draft_standard_is_created_with_items_and_an_adoption(
+    admin_client, world, settings, tmp_path
+):
     settings.MEDIA_ROOT = tmp_path
     resolution = io.BytesIO(b"%PDF-1.4 resolution")
     resolution.name = "决议.pdf"
@@ -196,7 +216,9 @@ def test_draft_standard_is_created_with_items_and_an_adoption(admin_client, worl
     assert adoption.resolution.name.startswith("resolutions/")
 
 
-def test_a_second_standard_for_the_same_cooperative_and_year_is_refused(admin_client, world, standard):
+def test_a_second_standard_for_the_same_cooperative_and_year_is_refused(
+    admin_client, world, standard
+):
     other = ScoringStandard.objects.create(name="另一标准", year=YEAR)
     data = _standard_form(
         other,
@@ -227,7 +249,10 @@ def test_publishing_is_audited(admin_client, world):
     assert response.status_code == 302
     draft.refresh_from_db()
     assert draft.status == ScoringStandard.Status.PUBLISHED
-    assert AuditRecord.objects.filter(action="standard.published", object_id=str(draft.pk)).count() == 1
+    assert (
+        AuditRecord.objects.filter(action="standard.published", object_id=str(draft.pk)).count()
+        == 1
+    )
 
 
 def test_published_standard_and_its_items_are_read_only(admin_client, standard, items):
@@ -277,20 +302,37 @@ def test_published_standard_and_its_items_are_read_only(admin_client, standard, 
     assert clean.default_points == Decimal("5")
     # The item's own admin page is view-only, and nothing can be deleted.
     assert admin_client.post(url("scoringitem_change", clean.pk), {"name": "x"}).status_code == 403
-    assert admin_client.post(url("scoringitem_delete", clean.pk), {"post": "yes"}).status_code == 403
-    assert admin_client.post(url("scoringstandard_delete", standard.pk), {"post": "yes"}).status_code == 403
+    assert (
+        admin_client.post(url("scoringitem_delete", clean.pk), {"post": "yes"}).status_code == 403
+    )
+    assert (
+        admin_client.post(url("scoringstandard_delete", standard.pk), {"post": "yes"}).status_code
+        == 403
+    )
     assert ScoringItem.objects.filter(pk=clean.pk).exists()
 
 
 def test_items_of_a_draft_standard_can_be_changed(admin_client):
     draft = ScoringStandard.objects.create(name="草稿标准", year=YEAR)
     item = ScoringItem.objects.create(
-        standard=draft, code="X1", name="旧名", category="other", direction="add",
-        default_points=Decimal("2"), min_points=Decimal("1"), max_points=Decimal("3"),
+        standard=draft,
+        code="X1",
+        name="旧名",
+        category="other",
+        direction="add",
+        default_points=Decimal("2"),
+        min_points=Decimal("1"),
+        max_points=Decimal("3"),
     )
     data = {
-        "standard": draft.pk, "code": "X1", "name": "新名", "category": "other",
-        "direction": "add", "default_points": "2", "min_points": "1", "max_points": "3",
+        "standard": draft.pk,
+        "code": "X1",
+        "name": "新名",
+        "category": "other",
+        "direction": "add",
+        "default_points": "2",
+        "min_points": "1",
+        "max_points": "3",
         "description": "",
     }
 
@@ -304,8 +346,14 @@ def test_items_of_a_draft_standard_can_be_changed(admin_client):
 def test_item_admin_refuses_an_inconsistent_range(admin_client):
     draft = ScoringStandard.objects.create(name="草稿标准", year=YEAR)
     data = {
-        "standard": draft.pk, "code": "X1", "name": "坏范围", "category": "other",
-        "direction": "add", "default_points": "9", "min_points": "1", "max_points": "3",
+        "standard": draft.pk,
+        "code": "X1",
+        "name": "坏范围",
+        "category": "other",
+        "direction": "add",
+        "default_points": "9",
+        "min_points": "1",
+        "max_points": "3",
         "description": "",
     }
 
@@ -404,5 +452,6 @@ def test_adoption_is_listed_with_its_standard(admin_client, standard):
     body = admin_client.get(url("scoringstandard_change", standard.pk)).content.decode()
 
     assert "甲村股份经济合作社" in body
+    assert "复制为新版本" in body  # how to correct a published standard
     assert StandardAdoption.objects.filter(standard=standard).count() == 2
     assert not EventReview.objects.exists() and not MonthStatusChange.objects.exists()

@@ -104,7 +104,9 @@ def test_reversal_is_visible_on_both_events(world, events, login):
     ],
 )
 def test_filters(world, events, login, params, expected):
-    params = {key: (world.a_east.pk if value == "HOUSEHOLD" else value) for key, value in params.items()}
+    params = {
+        key: (world.a_east.pk if value == "HOUSEHOLD" else value) for key, value in params.items()
+    }
 
     assert numbers(login(world.admin).get(EVENTS, params)) == expected
 
@@ -133,8 +135,18 @@ def test_staff_records_a_batch(world, items, login):
     response = login(world.staff_east).post(
         EVENTS,
         batch(
-            {"household": world.a_east.pk, "item": items["clean"].pk, "occurred_on": DAY.isoformat(), "points": "3"},
-            {"household": world.b_east.pk, "item": items["litter"].pk, "occurred_on": DAY.isoformat(), "note": "堆物"},
+            {
+                "household": world.a_east.pk,
+                "item": items["clean"].pk,
+                "occurred_on": DAY.isoformat(),
+                "points": "3",
+            },
+            {
+                "household": world.b_east.pk,
+                "item": items["litter"].pk,
+                "occurred_on": DAY.isoformat(),
+                "note": "堆物",
+            },
         ),
         content_type="application/json",
     )
@@ -149,16 +161,32 @@ def test_a_bad_entry_refuses_the_whole_batch_with_every_error(world, items, logi
     response = login(world.staff_east).post(
         EVENTS,
         batch(
-            {"household": world.a_east.pk, "item": items["clean"].pk, "occurred_on": DAY.isoformat()},
-            {"household": world.a_west.pk, "item": items["clean"].pk, "occurred_on": DAY.isoformat()},
-            {"household": world.b_east.pk, "item": items["clean"].pk, "occurred_on": DAY.isoformat(), "points": "50"},
+            {
+                "household": world.a_east.pk,
+                "item": items["clean"].pk,
+                "occurred_on": DAY.isoformat(),
+            },
+            {
+                "household": world.a_west.pk,
+                "item": items["clean"].pk,
+                "occurred_on": DAY.isoformat(),
+            },
+            {
+                "household": world.b_east.pk,
+                "item": items["clean"].pk,
+                "occurred_on": DAY.isoformat(),
+                "points": "50",
+            },
         ),
         content_type="application/json",
     )
 
     assert response.status_code == 400
     errors = response.json()["errors"]
-    assert [(error["index"], error["field"]) for error in errors] == [(1, "household"), (2, "points")]
+    assert [(error["index"], error["field"]) for error in errors] == [
+        (1, "household"),
+        (2, "points"),
+    ]
     assert all(error["message"] for error in errors)
     assert not ScoreEvent.objects.exists()
 
@@ -183,7 +211,13 @@ def test_malformed_batch_is_a_400(world, items, login, payload):
 def test_only_staff_may_record(world, items, login, user_name):
     response = login(getattr(world, user_name)).post(
         EVENTS,
-        batch({"household": world.a_east.pk, "item": items["clean"].pk, "occurred_on": DAY.isoformat()}),
+        batch(
+            {
+                "household": world.a_east.pk,
+                "item": items["clean"].pk,
+                "occurred_on": DAY.isoformat(),
+            }
+        ),
         content_type="application/json",
     )
 
@@ -194,7 +228,13 @@ def test_only_staff_may_record(world, items, login, user_name):
 def test_item_needing_a_photo_is_refused_through_the_api(world, items, login):
     response = login(world.staff_east).post(
         EVENTS,
-        batch({"household": world.a_east.pk, "item": items["photo"].pk, "occurred_on": DAY.isoformat()}),
+        batch(
+            {
+                "household": world.a_east.pk,
+                "item": items["photo"].pk,
+                "occurred_on": DAY.isoformat(),
+            }
+        ),
         content_type="application/json",
     )
 

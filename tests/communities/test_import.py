@@ -242,6 +242,17 @@ def test_code_and_name_that_disagree(world, items):
     ]
 
 
+def test_item_name_not_in_the_standard_and_both_item_cells_empty(world, items):
+    file = xlsx(
+        [["A001", None, "扫雪", "2026-05-01"], ["A001", None, None, "2026-05-01"]],
+        header=["户号", "积分项编码", "积分项", "日期"],
+    )
+    assert refused(world, file) == [
+        "第2行 积分项（C列）：甲村股份经济合作社 2026 年采用的积分标准“撤建制村统一标准”中没有名为“扫雪”的积分项",
+        "第3行 积分项编码（B列）：积分项编码和积分项不能都为空",
+    ]
+
+
 def test_cap_over_several_rows_is_reported_on_the_row_that_crosses_it(world, items):
     rows = [row(分值=6), row(分值=3), row(分值=2)]  # 庭院整洁: at most 10 a month
     assert refused(world, xlsx(rows)) == [
@@ -446,3 +457,31 @@ def test_page_sample_download(world, login):
     assert response.status_code == 200
     assert "attachment" in response["Content-Disposition"]
     assert b"".join(response.streaming_content)[:2] == b"PK"
+
+
+# --- the shipped sample ---------------------------------------------------------------------------
+
+
+def test_the_shipped_sample_imports_after_the_demo(db):
+    """docs/samples/score_events.xlsx is DONGHU's first micro-grid in the demo data.
+
+    The demo plans each household's events from its cooperative code and number only,
+    so these households get the same events as in the full demo, caps included.
+    """
+    from django.conf import settings
+
+    from communities.demo import seed_scoring_demo
+    from communities.models import Community
+
+    village = factories.village(code="NANHETOU", name="南河头村", dissolved_on=date(2019, 6, 28))
+    nanhetou = factories.cooperative(code="NANHETOU", village_=village)
+    donghu = Community.objects.create(code="DONGHU", name="东湖社区")
+    for number in ("0001", "0007", "0008", "0009", "0011", "0018", "0023", "0028"):
+        factories.household(cooperative_=nanhetou, community_=donghu, number=number)
+    factories.user(username="admin", role="subdistrict_admin")
+    staff = factories.user(username="staff_donghu", role="community_staff", communities=[donghu])
+    seed_scoring_demo()
+
+    sample = settings.BASE_DIR / "docs" / "samples" / "score_events.xlsx"
+    result = score_event_import(community=donghu, file=sample, actor=staff)
+    assert (result.events, result.households) == (8, 8)

@@ -63,9 +63,7 @@ def event(world, items):
 # --- the household's point card ------------------------------------------------------------
 
 
-@pytest.mark.parametrize(
-    "user_name", ["admin", "staff_east", "accountant_a", "villager_a"]
-)
+@pytest.mark.parametrize("user_name", ["admin", "staff_east", "accountant_a", "villager_a"])
 def test_point_card_opens_for_everyone_who_may_see_the_household(world, event, login, user_name):
     response = login(getattr(world, user_name)).get(points_url(world.a_east))
 
@@ -120,7 +118,9 @@ def test_point_card_shows_review_state(world, items, login, colleague):
     world.east.save()
     pending = record(world.staff_east, world.a_east, items["volunteer"], "2")
     rejected = record(world.staff_east, world.a_east, items["litter"], "3")
-    services.score_event_review(actor=colleague, event=rejected, decision="rejected", reason="未核实")
+    services.score_event_review(
+        actor=colleague, event=rejected, decision="rejected", reason="未核实"
+    )
 
     body = login(world.villager_a).get(points_url(world.a_east)).content.decode()
 
@@ -161,6 +161,15 @@ def test_staff_reverses_with_a_reason(world, event, login):
     assert AuditRecord.objects.filter(action="score_event.reverse").count() == 1
 
 
+def test_confirm_page_warns_when_the_event_cannot_be_reversed(world, event, login):
+    client = login(world.staff_east)
+    assert "这条记录不能冲正" not in client.get(reverse_url(event)).content.decode()
+
+    services.score_event_reverse(actor=world.staff_east, event=event, reason="录错户")
+
+    assert "这条记录不能冲正" in client.get(reverse_url(event)).content.decode()
+
+
 def test_reversal_without_reason_is_refused(world, event, login):
     response = login(world.staff_east).post(reverse_url(event), {"reason": "  "})
 
@@ -190,7 +199,10 @@ def test_who_may_see_but_not_score_cannot_reverse(world, event, login, user_name
 
 @pytest.mark.parametrize("user_name", ["staff_west", "accountant_b", "villager_b"])
 def test_reversal_outside_scope_is_not_found(world, event, login, user_name):
-    assert login(getattr(world, user_name)).post(reverse_url(event), {"reason": "x"}).status_code == 404
+    assert (
+        login(getattr(world, user_name)).post(reverse_url(event), {"reason": "x"}).status_code
+        == 404
+    )
     assert ScoreEvent.objects.count() == 1
 
 
@@ -209,7 +221,9 @@ def test_review_queue_is_for_staff_only(world, pending, login, user_name):
     client = login(getattr(world, user_name))
 
     assert client.get(REVIEW_URL).status_code == 403
-    assert client.post(REVIEW_URL, {"event": pending.pk, "decision": "confirmed"}).status_code == 403
+    assert (
+        client.post(REVIEW_URL, {"event": pending.pk, "decision": "confirmed"}).status_code == 403
+    )
     assert not EventReview.objects.exists()
 
 
@@ -250,7 +264,9 @@ def test_self_review_is_refused_with_a_message(world, pending, login):
 
 
 def test_review_outside_scope_is_not_found(world, pending, login):
-    response = login(world.staff_west).post(REVIEW_URL, {"event": pending.pk, "decision": "confirmed"})
+    response = login(world.staff_west).post(
+        REVIEW_URL, {"event": pending.pk, "decision": "confirmed"}
+    )
 
     assert response.status_code == 404
     assert not EventReview.objects.exists()

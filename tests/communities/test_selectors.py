@@ -58,7 +58,9 @@ def test_annual_score_is_base_plus_counting_events(world, items):
     record(staff, world.a_east, items["litter"], date(YEAR, 5, 1), "3")
 
     assert selectors.household_annual_score(household=world.a_east, year=YEAR) == Decimal("82")
-    assert selectors.annual_scores(households=households(world.a_east, world.b_east), year=YEAR) == {
+    assert selectors.annual_scores(
+        households=households(world.a_east, world.b_east), year=YEAR
+    ) == {
         world.a_east.pk: Decimal("82"),
         world.b_east.pk: Decimal("80"),
     }

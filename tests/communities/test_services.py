@@ -30,7 +30,9 @@ MARCH = date(YEAR, 3, 10)
 
 
 def entry(household, item, day=MARCH, points=None, **extra):
-    return Entry(household_id=household.pk, item_id=item.pk, occurred_on=day, points=points, **extra)
+    return Entry(
+        household_id=household.pk, item_id=item.pk, occurred_on=day, points=points, **extra
+    )
 
 
 def record(actor, *entries, today=TODAY):
@@ -130,7 +132,9 @@ def test_households_outside_the_users_communities_are_refused(world, items, user
 
 
 def test_admin_may_score_any_household(world, items):
-    events = record(world.admin, entry(world.a_east, items["clean"]), entry(world.b_west, items["clean"]))
+    events = record(
+        world.admin, entry(world.a_east, items["clean"]), entry(world.b_west, items["clean"])
+    )
 
     assert len(events) == 2
 
@@ -209,7 +213,9 @@ def test_cap_per_month_counts_what_is_already_recorded(world, items):
     ]
     assert len(record(world.staff_east, entry(world.a_east, items["clean"], points="4"))) == 1
     # Another month, another household: their own room.
-    assert record(world.staff_east, entry(world.a_east, items["clean"], day=date(YEAR, 4, 1), points="10"))
+    assert record(
+        world.staff_east, entry(world.a_east, items["clean"], day=date(YEAR, 4, 1), points="10")
+    )
     assert record(world.staff_east, entry(world.b_east, items["clean"], points="10"))
 
 
@@ -228,7 +234,10 @@ def test_cap_per_year_accumulates_across_months_and_within_a_batch(world, items)
     # 10 a month (the month cap) for five months = 50 of the 60 a year.
     record(
         world.staff_east,
-        *[entry(world.a_east, items["clean"], day=date(YEAR, month, 5), points="10") for month in range(1, 6)],
+        *[
+            entry(world.a_east, items["clean"], day=date(YEAR, month, 5), points="10")
+            for month in range(1, 6)
+        ],
     )
 
     errors = refused(
@@ -239,7 +248,9 @@ def test_cap_per_year_accumulates_across_months_and_within_a_batch(world, items)
 
     assert errors == [(1, "points")]
     assert ScoreEvent.objects.count() == 5
-    assert record(world.staff_east, entry(world.a_east, items["clean"], day=date(YEAR, 7, 5), points="10"))
+    assert record(
+        world.staff_east, entry(world.a_east, items["clean"], day=date(YEAR, 7, 5), points="10")
+    )
 
 
 def test_a_reversed_event_frees_its_room_under_the_cap(world, items):
@@ -249,9 +260,7 @@ def test_a_reversed_event_frees_its_room_under_the_cap(world, items):
     assert record(world.staff_east, entry(world.a_east, items["clean"], points="10"))
 
 
-def test_a_reversal_dated_in_another_month_does_not_use_that_months_room(
-    world, items, today_is
-):
+def test_a_reversal_dated_in_another_month_does_not_use_that_months_room(world, items, today_is):
     """Bug fixed: usage was |Σ points|, so a −10 reversal dated in November took 10 of
     November's room instead of freeing it."""
     today_is(date(YEAR, 11, 20))
@@ -406,7 +415,9 @@ def test_totals_and_history_show_both_original_and_reversal(world, event, standa
 
     history = list(selectors.household_events(household=world.a_east, year=YEAR))
     assert history == [reversal, event]
-    assert selectors.household_annual_score(household=world.a_east, year=YEAR) == standard.base_points
+    assert (
+        selectors.household_annual_score(household=world.a_east, year=YEAR) == standard.base_points
+    )
 
 
 def test_double_reversal_and_reversal_of_a_reversal_are_refused(world, event):
@@ -446,13 +457,19 @@ def test_reversal_of_a_pending_or_rejected_event_is_refused(
     assert ScoreEvent.objects.count() == 2
 
 
-def test_reversal_of_a_confirmed_event_counts_at_once(world, items, reviewed_east, second_staff, standard):
+def test_reversal_of_a_confirmed_event_counts_at_once(
+    world, items, reviewed_east, second_staff, standard
+):
     (event,) = record(world.staff_east, entry(world.a_east, items["clean"], points="5"))
-    services.score_event_review(actor=second_staff, event=event, decision=EventReview.Decision.CONFIRMED)
+    services.score_event_review(
+        actor=second_staff, event=event, decision=EventReview.Decision.CONFIRMED
+    )
     reversal = services.score_event_reverse(actor=world.staff_east, event=event, reason="录错户")
 
     assert reversal.needs_review is False
-    assert selectors.household_annual_score(household=world.a_east, year=YEAR) == standard.base_points
+    assert (
+        selectors.household_annual_score(household=world.a_east, year=YEAR) == standard.base_points
+    )
 
 
 def test_reversal_in_a_closed_month_is_dated_today_and_leaves_the_month_as_closed(
@@ -637,7 +654,9 @@ def test_reopening_needs_a_subdistrict_admin_and_a_reason(world, items):
     services.month_close(actor=world.staff_east, community=world.east, month=MARCH, today=TODAY)
 
     with pytest.raises(PermissionDenied):
-        services.month_reopen(actor=world.staff_east, community=world.east, month=MARCH, reason="补录")
+        services.month_reopen(
+            actor=world.staff_east, community=world.east, month=MARCH, reason="补录"
+        )
     with pytest.raises(ValidationError):
         services.month_reopen(actor=world.admin, community=world.east, month=MARCH, reason="  ")
     assert selectors.month_is_closed(community=world.east, month=date(YEAR, 3, 1))
@@ -660,3 +679,33 @@ def test_reopening_needs_a_subdistrict_admin_and_a_reason(world, items):
 def test_an_open_month_cannot_be_reopened(world):
     with pytest.raises(ValidationError):
         services.month_reopen(actor=world.admin, community=world.east, month=MARCH, reason="x")
+
+
+def test_month_with_events_awaiting_review_cannot_be_closed(world, items):
+    from datetime import date
+
+    import pytest
+    from django.core.exceptions import ValidationError
+
+    from communities.models import MonthStatusChange, ScoreEvent
+    from communities.services import month_close
+
+    world.east.review_required = True
+    world.east.save()
+    ScoreEvent.objects.create(
+        household=world.a_east,
+        item=items["clean"],
+        points=5,
+        occurred_on=date(2026, 10, 3),
+        community=world.east,
+        entered_by=world.staff_east,
+        needs_review=True,
+    )
+    with pytest.raises(ValidationError, match="等待复核"):
+        month_close(
+            actor=world.staff_east,
+            community=world.east,
+            month=date(2026, 10, 1),
+            today=date(2026, 11, 25),
+        )
+    assert not MonthStatusChange.objects.exists()
