@@ -57,3 +57,21 @@ def household_share_ledger(*, household):
         running[movement.share_class_id] += movement.quantity
         lines.append((movement, running[movement.share_class_id]))
     return lines
+
+
+def cooperative_holdings(*, cooperative, on):
+    """{household_id: {share_class_id: Decimal}} for every household of a cooperative on a date.
+
+    One aggregate joined on the cooperative (no list of ids), for the dividend run.
+    """
+    rows = (
+        ShareMovement.objects.filter(household__cooperative=cooperative, effective_on__lte=on)
+        .values("household_id", "share_class_id")
+        .annotate(total=Sum("quantity"))
+        .order_by()
+    )
+    holdings = defaultdict(dict)
+    for row in rows:
+        if row["total"]:
+            holdings[row["household_id"]][row["share_class_id"]] = row["total"]
+    return dict(holdings)

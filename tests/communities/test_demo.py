@@ -128,9 +128,10 @@ def test_events_veto_and_reversals(tiny):
     assert created["entries_refused"] == 0
     assert "积分演示数据已生成" in out.getvalue()
     # Every batch went through score_events_record: one audit record each.
-    assert AuditRecord.objects.filter(
-        action="score_event.create", details__source="demo"
-    ).count() == created["batches"] + created["veto_events"]
+    assert (
+        AuditRecord.objects.filter(action="score_event.create", details__source="demo").count()
+        == created["batches"] + created["veto_events"]
+    )
 
 
 def test_second_run_creates_nothing(tiny):

@@ -71,7 +71,9 @@ def refused(world, file, *, community=None, actor=None):
 
 def test_import_records_every_row_with_one_audit_record(world, items):
     before = AuditRecord.objects.count()
-    result = score_event_import(community=world.east, file=xlsx(good_rows()), actor=world.staff_east)
+    result = score_event_import(
+        community=world.east, file=xlsx(good_rows()), actor=world.staff_east
+    )
 
     assert (result.events, result.households, result.points) == (3, 2, Decimal("3.5"))
     events = list(ScoreEvent.objects.order_by("id"))
@@ -235,7 +237,8 @@ def test_household_number_typed_as_a_number_gets_a_hint(world, items):
 
 def test_code_and_name_that_disagree(world, items):
     file = xlsx(
-        [["A001", "HJ01", "志愿服务", "2026-05-01"]], header=["户号", "积分项编码", "积分项", "日期"]
+        [["A001", "HJ01", "志愿服务", "2026-05-01"]],
+        header=["户号", "积分项编码", "积分项", "日期"],
     )
     assert refused(world, file) == [
         "第2行 积分项（C列）：积分项编码“HJ01”是“庭院整洁”，与本列的“志愿服务”不一致"
@@ -262,7 +265,7 @@ def test_cap_over_several_rows_is_reported_on_the_row_that_crosses_it(world, ite
 
 def test_cap_with_the_default_points_and_no_points_column(world, items):
     file = xlsx(
-        [["A001", "HJ01", "2026-03-0%s" % day] for day in (1, 2, 3)],
+        [["A001", "HJ01", f"2026-03-0{day}"] for day in (1, 2, 3)],
         header=["户号", "积分项编码", "日期"],
     )
     assert refused(world, file) == [
@@ -272,7 +275,9 @@ def test_cap_with_the_default_points_and_no_points_column(world, items):
 
 def test_closed_month(world, items):
     month_close(actor=world.staff_east, community=world.east, month=date(2026, 3, 1))
-    assert refused(world, xlsx([row()])) == ["第2行 日期（E列）：东湖社区 2026-03 已关账，不能再录入"]
+    assert refused(world, xlsx([row()])) == [
+        "第2行 日期（E列）：东湖社区 2026-03 已关账，不能再录入"
+    ]
 
 
 def test_every_problem_of_every_row_is_listed_in_row_order(world, items):

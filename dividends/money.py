@@ -1,0 +1,52 @@
+"""The one money helper: every amount is Decimal yuan, every split goes through here."""
+
+from decimal import ROUND_DOWN, ROUND_HALF_UP, Decimal
+
+FEN = Decimal("0.01")
+
+
+def to_fen(amount):
+    """Round a Decimal amount to the fen (half up, as on a bank slip)."""
+    return Decimal(amount).quantize(FEN, rounding=ROUND_HALF_UP)
+
+
+def floor_fen(amount):
+    return Decimal(amount).quantize(FEN, rounding=ROUND_DOWN)
+
+
+def _as_integers(weights):
+    """Scale Decimal weights to integers with the same ratios (exact, no float)."""
+    exponent = min((weight.as_tuple().exponent for weight in weights), default=0)
+    scale = Decimal(1).scaleb(-exponent) if exponent < 0 else Decimal(1)
+    return [int(weight * scale) for weight in weights]
+
+
+def split_by_weights(total, weighted):
+    """Split `total` yuan over [(tie_key, weight)] so the parts add up to it to the fen.
+
+    Largest-remainder method: everyone gets the floor of their exact share in fen,
+    the fen left over go one each to the largest remainders; equal remainders are
+    broken by `tie_key` ascending (the household number), so the result is
+    deterministic. Zero weights get zero. Returns {tie_key: Decimal}.
+    """
+    total = to_fen(total)
+    if total < 0:
+        raise ValueError("cannot split a negative amount")
+    keys = [key for key, _ in weighted]
+    weights = [Decimal(weight) for _, weight in weighted]
+    if any(weight < 0 for weight in weights):
+        raise ValueError("weights must not be negative")
+    integer_weights = _as_integers(weights)
+    weight_sum = sum(integer_weights)
+    if weight_sum == 0:
+        return dict.fromkeys(keys, Decimal("0.00"))
+    total_fen = int(total * 100)
+    floors, remainders = {}, []
+    for key, weight in zip(keys, integer_weights, strict=True):
+        quotient, remainder = divmod(total_fen * weight, weight_sum)
+        floors[key] = quotient
+        remainders.append((-remainder, key))
+    left_over = total_fen - sum(floors.values())
+    for _, key in sorted(remainders)[:left_over]:
+        floors[key] += 1
+    return {key: Decimal(fen).scaleb(-2) for key, fen in floors.items()}

@@ -1,0 +1,98 @@
+"""How the incentive pool is shared out. Each policy is a pure function of the lines,
+so it can be tested by hand and by hypothesis without a database."""
+
+from dataclasses import dataclass
+from decimal import Decimal
+
+from .money import floor_fen, split_by_weights
+
+ZERO = Decimal("0")
+
+
+@dataclass
+class Candidate:
+    number: str  # household number: the deterministic tie-break
+    weighted_shares: Decimal
+    score: Decimal
+    vetoed: bool
+    # The exact, unrounded base (pool × shares ÷ all shares): tiers use it so that
+    # households with equal shares are treated equally whatever the fen rounding did.
+    base_exact: Decimal = ZERO
+
+
+def eligible(candidate, parameters):
+    if parameters.get("veto", True) and candidate.vetoed:
+        return False
+    min_score = parameters.get("min_score")
+    if min_score not in (None, "") and candidate.score < Decimal(str(min_score)):
+        return False
+    return candidate.score > 0
+
+
+def tier_share(score, tiers):
+    """The share of its base a household gets for its score: the highest tier it reaches."""
+    share = ZERO
+    for tier in sorted(tiers, key=lambda tier: Decimal(str(tier["min_score"]))):
+        if score >= Decimal(str(tier["min_score"])):
+            share = Decimal(str(tier["share_of_base"]))
+    return share
+
+
+def validate_parameters(policy, parameters):
+    """Return a list of problems with a run's policy parameters (empty when fine)."""
+    problems = []
+    min_score = parameters.get("min_score")
+    if min_score not in (None, ""):
+        try:
+            if Decimal(str(min_score)) < 0:
+                problems.append("min_score")
+        except ArithmeticError:
+            problems.append("min_score")
+    if policy == "tiers":
+        tiers = parameters.get("tiers") or []
+        if not tiers:
+            problems.append("tiers")
+        try:
+            ordered = sorted(tiers, key=lambda tier: Decimal(str(tier["min_score"])))
+            shares = [Decimal(str(tier["share_of_base"])) for tier in ordered]
+        except (KeyError, ArithmeticError, TypeError):
+            return problems + ["tiers"]
+        # A higher tier must never pay a smaller share: a higher score never pays less.
+        if any(share < 0 for share in shares) or shares != sorted(shares):
+            problems.append("tiers")
+    return problems
+
+
+def allocate_incentive(*, policy, parameters, pool, candidates):
+    """{number: incentive} for every candidate; Σ ≤ pool, the rest is the remainder.
+
+    - score: the whole pool split in proportion to the score of eligible households;
+    - score_shares: in proportion to score × weighted shares;
+    - tiers: each eligible household gets its tier's share of its base amount (to the
+      fen, rounded down); if that asks for more than the pool, the pool is split in
+      proportion to what was asked instead.
+    Ineligible households (vetoed, below the minimum score) get nothing.
+    """
+    weights, asked = [], {}
+    for candidate in candidates:
+        if not eligible(candidate, parameters):
+            weight = ZERO
+        elif policy == "score":
+            weight = candidate.score
+        elif policy == "score_shares":
+            weight = candidate.score * candidate.weighted_shares
+        elif policy == "tiers":
+            share = tier_share(candidate.score, parameters.get("tiers", []))
+            # Split weight ∝ the exact base (shares are proportional to it, and exact).
+            weight = candidate.weighted_shares * share
+            asked[candidate.number] = floor_fen(candidate.base_exact * share)
+        else:
+            raise ValueError(f"unknown policy {policy!r}")
+        weights.append((candidate.number, weight))
+    if policy == "tiers":
+        for number, weight in weights:
+            if not weight:
+                asked[number] = ZERO
+        if sum(asked.values(), ZERO) <= pool:
+            return {number: asked[number] for number, _ in weights}
+    return split_by_weights(pool, weights)

@@ -1,0 +1,343 @@
+"""The annual dividend: create a run, compute it (as a Celery job), approve it.
+
+Rules (DESIGN.md section 4): base pool B and incentive pool I = T − B; base by
+weighted shares as of the record date; incentive by the run's policy; every
+pool split to the fen with the largest remainder; an approved run is frozen.
+"""
+
+from datetime import date
+from decimal import Decimal
+
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.db import IntegrityError, transaction
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from accounts.scope import cooperatives_managed_by
+from accounts.services import audit_record
+from communities import selectors as scoring
+from villages import selectors as register
+from villages.models import mask_id_number
+
+from .models import DividendLine, DividendRun
+from .money import split_by_weights, to_fen
+from .policies import Candidate, allocate_incentive, validate_parameters
+
+ZERO = Decimal("0")
+# The published ceiling: the points pool is "not more than 20% of the year's dividend".
+INCENTIVE_CEILING = Decimal("0.20")
+
+
+def pools(*, total, incentive_mode, incentive_value):
+    """(base pool, incentive pool) for a distributable total; they add up to it exactly.
+
+    ratio_of_base: I = r × B and B + I = T, so B = T ÷ (1 + r) (Tongjie: 20%).
+    """
+    total = to_fen(total)
+    value = Decimal(incentive_value)
+    if total < 0 or value < 0:
+        raise ValidationError(_("金额和比例不能为负数"))
+    if incentive_mode == DividendRun.IncentiveMode.RATIO_OF_BASE:
+        base = to_fen(total / (1 + value))
+    elif incentive_mode == DividendRun.IncentiveMode.SHARE_OF_TOTAL:
+        if value > 1:
+            raise ValidationError(_("激励池占总额的比例不能超过1"))
+        base = total - to_fen(total * value)
+    elif incentive_mode == DividendRun.IncentiveMode.FIXED:
+        if to_fen(value) > total:
+            raise ValidationError(_("积分激励池不能超过可分配总额"))
+        base = total - to_fen(value)
+    else:
+        raise ValidationError(_("未知的激励池设定方式"))
+    return base, total - base
+
+
+def _require_manager(actor, cooperative):
+    if not cooperatives_managed_by(actor).filter(pk=cooperative.pk).exists():
+        raise PermissionDenied(_("您不能为该合作社分红"))
+
+
+@transaction.atomic
+def dividend_run_create(
+    *,
+    actor,
+    cooperative,
+    year,
+    total,
+    incentive_mode,
+    incentive_value,
+    policy,
+    parameters=None,
+    record_date=None,
+    ceiling_confirmed=False,
+):
+    """A new run version in status `queued`; call `dividend_run_enqueue` to compute it."""
+    _require_manager(actor, cooperative)
+    parameters = dict(parameters or {})
+    parameters.setdefault("veto", True)
+    if policy not in DividendRun.Policy.values:
+        raise ValidationError(_("未知的激励分配办法"))
+    if validate_parameters(policy, parameters):
+        raise ValidationError(_("分配参数不正确：档次须按分数从低到高、比例不减且不为负"))
+    base_pool, incentive_pool = pools(
+        total=total, incentive_mode=incentive_mode, incentive_value=incentive_value
+    )
+    if incentive_pool > to_fen(to_fen(total) * INCENTIVE_CEILING) and not ceiling_confirmed:
+        raise ValidationError(
+            _("积分激励池 %(pool)s 元超过可分配总额的20%%（公开的上限），须明确确认后才能创建")
+            % {"pool": incentive_pool}
+        )
+    if scoring.standard_for(cooperative=cooperative, year=year) is None:
+        raise ValidationError(
+            _("%(cooperative)s 在 %(year)s 年没有已发布的积分标准，无法计算积分激励")
+            % {"cooperative": cooperative.name, "year": year}
+        )
+    latest = (
+        DividendRun.objects.select_for_update()
+        .filter(cooperative=cooperative, year=year)
+        .order_by("-version")
+        .first()
+    )
+    run = DividendRun.objects.create(
+        cooperative=cooperative,
+        year=year,
+        version=(latest.version + 1) if latest else 1,
+        record_date=record_date or date(year, 12, 31),
+        total=to_fen(total),
+        incentive_mode=incentive_mode,
+        incentive_value=Decimal(incentive_value),
+        base_pool=base_pool,
+        incentive_pool=incentive_pool,
+        ceiling_confirmed=ceiling_confirmed,
+        policy=policy,
+        parameters=parameters,
+        status=DividendRun.Status.QUEUED,
+        created_by=actor,
+    )
+    audit_record(
+        actor=actor,
+        action="dividend.create",
+        target=run,
+        details={
+            "total": str(run.total),
+            "base_pool": str(base_pool),
+            "incentive_pool": str(incentive_pool),
+            "policy": policy,
+            "parameters": parameters,
+            "record_date": run.record_date.isoformat(),
+        },
+    )
+    return run
+
+
+def dividend_run_enqueue(*, run):
+    """Send the computation to Celery (in-process when no broker is configured)."""
+    from .tasks import compute_dividend_run
+
+    def send():
+        result = compute_dividend_run.delay(run.pk)
+        DividendRun.objects.filter(pk=run.pk, task_id="").update(task_id=result.id or "")
+
+    transaction.on_commit(send)
+
+
+def dividend_run_recompute(*, actor, run):
+    """Recompute as a new version with the same inputs (e.g. after late score events)."""
+    return dividend_run_create(
+        actor=actor,
+        cooperative=run.cooperative,
+        year=run.year,
+        total=run.total,
+        incentive_mode=run.incentive_mode,
+        incentive_value=run.incentive_value,
+        policy=run.policy,
+        parameters=run.parameters,
+        record_date=run.record_date,
+        ceiling_confirmed=run.ceiling_confirmed,
+    )
+
+
+def _set_progress(run, progress, **fields):
+    # Outside the writing transaction, so a polling browser sees it at once.
+    DividendRun.objects.filter(pk=run.pk).update(progress=progress, **fields)
+
+
+def compute_lines(*, run, progress=lambda percent: None):
+    """The run's lines in memory, from set-based reads: no query per household."""
+    cooperative = run.cooperative
+    weights = {share_class.pk: share_class for share_class in cooperative.share_classes.all()}
+    holdings = register.cooperative_holdings(cooperative=cooperative, on=run.record_date)
+    progress(20)
+    scores, vetoed = scoring.cooperative_scores(cooperative=cooperative, year=run.year)
+    if scores is None:
+        raise ValidationError(
+            _("%(cooperative)s 在 %(year)s 年没有已发布的积分标准")
+            % {"cooperative": cooperative.name, "year": run.year}
+        )
+    progress(45)
+    households = list(
+        cooperative.households.filter(pk__in=list(holdings))
+        .select_related("community")
+        .only(
+            "pk",
+            "number",
+            "head_name",
+            "head_id_number",
+            "bank_name",
+            "bank_account",
+            "community__name",
+        )
+        .order_by("number")
+    )
+    weighted = {}
+    for household in households:
+        weighted[household.pk] = sum(
+            (
+                quantity * weights[class_id].weight
+                for class_id, quantity in holdings[household.pk].items()
+            ),
+            ZERO,
+        )
+    # Only households holding weighted shares on the record date are paid.
+    households = [household for household in households if weighted[household.pk] > 0]
+    total_weight = sum((weighted[household.pk] for household in households), ZERO)
+    base = split_by_weights(
+        run.base_pool, [(household.number, weighted[household.pk]) for household in households]
+    )
+    progress(60)
+    candidates = [
+        Candidate(
+            number=household.number,
+            weighted_shares=weighted[household.pk],
+            score=scores[household.pk],
+            vetoed=household.pk in vetoed,
+            base_exact=run.base_pool * weighted[household.pk] / total_weight,
+        )
+        for household in households
+    ]
+    incentive = allocate_incentive(
+        policy=run.policy, parameters=run.parameters, pool=run.incentive_pool, candidates=candidates
+    )
+    progress(70)
+    lines = []
+    for household, candidate in zip(households, candidates, strict=True):
+        base_amount, incentive_amount = base[household.number], incentive[household.number]
+        lines.append(
+            DividendLine(
+                run=run,
+                household=household,
+                household_number=household.number,
+                head_name=household.head_name,
+                head_id_number_masked=mask_id_number(household.head_id_number),
+                community_name=household.community.name,
+                bank_name=household.bank_name,
+                bank_account=household.bank_account,
+                shares={
+                    weights[class_id].name: str(quantity)
+                    for class_id, quantity in sorted(holdings[household.pk].items())
+                },
+                weighted_shares=candidate.weighted_shares,
+                score=candidate.score,
+                vetoed=candidate.vetoed,
+                base_amount=base_amount,
+                incentive_amount=incentive_amount,
+                total_amount=base_amount + incentive_amount,
+            )
+        )
+    return lines
+
+
+def dividend_run_compute(*, run_id, progress=None):
+    """Compute a queued run and write its lines, all in one transaction.
+
+    Safe to run twice: a run that is already computed or approved is left alone, and
+    the lines are written only together with the status `computed`, so a worker killed
+    half way leaves no lines and the run can simply be computed again.
+    """
+    run = DividendRun.objects.select_related("cooperative").get(pk=run_id)
+    if run.status in (DividendRun.Status.COMPUTED, DividendRun.Status.APPROVED):
+        return run
+    _set_progress(run, 5, status=DividendRun.Status.RUNNING, error="")
+
+    def report(percent):
+        _set_progress(run, percent)
+        if progress:
+            progress(percent)
+
+    try:
+        lines = compute_lines(run=run, progress=report)
+        with transaction.atomic():
+            locked = DividendRun.objects.select_for_update().get(pk=run.pk)
+            if locked.status in (DividendRun.Status.COMPUTED, DividendRun.Status.APPROVED):
+                return locked  # a duplicate task finished first
+            DividendLine.objects.bulk_create(lines, batch_size=5000)
+            incentive_paid = sum((line.incentive_amount for line in lines), ZERO)
+            DividendRun.objects.filter(pk=run.pk).update(
+                status=DividendRun.Status.COMPUTED,
+                progress=100,
+                incentive_paid=incentive_paid,
+                remainder=run.incentive_pool - incentive_paid,
+                household_count=len(lines),
+                computed_at=timezone.now(),
+            )
+            audit_record(
+                actor=run.created_by,
+                action="dividend.compute",
+                target=run,
+                details={
+                    "households": len(lines),
+                    "base_paid": str(sum((line.base_amount for line in lines), ZERO)),
+                    "incentive_paid": str(incentive_paid),
+                    "remainder": str(run.incentive_pool - incentive_paid),
+                },
+            )
+    except Exception as error:
+        DividendRun.objects.filter(pk=run.pk).exclude(
+            status__in=[DividendRun.Status.COMPUTED, DividendRun.Status.APPROVED]
+        ).update(status=DividendRun.Status.FAILED, error=str(error)[:2000])
+        raise
+    run.refresh_from_db()
+    return run
+
+
+@transaction.atomic
+def dividend_run_approve(*, actor, run):
+    """Approve a computed run: it is frozen from now on. Two approvals cannot both succeed."""
+    _require_manager(actor, run.cooperative)
+    run = DividendRun.objects.select_for_update().get(pk=run.pk)
+    if run.status != DividendRun.Status.COMPUTED:
+        raise ValidationError(
+            _("只有已计算的方案才能审批（当前状态：%(status)s）")
+            % {"status": run.get_status_display()}
+        )
+    if DividendRun.objects.filter(
+        cooperative=run.cooperative, year=run.year, status=DividendRun.Status.APPROVED
+    ).exists():
+        raise ValidationError(_("%(year)s 年已有审批通过的分红方案") % {"year": run.year})
+    try:
+        with transaction.atomic():
+            DividendRun.objects.filter(pk=run.pk).update(
+                status=DividendRun.Status.APPROVED, approved_by=actor, approved_at=timezone.now()
+            )
+    except IntegrityError as error:
+        raise ValidationError(
+            _("%(year)s 年已有审批通过的分红方案") % {"year": run.year}
+        ) from error
+    audit_record(
+        actor=actor,
+        action="dividend.approve",
+        target=run,
+        details={"total": str(run.total), "households": run.household_count},
+    )
+    run.refresh_from_db()
+    return run
+
+
+def dividend_run_exported(*, actor, run, kind, file_format):
+    """Exports are audited: who took which list of which run."""
+    audit_record(
+        actor=actor,
+        action="dividend.export",
+        target=run,
+        details={"kind": kind, "format": file_format},
+    )
