@@ -1,5 +1,7 @@
 from django.core.management.base import BaseCommand, CommandError
 
+from communities.demo import seed_scoring_demo
+from dividends.demo import seed_dividend_demo
 from villages.demo import SMALL_HOUSEHOLDS_PER_COOPERATIVE, seed_demo
 
 
@@ -32,3 +34,6 @@ class Command(BaseCommand):
             seed_demo(stdout=self.stdout, households_per_cooperative=per_cooperative)
         except ValueError as error:
             raise CommandError(str(error)) from error
+        # Standards and a year of points, then Tongjie's published 2019 dividend.
+        seed_scoring_demo(stdout=self.stdout)
+        seed_dividend_demo(stdout=self.stdout)
