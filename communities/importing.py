@@ -10,7 +10,6 @@ also writes the one audit record (source "import"). The command and the page bot
 `score_event_import`.
 """
 
-import os
 import re
 from collections import defaultdict
 from dataclasses import asdict, dataclass
@@ -20,10 +19,16 @@ from decimal import Decimal, InvalidOperation
 from django.core.exceptions import PermissionDenied
 from django.utils import timezone
 from django.utils.translation import gettext as _
-from openpyxl import load_workbook
 from openpyxl.utils import get_column_letter
 
 from accounts.scope import communities_visible_to
+from pinghu_points.spreadsheets import (
+    RowError,
+    SpreadsheetImportError,
+    cell_text,
+    no_data_rows,
+    read_rows,
+)
 from villages.models import Cooperative, Household
 
 from . import selectors
@@ -46,43 +51,13 @@ NOTE_MAX_LENGTH = 255  # ScoreEvent.note
 DATE_TEXT = re.compile(r"^(\d{4})-(\d{1,2})-(\d{1,2})$")
 
 
-@dataclass(frozen=True)
-class RowError:
-    """One problem: Excel row (1 is the header, None for the whole file), column header and letter."""
-
-    row: int | None
-    column: str
-    column_letter: str
-    message: str
-
-    def __str__(self):
-        if self.row is not None and self.column_letter:
-            return _("第%(row)s行 %(column)s（%(letter)s列）：%(message)s") % {
-                "row": self.row,
-                "column": self.column,
-                "letter": self.column_letter,
-                "message": self.message,
-            }
-        if self.row is not None:
-            return _("第%(row)s行：%(message)s") % {"row": self.row, "message": self.message}
-        return _("文件：%(message)s") % {"message": self.message}
-
-    def as_dict(self):
-        return {**asdict(self), "text": str(self)}
-
-
-class ScoreEventImportError(Exception):
+class ScoreEventImportError(SpreadsheetImportError):
     """The file was refused; `errors` lists every problem found, in row order."""
 
-    def __init__(self, errors):
-        self.errors = list(errors)
-        super().__init__(self.errors)
-
-    def __str__(self):
-        summary = _("积分检查表有 %(count)s 处错误，未导入任何积分记录：") % {
+    def summary(self):
+        return _("积分检查表有 %(count)s 处错误，未导入任何积分记录：") % {
             "count": len(self.errors)
         }
-        return "\n".join([summary, *(str(error) for error in self.errors)])
 
 
 @dataclass(frozen=True)
@@ -104,9 +79,9 @@ def score_event_import(*, community, file, actor):
     listing every problem otherwise; saves nothing unless there is none.
     """
     _check_actor(actor, community)
-    rows = _read_rows(file)
-    if not any(_text(cell) for cells in rows for cell in cells):
-        raise ScoreEventImportError([_no_data_rows()])
+    rows = read_rows(file, error_class=ScoreEventImportError)
+    if not any(cell_text(cell) for cells in rows for cell in cells):
+        raise ScoreEventImportError([no_data_rows()])
     columns, errors = _check_header(rows[0] if rows else ())
     if errors:
         # Until the columns are right, checking the rows would only repeat the header problem.
@@ -114,10 +89,10 @@ def score_event_import(*, community, file, actor):
     data_rows = [
         (row_number, cells)
         for row_number, cells in enumerate(rows[1:], start=2)
-        if any(_text(cell) for cell in cells)
+        if any(cell_text(cell) for cell in cells)
     ]
     if not data_rows:
-        raise ScoreEventImportError([_no_data_rows()])
+        raise ScoreEventImportError([no_data_rows()])
 
     entries, sources, errors = _resolve_rows(community, data_rows, columns)
     if errors:
@@ -158,35 +133,11 @@ def _check_actor(actor, community):
         )
 
 
-def _read_rows(file):
-    """All rows of the first sheet as tuples of cell values; refuses anything openpyxl cannot read."""
-    if isinstance(file, str | os.PathLike):
-        with open(file, "rb") as handle:
-            return _read_rows(handle)
-    try:
-        if hasattr(file, "seek"):
-            file.seek(0)
-        workbook = load_workbook(file, read_only=True, data_only=True)
-        try:
-            return [tuple(row) for row in workbook.worksheets[0].iter_rows(values_only=True)]
-        finally:
-            workbook.close()
-    except Exception as error:
-        # Bad zip, a zip without a workbook, broken XML …: all mean "not an xlsx we can read".
-        raise ScoreEventImportError(
-            [RowError(None, "", "", _("无法读取，请上传 Excel 2007 及以上版本的 .xlsx 文件"))]
-        ) from error
-
-
-def _no_data_rows():
-    return RowError(None, "", "", _("没有数据行（第1行为表头，数据从第2行开始）"))
-
-
 def _check_header(header):
     """Map each known header to its 0-based column index; report missing, unknown and repeated ones."""
     columns, errors = {}, []
     for index, cell in enumerate(header):
-        name = _text(cell)
+        name = cell_text(cell)
         if not name:
             continue  # empty header cells (often trailing) are ignored; documented
         letter = get_column_letter(index + 1)
@@ -240,7 +191,7 @@ class _Row:
         return self.cells[index] if index is not None and index < len(self.cells) else None
 
     def text(self, column):
-        return _text(self.cell(column))
+        return cell_text(self.cell(column))
 
     def error(self, column, message):
         self.errors.append(_error(self.number, column, self.columns, message))
@@ -392,7 +343,7 @@ def _date(row):
         return raw.date()
     if isinstance(raw, date):
         return raw
-    text = _text(raw)
+    text = cell_text(raw)
     if not text:
         row.error(DATE, _("日期不能为空"))
         return None
@@ -415,7 +366,7 @@ def _points(row):
     raw = row.cell(POINTS)
     if raw is None or (isinstance(raw, str) and not raw.strip()):
         return None
-    not_a_number = _("分值应为数字，“%(value)s”不是数字") % {"value": _text(raw)}
+    not_a_number = _("分值应为数字，“%(value)s”不是数字") % {"value": cell_text(raw)}
     if isinstance(raw, bool) or not isinstance(raw, int | float | str | Decimal):
         row.error(POINTS, not_a_number)
         return None
@@ -543,15 +494,3 @@ def _sorted(errors):
         errors,
         key=lambda error: (error.row or 0, order.get(error.column, len(COLUMNS)), error.message),
     )
-
-
-def _text(value):
-    if value is None:
-        return ""
-    if isinstance(value, float) and value.is_integer():
-        value = int(value)  # 1001.0 from a number cell is the household number 1001
-    if isinstance(value, datetime):
-        value = value.date()
-    if isinstance(value, date):
-        return value.isoformat()
-    return str(value).strip()

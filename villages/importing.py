@@ -9,17 +9,23 @@ the admin all call `household_register_import`.
 import os
 import re
 from dataclasses import asdict, dataclass
-from datetime import date, datetime
+from datetime import datetime
 from decimal import Decimal, InvalidOperation
 
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
-from openpyxl import load_workbook
 from openpyxl.utils import get_column_letter
 
 from accounts.services import audit_record
 from communities.models import Community, MicroGrid
+from pinghu_points.spreadsheets import (
+    RowError,
+    SpreadsheetImportError,
+    cell_text,
+    no_data_rows,
+    read_rows,
+)
 
 from .models import Cooperative, Household, Member, ShareMovement
 
@@ -48,41 +54,11 @@ ID_CHECK_CHARACTERS = "10X98765432"
 MAX_QUANTITY = Decimal("9999999999.99")  # ShareMovement.quantity: 12 digits, 2 decimals
 
 
-@dataclass(frozen=True)
-class RowError:
-    """One problem: Excel row (1 is the header, None for the whole file), column header and letter."""
-
-    row: int | None
-    column: str
-    column_letter: str
-    message: str
-
-    def __str__(self):
-        if self.row is not None and self.column_letter:
-            return _("第%(row)s行 %(column)s（%(letter)s列）：%(message)s") % {
-                "row": self.row,
-                "column": self.column,
-                "letter": self.column_letter,
-                "message": self.message,
-            }
-        if self.row is not None:
-            return _("第%(row)s行：%(message)s") % {"row": self.row, "message": self.message}
-        return _("文件：%(message)s") % {"message": self.message}
-
-    def as_dict(self):
-        return {**asdict(self), "text": str(self)}
-
-
-class RegisterImportError(Exception):
+class RegisterImportError(SpreadsheetImportError):
     """The file was refused; `errors` lists every problem found, in row order."""
 
-    def __init__(self, errors):
-        self.errors = list(errors)
-        super().__init__(self.errors)
-
-    def __str__(self):
-        summary = _("股东名册有 %(count)s 处错误，未导入任何数据：") % {"count": len(self.errors)}
-        return "\n".join([summary, *(str(error) for error in self.errors)])
+    def summary(self):
+        return _("股东名册有 %(count)s 处错误，未导入任何数据：") % {"count": len(self.errors)}
 
 
 @dataclass(frozen=True)
@@ -104,9 +80,9 @@ def household_register_import(*, cooperative, file, actor, effective_on=None):
     file_name = os.path.basename(
         os.fspath(file) if isinstance(file, str | os.PathLike) else getattr(file, "name", "") or ""
     )
-    rows = _read_rows(file)
-    if not any(_text(cell) for cells in rows for cell in cells):
-        raise RegisterImportError([_no_data_rows()])
+    rows = read_rows(file, error_class=RegisterImportError)
+    if not any(cell_text(cell) for cells in rows for cell in cells):
+        raise RegisterImportError([no_data_rows()])
     share_classes = {
         share_class.name: share_class for share_class in cooperative.share_classes.all()
     }
@@ -117,10 +93,10 @@ def household_register_import(*, cooperative, file, actor, effective_on=None):
     data_rows = [
         (row_number, cells)
         for row_number, cells in enumerate(rows[1:], start=2)
-        if any(_text(cell) for cell in cells)
+        if any(cell_text(cell) for cell in cells)
     ]
     if not data_rows:
-        raise RegisterImportError([_no_data_rows()])
+        raise RegisterImportError([no_data_rows()])
 
     try:
         with transaction.atomic():
@@ -152,38 +128,12 @@ def household_register_import(*, cooperative, file, actor, effective_on=None):
     return result
 
 
-def _read_rows(file):
-    """All rows of the first sheet as tuples of cell values; refuses anything openpyxl cannot read."""
-    if isinstance(file, str | os.PathLike):
-        # Opened here and handed over as a file object, so openpyxl judges the content, not
-        # the name. A path that does not exist is the caller's mistake and raises as usual.
-        with open(file, "rb") as handle:
-            return _read_rows(handle)
-    try:
-        if hasattr(file, "seek"):
-            file.seek(0)
-        workbook = load_workbook(file, read_only=True, data_only=True)
-        try:
-            return [tuple(row) for row in workbook.worksheets[0].iter_rows(values_only=True)]
-        finally:
-            workbook.close()
-    except Exception as error:
-        # Bad zip, a zip without a workbook, broken XML …: all mean "not an xlsx we can read".
-        raise RegisterImportError(
-            [RowError(None, "", "", _("无法读取，请上传 Excel 2007 及以上版本的 .xlsx 文件"))]
-        ) from error
-
-
-def _no_data_rows():
-    return RowError(None, "", "", _("没有数据行（第1行为表头，数据从第2行开始）"))
-
-
 def _check_header(header, share_classes):
     """Map each known header to its 0-based column index; report missing, unknown and repeated ones."""
     known = set(REQUIRED_COLUMNS) | set(OPTIONAL_COLUMNS) | set(share_classes)
     columns, errors = {}, []
     for index, cell in enumerate(header):
-        name = _text(cell)
+        name = cell_text(cell)
         if not name:
             continue  # empty header cells (often trailing) are ignored; documented
         letter = get_column_letter(index + 1)
@@ -240,7 +190,7 @@ class _Row:
                 column, _("%(column)s须设置为文本格式，数字格式会丢失末几位") % {"column": column}
             )
             return None
-        value = _text(raw)
+        value = cell_text(raw)
         if column in TEXT_ONLY_COLUMNS:
             value = value.replace(" ", "").upper()
         limit = MAX_LENGTHS.get(column)
@@ -392,18 +342,6 @@ def _micro_grid_lookup():
     return lookup
 
 
-def _text(value):
-    if value is None:
-        return ""
-    if isinstance(value, float) and value.is_integer():
-        value = int(value)  # 1001.0 from a number cell is the household number 1001
-    if isinstance(value, datetime):
-        value = value.date()
-    if isinstance(value, date):
-        return value.isoformat()
-    return str(value).strip()
-
-
 def _id_number_problem(value):
     """GB 11643: 17 digits, a valid birth date, and the ISO 7064 MOD 11-2 check character."""
     if not value:
@@ -432,7 +370,7 @@ def _quantity(value):
     """(Decimal quantity, None) or (None, message). openpyxl gives int/float: go through str, never float."""
     if value is None or (isinstance(value, str) and not value.strip()):
         return Decimal("0"), None
-    not_a_number = _("股数应为数字，“%(value)s”不是数字") % {"value": _text(value)}
+    not_a_number = _("股数应为数字，“%(value)s”不是数字") % {"value": cell_text(value)}
     if isinstance(value, bool) or not isinstance(value, int | float | str | Decimal):
         return None, not_a_number
     try:

@@ -1,0 +1,237 @@
+"""Reads of dividend runs for the accountant pages: every query is set-based.
+
+- `runs_for(user)`: the runs of the cooperatives the user manages.
+- `reconciliation(run)`: Σ lines against the pools, as Decimal, with a ✓/✗ per check.
+- `previous_approved_run(run)` / `last_year_comparison(run)`: last year's approved run of
+  the same cooperative, joined to this run by household.
+- `score_differences(run)`: lines whose score or veto differs from the ledger now.
+- `run_lines(run, query=, sort=)`: the lines table, searched and sorted (whitelisted),
+  annotated with last year's total for the same household.
+"""
+
+from dataclasses import dataclass
+from decimal import Decimal
+
+from django.db.models import Count, OuterRef, Q, Subquery, Sum
+from django.utils.translation import gettext as _
+
+from accounts.scope import cooperatives_managed_by
+from communities import selectors as scoring
+
+from .models import DividendLine, DividendRun
+
+ZERO = Decimal("0.00")
+
+# ?sort= value -> the ordering it means; anything else is ignored.
+LINE_SORTS = {
+    "number": "household_number",
+    "score": "score",
+    "base": "base_amount",
+    "incentive": "incentive_amount",
+    "total": "total_amount",
+}
+DEFAULT_SORT = "number"
+
+
+def runs_for(user):
+    """Runs of the cooperatives `user` manages (accountant: one, subdistrict admin: all)."""
+    return DividendRun.objects.filter(cooperative__in=cooperatives_managed_by(user)).select_related(
+        "cooperative", "created_by", "approved_by"
+    )
+
+
+@dataclass(frozen=True)
+class Check:
+    label: str
+    expected: Decimal
+    actual: Decimal
+
+    @property
+    def ok(self):
+        return self.expected == self.actual
+
+    @property
+    def difference(self):
+        return self.actual - self.expected
+
+
+@dataclass(frozen=True)
+class Reconciliation:
+    households: int
+    base_sum: Decimal
+    incentive_sum: Decimal
+    total_sum: Decimal
+    remainder: Decimal
+    checks: tuple
+
+    @property
+    def ok(self):
+        return all(check.ok for check in self.checks)
+
+
+def reconciliation(run):
+    """Σ lines against the run's pools, in one aggregate query; None before computing.
+
+    Checks: Σ base = base pool; Σ incentive = incentive paid; remainder = incentive pool −
+    paid; Σ totals = Σ base + Σ incentive; Σ totals + remainder = distributable total.
+    """
+    if run.status not in (DividendRun.Status.COMPUTED, DividendRun.Status.APPROVED):
+        return None
+    sums = run.lines.aggregate(
+        households=Count("pk"),
+        base=Sum("base_amount"),
+        incentive=Sum("incentive_amount"),
+        total=Sum("total_amount"),
+    )
+    # SQLite sums decimals as floats: back to exact fen via str (amounts have 2 places).
+    base = _fen(sums["base"])
+    incentive = _fen(sums["incentive"])
+    total = _fen(sums["total"])
+    paid = run.incentive_paid if run.incentive_paid is not None else ZERO
+    remainder = run.remainder if run.remainder is not None else ZERO
+    checks = (
+        Check(_("基本股分红合计 = 基本股分红池"), run.base_pool, base),
+        Check(_("积分激励合计 = 实发积分激励"), paid, incentive),
+        Check(_("未分配留存 = 积分激励池 − 实发积分激励"), run.incentive_pool - paid, remainder),
+        Check(_("各户合计 = 基本股分红 + 积分激励"), base + incentive, total),
+        Check(_("各户合计 + 未分配留存 = 可分配总额"), run.total, total + remainder),
+    )
+    return Reconciliation(
+        households=sums["households"],
+        base_sum=base,
+        incentive_sum=incentive,
+        total_sum=total,
+        remainder=remainder,
+        checks=checks,
+    )
+
+
+def _fen(value):
+    if value is None:
+        return ZERO
+    return Decimal(str(value)).quantize(Decimal("0.01"))
+
+
+def previous_approved_run(run):
+    """The approved run of the year before, same cooperative (at most one exists)."""
+    return (
+        DividendRun.objects.filter(
+            cooperative_id=run.cooperative_id,
+            year=run.year - 1,
+            status=DividendRun.Status.APPROVED,
+        )
+        .order_by("-version")
+        .first()
+    )
+
+
+@dataclass(frozen=True)
+class Comparison:
+    previous: DividendRun
+    previous_total: Decimal
+    difference: Decimal
+    new_households: int  # in this run, not in last year's
+    gone_households: int  # in last year's run, not in this one
+
+
+def last_year_comparison(run, previous=None):
+    """This run against last year's approved run, per household, in two aggregate queries."""
+    previous = previous or previous_approved_run(run)
+    if previous is None or run.status not in (
+        DividendRun.Status.COMPUTED,
+        DividendRun.Status.APPROVED,
+    ):
+        return None
+    this_year = run.lines.values("household_id")
+    last_year = previous.lines.values("household_id")
+    previous_sums = previous.lines.aggregate(
+        total=Sum("total_amount"),
+        gone=Count("pk", filter=~Q(household_id__in=this_year)),
+    )
+    current_sums = run.lines.aggregate(
+        total=Sum("total_amount"), new=Count("pk", filter=~Q(household_id__in=last_year))
+    )
+    previous_total = _fen(previous_sums["total"])
+    return Comparison(
+        previous=previous,
+        previous_total=previous_total,
+        difference=_fen(current_sums["total"]) - previous_total,
+        new_households=current_sums["new"],
+        gone_households=previous_sums["gone"],
+    )
+
+
+@dataclass(frozen=True)
+class ScoreDifference:
+    line: DividendLine
+    ledger_score: Decimal | None
+    ledger_vetoed: bool
+
+    @property
+    def score_changed(self):
+        return self.ledger_score != self.line.score
+
+    @property
+    def veto_changed(self):
+        return self.ledger_vetoed != self.line.vetoed
+
+    @property
+    def difference(self):
+        if self.ledger_score is None:
+            return None
+        return self.ledger_score - self.line.score
+
+
+def score_differences(run):
+    """Lines whose score (or veto) in the run differs from the ledger's score now.
+
+    Events entered or reviewed after the run was computed change the ledger, not the run.
+    Set-based: `cooperative_scores` (three queries) plus one query for the lines.
+    """
+    if run.status not in (DividendRun.Status.COMPUTED, DividendRun.Status.APPROVED):
+        return []
+    scores, vetoed = scoring.cooperative_scores(cooperative=run.cooperative, year=run.year)
+    scores = scores or {}
+    differences = []
+    for line in run.lines.only(
+        "pk", "run_id", "household_id", "household_number", "head_name", "score", "vetoed"
+    ).order_by("household_number"):
+        ledger_score = scores.get(line.household_id)
+        ledger_vetoed = line.household_id in vetoed
+        if ledger_score != line.score or ledger_vetoed != line.vetoed:
+            differences.append(ScoreDifference(line, ledger_score, ledger_vetoed))
+    return differences
+
+
+def parse_sort(value):
+    """('-total', 'total_amount', True) for '-total'; the default for anything unknown."""
+    value = (value or "").strip()
+    descending = value.startswith("-")
+    key = value.lstrip("-")
+    if key not in LINE_SORTS:
+        return DEFAULT_SORT, LINE_SORTS[DEFAULT_SORT], False
+    return ("-" if descending else "") + key, LINE_SORTS[key], descending
+
+
+def run_lines(run, *, query="", sort=""):
+    """The run's lines searched by household number or head name (as paid), sorted by a
+    whitelisted key, each with `previous_total`: last year's approved total for the same
+    household (None when the household is new). One query per page whatever its size."""
+    lines = run.lines.all()
+    query = (query or "").strip()
+    if query:
+        lines = lines.filter(Q(household_number__icontains=query) | Q(head_name__icontains=query))
+    previous = previous_approved_run(run)
+    if previous is not None:
+        lines = lines.annotate(
+            previous_total=Subquery(
+                DividendLine.objects.filter(
+                    run_id=previous.pk, household_id=OuterRef("household_id")
+                ).values("total_amount")[:1]
+            )
+        )
+    _, field, descending = parse_sort(sort)
+    ordering = [f"-{field}" if descending else field]
+    if field != "household_number":
+        ordering.append("household_number")
+    return lines.order_by(*ordering), previous

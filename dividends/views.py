@@ -1,0 +1,370 @@
+"""The accountant pages of the annual dividend run.
+
+GET       /dividends/                                  runs of the user's cooperatives
+GET/POST  /dividends/runs/new/                         create a run (live preview of the pools)
+GET       /dividends/pools/preview/?total=&incentive_mode=&incentive_value=   pools as JSON
+GET       /dividends/runs/<id>/                        status, progress, pools, reconciliation,
+                                                       score flags, last year, approve, exports
+GET       /dividends/runs/<id>/progress/               {status, progress, error} as JSON
+POST      /dividends/runs/<id>/approve/                approve (the run is frozen)
+POST      /dividends/runs/<id>/recompute/              recompute as a new version
+GET       /dividends/runs/<id>/lines/                  lines: search, sort, paginate
+GET       /dividends/runs/<id>/export/<bank|notice>.<xlsx|csv>   bank or public notice list
+GET       /dividends/runs/<id>/statement/<household_id>/          printable household statement
+
+Scope: accountants and subdistrict admins see the runs of `cooperatives_managed_by`;
+community staff and villagers get 403 (villagers may read their own household's statement
+of an approved run); a run outside the user's scope is a 404. Rules live in
+`dividends.services`; these views only pick the run and call them.
+"""
+
+import logging
+from decimal import Decimal
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.paginator import Paginator
+from django.http import Http404, HttpResponse, JsonResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
+from django.utils.http import content_disposition_header, urlencode
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_GET, require_POST
+
+from accounts.scope import households_visible_to
+
+from . import selectors, services
+from .forms import DividendRunForm, PoolsPreviewForm
+from .models import DividendLine, DividendRun
+from .money import to_fen
+
+logger = logging.getLogger(__name__)
+
+LINES_PER_PAGE = 50
+DONE = (DividendRun.Status.COMPUTED, DividendRun.Status.APPROVED, DividendRun.Status.FAILED)
+HAS_LINES = (DividendRun.Status.COMPUTED, DividendRun.Status.APPROVED)
+EXPORT_KINDS = {"bank": "bank", "notice": "notice"}
+EXPORT_FORMATS = ("xlsx", "csv")
+
+
+def _require_payer(user):
+    if not (user.is_subdistrict_admin or user.is_accountant):
+        raise PermissionDenied(_("只有合作社会计和街道管理员可以操作分红"))
+
+
+def _run_or_404(request, pk):
+    _require_payer(request.user)
+    return get_object_or_404(selectors.runs_for(request.user), pk=pk)
+
+
+def _error_text(error):
+    return "；".join(error.messages) if isinstance(error, ValidationError) else str(error)
+
+
+def _enqueue(request, run):
+    """Send the computation; without a broker it runs right here, at commit."""
+    try:
+        services.dividend_run_enqueue(run=run)
+    except Exception:  # the run is marked failed, with the error, by the service
+        logger.exception("dividend run %s could not be computed", run.pk)
+        messages.error(request, _("计算失败，请查看方案页面上的错误信息"))
+
+
+def pools_preview(*, total, incentive_mode, incentive_value):
+    """What the form shows: the pools by the service's own rule, and the 20% ceiling."""
+    base, incentive = services.pools(
+        total=total, incentive_mode=incentive_mode, incentive_value=incentive_value
+    )
+    total = to_fen(total)
+    ceiling = to_fen(total * services.INCENTIVE_CEILING)
+    share = (incentive * 100 / total).quantize(Decimal("0.01")) if total else Decimal("0.00")
+    return {
+        "total": str(total),
+        "base_pool": str(base),
+        "incentive_pool": str(incentive),
+        "incentive_percent": str(share),
+        "ceiling": str(ceiling),
+        "over_ceiling": incentive > ceiling,
+    }
+
+
+@login_required
+@require_GET
+def run_list(request):
+    _require_payer(request.user)
+    runs = selectors.runs_for(request.user).order_by("cooperative__code", "-year", "-version")
+    page = Paginator(runs, LINES_PER_PAGE).get_page(request.GET.get("page"))
+    return render(request, "dividends/run_list.html", {"page": page})
+
+
+@login_required
+def run_create(request):
+    _require_payer(request.user)
+    form = DividendRunForm(request.POST or None, user=request.user)
+    preview = None
+    if form.is_bound and form.is_valid():
+        data = form.cleaned_data
+        try:
+            preview = pools_preview(
+                total=data["total"],
+                incentive_mode=data["incentive_mode"],
+                incentive_value=data["incentive_value"],
+            )
+            run = services.dividend_run_create(
+                actor=request.user,
+                cooperative=data["cooperative"],
+                year=data["year"],
+                total=data["total"],
+                incentive_mode=data["incentive_mode"],
+                incentive_value=data["incentive_value"],
+                policy=data["policy"],
+                parameters=form.parameters(),
+                record_date=data["record_date"],
+                # Recorded only when it was needed: above the ceiling.
+                ceiling_confirmed=bool(data["ceiling_confirmed"] and preview["over_ceiling"]),
+            )
+        except ValidationError as error:
+            form.add_error(None, error)
+        else:
+            _enqueue(request, run)
+            messages.success(
+                request,
+                _("已创建 %(year)s 年分红方案第 %(version)s 版，正在计算")
+                % {"year": run.year, "version": run.version},
+            )
+            return redirect("dividends:run_detail", pk=run.pk)
+    return render(
+        request,
+        "dividends/run_form.html",
+        {
+            "form": form,
+            "preview": preview,
+            "ceiling_percent": int(services.INCENTIVE_CEILING * 100),
+        },
+    )
+
+
+@login_required
+@require_GET
+def pools_preview_json(request):
+    _require_payer(request.user)
+    form = PoolsPreviewForm(request.GET)
+    if not form.is_valid():
+        return JsonResponse({"error": _("请填写有效的金额和比例")}, status=400)
+    try:
+        data = pools_preview(**form.cleaned_data)
+    except ValidationError as error:
+        return JsonResponse({"error": _error_text(error)}, status=400)
+    return JsonResponse(data)
+
+
+@login_required
+@require_GET
+def run_detail(request, pk):
+    run = _run_or_404(request, pk)
+    computed = run.status in HAS_LINES
+    differences = (
+        selectors.score_differences(run) if run.status == DividendRun.Status.COMPUTED else []
+    )
+    previous = selectors.previous_approved_run(run) if computed else None
+    ceiling = to_fen(run.total * services.INCENTIVE_CEILING)
+    return render(
+        request,
+        "dividends/run_detail.html",
+        {
+            "run": run,
+            "computed": computed,
+            "done": run.status in DONE,
+            "progress": 100 if computed else run.progress,
+            "reconciliation": selectors.reconciliation(run),
+            "comparison": selectors.last_year_comparison(run, previous) if previous else None,
+            "differences": differences,
+            "incentive_percent": (run.incentive_share_of_total * 100).quantize(Decimal("0.01")),
+            "over_ceiling": run.incentive_pool > ceiling,
+            "ceiling_percent": int(services.INCENTIVE_CEILING * 100),
+            "can_approve": run.status == DividendRun.Status.COMPUTED,
+            "can_recompute": run.status
+            in (DividendRun.Status.COMPUTED, DividendRun.Status.FAILED),
+            "tiers": run.parameters.get("tiers") or [],
+            "exports": [
+                (kind, label, file_format)
+                for kind, label in (("bank", _("银行代发清单")), ("notice", _("公示清单")))
+                for file_format in EXPORT_FORMATS
+            ]
+            if computed
+            else [],
+        },
+    )
+
+
+@login_required
+@require_GET
+def run_progress(request, pk):
+    run = _run_or_404(request, pk)
+    progress = 100 if run.status in HAS_LINES else run.progress
+    return JsonResponse(
+        {
+            "status": run.status,
+            "status_label": run.get_status_display(),
+            "progress": progress,
+            "error": run.error,
+            "done": run.status in DONE,
+        }
+    )
+
+
+@login_required
+@require_POST
+def run_approve(request, pk):
+    run = _run_or_404(request, pk)
+    try:
+        run = services.dividend_run_approve(actor=request.user, run=run)
+    except ValidationError as error:
+        messages.error(request, _("未能审批：%(reason)s") % {"reason": _error_text(error)})
+    else:
+        messages.success(request, _("已审批：本方案已冻结，可以导出银行代发清单"))
+    return redirect("dividends:run_detail", pk=run.pk)
+
+
+@login_required
+@require_POST
+def run_recompute(request, pk):
+    run = _run_or_404(request, pk)
+    if run.status not in (DividendRun.Status.COMPUTED, DividendRun.Status.FAILED):
+        messages.error(
+            request,
+            _("当前状态（%(status)s）的方案不能重新计算") % {"status": run.get_status_display()},
+        )
+        return redirect("dividends:run_detail", pk=run.pk)
+    try:
+        new_run = services.dividend_run_recompute(actor=request.user, run=run)
+    except ValidationError as error:
+        messages.error(request, _("未能重新计算：%(reason)s") % {"reason": _error_text(error)})
+        return redirect("dividends:run_detail", pk=run.pk)
+    _enqueue(request, new_run)
+    messages.success(
+        request,
+        _("已按当前积分台账重新计算为第 %(version)s 版") % {"version": new_run.version},
+    )
+    return redirect("dividends:run_detail", pk=new_run.pk)
+
+
+@login_required
+@require_GET
+def run_lines(request, pk):
+    run = _run_or_404(request, pk)
+    query = request.GET.get("q", "").strip()[:50]
+    sort, _field, descending = selectors.parse_sort(request.GET.get("sort"))
+    lines, previous = selectors.run_lines(run, query=query, sort=sort)
+    page = Paginator(lines, LINES_PER_PAGE).get_page(request.GET.get("page"))
+    rows = []
+    for line in page:
+        previous_total = getattr(line, "previous_total", None)
+        rows.append(
+            {
+                "line": line,
+                "previous_total": previous_total,
+                "difference": None
+                if previous_total is None
+                else line.total_amount - previous_total,
+            }
+        )
+    current_key = sort.lstrip("-")
+    columns = []
+    for key, label, numeric in (
+        ("number", _("户号"), False),
+        ("score", _("年度积分"), True),
+        ("base", _("基本股分红"), True),
+        ("incentive", _("积分激励"), True),
+        ("total", _("合计"), True),
+    ):
+        # A click on the current column flips its direction; amounts start largest first.
+        if key == current_key:
+            next_sort = key if descending else f"-{key}"
+        else:
+            next_sort = f"-{key}" if numeric else key
+        params = {"sort": next_sort}
+        if query:
+            params["q"] = query
+        columns.append(
+            {
+                "key": key,
+                "label": label,
+                "numeric": numeric,
+                "url": "?" + urlencode(params),
+                "active": key == current_key,
+                "descending": descending,
+            }
+        )
+    return render(
+        request,
+        "dividends/run_lines.html",
+        {
+            "run": run,
+            "page": page,
+            "rows": rows,
+            "query": query,
+            "sort": sort,
+            "columns": columns,
+            "previous": previous,
+        },
+    )
+
+
+@login_required
+@require_GET
+def run_export(request, pk, kind, file_format):
+    run = _run_or_404(request, pk)
+    if kind not in EXPORT_KINDS or file_format not in EXPORT_FORMATS:
+        raise Http404
+    if run.status not in HAS_LINES:
+        messages.error(request, _("方案计算完成后才能导出清单"))
+        return redirect("dividends:run_detail", pk=run.pk)
+    from . import exports
+
+    content, filename, content_type = exports.export_run(
+        run=run, kind=EXPORT_KINDS[kind], file_format=file_format
+    )
+    services.dividend_run_exported(
+        actor=request.user, run=run, kind=EXPORT_KINDS[kind], file_format=file_format
+    )
+    response = HttpResponse(content, content_type=content_type)
+    response["Content-Disposition"] = content_disposition_header(True, filename)
+    return response
+
+
+@login_required
+@require_GET
+def statement(request, pk, household_id):
+    """A household's statement, from the line's snapshot: it reprints exactly as paid."""
+    user = request.user
+    lines = DividendLine.objects.select_related(
+        "run", "run__cooperative", "run__approved_by", "run__created_by"
+    )
+    if user.is_villager:
+        line = get_object_or_404(
+            lines,
+            run_id=pk,
+            household_id=household_id,
+            household__in=households_visible_to(user),
+            run__status=DividendRun.Status.APPROVED,
+        )
+    else:
+        run = _run_or_404(request, pk)
+        line = get_object_or_404(lines, run=run, household_id=household_id)
+    back_url = (
+        reverse("dividends:run_lines", args=[line.run_id])
+        if not user.is_villager
+        else reverse("home")
+    )
+    return render(
+        request,
+        "dividends/statement.html",
+        {
+            "line": line,
+            "run": line.run,
+            "shares": sorted(line.shares.items()),
+            "back_url": back_url,
+        },
+    )
