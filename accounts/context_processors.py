@@ -18,6 +18,9 @@ def navigation(request):
         items.append((_("导入检查表"), reverse("communities:score_event_import")))
     if user.is_subdistrict_admin or user.is_accountant:
         items.append((_("导入股东名册"), reverse("villages:household_import")))
+        items.append((_("分红"), reverse("dividends:run_list")))
+    if user.is_subdistrict_admin or user.is_community_staff or user.is_accountant:
+        items.append((_("登录锁定"), reverse("accounts:lockouts")))
     if user.is_subdistrict_admin:
         items.append((_("审计记录"), reverse("accounts:audit_list")))
     if user.is_staff:

@@ -46,3 +46,62 @@ class ChineseFirstLocaleMiddleware:
         patch_vary_headers(response, ["Cookie"])
         response.headers.setdefault("Content-Language", language)
         return response
+
+
+class ForcePasswordChangeMiddleware:
+    """A user who must change the password (an issued one) may do only that.
+
+    Open to them: the password change page, logout, static files and the language
+    switch. Pages redirect to the password change page; the API answers 403 in JSON.
+    Placed after AuthenticationMiddleware.
+    """
+
+    API_PREFIX = "/api/"
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        if _must_change_password(request) and not self._is_open(request):
+            return self._refuse(request)
+        response = self.get_response(request)
+        # The API may authenticate inside the view (HTTP Basic): DRF then sets request.user
+        # only now. Withhold the answer from such a user too.
+        if self._is_api(request) and response.status_code < 400 and _must_change_password(request):
+            return self._refuse(request)
+        return response
+
+    def _is_api(self, request):
+        return request.path_info.startswith(self.API_PREFIX)
+
+    def _is_open(self, request):
+        from django.urls import reverse
+
+        open_pages = (
+            reverse("accounts:password_change"),
+            reverse("accounts:logout"),
+            reverse("set_language"),
+        )
+        return request.path in open_pages or request.path.startswith(settings.STATIC_URL)
+
+    def _refuse(self, request):
+        from django.http import JsonResponse
+        from django.shortcuts import redirect
+        from django.utils.translation import gettext
+
+        if self._is_api(request):
+            return JsonResponse(
+                {
+                    "detail": gettext("请先修改初始密码。"),
+                    "code": "password_change_required",
+                },
+                status=403,
+            )
+        return redirect("accounts:password_change")
+
+
+def _must_change_password(request):
+    user = getattr(request, "user", None)
+    return bool(
+        user is not None and user.is_authenticated and getattr(user, "must_change_password", False)
+    )

@@ -90,3 +90,121 @@ def user_password_changed(*, user):
         user.must_change_password = False
         user.save(update_fields=["must_change_password"])
     audit_record(actor=user, action="auth.password_changed", target=user)
+
+
+# --- Villager logins and lockouts (docs/villagers.md, "账号与登录") -------------------
+
+# No 0/o, 1/l/i: the password is read off a printed card and typed on a phone.
+INITIAL_PASSWORD_ALPHABET = "abcdefghjkmnpqrstuvwxyz23456789"
+INITIAL_PASSWORD_LENGTH = 8
+
+
+def initial_password():
+    import secrets
+
+    return "".join(
+        secrets.choice(INITIAL_PASSWORD_ALPHABET) for _ in range(INITIAL_PASSWORD_LENGTH)
+    )
+
+
+def may_issue_villager_password(*, actor, household):
+    """Staff of the household's community, the accountant of its cooperative, the admin."""
+    from .scope import households_visible_to
+
+    if not getattr(actor, "is_authenticated", False) or actor.is_villager:
+        return False
+    return households_visible_to(actor).filter(pk=household.pk).exists()
+
+
+@transaction.atomic
+def villager_password_issue(*, actor, household):
+    """Create or reset the villager login of a household; return (user, plain password).
+
+    The login is the household's card number. The password is printed on the card and
+    shown once; the villager must change it at the first login. It never reaches the
+    audit trail. Failed attempts recorded against the card number are lifted too: a new
+    password is what a locked-out villager comes to the office for.
+    """
+    from axes.utils import reset as axes_reset
+    from django.core.exceptions import PermissionDenied, ValidationError
+    from django.utils.translation import gettext as _
+
+    if not may_issue_villager_password(actor=actor, household=household):
+        raise PermissionDenied
+    username = household.card_number
+    user = User.objects.select_for_update().filter(username__iexact=username).first()
+    created = user is None
+    if created:
+        user = User(username=username, role=User.Role.VILLAGER, household=household)
+    elif user.role != User.Role.VILLAGER or user.household_id != household.pk:
+        raise ValidationError(
+            _("账号 %(username)s 已被其他用户使用，请联系街道管理员。"),
+            params={"username": user.username},
+        )
+    elif not user.is_active:
+        raise ValidationError(_("该账号已停用，请联系街道管理员启用后再发放密码。"))
+    if not user.first_name:
+        user.first_name = household.head_name[:150]
+    password = initial_password()
+    user.set_password(password)
+    user.must_change_password = True
+    user.full_clean(exclude=["password"])
+    user.save()
+    lifted = axes_reset(username=user.username)
+    audit_record(
+        actor=actor,
+        action="villager.password_issued",
+        target=user,
+        details={
+            "household_id": household.pk,
+            "card_number": username,
+            "created": created,
+            "attempts_lifted": lifted,
+        },
+    )
+    return user, password
+
+
+def may_lift_lockout(*, actor, username=None, ip_address=None):
+    """The admin lifts any lockout; staff and accountants those of villagers in their scope."""
+    from .scope import households_visible_to
+
+    if not getattr(actor, "is_authenticated", False) or actor.is_villager:
+        return False
+    if actor.is_subdistrict_admin:
+        return True
+    if ip_address or not username:
+        return False
+    return User.objects.filter(
+        username=username,
+        role=User.Role.VILLAGER,
+        household__in=households_visible_to(actor),
+    ).exists()
+
+
+def lockout_lift(*, actor, username=None, ip_address=None):
+    """Forget the failed logins of an account or an address, so it may log in again."""
+    from axes.utils import reset as axes_reset
+    from django.core.exceptions import PermissionDenied
+
+    if not (username or ip_address):
+        raise ValueError("lockout_lift needs a username or an IP address")
+    if not may_lift_lockout(actor=actor, username=username, ip_address=ip_address):
+        raise PermissionDenied
+    from .backends import failure_counts
+
+    before = failure_counts(username=username, ip_address=ip_address)
+    deleted = axes_reset(ip=ip_address or None, username=username or None)
+    target = User.objects.filter(username=username).first() if username else None
+    audit_record(
+        actor=actor,
+        action="auth.lockout_lifted",
+        target=target,
+        details={
+            "username": username or "",
+            "ip_address": ip_address or "",
+            "failures": before,
+            "attempts_deleted": deleted,
+        },
+    )
+    return deleted

@@ -68,3 +68,38 @@ def _audit_permission_change(sender, instance, action, pk_set, model, **kwargs):
 
 m2m_changed.connect(_audit_permission_change, sender=User.groups.through)
 m2m_changed.connect(_audit_permission_change, sender=User.user_permissions.through)
+
+
+def _audit_locked_out(sender, request, username, ip_address, **kwargs):
+    """django-axes locked an account or an address: record it once, when it starts.
+
+    Axes sends the signal again for every attempt refused during the lockout; those are
+    already in the trail as auth.login_failed.
+    """
+    from .backends import failure_counts, failure_limit
+
+    counts = failure_counts(username=username, ip_address=ip_address)
+    starting = [parameter for parameter, count in counts.items() if count == failure_limit()]
+    if not starting:
+        return
+    audit_record(
+        actor=None,
+        action="auth.locked_out",
+        target=User.objects.filter(username=username).first() if username else None,
+        details={
+            "username": str(username or "")[:150],
+            "ip_address": ip_address or "",
+            "locked": starting,
+            "failures": counts,
+        },
+        ip_address=ip_address,
+    )
+
+
+def _connect_axes_signals():
+    from axes.signals import user_locked_out
+
+    user_locked_out.connect(_audit_locked_out, dispatch_uid="accounts.audit_locked_out")
+
+
+_connect_axes_signals()

@@ -1,7 +1,7 @@
 from django.contrib.auth import views as auth_views
 from django.urls import path
 
-from . import views
+from . import views, villager_views
 
 app_name = "accounts"
 
@@ -10,4 +10,10 @@ urlpatterns = [
     path("logout/", auth_views.LogoutView.as_view(), name="logout"),
     path("password/", views.PasswordChangeView.as_view(), name="password_change"),
     path("audit/", views.audit_list, name="audit_list"),
+    path(
+        "villagers/<int:household_id>/password/",
+        villager_views.villager_password,
+        name="villager_password",
+    ),
+    path("lockouts/", villager_views.lockout_list, name="lockouts"),
 ]

@@ -8,7 +8,13 @@ from decimal import Decimal
 from django.db.models import Q, Sum
 from django.db.models.functions import ExtractMonth
 
-from .models import MonthStatusChange, ScoreEvent, ScoringStandard, StandardAdoption
+from .models import (
+    MonthStatusChange,
+    ScoreEvent,
+    ScoringItem,
+    ScoringStandard,
+    StandardAdoption,
+)
 
 ZERO = Decimal("0")
 
@@ -219,15 +225,22 @@ def cooperative_scores(*, cooperative, year):
         .order_by()
         .values_list("household_id", "total")
     )
-    household_ids = cooperative.households.values_list("pk", flat=True)
+    # Ordered by number (the cooperative's index) rather than by the default ordering,
+    # which joins the cooperative only to sort by its code: the same households, same order.
+    household_ids = cooperative.households.order_by("number").values_list("pk", flat=True)
     scores = {
         pk: standard.clip(standard.base_points + (totals.get(pk) or ZERO)) for pk in household_ids
     }
+    # The veto items by id (a handful), so that the index on item_id finds their few
+    # events instead of scanning all of the year's events: same rows as item__is_veto=True.
+    veto_items = list(ScoringItem.objects.filter(is_veto=True).values_list("pk", flat=True))
     veto_rows = (
-        events.filter(item__is_veto=True)
+        events.filter(item_id__in=veto_items)
         .values("household_id", "item_id")
         .annotate(total=Sum("points"))
         .order_by()
+        if veto_items
+        else []
     )
     vetoed = {row["household_id"] for row in veto_rows if row["total"]}
     return scores, vetoed

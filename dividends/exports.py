@@ -22,6 +22,8 @@ from django.core.exceptions import ValidationError
 from django.utils.translation import gettext as _
 from import_export import fields, resources
 
+from villages.models import mask_name
+
 from .models import DividendLine, DividendRun
 
 KINDS = ("bank", "notice")
@@ -32,16 +34,6 @@ CONTENT_TYPES = {
     "csv": "text/csv; charset=utf-8",
 }
 TOTAL_LABEL = "合计"
-
-
-def mask_name(name):
-    """王建国 -> 王*国, 欧阳建国 -> 欧*国, 王五 -> 王*: recognisable in the village, no more."""
-    name = (name or "").strip()
-    if len(name) <= 1:
-        return "*" if name else ""
-    if len(name) == 2:
-        return name[0] + "*"
-    return name[0] + "*" + name[-1]
 
 
 def plain_number(value):
@@ -58,9 +50,7 @@ def money_text(value):
 
 def shares_summary(shares):
     """{"人口股": "3", "农龄股": "2.50"} -> "人口股3；农龄股2.5" (in the snapshot's order)."""
-    return "；".join(
-        f"{name}{plain_number(quantity)}" for name, quantity in (shares or {}).items()
-    )
+    return "；".join(f"{name}{plain_number(quantity)}" for name, quantity in (shares or {}).items())
 
 
 def annual_summary(year):

@@ -3,6 +3,7 @@ from decimal import Decimal
 
 from django import forms
 from django.utils import timezone
+from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
 from accounts.scope import cooperatives_managed_by
@@ -23,8 +24,8 @@ class DividendRunForm(forms.Form):
     record_date = forms.DateField(
         label=_("股权登记日"),
         required=False,
-        help_text=_("留空则为当年12月31日"),
-        widget=forms.DateInput(attrs={"type": "date"}),
+        help_text=_("通常为当年12月31日；留空即按12月31日"),
+        widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"),
     )
     total = forms.DecimalField(
         label=_("可分配总额（元）"),
@@ -61,9 +62,7 @@ class DividendRunForm(forms.Form):
         min_value=Decimal("0"),
         widget=forms.TextInput(attrs={"inputmode": "decimal", "autocomplete": "off"}),
     )
-    veto = forms.BooleanField(
-        label=_("有一票否决项的户不发积分激励"), required=False, initial=True
-    )
+    veto = forms.BooleanField(label=_("有一票否决项的户不发积分激励"), required=False, initial=True)
     ceiling_confirmed = forms.BooleanField(
         label=_("我确认积分激励池超过可分配总额的20%（公开的上限）"), required=False
     )
@@ -74,7 +73,9 @@ class DividendRunForm(forms.Form):
         self.fields["cooperative"].queryset = cooperatives
         if not self.is_bound:
             self.initial.setdefault("cooperative", cooperatives.first())
-            self.initial.setdefault("year", timezone.localdate().year)
+            year = timezone.localdate().year
+            self.initial.setdefault("year", year)
+            self.initial.setdefault("record_date", date(year, 12, 31))
         for index in range(TIER_ROWS):
             minimum, share = DEFAULT_TIERS[index] if index < len(DEFAULT_TIERS) else ("", "")
             self.fields[f"tier_min_{index}"] = forms.DecimalField(
@@ -84,7 +85,15 @@ class DividendRunForm(forms.Form):
                 decimal_places=1,
                 min_value=Decimal("0"),
                 initial=minimum,
-                widget=forms.TextInput(attrs={"inputmode": "decimal", "autocomplete": "off"}),
+                widget=forms.TextInput(
+                    attrs={
+                        "inputmode": "decimal",
+                        "autocomplete": "off",
+                        "class": "tier-min",
+                        "aria-label": gettext("第 %(number)s 档：积分不低于")
+                        % {"number": index + 1},
+                    }
+                ),
             )
             self.fields[f"tier_share_{index}"] = forms.DecimalField(
                 label=_("激励占本户基本股分红的比例"),
@@ -93,7 +102,15 @@ class DividendRunForm(forms.Form):
                 decimal_places=4,
                 min_value=Decimal("0"),
                 initial=share,
-                widget=forms.TextInput(attrs={"inputmode": "decimal", "autocomplete": "off"}),
+                widget=forms.TextInput(
+                    attrs={
+                        "inputmode": "decimal",
+                        "autocomplete": "off",
+                        "class": "tier-share",
+                        "aria-label": gettext("第 %(number)s 档：激励占基本股分红的比例")
+                        % {"number": index + 1},
+                    }
+                ),
             )
 
     def tier_rows(self):

@@ -111,6 +111,20 @@ class DividendRun(models.Model):
     def __str__(self):
         return f"{self.cooperative} {self.year} v{self.version}"
 
+    def save(self, *args, **kwargs):
+        # An approved run is frozen: its row can be read, never written again.
+        if (
+            self.pk is not None
+            and DividendRun.objects.filter(pk=self.pk, status=self.Status.APPROVED).exists()
+        ):
+            raise PermissionError("An approved dividend run is frozen")
+        super().save(*args, **kwargs)
+
+    def delete(self, *args, **kwargs):
+        if DividendRun.objects.filter(pk=self.pk, status=self.Status.APPROVED).exists():
+            raise PermissionError("An approved dividend run is frozen")
+        return super().delete(*args, **kwargs)
+
     @property
     def is_frozen(self):
         return self.status == self.Status.APPROVED
@@ -122,6 +136,9 @@ class DividendRun(models.Model):
 
 class DividendLineQuerySet(models.QuerySet):
     def update(self, **kwargs):
+        raise PermissionError("Dividend lines are written once by the computation")
+
+    def delete(self):
         raise PermissionError("Dividend lines are written once by the computation")
 
 
@@ -173,6 +190,9 @@ class DividendLine(models.Model):
         if self.pk is not None:
             raise PermissionError("Dividend lines are written once by the computation")
         super().save(*args, **kwargs)
+
+    def delete(self, *args, **kwargs):
+        raise PermissionError("Dividend lines are written once by the computation")
 
     @property
     def masked_bank_account(self):

@@ -7,6 +7,7 @@ from decimal import Decimal
 from .money import floor_fen, split_by_weights
 
 ZERO = Decimal("0")
+NO_FEN = Decimal("0.00")
 
 
 @dataclass
@@ -38,13 +39,21 @@ def tier_share(score, tiers):
     return share
 
 
+def _number(value):
+    """A finite Decimal from a JSON parameter; NaN and infinities are refused."""
+    number = Decimal(str(value))
+    if not number.is_finite():
+        raise ArithmeticError(f"not a finite number: {value!r}")
+    return number
+
+
 def validate_parameters(policy, parameters):
     """Return a list of problems with a run's policy parameters (empty when fine)."""
     problems = []
     min_score = parameters.get("min_score")
     if min_score not in (None, ""):
         try:
-            if Decimal(str(min_score)) < 0:
+            if _number(min_score) < 0:
                 problems.append("min_score")
         except ArithmeticError:
             problems.append("min_score")
@@ -53,8 +62,8 @@ def validate_parameters(policy, parameters):
         if not tiers:
             problems.append("tiers")
         try:
-            ordered = sorted(tiers, key=lambda tier: Decimal(str(tier["min_score"])))
-            shares = [Decimal(str(tier["share_of_base"])) for tier in ordered]
+            ordered = sorted(tiers, key=lambda tier: _number(tier["min_score"]))
+            shares = [_number(tier["share_of_base"]) for tier in ordered]
         except (KeyError, ArithmeticError, TypeError):
             return problems + ["tiers"]
         # A higher tier must never pay a smaller share: a higher score never pays less.
@@ -71,7 +80,9 @@ def allocate_incentive(*, policy, parameters, pool, candidates):
     - tiers: each eligible household gets its tier's share of its base amount (to the
       fen, rounded down); if that asks for more than the pool, the pool is split in
       proportion to what was asked instead.
-    Ineligible households (vetoed, below the minimum score) get nothing.
+    Ineligible households (vetoed, below the minimum score) get nothing. A pool split
+    gives the odd fen by largest remainder, equal remainders to the higher score, then
+    to the lower household number.
     """
     weights, asked = [], {}
     for candidate in candidates:
@@ -92,7 +103,14 @@ def allocate_incentive(*, policy, parameters, pool, candidates):
     if policy == "tiers":
         for number, weight in weights:
             if not weight:
-                asked[number] = ZERO
+                asked[number] = NO_FEN
         if sum(asked.values(), ZERO) <= pool:
             return {number: asked[number] for number, _ in weights}
-    return split_by_weights(pool, weights)
+    # Equal remainders go to the higher score first, then to the lower household number:
+    # under tiers two scores of one tier weigh the same, and the odd fen must not go to
+    # the lower score (a higher score never pays less for the same shares).
+    scores = {candidate.number: candidate.score for candidate in candidates}
+    split = split_by_weights(
+        pool, [((-scores[number], number), weight) for number, weight in weights]
+    )
+    return {number: amount for (_, number), amount in split.items()}

@@ -19,7 +19,7 @@ of an approved run); a run outside the user's scope is a 404. Rules live in
 """
 
 import logging
-from decimal import Decimal
+from decimal import ROUND_HALF_UP, Decimal
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
@@ -78,7 +78,11 @@ def pools_preview(*, total, incentive_mode, incentive_value):
     )
     total = to_fen(total)
     ceiling = to_fen(total * services.INCENTIVE_CEILING)
-    share = (incentive * 100 / total).quantize(Decimal("0.01")) if total else Decimal("0.00")
+    share = (
+        (incentive * 100 / total).quantize(Decimal("0.01"), rounding=ROUND_HALF_UP)
+        if total
+        else Decimal("0.00")
+    )
     return {
         "total": str(total),
         "base_pool": str(base),
@@ -180,12 +184,13 @@ def run_detail(request, pk):
             "reconciliation": selectors.reconciliation(run),
             "comparison": selectors.last_year_comparison(run, previous) if previous else None,
             "differences": differences,
-            "incentive_percent": (run.incentive_share_of_total * 100).quantize(Decimal("0.01")),
+            "incentive_percent": (run.incentive_share_of_total * 100).quantize(
+                Decimal("0.01"), rounding=ROUND_HALF_UP
+            ),
             "over_ceiling": run.incentive_pool > ceiling,
             "ceiling_percent": int(services.INCENTIVE_CEILING * 100),
             "can_approve": run.status == DividendRun.Status.COMPUTED,
-            "can_recompute": run.status
-            in (DividendRun.Status.COMPUTED, DividendRun.Status.FAILED),
+            "can_recompute": run.status in (DividendRun.Status.COMPUTED, DividendRun.Status.FAILED),
             "tiers": run.parameters.get("tiers") or [],
             "exports": [
                 (kind, label, file_format)
@@ -261,6 +266,8 @@ def run_lines(request, pk):
     rows = []
     for line in page:
         previous_total = getattr(line, "previous_total", None)
+        if previous_total is not None:
+            previous_total = to_fen(previous_total)  # SQLite hands subquery decimals back as floats
         rows.append(
             {
                 "line": line,
@@ -307,6 +314,16 @@ def run_lines(request, pk):
             "query": query,
             "sort": sort,
             "columns": columns,
+            "sort_options": [
+                ("number", _("按户号")),
+                ("-total", _("合计从高到低")),
+                ("total", _("合计从低到高")),
+                ("-score", _("积分从高到低")),
+                ("score", _("积分从低到高")),
+                ("-base", _("基本股分红从高到低")),
+                ("-incentive", _("积分激励从高到低")),
+                ("incentive", _("积分激励从低到高")),
+            ],
             "previous": previous,
         },
     )

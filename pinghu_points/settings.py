@@ -6,6 +6,7 @@ SECRET_KEY, DEBUG=0, ALLOWED_HOSTS (see docs/deployment.md).
 """
 
 import os
+from datetime import timedelta
 from pathlib import Path
 
 import dj_database_url
@@ -45,6 +46,7 @@ INSTALLED_APPS = [
     "drf_spectacular",
     "drf_spectacular_sidecar",
     "import_export",
+    "axes",
     "accounts",
     "villages",
     "communities",
@@ -59,9 +61,12 @@ MIDDLEWARE = [
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "accounts.middleware.ForcePasswordChangeMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "accounts.middleware.AuditContextMiddleware",
+    # Last, as django-axes asks: turns a lockout flagged during login into the lockout page.
+    "axes.middleware.AxesMiddleware",
 ]
 
 ROOT_URLCONF = "pinghu_points.urls"
@@ -101,6 +106,30 @@ AUTH_USER_MODEL = "accounts.User"
 LOGIN_URL = "accounts:login"
 LOGIN_REDIRECT_URL = "home"
 LOGOUT_REDIRECT_URL = "accounts:login"
+
+# Login throttling and lockout by django-axes (docs/villagers.md, "账号与登录").
+# The axes backend refuses locked-out attempts; ours logs in by username or, for
+# villagers, by the household card number in any case.
+AUTHENTICATION_BACKENDS = [
+    "axes.backends.AxesStandaloneBackend",
+    "accounts.backends.CardNumberBackend",
+]
+# N failures within the cool-off lock the account (username) and, separately, the
+# address (IP) for the cool-off time, unless staff lift the lockout earlier.
+AXES_FAILURE_LIMIT = int(os.environ.get("LOGIN_FAILURE_LIMIT", "5"))
+AXES_COOLOFF_TIME = timedelta(minutes=int(os.environ.get("LOGIN_COOLOFF_MINUTES", "30")))
+AXES_LOCKOUT_PARAMETERS = ["username", "ip_address"]
+# Count "tongjie-0001" and "TONGJIE-0001" as one account, as the login does.
+AXES_USERNAME_CALLABLE = "accounts.backends.axes_username"
+# The same address as the audit trail: X-Forwarded-For only when BEHIND_PROXY.
+AXES_CLIENT_IP_CALLABLE = "accounts.middleware.client_address"
+AXES_LOCKOUT_CALLABLE = "accounts.villager_views.lockout_response"
+# A success must not wipe the failures recorded from its address against other accounts.
+AXES_RESET_ON_SUCCESS = False
+# Logins are in our audit trail already; unlocking goes through the audited lockouts page,
+# not the axes admin pages.
+AXES_DISABLE_ACCESS_LOG = True
+AXES_ENABLE_ADMIN = False
 
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},

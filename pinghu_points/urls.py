@@ -16,6 +16,8 @@ urlpatterns = [
     path("accounts/", include("accounts.urls")),
     path("villages/", include("villages.urls")),
     path("communities/", include("communities.urls")),
+    path("card/", include("villages.card_urls")),
+    path("dividends/", include("dividends.urls")),
     path("i18n/", include("django.conf.urls.i18n")),
     path("admin/", admin.site.urls),
     path("api/", include("pinghu_points.api_urls")),

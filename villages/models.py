@@ -30,6 +30,16 @@ def mask_phone(value):
     return value[:3] + "****" + value[-4:]
 
 
+def mask_name(name):
+    """王建国 -> 王*国, 欧阳建国 -> 欧*国, 王五 -> 王*: recognisable in the village, no more."""
+    name = (name or "").strip()
+    if len(name) <= 1:
+        return "*" if name else ""
+    if len(name) == 2:
+        return name[0] + "*"
+    return name[0] + "*" + name[-1]
+
+
 class Village(models.Model):
     code = models.CharField(_("编码"), max_length=32, unique=True)
     name = models.CharField(_("村名"), max_length=100, unique=True)

@@ -25,3 +25,27 @@ def test_run_computes_and_lines_add_up(world, standard, django_capture_on_commit
     assert [line.base_amount for line in lines] == [Decimal("500.00"), Decimal("333.33")]
     assert sum(line.incentive_amount for line in lines) == Decimal("166.67")
     assert run.remainder == Decimal("0.00")
+
+
+def test_an_approved_run_and_its_lines_cannot_be_changed_or_deleted(
+    world, standard, django_capture_on_commit_callbacks
+):
+    import pytest
+
+    run = services.dividend_run_create(
+        actor=world.accountant_a,
+        cooperative=world.coop_a,
+        year=2026,
+        total=Decimal("100.00"),
+        incentive_mode=DividendRun.IncentiveMode.FIXED,
+        incentive_value=Decimal("10"),
+        policy=DividendRun.Policy.SCORE,
+    )
+    services.dividend_run_compute(run_id=run.pk)
+    run = services.dividend_run_approve(actor=world.accountant_a, run=run)
+    line = run.lines.first()
+    for attempt in (run.save, run.delete, line.delete, run.lines.all().delete):
+        with pytest.raises(PermissionError):
+            attempt()
+    assert DividendRun.objects.get(pk=run.pk).status == DividendRun.Status.APPROVED
+    assert run.lines.count() == 2

@@ -53,9 +53,7 @@ def parse_tiers(text):
                 }
             )
         except argparse.ArgumentTypeError as error:
-            raise CommandError(
-                _("--tiers 格式不正确：%(error)s") % {"error": error}
-            ) from error
+            raise CommandError(_("--tiers 格式不正确：%(error)s") % {"error": error}) from error
     return sorted(tiers, key=lambda tier: Decimal(tier["min_score"]))
 
 
@@ -134,9 +132,7 @@ class Command(BaseCommand):
             action="store_true",
             help="confirm an incentive pool above 20%% of the total",
         )
-        parser.add_argument(
-            "--actor", help="username; default the first subdistrict administrator"
-        )
+        parser.add_argument("--actor", help="username; default the first subdistrict administrator")
         parser.add_argument("--wait", action="store_true", help="wait for the computation")
         parser.add_argument(
             "--timeout",
@@ -148,9 +144,7 @@ class Command(BaseCommand):
     def handle(self, *args, **options):
         cooperative = Cooperative.objects.filter(code=options["cooperative"]).first()
         if cooperative is None:
-            raise CommandError(
-                _("没有编码为“%(code)s”的合作社") % {"code": options["cooperative"]}
-            )
+            raise CommandError(_("没有编码为“%(code)s”的合作社") % {"code": options["cooperative"]})
         actor = resolve_actor(options["actor"])
         if options["wait"] and transaction.get_connection().in_atomic_block:
             # The job is sent when the transaction commits: waiting inside it never ends.
@@ -198,9 +192,7 @@ class Command(BaseCommand):
             if options.get(option) is not None:
                 return mode, options[option]
         # Only reachable through call_command with none of the three.
-        raise CommandError(
-            _("须指定 --incentive-ratio、--incentive-pool、--incentive-share 之一")
-        )
+        raise CommandError(_("须指定 --incentive-ratio、--incentive-pool、--incentive-share 之一"))
 
     def _parameters(self, options):
         parameters = {"veto": not options["no_veto"]}

@@ -1,0 +1,125 @@
+"""The accountant runs the annual dividend in a real browser: create, watch, approve, download."""
+
+import re
+from decimal import Decimal
+
+import openpyxl
+import pytest
+
+from dividends import services
+from dividends.models import DividendRun
+from tests.conftest import PASSWORD
+
+pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
+
+
+def login(page, base_url, username):
+    page.goto(f"{base_url}/accounts/login/")
+    page.fill("#id_username", username)
+    page.fill("#id_password", PASSWORD)
+    page.click("form button[type=submit]")
+    page.wait_for_url(re.compile(r".*/$"))
+
+
+def test_accountant_runs_approves_and_downloads_the_bank_list(
+    live_server, transactional_db, world, scoring, page, artifacts
+):
+    login(page, live_server.url, "acc_a")
+    page.get_by_role("link", name="分红", exact=True).click()
+    page.wait_for_url(re.compile(r".*/dividends/$"))
+    page.click("#new-run")
+
+    # The preview shows the pools as the numbers are typed (Tongjie's 2019 figures).
+    page.fill("#id_year", "2026")
+    page.fill("#id_total", "561600.00")
+    page.fill("#id_incentive_value", "0.2")
+    page.wait_for_selector("#pools-preview[data-checked='1']")
+    assert page.inner_text("#preview-base") == "468000.00"
+    assert page.inner_text("#preview-incentive") == "93600.00"
+    assert page.inner_text("#preview-percent") == "16.67%"
+    assert page.locator("#preview-note").inner_text().endswith("✓")
+    assert page.locator("#ceiling-box").is_hidden()
+    assert page.locator("#tiers").is_hidden()  # only for the tiers policy
+
+    # Above the published 20% ceiling the confirmation appears.
+    page.select_option("#id_incentive_mode", "share_of_total")
+    page.fill("#id_incentive_value", "0.25")
+    page.wait_for_selector("#ceiling-box", state="visible")
+    assert page.inner_text("#preview-incentive") == "140400.00"
+    page.screenshot(path=str(artifacts / "dividend-form-ceiling.png"), full_page=True)
+    page.select_option("#id_incentive_mode", "ratio_of_base")
+    page.fill("#id_incentive_value", "0.2")
+    page.wait_for_selector("#ceiling-box", state="hidden")
+    page.wait_for_selector("#pools-preview[data-checked='1']")
+    page.screenshot(path=str(artifacts / "dividend-form.png"), full_page=True)
+
+    page.click("#run-submit")
+    page.wait_for_url(re.compile(r".*/dividends/runs/\d+/$"))
+    run = DividendRun.objects.get()
+    # Eager mode computes at commit inside the request; with a worker the page polls.
+    page.wait_for_function(
+        "() => document.getElementById('run-progress-text').textContent.trim() === '100%'"
+    )
+    assert page.get_attribute("#run-progress-bar", "aria-valuenow") == "100"
+    page.wait_for_selector("#reconciliation-ok")
+    assert page.inner_text("#run-base-pool") == "468000.00"
+    assert page.inner_text("#run-incentive-pool") == "93600.00"
+    page.screenshot(path=str(artifacts / "dividend-run-computed.png"), full_page=True)
+
+    page.click("#approve-button")
+    page.wait_for_selector("#run-frozen")
+    assert page.locator("#approve-button").count() == 0
+    run.refresh_from_db()
+    assert run.status == DividendRun.Status.APPROVED
+    assert run.remainder == Decimal("0.00")
+    page.screenshot(path=str(artifacts / "dividend-run-approved.png"), full_page=True)
+
+    with page.expect_download() as download_info:
+        page.click("#export-bank-xlsx")
+    download = download_info.value
+    path = artifacts / "dividend-bank-list.xlsx"
+    download.save_as(str(path))
+    assert download.suggested_filename.endswith(".xlsx")
+    sheet = openpyxl.load_workbook(path).active
+    header = next(sheet.iter_rows(max_row=1, values_only=True))
+    amounts = [
+        Decimal(str(row[header.index("金额")]))
+        for row in sheet.iter_rows(min_row=2, values_only=True)
+    ]
+    assert len(amounts) == run.household_count == 2
+    assert sum(amounts) == run.total == Decimal("561600.00")
+
+    # On a phone the run page still reads top to bottom.
+    page.set_viewport_size({"width": 390, "height": 844})
+    page.reload()
+    page.screenshot(path=str(artifacts / "dividend-run-phone.png"), full_page=True)
+
+
+def test_progress_bar_polls_until_the_worker_finishes(
+    live_server, transactional_db, world, scoring, page, artifacts
+):
+    # Queued and not sent: as if the job waits for a worker.
+    run = services.dividend_run_create(
+        actor=world.accountant_a,
+        cooperative=world.coop_a,
+        year=2026,
+        total=Decimal("1000.00"),
+        incentive_mode=DividendRun.IncentiveMode.RATIO_OF_BASE,
+        incentive_value=Decimal("0.2"),
+        policy=DividendRun.Policy.SCORE,
+    )
+    login(page, live_server.url, "acc_a")
+    page.goto(f"{live_server.url}/dividends/runs/{run.pk}/")
+    assert page.inner_text("#run-progress-text") == "0%"
+    assert page.locator("#lines-link").count() == 0
+
+    DividendRun.objects.filter(pk=run.pk).update(status="running", progress=45)
+    page.wait_for_function(
+        "() => document.getElementById('run-progress-text').textContent.trim() === '45%'"
+    )
+    page.screenshot(path=str(artifacts / "dividend-run-progress.png"), full_page=True)
+
+    services.dividend_run_compute(run_id=run.pk)  # the "worker" finishes
+    page.wait_for_selector("#reconciliation-ok")  # the page reloaded with the results
+    assert page.inner_text("#run-progress-text") == "100%"
+    assert page.locator("#lines-link").count() == 1

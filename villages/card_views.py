@@ -1,0 +1,452 @@
+"""The shareholder point card (股东积分卡): the villager's page on the phone, and the
+printable plastic-card-sized card with a login QR code.
+
+GET /card/                       the logged-in villager's own household card
+GET /card/<household_id>/        the same page for a household in the user's scope
+GET /card/print/?grid=<id>       printable cards for every household of a micro-grid
+GET /card/print/?household=<id>  the printable card of one household
+
+Privacy (DESIGN.md "Scope"): every household comes from `households_visible_to`, so a
+villager reaches only their own household and any other id is a 404. The page shows
+no other household's name, number or score: the only comparison is the micro-grid's
+average, and only when the grid has at least `MIN_GRID_FOR_AVERAGE` scored households,
+so that an average never stands for one other household's score.
+
+Query count is bounded: every figure comes from a set-based selector and the event
+list is paginated, so a household with 10 or 2,000 events costs the same queries.
+"""
+
+from dataclasses import dataclass
+from decimal import ROUND_HALF_UP, Decimal
+from urllib.parse import urlencode
+
+import segno
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import ObjectDoesNotExist, PermissionDenied
+from django.core.paginator import Paginator
+from django.db.models import Q
+from django.http import Http404
+from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import NoReverseMatch, reverse
+from django.utils import timezone
+from django.utils.safestring import mark_safe
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_GET
+
+from accounts.scope import communities_visible_to, households_visible_to
+from communities import selectors
+from communities.models import EventReview, MicroGrid, ScoreEvent, ScoringItem
+from dividends.models import DividendLine, DividendRun
+
+from .models import Household
+
+FIRST_YEAR = 2018  # Tongjie invented the points in 2018; nothing was scored before.
+YEARS_SHOWN = 5
+EVENTS_PER_PAGE = 30
+# The grid average is shown only when it mixes at least this many households (the
+# villager's own included): with two, the average would give away the neighbour's score.
+MIN_GRID_FOR_AVERAGE = 3
+# Credit-card size (85.6 × 54 mm), two across and five down on an A4 sheet.
+CARDS_PER_SHEET = 10
+ZERO = Decimal("0")
+TENTH = Decimal("0.1")
+
+# How the QR code is drawn on the printed card. Tests rebuild the SVG with these options.
+QR_ERROR = "m"
+QR_SVG_OPTIONS = {
+    "scale": 1,
+    "border": 4,  # the quiet zone scanners expect
+    "omitsize": True,  # the card's CSS gives the size in millimetres
+    "svgclass": "card-qr",
+    "lineclass": None,
+    "light": "#fff",
+}
+
+
+def today():
+    """The local date; a function so tests can pin it."""
+    return timezone.localdate()
+
+
+def plain(value):
+    """Points as people write them: 80.0 → "80", 82.5 → "82.5", None → "—"."""
+    if value is None:
+        return "—"
+    value = Decimal(value).quantize(TENTH, rounding=ROUND_HALF_UP)
+    return str(value.to_integral_value()) if value == value.to_integral_value() else str(value)
+
+
+def signed(value):
+    return ("+" if value > 0 else "") + plain(value)
+
+
+# --- The QR code -------------------------------------------------------------
+
+
+def card_login_url(request, household):
+    """The login page with the card number filled in. The card number is no secret:
+    it is printed on the card in large digits; the password never is."""
+    return (
+        request.build_absolute_uri(reverse("accounts:login"))
+        + "?"
+        + urlencode({"card": household.card_number})
+    )
+
+
+def card_qr(url):
+    """The QR code of the printed card (segno, error correction M, never a Micro QR)."""
+    return segno.make(url, error=QR_ERROR, micro=False)
+
+
+def card_qr_svg(url):
+    """Inline SVG of `card_qr(url)`, sized by the print stylesheet."""
+    return card_qr(url).svg_inline(**QR_SVG_OPTIONS)
+
+
+# --- Helpers -----------------------------------------------------------------
+
+
+def _year(value, default):
+    try:
+        year = int(value)
+    except (TypeError, ValueError):
+        return default
+    return year if FIRST_YEAR <= year <= default else default
+
+
+def _related(instance, name):
+    """A reverse one-to-one (review, reversal) or None, without an exception."""
+    try:
+        return getattr(instance, name)
+    except ObjectDoesNotExist:
+        return None
+
+
+def _statement_url(run_id, household_id):
+    """The statement page of a run line, once the dividends app provides it."""
+    try:
+        return reverse("dividends:statement", args=[run_id, household_id])
+    except NoReverseMatch:
+        return None
+
+
+@dataclass
+class EventRow:
+    event: ScoreEvent
+    review: EventReview | None
+    reversal: ScoreEvent | None
+
+    @property
+    def state(self):
+        """reversal, reversed, pending, rejected or counted: what the villager reads."""
+        if self.event.is_reversal:
+            return "reversal"
+        if self.event.needs_review and self.review is None:
+            return "pending"
+        if self.event.needs_review and self.review.decision == EventReview.Decision.REJECTED:
+            return "rejected"
+        if self.reversal is not None:
+            return "reversed"
+        return "counted"
+
+    @property
+    def points_text(self):
+        return signed(self.event.points)
+
+
+def _item_rule(item):
+    """One standard item in plain words: how many points, how often at most."""
+    points = (
+        plain(item.default_points)
+        if item.min_points == item.max_points
+        else _("%(low)s–%(high)s 分，一般 %(default)s")
+        % {
+            "low": plain(item.min_points),
+            "high": plain(item.max_points),
+            "default": plain(item.default_points),
+        }
+    )
+    if item.direction == ScoringItem.Direction.ADD:
+        parts = [_("每次加 %(points)s 分") % {"points": points}]
+        if item.cap_per_month is not None:
+            parts.append(_("每月最多加 %(cap)s 分") % {"cap": plain(item.cap_per_month)})
+        if item.cap_per_year is not None:
+            parts.append(_("每年最多加 %(cap)s 分") % {"cap": plain(item.cap_per_year)})
+    else:
+        parts = [_("每次扣 %(points)s 分") % {"points": points}]
+        if item.cap_per_month is not None:
+            parts.append(_("每月最多扣 %(cap)s 分") % {"cap": plain(item.cap_per_month)})
+        if item.cap_per_year is not None:
+            parts.append(_("每年最多扣 %(cap)s 分") % {"cap": plain(item.cap_per_year)})
+    if item.evidence_required:
+        parts.append(_("须拍照留证"))
+    return _("，").join(parts)
+
+
+def _standard_items(standard):
+    if standard is None:
+        return [], []
+    add, deduct = [], []
+    for item in standard.items.all():
+        entry = {
+            "name": item.name,
+            "category": item.get_category_display(),
+            "rule": _item_rule(item),
+            "description": item.description,
+            "is_veto": item.is_veto,
+        }
+        (add if item.direction == ScoringItem.Direction.ADD else deduct).append(entry)
+    return add, deduct
+
+
+def _percent(value, low, high):
+    if value is None or high <= low:
+        return 0
+    share = (Decimal(value) - low) / (high - low) * 100
+    return float(min(max(share, ZERO), Decimal(100)).quantize(TENTH))
+
+
+def _grid_average(household, year, through_month):
+    """The micro-grid's monthly average running score: numbers only, never names."""
+    if household.micro_grid_id is None or through_month == 0:
+        return None
+    series = selectors.monthly_scores(
+        households=Household.objects.filter(micro_grid_id=household.micro_grid_id),
+        year=year,
+        through_month=through_month,
+    )
+    if len(series) < MIN_GRID_FOR_AVERAGE:
+        return None
+    scores = list(series.values())
+    return [
+        (sum(row[index] for row in scores) / len(scores)).quantize(TENTH, rounding=ROUND_HALF_UP)
+        for index in range(through_month)
+    ]
+
+
+def _card_context(request, household, year):
+    now = today()
+    standard = selectors.standard_for(cooperative=household.cooperative, year=year)
+    total = selectors.event_totals(household_ids=[household.pk], year=year).get(household.pk, ZERO)
+    score = None if standard is None else standard.clip(standard.base_points + total)
+    vetoed = household.pk in selectors.vetoed_household_ids(household_ids=[household.pk], year=year)
+    pending_count = ScoreEvent.objects.filter(
+        household=household, occurred_on__year=year, needs_review=True, review__isnull=True
+    ).count()
+
+    # The monthly chart: the household's running score and the grid's average.
+    through_month = 12 if year < now.year else now.month
+    points_by_month = selectors.monthly_points(household_ids=[household.pk], year=year).get(
+        household.pk, {}
+    )
+    own_series = []
+    if standard is not None:
+        running = standard.base_points
+        for month in range(1, through_month + 1):
+            running += points_by_month.get(month, ZERO)
+            own_series.append(standard.clip(running))
+    average = _grid_average(household, year, through_month) if standard is not None else None
+    labels = [_("%(month)s月") % {"month": month} for month in range(1, through_month + 1)]
+    months = [
+        {
+            "label": label,
+            "points": signed(points_by_month.get(index + 1, ZERO)),
+            "score": plain(own_series[index]) if own_series else "—",
+            "average": plain(average[index]) if average else None,
+        }
+        for index, label in enumerate(labels)
+    ]
+    chart = (
+        {
+            "labels": labels,
+            "household": [float(value) for value in own_series],
+            "average": [float(value) for value in average] if average else None,
+            "base": float(standard.base_points),
+            "text": {
+                "household": _("本户积分"),
+                "average": _("网格平均"),
+                "base": _("基础分"),
+                "points": _("积分"),
+            },
+        }
+        if own_series
+        else None
+    )
+
+    # Every event of the year, newest first, a page at a time; totals above count them all.
+    paginator = Paginator(
+        selectors.household_events(household=household, year=year), EVENTS_PER_PAGE
+    )
+    events_page = paginator.get_page(request.GET.get("page"))
+    rows = [
+        EventRow(
+            event=event, review=_related(event, "review"), reversal=_related(event, "reversal")
+        )
+        for event in events_page.object_list
+    ]
+
+    lines = list(
+        DividendLine.objects.filter(household=household, run__status=DividendRun.Status.APPROVED)
+        .select_related("run")
+        .order_by("-run__year", "-run__version")
+    )
+    dividends = [
+        {
+            "line": line,
+            "year": line.run.year,
+            "statement_url": _statement_url(line.run_id, household.pk),
+        }
+        for line in lines
+    ]
+
+    add_items, deduct_items = _standard_items(standard)
+    base_url = (
+        reverse("card:mine")
+        if request.resolver_match.url_name == "mine"
+        else reverse("card:household", args=[household.pk])
+    )
+    user = request.user
+    return {
+        "household": household,
+        "year": year,
+        "years": list(range(now.year, max(FIRST_YEAR, now.year - YEARS_SHOWN + 1) - 1, -1)),
+        "base_url": base_url,
+        "standard": standard,
+        "score": score,
+        "score_text": plain(score),
+        "total": total,
+        "total_text": signed(total),
+        "score_percent": _percent(score, standard.lower_bound, standard.upper_bound)
+        if standard
+        else 0,
+        "base_percent": _percent(standard.base_points, standard.lower_bound, standard.upper_bound)
+        if standard
+        else 0,
+        "vetoed": vetoed,
+        "pending_count": pending_count,
+        "months": months,
+        "has_average": bool(average),
+        "latest_average": plain(average[-1]) if average else None,
+        "chart": chart,
+        "rows": rows,
+        "events_page": events_page,
+        "event_count": paginator.count,
+        "add_items": add_items,
+        "deduct_items": deduct_items,
+        "dividends": dividends,
+        "is_own": user.is_villager and user.household_id == household.pk,
+        "can_print": _may_print(user),
+        "min_grid": MIN_GRID_FOR_AVERAGE,
+    }
+
+
+def _may_print(user):
+    return user.is_subdistrict_admin or user.is_community_staff or user.is_accountant
+
+
+def _render_card(request, household):
+    year = _year(request.GET.get("year"), today().year)
+    return render(request, "card/point_card.html", _card_context(request, household, year))
+
+
+def _households(user):
+    return households_visible_to(user).select_related("cooperative", "community", "micro_grid")
+
+
+# --- Views -------------------------------------------------------------------
+
+
+@require_GET
+@login_required
+def mine(request):
+    """The villager's own card. Everyone else has no card of their own: home page."""
+    user = request.user
+    if user.must_change_password:
+        return redirect("accounts:password_change")
+    if not user.is_villager:
+        return redirect("home")
+    household = get_object_or_404(_households(user), pk=user.household_id)
+    return _render_card(request, household)
+
+
+@require_GET
+@login_required
+def household_card(request, household_id):
+    """Any household in the user's scope; for a villager that is only their own (else 404)."""
+    user = request.user
+    if user.must_change_password:
+        return redirect("accounts:password_change")
+    household = get_object_or_404(_households(user), pk=household_id)
+    return _render_card(request, household)
+
+
+def _int_param(request, name):
+    value = request.GET.get(name)
+    if value in (None, ""):
+        return None
+    try:
+        return int(value)
+    except ValueError:
+        raise Http404 from None
+
+
+@require_GET
+@login_required
+def print_cards(request):
+    """Cards for one micro-grid or one household, ten to an A4 sheet. Staff only."""
+    user = request.user
+    if user.must_change_password:
+        return redirect("accounts:password_change")
+    if not _may_print(user):
+        raise PermissionDenied(_("只有工作人员可以打印积分卡"))
+    grid_id = _int_param(request, "grid")
+    household_id = _int_param(request, "household")
+    visible = _households(user)
+    grid = None
+    if grid_id is not None:
+        grid = get_object_or_404(
+            MicroGrid.objects.select_related("community").filter(
+                community__in=communities_visible_to(user)
+            ),
+            pk=grid_id,
+        )
+        households = visible.filter(micro_grid=grid)
+    elif household_id is not None:
+        households = visible.filter(pk=household_id)
+        if not households.exists():
+            raise Http404
+    else:
+        grids = (
+            MicroGrid.objects.filter(
+                Q(community__in=communities_visible_to(user))
+                & Q(households__in=households_visible_to(user))
+            )
+            .select_related("community")
+            .distinct()
+            .order_by("community__code", "code")
+        )
+        return render(request, "card/print_cards.html", {"picker": list(grids)})
+
+    cards = []
+    for household in households.order_by("micro_grid__code", "cooperative__code", "number"):
+        url = card_login_url(request, household)
+        cards.append(
+            {
+                "household": household,
+                "login_url": url,
+                # Safe: segno draws the URL as modules; no text of ours enters the SVG.
+                "qr_svg": mark_safe(card_qr_svg(url)),
+            }
+        )
+    return render(
+        request,
+        "card/print_cards.html",
+        {
+            "grid": grid,
+            "cards": cards,
+            "sheets": [
+                cards[start : start + CARDS_PER_SHEET]
+                for start in range(0, len(cards), CARDS_PER_SHEET)
+            ],
+        },
+    )
