@@ -8,6 +8,8 @@ def navigation(request):
     if user is None or not user.is_authenticated:
         return {"nav_items": []}
     items = [(_("首页"), reverse("home"))]
+    if user.is_villager:
+        items.append((_("积分卡"), reverse("card:mine")))
     if user.is_subdistrict_admin or user.is_accountant or user.is_community_staff:
         items.append((_("股东户"), reverse("villages:household_list")))
     if user.is_subdistrict_admin or user.is_community_staff:
@@ -16,6 +18,7 @@ def navigation(request):
         items.append((_("美丽积分图"), reverse("communities:points_chart")))
         items.append((_("月度关账"), reverse("communities:month_list")))
         items.append((_("导入检查表"), reverse("communities:score_event_import")))
+        items.append((_("打印积分卡"), reverse("card:print")))
     if user.is_subdistrict_admin or user.is_accountant:
         items.append((_("导入股东名册"), reverse("villages:household_import")))
         items.append((_("分红"), reverse("dividends:run_list")))

@@ -12,7 +12,7 @@ from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.http import Http404, JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
-from django.urls import NoReverseMatch, reverse
+from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_http_methods
@@ -26,11 +26,8 @@ ISSUED_SESSION_KEY = "villager_password_issued"
 
 
 def _card_print_url(household):
-    """The printable point card (villages app), if that page exists yet."""
-    try:
-        return f"{reverse('villages:card_print')}?household={household.pk}"
-    except NoReverseMatch:
-        return None
+    """The printable point card, with the QR code that opens the login page."""
+    return f"{reverse('card:print')}?household={household.pk}"
 
 
 @never_cache

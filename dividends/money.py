@@ -45,8 +45,24 @@ def split_by_weights(total, weighted):
     for key, weight in zip(keys, integer_weights, strict=True):
         quotient, remainder = divmod(total_fen * weight, weight_sum)
         floors[key] = quotient
-        remainders.append((-remainder, key))
+        remainders.append(remainder)
     left_over = total_fen - sum(floors.values())
-    for _, key in sorted(remainders)[:left_over]:
+    for key in _largest_remainders(keys, remainders, left_over):
         floors[key] += 1
     return {key: Decimal(fen).scaleb(-2) for key, fen in floors.items()}
+
+
+def _largest_remainders(keys, remainders, count):
+    """The `count` keys with the largest remainders, equal remainders by key ascending.
+
+    The same keys as sorted(zip(-remainders, keys))[:count], without comparing the keys
+    (tuples, for the incentive) of 100,000 households: only the remainders are sorted,
+    and the keys only where remainders tie at the cut.
+    """
+    if count <= 0:
+        return []
+    cut = sorted(remainders, reverse=True)[count - 1]
+    pairs = list(zip(keys, remainders, strict=True))
+    above = [key for key, remainder in pairs if remainder > cut]
+    at_cut = sorted(key for key, remainder in pairs if remainder == cut)
+    return above + at_cut[: count - len(above)]

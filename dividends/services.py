@@ -6,6 +6,7 @@ pool split to the fen with the largest remainder; an approved run is frozen.
 """
 
 import io
+import itertools
 import json
 from collections import namedtuple
 from datetime import date
@@ -276,17 +277,54 @@ def compute_lines(*, run, progress=lambda percent: None):
 
 # COPY text format: backslash, tab, newline and carriage return are escaped.
 COPY_ESCAPES = str.maketrans({"\\": "\\\\", "\t": "\\t", "\n": "\\n", "\r": "\\r"})
-COPY_BATCH = 20_000
+COPY_BATCH = 20_000  # lines per COPY statement (about 5 MB of text)
 # Below this, bulk_create is about as fast, and it is the path the test suite exercises.
 COPY_MIN_LINES = 1_000
 
 
-def _copy_value(value):
-    if isinstance(value, bool):
-        return "t" if value else "f"
-    if isinstance(value, dict):
-        value = json.dumps(value)  # what JSONField stores
-    return str(value).translate(COPY_ESCAPES)
+def _copy_rows(run_id, lines):
+    """Each line as one COPY text row: the run, then the Line fields in their order."""
+    escape = COPY_ESCAPES
+    shares_text = {}  # the JSON of each distinct holding, written once
+    for (
+        household_id,
+        household_number,
+        head_name,
+        head_id_number_masked,
+        community_name,
+        bank_name,
+        bank_account,
+        shares,
+        weighted_shares,
+        score,
+        vetoed,
+        base_amount,
+        incentive_amount,
+        total_amount,
+    ) in lines:
+        key = tuple(shares.items())
+        shares_json = shares_text.get(key)
+        if shares_json is None:
+            # What JSONField stores (json.dumps); jsonb keeps the value, not the text.
+            shares_json = shares_text[key] = json.dumps(shares).translate(escape)
+        row = (
+            run_id,
+            str(household_id),
+            household_number.translate(escape),
+            head_name.translate(escape),
+            head_id_number_masked.translate(escape),
+            community_name.translate(escape),
+            bank_name.translate(escape),
+            bank_account.translate(escape),
+            shares_json,
+            str(weighted_shares),
+            str(score),
+            "t" if vetoed else "f",
+            str(base_amount),
+            str(incentive_amount),
+            str(total_amount),
+        )
+        yield "\t".join(row) + "\n"
 
 
 def write_lines(run, lines):
@@ -308,16 +346,9 @@ def write_lines(run, lines):
             for name in ("run", *Line._fields)
         )
         sql = f"COPY {connection.ops.quote_name(meta.db_table)} ({columns}) FROM STDIN"
-        for start in range(0, len(lines), COPY_BATCH):
-            buffer = io.StringIO()
-            for line in lines[start : start + COPY_BATCH]:
-                buffer.write(str(run.pk))
-                for value in line:
-                    buffer.write("\t")
-                    buffer.write(_copy_value(value))
-                buffer.write("\n")
-            buffer.seek(0)
-            copy(sql, buffer)
+        rows = _copy_rows(str(run.pk), lines)
+        while batch := "".join(itertools.islice(rows, COPY_BATCH)):
+            copy(sql, io.StringIO(batch), size=1 << 20)
 
 
 def dividend_run_compute(*, run_id, progress=None):

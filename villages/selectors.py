@@ -69,9 +69,10 @@ def cooperative_holdings(*, cooperative, on):
         .values("household_id", "share_class_id")
         .annotate(total=Sum("quantity"))
         .order_by()
+        .values_list("household_id", "share_class_id", "total")  # tuples: 200,000 rows
     )
     holdings = defaultdict(dict)
-    for row in rows:
-        if row["total"]:
-            holdings[row["household_id"]][row["share_class_id"]] = row["total"]
+    for household_id, share_class_id, total in rows:
+        if total:
+            holdings[household_id][share_class_id] = total
     return dict(holdings)
