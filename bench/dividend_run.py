@@ -146,6 +146,11 @@ class Steps:
 # --------------------------------------------------------------------------- data
 
 
+def community_name(n):
+    # The last one has a tab and a backslash in its name: COPY must escape them.
+    return f"基准社区{n}" if n < COMMUNITIES else "基准\\社区\t十"
+
+
 def build_register(year):
     """The small rows, through the ORM: village, cooperative, classes, communities, standard."""
     from accounts.models import User
@@ -163,7 +168,7 @@ def build_register(year):
         cooperative=cooperative, code="NL", name="农龄股", weight=Decimal("0.5")
     )
     communities = Community.objects.bulk_create(
-        Community(code=f"BD{n:02d}", name=f"基准社区{n}", review_required=n % 2 == 0)
+        Community(code=f"BD{n:02d}", name=community_name(n), review_required=n % 2 == 0)
         for n in range(1, COMMUNITIES + 1)
     )
     admin = User.objects.create_user(
@@ -232,6 +237,16 @@ def insert_households(cursor, world, count):
     first, last, total = cursor.fetchone()
     assert total == count and last - first + 1 == count, "household ids are not consecutive"
     world["first_household"] = first
+    # A few registers with characters that COPY must escape (tab, newline, backslash …).
+    cursor.execute(
+        """
+        UPDATE villages_household
+        SET head_name = E'张\\t三\\\\四 "五" ''六''\\n七\\r', bank_name = E'农商\\\\银行\\t支行',
+            bank_account = E'6217\\\\0001'
+        WHERE cooperative_id = %s AND id %% 20000 = 3
+        """,
+        [world["cooperative"].pk],
+    )
 
 
 def insert_share_movements(cursor, world, year):

@@ -1,18 +1,22 @@
 """One dividend computation in a process of its own, as the worker runs it.
 
-    DATABASE_URL=… python bench/dividend_worker_child.py RUN_ID [--profile FILE]
+    DATABASE_URL=… python bench/dividend_worker_child.py RUN_ID [--orm] [--profile FILE]
 
 Started by bench/dividend_run.py. It imports Django, then calls
 `dividends.services.dividend_run_compute(run_id=…)` (the function the Celery task
 calls) and prints one JSON line on stdout:
 
-    {"seconds": …, "phases": {"5": …, "20": …}, "rss_before_mb": …, "peak_rss_mb": …}
+    {"seconds": …, "cpu_s": …, "phases": {"20": …}, "rss_before_mb": …, "peak_rss_mb": …}
 
-`phases` are the seconds from the start of the computation to each progress report.
-`rss_before_mb` is the resident memory after Django is set up, before the computation;
-`peak_rss_mb` is the process's high-water mark (VmHWM), i.e. the worker's peak.
+`seconds` is the wall time of the call and `cpu_s` the CPU time this process spent in
+it (the rest is waiting for PostgreSQL). `phases` are the seconds from the start of the
+call to each progress report. `rss_before_mb` is the resident memory after Django is set
+up, before the computation; `peak_rss_mb` is the process's high-water mark (VmHWM), the
+worker's peak. `--orm` writes the lines with bulk_create instead of COPY, to compare the
+two paths; `--profile` writes a cProfile of the call.
 """
 
+import argparse
 import json
 import os
 import sys
@@ -32,8 +36,12 @@ def memory_mb(field):
 
 
 def main(argv):
-    run_id = int(argv[0])
-    profile_path = argv[2] if len(argv) > 2 and argv[1] == "--profile" else None
+    parser = argparse.ArgumentParser()
+    parser.add_argument("run_id", type=int)
+    parser.add_argument("--orm", action="store_true", help="bulk_create instead of COPY")
+    parser.add_argument("--profile", help="write a cProfile of the computation here")
+    options = parser.parse_args(argv)
+
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "pinghu_points.settings")
     sys.path.insert(0, str(ROOT))
     import django
@@ -41,27 +49,29 @@ def main(argv):
     django.setup()
     from django.db import connection
 
+    from dividends import services
     from dividends.models import DividendRun
-    from dividends.services import dividend_run_compute
 
+    if options.orm:
+        services.COPY_MIN_LINES = sys.maxsize
     connection.ensure_connection()  # connecting is not part of the computation
     rss_before = memory_mb("VmRSS")
     phases = {}
-    started = time.perf_counter()
+    started, cpu_started = time.perf_counter(), time.process_time()
 
     def progress(percent):
         phases[str(percent)] = round(time.perf_counter() - started, 3)
 
-    if profile_path:
+    if options.profile:
         import cProfile
 
         profiler = cProfile.Profile()
         profiler.enable()
-    run = dividend_run_compute(run_id=run_id, progress=progress)
-    seconds = time.perf_counter() - started
-    if profile_path:
+    run = services.dividend_run_compute(run_id=options.run_id, progress=progress)
+    seconds, cpu = time.perf_counter() - started, time.process_time() - cpu_started
+    if options.profile:
         profiler.disable()
-        profiler.dump_stats(profile_path)
+        profiler.dump_stats(options.profile)
     print(
         json.dumps(
             {
@@ -69,6 +79,7 @@ def main(argv):
                 "status": run.status,
                 "ok": run.status == DividendRun.Status.COMPUTED,
                 "seconds": round(seconds, 3),
+                "cpu_s": round(cpu, 3),
                 "phases": phases,
                 "rss_before_mb": round(rss_before, 1),
                 "peak_rss_mb": round(memory_mb("VmHWM"), 1),

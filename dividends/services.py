@@ -191,7 +191,11 @@ Line = namedtuple(
 
 def compute_lines(*, run, progress=lambda percent: None):
     """The run's lines in memory (`Line`s, in household number order), from set-based
-    reads: no query and no model instance per household."""
+    reads: no query and no model instance per household.
+
+    Written for 100,000 households: rows are tuples, and each intermediate result is
+    dropped as soon as it is used, which keeps the worker's peak memory down.
+    """
     cooperative = run.cooperative
     classes = {
         pk: (name, weight)
@@ -206,7 +210,9 @@ def compute_lines(*, run, progress=lambda percent: None):
             % {"cooperative": cooperative.name, "year": run.year}
         )
     progress(45)
-    households, weighted = [], {}
+    # The households paid, with their weighted shares and the snapshot of their shares.
+    # Households with the same holding share one snapshot dict (read-only).
+    households, weighted, snapshots, snapshot_of = [], {}, {}, {}
     for household in (
         Household.objects.filter(cooperative=cooperative)
         .order_by("number")
@@ -229,6 +235,11 @@ def compute_lines(*, run, progress=lambda percent: None):
         if shares > 0:
             households.append(household)
             weighted[household.pk] = shares
+            key = tuple((class_id, str(quantity)) for class_id, quantity in sorted(held.items()))
+            if key not in snapshots:
+                snapshots[key] = {classes[class_id][0]: quantity for class_id, quantity in key}
+            snapshot_of[household.pk] = snapshots[key]
+    del holdings, snapshots
     total_weight = sum(weighted.values(), ZERO)
     base = split_by_weights(
         run.base_pool, [(household.number, weighted[household.pk]) for household in households]
@@ -244,6 +255,7 @@ def compute_lines(*, run, progress=lambda percent: None):
         )
         for household in households
     ]
+    del scores, weighted
     incentive = allocate_incentive(
         policy=run.policy, parameters=run.parameters, pool=run.incentive_pool, candidates=candidates
     )
@@ -260,10 +272,7 @@ def compute_lines(*, run, progress=lambda percent: None):
                 community_name=household.community__name,
                 bank_name=household.bank_name,
                 bank_account=household.bank_account,
-                shares={
-                    classes[class_id][0]: str(quantity)
-                    for class_id, quantity in sorted(holdings[household.pk].items())
-                },
+                shares=snapshot_of[household.pk],
                 weighted_shares=candidate.weighted_shares,
                 score=candidate.score,
                 vetoed=candidate.vetoed,
