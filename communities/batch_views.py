@@ -29,6 +29,7 @@ from django.utils.http import urlencode
 from django.utils.translation import gettext as _
 
 from accounts.scope import communities_visible_to, households_scorable_by
+from pinghu_points.formatting import plain_points, signed_points
 from villages.models import Household
 
 from . import selectors
@@ -158,18 +159,6 @@ def _households(user, *, grid, query):
             households.filter(micro_grid=grid).order_by("cooperative__code", "number", "pk")
         )
     return []
-
-
-def _plain(points):
-    """5.0 -> "5", 2.5 -> "2.5": points carry one decimal place at most."""
-    if points is None:
-        return ""
-    return str(int(points)) if points == points.to_integral_value() else f"{points:f}"
-
-
-def _signed(points):
-    text = _plain(points)
-    return f"+{text}" if points > 0 else text
 
 
 def _table(*, households, month, today, typed=None, errors=None):
@@ -397,10 +386,10 @@ def batch_entry(request):
         households=households, month=month, today=today, typed=typed, errors=errors
     )
     for row in rows:
-        row.month_display = _signed(row.month_points)
-        row.year_display = _plain(row.year_score) if row.year_score is not None else "—"
-        row.lower = _plain(row.standard.lower_bound) if row.standard else ""
-        row.upper = _plain(row.standard.upper_bound) if row.standard else ""
+        row.month_display = signed_points(row.month_points)
+        row.year_display = plain_points(row.year_score) if row.year_score is not None else "—"
+        row.lower = plain_points(row.standard.lower_bound) if row.standard else ""
+        row.upper = plain_points(row.standard.upper_bound) if row.standard else ""
     distinct_standards = {standard.pk: standard for standard in standards.values()}
     context = {
         "month": month,

@@ -27,6 +27,7 @@ from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_GET
 
 from accounts.scope import communities_visible_to, households_visible_to
+from pinghu_points.formatting import plain_points, signed_points
 
 from . import selectors
 from .models import MicroGrid
@@ -133,12 +134,6 @@ def _one_decimal(value):
     return value.quantize(TENTH, rounding=ROUND_HALF_UP)
 
 
-def _plain(value):
-    """80.0 → "80", 82.5 → "82.5": how points are written on the paper chart."""
-    value = _one_decimal(value)
-    return str(value.to_integral_value()) if value == value.to_integral_value() else str(value)
-
-
 def _csv_text(value):
     """Keep spreadsheet programs from reading a name as a formula."""
     value = str(value)
@@ -199,14 +194,14 @@ def _build(*, households, year, through_month, threshold, months):
             {
                 "household": household,
                 "cells": [
-                    {"score": score, "text": _plain(score), "low": score < threshold}
+                    {"score": score, "text": plain_points(score), "low": score < threshold}
                     for score in scores
                 ],
                 "first": scores[0],
                 "last": scores[-1],
-                "last_text": _plain(scores[-1]),
+                "last_text": plain_points(scores[-1]),
                 "change": change,
-                "change_text": ("+" if change > 0 else "") + _plain(change),
+                "change_text": signed_points(change),
                 "trend": "up" if change > 0 else "down" if change < 0 else "flat",
                 "streak": streaks.get(pk, 0),
             }
@@ -241,7 +236,7 @@ def _chart_data(*, rows, averages, labels, threshold, average_label):
         "average": [float(value) for value in averages],
         "text": {
             "average": average_label,
-            "threshold": _("低分线 %(threshold)s 分") % {"threshold": _plain(threshold)},
+            "threshold": _("低分线 %(threshold)s 分") % {"threshold": plain_points(threshold)},
             "low": _("持续低分"),
             "points": _("积分"),
             "month": _("月份"),
@@ -273,7 +268,9 @@ def _csv(*, rows, averages, labels, average_label, filename):
             ]
         )
     if averages:
-        writer.writerow(["", average_label, "", "", *[_plain(value) for value in averages], "", ""])
+        writer.writerow(
+            ["", average_label, "", "", *[plain_points(value) for value in averages], "", ""]
+        )
     return response
 
 
@@ -288,7 +285,7 @@ def points_chart(request):
         raw = {key: request.GET.get(key, "") for key in ("grid", "community")}
         defaults = {
             "year": now.year,
-            "threshold": _plain(DEFAULT_THRESHOLD),
+            "threshold": plain_points(DEFAULT_THRESHOLD),
             "months": DEFAULT_MONTHS,
         }
         values = {key: request.GET.get(key) or default for key, default in defaults.items()}
@@ -362,19 +359,19 @@ def points_chart(request):
             "subject": subject,
             "year": year,
             "threshold": threshold,
-            "threshold_text": _plain(threshold),
-            "values": {"year": year, "threshold": _plain(threshold), "months": months},
+            "threshold_text": plain_points(threshold),
+            "values": {"year": year, "threshold": plain_points(threshold), "months": months},
             "months": months,
             "through_month": through_month,
             "labels": labels,
             "rows": rows,
-            "averages": [{"value": value, "text": _plain(value)} for value in averages],
+            "averages": [{"value": value, "text": plain_points(value)} for value in averages],
             "average_label": average_label,
             "low": low,
             "without_standard": without_standard,
             "improving": sum(1 for row in rows if row["trend"] == "up"),
             "falling": sum(1 for row in rows if row["trend"] == "down"),
-            "latest_average": _plain(averages[-1]) if averages else "",
+            "latest_average": plain_points(averages[-1]) if averages else "",
             "csv_url": _query(query, format="csv"),
             "picker_url": _query({"year": year, "threshold": threshold, "months": months}),
             "community_url": _query(query, grid=None, community=community.pk) if grid else "",

@@ -37,6 +37,7 @@ from accounts.scope import communities_visible_to, households_visible_to
 from communities import selectors
 from communities.models import EventReview, MicroGrid, ScoreEvent, ScoringItem
 from dividends.models import DividendLine, DividendRun
+from pinghu_points.formatting import plain_points, signed_points
 
 from .models import Household
 
@@ -66,18 +67,6 @@ QR_SVG_OPTIONS = {
 def today():
     """The local date; a function so tests can pin it."""
     return timezone.localdate()
-
-
-def plain(value):
-    """Points as people write them: 80.0 → "80", 82.5 → "82.5", None → "—"."""
-    if value is None:
-        return "—"
-    value = Decimal(value).quantize(TENTH, rounding=ROUND_HALF_UP)
-    return str(value.to_integral_value()) if value == value.to_integral_value() else str(value)
-
-
-def signed(value):
-    return ("+" if value > 0 else "") + plain(value)
 
 
 # --- The QR code -------------------------------------------------------------
@@ -151,33 +140,33 @@ class EventRow:
 
     @property
     def points_text(self):
-        return signed(self.event.points)
+        return signed_points(self.event.points)
 
 
 def _item_rule(item):
     """One standard item in plain words: how many points, how often at most."""
     points = (
-        plain(item.default_points)
+        plain_points(item.default_points)
         if item.min_points == item.max_points
         else _("%(low)s–%(high)s 分，一般 %(default)s")
         % {
-            "low": plain(item.min_points),
-            "high": plain(item.max_points),
-            "default": plain(item.default_points),
+            "low": plain_points(item.min_points),
+            "high": plain_points(item.max_points),
+            "default": plain_points(item.default_points),
         }
     )
     if item.direction == ScoringItem.Direction.ADD:
         parts = [_("每次加 %(points)s 分") % {"points": points}]
         if item.cap_per_month is not None:
-            parts.append(_("每月最多加 %(cap)s 分") % {"cap": plain(item.cap_per_month)})
+            parts.append(_("每月最多加 %(cap)s 分") % {"cap": plain_points(item.cap_per_month)})
         if item.cap_per_year is not None:
-            parts.append(_("每年最多加 %(cap)s 分") % {"cap": plain(item.cap_per_year)})
+            parts.append(_("每年最多加 %(cap)s 分") % {"cap": plain_points(item.cap_per_year)})
     else:
         parts = [_("每次扣 %(points)s 分") % {"points": points}]
         if item.cap_per_month is not None:
-            parts.append(_("每月最多扣 %(cap)s 分") % {"cap": plain(item.cap_per_month)})
+            parts.append(_("每月最多扣 %(cap)s 分") % {"cap": plain_points(item.cap_per_month)})
         if item.cap_per_year is not None:
-            parts.append(_("每年最多扣 %(cap)s 分") % {"cap": plain(item.cap_per_year)})
+            parts.append(_("每年最多扣 %(cap)s 分") % {"cap": plain_points(item.cap_per_year)})
     if item.evidence_required:
         parts.append(_("须拍照留证"))
     return _("，").join(parts)
@@ -250,9 +239,9 @@ def _card_context(request, household, year):
     months = [
         {
             "label": label,
-            "points": signed(points_by_month.get(index + 1, ZERO)),
-            "score": plain(own_series[index]) if own_series else "—",
-            "average": plain(average[index]) if average else None,
+            "points": signed_points(points_by_month.get(index + 1, ZERO)),
+            "score": plain_points(own_series[index]) if own_series else "—",
+            "average": plain_points(average[index]) if average else None,
         }
         for index, label in enumerate(labels)
     ]
@@ -313,9 +302,9 @@ def _card_context(request, household, year):
         "base_url": base_url,
         "standard": standard,
         "score": score,
-        "score_text": plain(score),
+        "score_text": plain_points(score, empty="—"),
         "total": total,
-        "total_text": signed(total),
+        "total_text": signed_points(total),
         "score_percent": _percent(score, standard.lower_bound, standard.upper_bound)
         if standard
         else 0,
@@ -326,7 +315,7 @@ def _card_context(request, household, year):
         "pending_count": pending_count,
         "months": months,
         "has_average": bool(average),
-        "latest_average": plain(average[-1]) if average else None,
+        "latest_average": plain_points(average[-1]) if average else None,
         "chart": chart,
         "rows": rows,
         "events_page": events_page,
