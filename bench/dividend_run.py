@@ -1,8 +1,9 @@
 """Bench of the annual dividend run (分红计算) against PostgreSQL.
 
     .venv/bin/python bench/dividend_run.py [--households 100000] [--events 2000000] [--keep]
-                                           [--policy score|score_shares|tiers] [--runs 1]
-                                           [--celery] [--profile FILE] [--json FILE]
+                                           [--policy score|score_shares|tiers] [--runs 3]
+                                           [--orm-check] [--celery] [--profile FILE]
+                                           [--json FILE]
 
 What it does, all on this machine and 127.0.0.1 only:
 
@@ -14,22 +15,28 @@ What it does, all on this machine and 127.0.0.1 only:
    inheritances, a partial cancellation, and movements after the record date that must
    not count), a published standard adopted for the year with 8 items (one a veto), and
    `--events` score events spread over the year: 10% need review (80% of those confirmed,
-   10% rejected, 10% still pending), 1 in 1,000 is a veto, some vetoes are reversed;
-   then VACUUM ANALYZE;
-3. times the floor: the one SQL aggregate `SELECT household_id, SUM(points) … GROUP BY
-   household_id` over the same events with the same filters as the dividend (the
-   cooperative, the year, the counting rule), fetched to the client, best of 3; and
-   prints its EXPLAIN (ANALYZE, BUFFERS);
+   10% rejected, 10% still pending), 1 in 1,000 is a veto, some vetoes are reversed.
+   A few households and one community have a tab, a newline, a backslash or quotes in
+   their names, for the COPY escaping. Then VACUUM ANALYZE;
+3. before each run, times the floor: the one SQL aggregate `SELECT household_id,
+   SUM(points) … GROUP BY household_id` over the same events with the same filters as
+   the dividend (the cooperative, the year, the counting rule), rows fetched to the
+   client, best of 3 (and once more without parallel workers, for comparison); prints
+   its EXPLAIN (ANALYZE, BUFFERS) once;
 4. creates a run with `dividends.services.dividend_run_create` and computes it as the
    worker does, `dividends.services.dividend_run_compute(run_id=…)`, in a separate
-   process (bench/dividend_worker_child.py) that reports its wall time and its peak
-   resident memory (VmHWM). With `--celery` it also computes one more version through
+   process (bench/dividend_worker_child.py) that reports its wall and CPU time and its
+   peak resident memory (VmHWM); `--runs` times. `--orm-check` computes one more
+   version with bulk_create instead of COPY and checks that its lines are the same,
+   value for value and in the same order. `--celery` computes one more version through
    a real `celery worker --pool=solo` on a private redis-server started for the bench,
    and reads the worker's VmHWM after the task;
-5. checks every run: one line per household, Σ base = base pool and Σ incentive +
-   remainder = incentive pool to the fen, and every line's score and veto equal to
-   what the SQL aggregate says;
-6. prints a table, and drops the database unless `--keep` (also on error).
+5. checks every run against plain SQL: one line per household, Σ base = base pool and
+   Σ incentive + remainder = incentive pool to the fen, every line's score and veto as
+   the ledger's aggregate says, its shares and weighted shares as the share ledger
+   says, and its snapshot (number, names, masked ID, bank) as the register says;
+6. prints a table, exits non-zero if a check failed, and drops the database unless
+   `--keep` (also on error).
 
 Every step is bounded: the child and the Celery task time out after `--timeout` seconds.
 The figures are written down in docs/performance.md ("Annual dividend run").
@@ -157,7 +164,9 @@ def build_register(year):
     from communities.models import Community, ScoringItem, ScoringStandard, StandardAdoption
     from villages.models import Cooperative, ShareClass, Village
 
-    village = Village.objects.create(code="BENCHD", name="基准分红村", dissolved_on=date(2018, 6, 30))
+    village = Village.objects.create(
+        code="BENCHD", name="基准分红村", dissolved_on=date(2018, 6, 30)
+    )
     cooperative = Cooperative.objects.create(
         code="BENCHD", name="基准分红村股份经济合作社", village=village
     )
@@ -369,17 +378,50 @@ def insert_score_events(cursor, world, year, count):
     return {"events": main + cursor.rowcount, "reviews": review_count, "reversals": cursor.rowcount}
 
 
+def check_references(cursor):
+    """Every foreign key of the generated rows points at an existing row."""
+    for table, column, target in [
+        ("villages_household", "community_id", "communities_community"),
+        ("villages_sharemovement", "household_id", "villages_household"),
+        ("villages_sharemovement", "counterpart_id", "villages_household"),
+        ("villages_sharemovement", "share_class_id", "villages_shareclass"),
+        ("communities_scoreevent", "household_id", "villages_household"),
+        ("communities_scoreevent", "item_id", "communities_scoringitem"),
+        ("communities_scoreevent", "community_id", "communities_community"),
+        ("communities_scoreevent", "entered_by_id", "accounts_user"),
+        ("communities_scoreevent", "reverses_id", "communities_scoreevent"),
+        ("communities_eventreview", "event_id", "communities_scoreevent"),
+    ]:
+        cursor.execute(
+            f"SELECT count(*) FROM {table} t LEFT JOIN {target} r ON r.id = t.{column} "
+            f"WHERE t.{column} IS NOT NULL AND r.id IS NULL"
+        )
+        missing = cursor.fetchone()[0]
+        if missing:
+            raise RuntimeError(f"{missing} rows of {table}.{column} point nowhere")
+
+
 def generate(world, households, events, year, steps):
     from django.db import connection
 
     world["households"] = households
     with connection.cursor() as cursor:
         cursor.execute("SET synchronous_commit TO off")
-        steps("households", insert_households, cursor, world, households)
-        world["movements"] = steps(
-            "share movements", insert_share_movements, cursor, world, year
-        )
-        world.update(steps("score events + reviews", insert_score_events, cursor, world, year, events))
+        # Bulk load: the foreign-key triggers would check 2 million events × 5 keys one
+        # by one; the rows reference existing ids by construction, and check_references
+        # verifies that afterwards with one anti-join per key.
+        cursor.execute("SET session_replication_role TO replica")
+        try:
+            steps("households", insert_households, cursor, world, households)
+            world["movements"] = steps(
+                "share movements", insert_share_movements, cursor, world, year
+            )
+            world.update(
+                steps("score events + reviews", insert_score_events, cursor, world, year, events)
+            )
+        finally:
+            cursor.execute("RESET session_replication_role")
+        steps("check references", check_references, cursor)
         steps(
             "vacuum analyze",
             cursor.execute,
@@ -421,10 +463,18 @@ def measure_floor(world, year, repeat=3):
             timings.append(time.perf_counter() - started)
         cursor.execute("EXPLAIN (ANALYZE, BUFFERS) " + FLOOR_SQL, parameters)
         plan = "\n".join(row[0] for row in cursor.fetchall())
+        # For comparison only: the same aggregate on one core (no parallel workers).
+        cursor.execute("SET max_parallel_workers_per_gather = 0")
+        started = time.perf_counter()
+        cursor.execute(FLOOR_SQL, parameters)
+        cursor.fetchall()
+        serial = time.perf_counter() - started
+        cursor.execute("RESET max_parallel_workers_per_gather")
     return {
         "best_s": round(min(timings), 3),
         "median_s": round(statistics.median(timings), 3),
         "all_s": [round(t, 3) for t in timings],
+        "serial_s": round(serial, 3),
         "rows": len(rows),
         "plan": plan,
     }
@@ -454,11 +504,13 @@ def create_run(world, year, policy):
     )
 
 
-def compute_in_child(run, timeout, profile=None):
+def compute_in_child(run, timeout, profile=None, orm=False):
     """dividend_run_compute in a fresh process; its own report plus the process's wall time."""
     command = [sys.executable, str(CHILD), str(run.pk)]
     if profile:
         command += ["--profile", profile]
+    if orm:
+        command.append("--orm")
     started = time.perf_counter()
     process = subprocess.Popen(
         command, cwd=ROOT, env=os.environ.copy(), stdout=subprocess.PIPE, text=True
@@ -490,11 +542,16 @@ def start_redis():
     process = subprocess.Popen(
         [
             "redis-server",
-            "--port", str(port),
-            "--bind", "127.0.0.1",
-            "--save", "",
-            "--appendonly", "no",
-            "--dir", directory,
+            "--port",
+            str(port),
+            "--bind",
+            "127.0.0.1",
+            "--save",
+            "",
+            "--appendonly",
+            "no",
+            "--dir",
+            directory,
         ],
         stdout=subprocess.DEVNULL,
         stderr=subprocess.DEVNULL,
@@ -528,9 +585,19 @@ def compute_with_celery(run, timeout):
     log = tempfile.NamedTemporaryFile(prefix="pinghu-bench-worker-", suffix=".log", delete=False)
     process = subprocess.Popen(
         [
-            sys.executable, "-m", "celery", "-A", "pinghu_points", "worker",
-            "--pool=solo", "--concurrency=1", "--loglevel=warning", f"--hostname={name}",
-            "--without-gossip", "--without-mingle", "--without-heartbeat",
+            sys.executable,
+            "-m",
+            "celery",
+            "-A",
+            "pinghu_points",
+            "worker",
+            "--pool=solo",
+            "--concurrency=1",
+            "--loglevel=warning",
+            f"--hostname={name}",
+            "--without-gossip",
+            "--without-mingle",
+            "--without-heartbeat",
         ],
         cwd=ROOT,
         env=os.environ.copy(),
@@ -576,7 +643,7 @@ def stop(process):
 
 
 def verify(run, world, year):
-    """Every line adds up, and scores and vetoes agree with the plain SQL aggregate."""
+    """Every line adds up, and agrees with plain SQL over the ledgers and the register."""
     from django.db import connection
     from django.db.models import Count, Sum
 
@@ -614,35 +681,62 @@ def verify(run, world, year):
                     LEFT JOIN communities_eventreview r ON r.event_id = e.id
                     WHERE e.occurred_on BETWEEN %(start)s AND %(end)s
                       AND (NOT e.needs_review OR r.decision = 'confirmed')
-                    GROUP BY e.household_id, e.item_id HAVING SUM(e.points) <> 0) v)
+                    GROUP BY e.household_id, e.item_id HAVING SUM(e.points) <> 0) v),
+            held AS (
+                SELECT m.household_id, SUM(m.total * c.weight) AS weighted,
+                       jsonb_object_agg(c.name, m.total::text) AS shares
+                FROM (SELECT household_id, share_class_id, SUM(quantity) AS total
+                      FROM villages_sharemovement WHERE effective_on <= %(record_date)s
+                      GROUP BY 1, 2 HAVING SUM(quantity) <> 0) m
+                JOIN villages_shareclass c ON c.id = m.share_class_id
+                GROUP BY m.household_id)
             SELECT count(*) FILTER (WHERE l.score <> LEAST(GREATEST(
                        100 + COALESCE(t.sum, 0), 0), 120)),
                    count(*) FILTER (WHERE l.vetoed <> (v.household_id IS NOT NULL)),
+                   count(*) FILTER (WHERE l.shares <> held.shares
+                                       OR l.weighted_shares <> held.weighted),
+                   count(*) FILTER (WHERE (l.household_number, l.head_name, l.bank_name,
+                                           l.bank_account, l.community_name,
+                                           l.head_id_number_masked)
+                       IS DISTINCT FROM (h.number, h.head_name, h.bank_name, h.bank_account,
+                                         c.name, left(h.head_id_number, 6) || '********'
+                                         || right(h.head_id_number, 4))),
                    count(*) FILTER (WHERE v.household_id IS NOT NULL),
-                   count(*) FILTER (WHERE l.score >= 120)
+                   count(*) FILTER (WHERE l.head_name LIKE E'%%\t%%')
             FROM dividends_dividendline l
+            JOIN villages_household h ON h.id = l.household_id
+            JOIN communities_community c ON c.id = h.community_id
             LEFT JOIN totals t ON t.household_id = l.household_id
             LEFT JOIN vetoes v ON v.household_id = l.household_id
+            LEFT JOIN held ON held.household_id = l.household_id
             WHERE l.run_id = %(run)s
             """,
             {
                 "cooperative": world["cooperative"].pk,
                 "start": date(year, 1, 1),
                 "end": date(year, 12, 31),
+                "record_date": run.record_date,
                 "run": run.pk,
             },
         )
-        wrong_scores, wrong_vetoes, vetoed, at_ceiling = cursor.fetchone()
+        wrong_scores, wrong_vetoes, wrong_shares, wrong_snapshot, vetoed, escaped = (
+            cursor.fetchone()
+        )
     if wrong_scores:
         problems.append(f"{wrong_scores} lines with a score other than the SQL aggregate's")
     if wrong_vetoes:
         problems.append(f"{wrong_vetoes} lines with a wrong veto")
+    if wrong_shares:
+        problems.append(f"{wrong_shares} lines whose shares differ from the share ledger")
+    if wrong_snapshot:
+        problems.append(f"{wrong_snapshot} lines whose snapshot differs from the register")
+    if not escaped:
+        problems.append("the names with a tab did not arrive")
     return {
         "ok": not problems,
         "problems": problems,
         "lines": sums["lines"],
         "vetoed": vetoed,
-        "at_ceiling": at_ceiling,
         "base_pool": str(run.base_pool),
         "incentive_pool": str(run.incentive_pool),
         "incentive_paid": str(run.incentive_paid),
@@ -650,7 +744,35 @@ def verify(run, world, year):
     }
 
 
+LINE_COLUMNS = (
+    "household_id, household_number, head_name, head_id_number_masked, community_name, "
+    "bank_name, bank_account, shares, weighted_shares::text, score::text, vetoed, "
+    "base_amount::text, incentive_amount::text, total_amount::text"
+)
+
+
+def lines_differ(run_a, run_b):
+    """How many lines differ between two runs, values as text and order by id included."""
+    from django.db import connection
+
+    lines = (
+        f"SELECT row_number() OVER (ORDER BY id), {LINE_COLUMNS} "
+        "FROM dividends_dividendline WHERE run_id = %s"
+    )
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"SELECT (SELECT count(*) FROM ({lines} EXCEPT ALL {lines}) a) "
+            f"     + (SELECT count(*) FROM ({lines} EXCEPT ALL {lines}) b)",
+            [run_a.pk, run_b.pk, run_b.pk, run_a.pk],
+        )
+        return cursor.fetchone()[0]
+
+
 # --------------------------------------------------------------------------- main
+
+
+def load():
+    return round(os.getloadavg()[0], 1)
 
 
 def main():
@@ -659,9 +781,14 @@ def main():
     parser.add_argument("--events", type=int, default=2_000_000)
     parser.add_argument("--year", type=int, default=2025)
     parser.add_argument("--policy", choices=["score", "score_shares", "tiers"], default="tiers")
-    parser.add_argument("--runs", type=int, default=1, help="computations (new versions) to time")
+    parser.add_argument("--runs", type=int, default=3, help="computations (new versions) to time")
+    parser.add_argument(
+        "--orm-check",
+        action="store_true",
+        help="also compute once with bulk_create instead of COPY and compare the lines",
+    )
     parser.add_argument("--celery", action="store_true", help="also one run on a real worker")
-    parser.add_argument("--profile", help="write a cProfile of the (first) computation here")
+    parser.add_argument("--profile", help="write a cProfile of the first computation here")
     parser.add_argument("--timeout", type=int, default=600, help="seconds per computation")
     parser.add_argument("--keep", action="store_true", help="keep the database afterwards")
     parser.add_argument("--json", help="also write the results as JSON to this file")
@@ -678,6 +805,7 @@ def main():
         "policy": options.policy,
         "postgresql": server_version,
         "cpus": os.cpu_count(),
+        "load_at_start": load(),
     }
     ok = False
     try:
@@ -698,33 +826,62 @@ def main():
             flush=True,
         )
 
-        floor = measure_floor(world, options.year)
-        results["floor"] = floor
-        print(f"\nFloor (one SQL aggregate, {floor['rows']:,} rows): {floor['all_s']} s")
-        print(floor["plan"], flush=True)
-
-        results["runs"] = []
+        # The floor is measured again before each run: the machine's load changes.
+        results["runs"], first_run = [], None
         for number in range(options.runs):
+            floor = measure_floor(world, options.year)
+            if number == 0:
+                print(f"\nFloor plan (EXPLAIN ANALYZE, BUFFERS):\n{floor['plan']}", flush=True)
+                results["floor_plan"] = floor["plan"]
+            del floor["plan"]
             run = create_run(world, options.year, options.policy)
+            first_run = first_run or run
             report = compute_in_child(
                 run, options.timeout, options.profile if number == 0 else None
             )
-            report["check"] = verify(run, world, options.year)
-            report["version"] = run.version
+            report.update(
+                floor=floor,
+                load=load(),
+                version=run.version,
+                check=verify(run, world, options.year),
+            )
             results["runs"].append(report)
             print(f"\nRun v{run.version}: {json.dumps(report, ensure_ascii=False)}", flush=True)
+        if options.orm_check:
+            floor = measure_floor(world, options.year)
+            del floor["plan"]
+            run = create_run(world, options.year, options.policy)
+            report = compute_in_child(run, options.timeout, orm=True)
+            report.update(
+                floor=floor,
+                load=load(),
+                version=run.version,
+                check=verify(run, world, options.year),
+            )
+            # The same lines, value for value and in the same order, as the COPY run's.
+            report["lines_differ"] = lines_differ(first_run, run) if first_run else None
+            results["orm"] = report
+            print(f"\nORM v{run.version}: {json.dumps(report, ensure_ascii=False)}", flush=True)
         if options.celery:
+            floor = measure_floor(world, options.year)
+            del floor["plan"]
             run = create_run(world, options.year, options.policy)
             report = compute_with_celery(run, options.timeout)
-            report["check"] = verify(run, world, options.year)
-            report["version"] = run.version
+            report.update(
+                floor=floor,
+                load=load(),
+                version=run.version,
+                check=verify(run, world, options.year),
+            )
             results["celery"] = report
             print(f"\nCelery v{run.version}: {json.dumps(report, ensure_ascii=False)}", flush=True)
 
         print_table(results)
-        ok = all(run["ok"] and run["check"]["ok"] for run in results["runs"]) and (
-            not options.celery or results["celery"]["check"]["ok"]
-        )
+        checks = [run["check"]["ok"] and run.get("ok", True) for run in results["runs"]]
+        checks += [results[key]["check"]["ok"] for key in ("orm", "celery") if key in results]
+        if "orm" in results and results["orm"]["lines_differ"] is not None:
+            checks.append(results["orm"]["lines_differ"] == 0)
+        ok = all(checks)
         if options.json:
             Path(options.json).write_text(json.dumps(results, ensure_ascii=False, indent=2))
     finally:
@@ -738,27 +895,41 @@ def main():
 
 
 def print_table(results):
-    floor = results["floor"]["best_s"]
     print(
         f"\n{results['households']:,} households, {results['events']:,} events, "
         f"policy {results['policy']}, PostgreSQL {results['postgresql']}, "
-        f"{results['cpus']} CPUs"
+        f"{results['cpus']} CPUs, load average at start {results['load_at_start']}"
     )
-    print(f"{'measure':<44} {'seconds':>8} {'× floor':>8} {'peak RSS MB':>12}  check")
-    print(f"{'floor: one SQL aggregate (best of 3)':<44} {floor:>8.2f} {1:>8.1f} {'—':>12}")
-    for run in results["runs"]:
+    header = (
+        f"{'measure':<46} {'wall s':>7} {'cpu s':>6} {'floor s':>8} {'× floor':>8} "
+        f"{'1-core floor':>12} {'peak MB':>8} {'load':>5}  check"
+    )
+    print(header)
+    print("-" * len(header))
+    labels = {
+        "run": "dividend_run_compute (COPY)",
+        "orm": "dividend_run_compute (bulk_create)",
+        "celery": "celery worker, enqueue → computed",
+    }
+    rows = [("run", run) for run in results["runs"]]
+    rows += [(key, results[key]) for key in ("orm", "celery") if key in results]
+    for kind, run in rows:
+        floor, label = run["floor"], f"v{run['version']}: {labels[kind]}"
         print(
-            f"{'run v%d: dividend_run_compute in a child' % run['version']:<44} "
-            f"{run['seconds']:>8.2f} {run['seconds'] / floor:>8.1f} "
-            f"{run['peak_rss_mb']:>12.0f}  {'ok' if run['check']['ok'] else run['check']['problems']}"
+            f"{label:<46} {run['seconds']:>7.2f} "
+            f"{run.get('cpu_s', float('nan')):>6.2f} {floor['best_s']:>8.2f} "
+            f"{run['seconds'] / floor['best_s']:>8.1f} {floor['serial_s']:>12.2f} "
+            f"{run['peak_rss_mb']:>8.0f} {run['load']:>5}  "
+            f"{'ok' if run['check']['ok'] else run['check']['problems']}"
         )
-    if "celery" in results:
-        run = results["celery"]
-        print(
-            f"{'run v%d: celery worker, enqueue → computed' % run['version']:<44} "
-            f"{run['seconds']:>8.2f} {run['seconds'] / floor:>8.1f} "
-            f"{run['peak_rss_mb']:>12.0f}  {'ok' if run['check']['ok'] else run['check']['problems']}"
-        )
+    seconds = [run["seconds"] for run in results["runs"]]
+    ratios = [run["seconds"] / run["floor"]["best_s"] for run in results["runs"]]
+    print(
+        f"median of {len(seconds)} runs: {statistics.median(seconds):.2f} s "
+        f"(range {min(seconds):.2f}–{max(seconds):.2f}), "
+        f"{statistics.median(ratios):.1f} × floor (range {min(ratios):.1f}–{max(ratios):.1f}), "
+        f"peak {max(run['peak_rss_mb'] for run in results['runs']):.0f} MB"
+    )
 
 
 if __name__ == "__main__":

@@ -22,21 +22,44 @@ class Candidate:
 
 
 def eligible(candidate, parameters):
-    if parameters.get("veto", True) and candidate.vetoed:
-        return False
+    return _eligible(candidate, **_rules(parameters))
+
+
+def _rules(parameters):
+    """The eligibility rules of a run, parsed once (not once per household)."""
     min_score = parameters.get("min_score")
-    if min_score not in (None, "") and candidate.score < Decimal(str(min_score)):
+    return {
+        "veto": parameters.get("veto", True),
+        "min_score": None if min_score in (None, "") else Decimal(str(min_score)),
+    }
+
+
+def _eligible(candidate, *, veto, min_score):
+    if veto and candidate.vetoed:
+        return False
+    if min_score is not None and candidate.score < min_score:
         return False
     return candidate.score > 0
 
 
 def tier_share(score, tiers):
     """The share of its base a household gets for its score: the highest tier it reaches."""
-    share = ZERO
-    for tier in sorted(tiers, key=lambda tier: Decimal(str(tier["min_score"]))):
-        if score >= Decimal(str(tier["min_score"])):
-            share = Decimal(str(tier["share_of_base"]))
-    return share
+    return _tier_share(score, _parsed_tiers(tiers))
+
+
+def _parsed_tiers(tiers):
+    """[(min_score, share_of_base)] from the highest tier down."""
+    parsed = [
+        (Decimal(str(tier["min_score"])), Decimal(str(tier["share_of_base"]))) for tier in tiers
+    ]
+    return sorted(parsed, reverse=True)
+
+
+def _tier_share(score, parsed_tiers):
+    for min_score, share in parsed_tiers:
+        if score >= min_score:
+            return share
+    return ZERO
 
 
 def _number(value):
@@ -85,15 +108,17 @@ def allocate_incentive(*, policy, parameters, pool, candidates):
     to the lower household number.
     """
     weights, asked = [], {}
+    rules = _rules(parameters)
+    tiers = _parsed_tiers(parameters.get("tiers", [])) if policy == "tiers" else []
     for candidate in candidates:
-        if not eligible(candidate, parameters):
+        if not _eligible(candidate, **rules):
             weight = ZERO
         elif policy == "score":
             weight = candidate.score
         elif policy == "score_shares":
             weight = candidate.score * candidate.weighted_shares
         elif policy == "tiers":
-            share = tier_share(candidate.score, parameters.get("tiers", []))
+            share = _tier_share(candidate.score, tiers)
             # Split weight ∝ the exact base (shares are proportional to it, and exact).
             weight = candidate.weighted_shares * share
             asked[candidate.number] = floor_fen(candidate.base_exact * share)
