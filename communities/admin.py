@@ -119,6 +119,16 @@ class StandardAdoptionInline(admin.TabularInline):
     readonly_fields = ["recorded_at"]
     autocomplete_fields = ["cooperative"]
 
+    # Once the standard is published, who adopted it is history: scores depend on it.
+    # Another cooperative may still adopt it (a new row).
+    def has_change_permission(self, request, obj=None):
+        published = obj is not None and obj.status == ScoringStandard.Status.PUBLISHED
+        return not published and super().has_change_permission(request, obj)
+
+    def has_delete_permission(self, request, obj=None):
+        published = obj is not None and obj.status == ScoringStandard.Status.PUBLISHED
+        return not published and super().has_delete_permission(request, obj)
+
 
 class ScoringItemInline(admin.TabularInline):
     model = ScoringItem

@@ -455,3 +455,17 @@ def test_adoption_is_listed_with_its_standard(admin_client, standard):
     assert "复制为新版本" in body  # how to correct a published standard
     assert StandardAdoption.objects.filter(standard=standard).count() == 2
     assert not EventReview.objects.exists() and not MonthStatusChange.objects.exists()
+
+
+def test_adoptions_of_a_published_standard_cannot_be_changed_or_removed(client, world, standard):
+    from django.contrib import admin as django_admin
+
+    from communities.admin import ScoringStandardAdmin, StandardAdoptionInline
+
+    world.admin.is_superuser = True
+    world.admin.save()
+    request = type("Request", (), {"user": world.admin})()
+    inline = StandardAdoptionInline(ScoringStandardAdmin, django_admin.site)
+    assert not inline.has_change_permission(request, standard)
+    assert not inline.has_delete_permission(request, standard)
+    assert inline.has_add_permission(request, standard)
