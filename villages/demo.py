@@ -158,7 +158,8 @@ LOGINS = (
         "NANHETOU",
         "南河头村股份经济合作社会计（撤建制村）",
     ),
-    ("villager", User.Role.VILLAGER, "household", "TONGJIE/0001", "通界村 0001 号股东户村民"),
+    # A villager logs in with the household card number (cooperative code + household number).
+    ("TONGJIE-0001", User.Role.VILLAGER, "household", "TONGJIE/0001", "通界村 0001 号股东户村民"),
 )
 
 # A few ledger movements after the reform, made through villages.services.share_transfer.

@@ -164,7 +164,7 @@ def test_one_login_per_role_with_its_scope(small):
     assert accountant.role == User.Role.ACCOUNTANT and accountant.cooperative.code == "TONGJIE"
     other = users["accountant_nanhetou"]
     assert other.role == User.Role.ACCOUNTANT and other.cooperative.village.is_dissolved
-    villager = users["villager"]
+    villager = users["TONGJIE-0001"]
     assert villager.role == User.Role.VILLAGER
     assert villager.household.cooperative.code == "TONGJIE"
     assert villager.cooperative is None and not villager.communities.exists()
