@@ -26,6 +26,7 @@ from pinghu_points.spreadsheets import (
     RowError,
     SpreadsheetImportError,
     cell_text,
+    map_header,
     no_data_rows,
     read_rows,
 )
@@ -135,36 +136,13 @@ def _check_actor(actor, community):
 
 def _check_header(header):
     """Map each known header to its 0-based column index; report missing, unknown and repeated ones."""
-    columns, errors = {}, []
-    for index, cell in enumerate(header):
-        name = cell_text(cell)
-        if not name:
-            continue  # empty header cells (often trailing) are ignored; documented
-        letter = get_column_letter(index + 1)
-        if name in columns:
-            errors.append(
-                RowError(
-                    1,
-                    name,
-                    letter,
-                    _("列名重复，与%(letter)s列相同")
-                    % {"letter": get_column_letter(columns[name] + 1)},
-                )
-            )
-        elif name not in COLUMNS:
-            errors.append(
-                RowError(
-                    1,
-                    name,
-                    letter,
-                    _("未知的列，积分检查表的列为：%(columns)s") % {"columns": "、".join(COLUMNS)},
-                )
-            )
-        else:
-            columns[name] = index
-    for name in REQUIRED_COLUMNS:
-        if name not in columns:
-            errors.append(RowError(1, name, "", _("缺少必填列“%(column)s”") % {"column": name}))
+    columns, errors = map_header(
+        header,
+        known=COLUMNS,
+        required=REQUIRED_COLUMNS,
+        unknown_message=_("未知的列，积分检查表的列为：%(columns)s")
+        % {"columns": "、".join(COLUMNS)},
+    )
     if ITEM_CODE not in columns and ITEM_NAME not in columns:
         errors.append(
             RowError(

@@ -7,6 +7,7 @@ from datetime import date, datetime
 
 from django.utils.translation import gettext as _
 from openpyxl import load_workbook
+from openpyxl.utils import get_column_letter
 
 
 @dataclass(frozen=True)
@@ -84,3 +85,30 @@ def cell_text(value):
     if isinstance(value, date):
         return value.isoformat()
     return str(value).strip()
+
+
+def map_header(header, *, known, required, unknown_message):
+    """Map each known header to its 0-based column index.
+
+    Reports repeated and unknown headers (with `unknown_message`) and every missing
+    required one. Empty header cells (often trailing) are ignored.
+    """
+    columns, errors = {}, []
+    for index, cell in enumerate(header):
+        name = cell_text(cell)
+        if not name:
+            continue
+        letter = get_column_letter(index + 1)
+        if name in columns:
+            message = _("列名重复，与%(letter)s列相同") % {
+                "letter": get_column_letter(columns[name] + 1)
+            }
+            errors.append(RowError(1, name, letter, message))
+        elif name not in known:
+            errors.append(RowError(1, name, letter, unknown_message))
+        else:
+            columns[name] = index
+    for name in required:
+        if name not in columns:
+            errors.append(RowError(1, name, "", _("缺少必填列“%(column)s”") % {"column": name}))
+    return columns, errors

@@ -23,6 +23,7 @@ from pinghu_points.spreadsheets import (
     RowError,
     SpreadsheetImportError,
     cell_text,
+    map_header,
     no_data_rows,
     read_rows,
 )
@@ -130,33 +131,12 @@ def household_register_import(*, cooperative, file, actor, effective_on=None):
 
 def _check_header(header, share_classes):
     """Map each known header to its 0-based column index; report missing, unknown and repeated ones."""
-    known = set(REQUIRED_COLUMNS) | set(OPTIONAL_COLUMNS) | set(share_classes)
-    columns, errors = {}, []
-    for index, cell in enumerate(header):
-        name = cell_text(cell)
-        if not name:
-            continue  # empty header cells (often trailing) are ignored; documented
-        letter = get_column_letter(index + 1)
-        if name in columns:
-            errors.append(
-                RowError(
-                    1,
-                    name,
-                    letter,
-                    _("列名重复，与%(letter)s列相同")
-                    % {"letter": get_column_letter(columns[name] + 1)},
-                )
-            )
-        elif name not in known:
-            errors.append(
-                RowError(1, name, letter, _("未知的列，既不是名册的列，也不是本合作社的股种"))
-            )
-        else:
-            columns[name] = index
-    for name in [*REQUIRED_COLUMNS, *share_classes]:
-        if name not in columns:
-            errors.append(RowError(1, name, "", _("缺少必填列“%(column)s”") % {"column": name}))
-    return columns, errors
+    return map_header(
+        header,
+        known={*REQUIRED_COLUMNS, *OPTIONAL_COLUMNS, *share_classes},
+        required=[*REQUIRED_COLUMNS, *share_classes],
+        unknown_message=_("未知的列，既不是名册的列，也不是本合作社的股种"),
+    )
 
 
 class _Row:
