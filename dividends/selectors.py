@@ -10,7 +10,7 @@
 """
 
 from dataclasses import dataclass
-from decimal import Decimal
+from decimal import ROUND_HALF_UP, Decimal
 
 from django.db.models import Count, OuterRef, Q, Subquery, Sum
 from django.utils.translation import gettext as _
@@ -18,7 +18,9 @@ from django.utils.translation import gettext as _
 from accounts.scope import cooperatives_managed_by
 from communities import selectors as scoring
 
+from . import services
 from .models import DividendLine, DividendRun
+from .money import to_fen
 
 ZERO = Decimal("0.00")
 
@@ -235,3 +237,25 @@ def run_lines(run, *, query="", sort=""):
     if field != "household_number":
         ordering.append("household_number")
     return lines.order_by(*ordering), previous
+
+
+def pools_preview(*, total, incentive_mode, incentive_value):
+    """What the form shows: the pools by the service's own rule, and the 20% ceiling."""
+    base, incentive = services.pools(
+        total=total, incentive_mode=incentive_mode, incentive_value=incentive_value
+    )
+    total = to_fen(total)
+    ceiling = services.incentive_ceiling(total)
+    share = (
+        (incentive * 100 / total).quantize(Decimal("0.01"), rounding=ROUND_HALF_UP)
+        if total
+        else Decimal("0.00")
+    )
+    return {
+        "total": str(total),
+        "base_pool": str(base),
+        "incentive_pool": str(incentive),
+        "incentive_percent": str(share),
+        "ceiling": str(ceiling),
+        "over_ceiling": incentive > ceiling,
+    }

@@ -57,6 +57,15 @@ def pools(*, total, incentive_mode, incentive_value):
     return base, total - base
 
 
+def incentive_ceiling(total):
+    """The largest incentive pool allowed without an explicit confirmation."""
+    return to_fen(to_fen(total) * INCENTIVE_CEILING)
+
+
+def exceeds_ceiling(*, total, incentive_pool):
+    return incentive_pool > incentive_ceiling(total)
+
+
 def _require_manager(actor, cooperative):
     if not cooperatives_managed_by(actor).filter(pk=cooperative.pk).exists():
         raise PermissionDenied(_("您不能为该合作社分红"))
@@ -87,7 +96,7 @@ def dividend_run_create(
     base_pool, incentive_pool = pools(
         total=total, incentive_mode=incentive_mode, incentive_value=incentive_value
     )
-    if incentive_pool > to_fen(to_fen(total) * INCENTIVE_CEILING) and not ceiling_confirmed:
+    if exceeds_ceiling(total=total, incentive_pool=incentive_pool) and not ceiling_confirmed:
         raise ValidationError(
             _("积分激励池 %(pool)s 元超过可分配总额的20%%（公开的上限），须明确确认后才能创建")
             % {"pool": incentive_pool}

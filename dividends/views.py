@@ -71,28 +71,6 @@ def _enqueue(request, run):
         messages.error(request, _("计算失败，请查看方案页面上的错误信息"))
 
 
-def pools_preview(*, total, incentive_mode, incentive_value):
-    """What the form shows: the pools by the service's own rule, and the 20% ceiling."""
-    base, incentive = services.pools(
-        total=total, incentive_mode=incentive_mode, incentive_value=incentive_value
-    )
-    total = to_fen(total)
-    ceiling = to_fen(total * services.INCENTIVE_CEILING)
-    share = (
-        (incentive * 100 / total).quantize(Decimal("0.01"), rounding=ROUND_HALF_UP)
-        if total
-        else Decimal("0.00")
-    )
-    return {
-        "total": str(total),
-        "base_pool": str(base),
-        "incentive_pool": str(incentive),
-        "incentive_percent": str(share),
-        "ceiling": str(ceiling),
-        "over_ceiling": incentive > ceiling,
-    }
-
-
 @login_required
 @require_GET
 def run_list(request):
@@ -110,7 +88,7 @@ def run_create(request):
     if form.is_bound and form.is_valid():
         data = form.cleaned_data
         try:
-            preview = pools_preview(
+            preview = selectors.pools_preview(
                 total=data["total"],
                 incentive_mode=data["incentive_mode"],
                 incentive_value=data["incentive_value"],
@@ -157,7 +135,7 @@ def pools_preview_json(request):
     if not form.is_valid():
         return JsonResponse({"error": _("请填写有效的金额和比例")}, status=400)
     try:
-        data = pools_preview(**form.cleaned_data)
+        data = selectors.pools_preview(**form.cleaned_data)
     except ValidationError as error:
         return JsonResponse({"error": _error_text(error)}, status=400)
     return JsonResponse(data)
@@ -172,7 +150,6 @@ def run_detail(request, pk):
         selectors.score_differences(run) if run.status == DividendRun.Status.COMPUTED else []
     )
     previous = selectors.previous_approved_run(run) if computed else None
-    ceiling = to_fen(run.total * services.INCENTIVE_CEILING)
     return render(
         request,
         "dividends/run_detail.html",
@@ -187,7 +164,9 @@ def run_detail(request, pk):
             "incentive_percent": (run.incentive_share_of_total * 100).quantize(
                 Decimal("0.01"), rounding=ROUND_HALF_UP
             ),
-            "over_ceiling": run.incentive_pool > ceiling,
+            "over_ceiling": services.exceeds_ceiling(
+                total=run.total, incentive_pool=run.incentive_pool
+            ),
             "ceiling_percent": int(services.INCENTIVE_CEILING * 100),
             "can_approve": run.status == DividendRun.Status.COMPUTED,
             "can_recompute": run.status in (DividendRun.Status.COMPUTED, DividendRun.Status.FAILED),
