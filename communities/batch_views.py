@@ -20,7 +20,6 @@ from django import forms
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.db.models import Q
 from django.http import Http404
 from django.shortcuts import redirect, render
 from django.urls import reverse
@@ -28,16 +27,15 @@ from django.utils import timezone
 from django.utils.http import urlencode
 from django.utils.translation import gettext as _
 
-from accounts.scope import communities_visible_to, households_scorable_by
+from accounts.scope import households_scorable_by
 from pinghu_points.formatting import plain_points, signed_points
 from villages.models import Household
 
 from . import selectors
-from .models import MicroGrid, ScoringItem
+from .models import ScoringItem
 from .services import BatchError, Entry, score_events_record, validate_entries
 
 SEARCH_LIMIT = 50
-ZERO = Decimal("0")
 # Ids are bounded so a tampered field cannot overflow the database integer.
 POINTS_FIELD = re.compile(r"^p-(\d{1,18})-(\d{1,18})$")
 CELL_FIELDS = {"points", "item", "evidence"}
@@ -136,71 +134,27 @@ def _default_date(month, today):
     return today if selectors.first_of_month(today) == month else month.replace(day=15)
 
 
-def _grids(user):
-    return (
-        MicroGrid.objects.filter(community__in=communities_visible_to(user))
-        .select_related("community")
-        .order_by("community__code", "code")
-    )
-
-
-def _households(user, *, grid, query):
-    households = households_scorable_by(user).select_related("cooperative", "community")
-    if query:
-        return list(
-            households.filter(
-                Q(number__icontains=query)
-                | Q(head_name__icontains=query)
-                | Q(phone__icontains=query)
-            ).order_by("community__code", "cooperative__code", "number", "pk")[: SEARCH_LIMIT + 1]
-        )
-    if grid is not None:
-        return list(
-            households.filter(micro_grid=grid).order_by("cooperative__code", "number", "pk")
-        )
-    return []
-
-
 def _table(*, households, month, today, typed=None, errors=None):
     """Rows and item columns for the page: a fixed number of queries for any number of rows."""
     typed = typed or {"cells": {}, "dates": {}, "notes": {}}
     errors = errors or Errors()
-    year = month.year
-    ids = [household.pk for household in households]
-    standards = selectors.standards_by_cooperative(
-        cooperative_ids={household.cooperative_id for household in households}, year=year
-    )
-    items = list(
-        ScoringItem.objects.filter(standard__in={standard.pk for standard in standards.values()})
-        .select_related("standard")
-        .order_by("standard__name", "standard_id", "direction", "code")
-    )
-    items_by_standard = defaultdict(list)
-    for item in items:
-        items_by_standard[item.standard_id].append(item)
-    month_points = selectors.monthly_points(household_ids=ids, year=year)
-    year_scores = selectors.annual_scores(
-        households=Household.objects.filter(pk__in=ids), year=year
-    )
-    closed = selectors.closed_months(
-        community_ids={household.community_id for household in households}, months=[month]
-    )
+    data = selectors.batch_table(households=households, month=month)
+    items, standards = data.items, data.standards
     default_date = _default_date(month, today).isoformat()
 
     rows = []
     for household in households:
-        standard = standards.get(household.cooperative_id)
-        is_closed = (household.community_id, month) in closed
+        standard = data.standard_of(household)
+        is_closed = data.is_closed(household, month)
         row = Row(
             household=household,
             standard=standard,
             closed=is_closed,
-            month_points=month_points.get(household.pk, {}).get(month.month, ZERO),
-            year_score=year_scores.get(household.pk),
+            month_points=data.month_points_of(household),
+            year_score=data.year_scores.get(household.pk),
             date_value=typed["dates"].get(household.pk, default_date),
             note_value=typed["notes"].get(household.pk, ""),
-            needs_evidence=standard is not None
-            and any(item.evidence_required for item in items_by_standard[standard.pk]),
+            needs_evidence=data.needs_evidence(standard),
         )
         row_errors = errors.rows.pop(household.pk, {})
         row.errors = {
@@ -253,10 +207,8 @@ def _read_post(request, month):
             typed["cells"][key] = value.strip()
             cells.append(key)
     household_ids = {household_id for household_id, _item_id in cells}
-    evidence_items = set(
-        ScoringItem.objects.filter(
-            pk__in={item_id for _household_id, item_id in cells}, evidence_required=True
-        ).values_list("pk", flat=True)
+    evidence_items = selectors.evidence_required_item_ids(
+        item_ids={item_id for _household_id, item_id in cells}
     )
     # Row fields are kept for every row shown, so a refused batch comes back as typed.
     for name, value in request.POST.items():
@@ -339,7 +291,7 @@ def batch_entry(request):
     data = request.POST if request.method == "POST" else request.GET
     month = _parse_month(data.get("month"), today)
     query = data.get("q", "").strip()[:50]
-    grids = list(_grids(user))
+    grids = list(selectors.batch_grids(user=user))
     grid = None
     grid_param = data.get("grid", "").strip()
     if grid_param:
@@ -379,7 +331,7 @@ def batch_entry(request):
                     params["grid"] = grid.pk
                 return redirect(f"{reverse('communities:batch_entry')}?{urlencode(params)}")
 
-    households = _households(user, grid=grid, query=query)
+    households = selectors.batch_households(user=user, grid=grid, query=query, limit=SEARCH_LIMIT)
     truncated = len(households) > SEARCH_LIMIT
     households = households[:SEARCH_LIMIT]
     rows, items, standards = _table(

@@ -11,12 +11,11 @@ everyone else gets 403. A grid or community outside scope is a 404.
 """
 
 import csv
-from decimal import ROUND_HALF_UP, Decimal
+from decimal import Decimal
 
 from django import forms
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
-from django.db.models import Count, Prefetch
 from django.http import HttpResponse
 from django.shortcuts import get_object_or_404, render
 from django.urls import reverse
@@ -35,7 +34,6 @@ from .models import MicroGrid
 FIRST_YEAR = 2018  # Tongjie invented the points in 2018; nothing was scored before.
 DEFAULT_THRESHOLD = Decimal("60")
 DEFAULT_MONTHS = 3
-TENTH = Decimal("0.1")
 
 
 def today():
@@ -130,10 +128,6 @@ def _may_use_chart(user):
     return user.is_subdistrict_admin or user.is_community_staff
 
 
-def _one_decimal(value):
-    return value.quantize(TENTH, rounding=ROUND_HALF_UP)
-
-
 def _csv_text(value):
     """Keep spreadsheet programs from reading a name as a formula."""
     value = str(value)
@@ -147,13 +141,7 @@ def _query(params, **changes):
 
 def _picker(request, *, params):
     """The user's communities and their micro-grids, with household counts."""
-    grids = MicroGrid.objects.annotate(household_count=Count("households")).order_by("code")
-    communities = (
-        communities_visible_to(request.user)
-        .annotate(household_count=Count("households", distinct=True))
-        .prefetch_related(Prefetch("micro_grids", queryset=grids))
-        .order_by("code")
-    )
+    communities = selectors.chart_picker_communities(user=request.user)
     base = {key: params[key] for key in ("year", "threshold", "months")}
     entries = [
         {
@@ -173,52 +161,14 @@ def _picker(request, *, params):
     )
 
 
-def _build(*, households, year, through_month, threshold, months):
-    """Rows, monthly averages and the low list for the households, set-based."""
-    rows_by_pk = {
-        household.pk: household
-        for household in households.select_related("cooperative", "micro_grid").order_by(
-            "micro_grid__code", "cooperative__code", "number"
-        )
-    }
-    series = selectors.monthly_scores(households=households, year=year, through_month=through_month)
-    streaks = selectors.low_streaks(series=series, threshold=threshold, months=months)
-    rows, without_standard = [], []
-    for pk, household in rows_by_pk.items():
-        scores = series.get(pk)
-        if scores is None:
-            without_standard.append(household)
-            continue
-        change = scores[-1] - scores[0]
-        rows.append(
-            {
-                "household": household,
-                "cells": [
-                    {"score": score, "text": plain_points(score), "low": score < threshold}
-                    for score in scores
-                ],
-                "first": scores[0],
-                "last": scores[-1],
-                "last_text": plain_points(scores[-1]),
-                "change": change,
-                "change_text": signed_points(change),
-                "trend": "up" if change > 0 else "down" if change < 0 else "flat",
-                "streak": streaks.get(pk, 0),
-            }
-        )
-    averages = (
-        [
-            _one_decimal(sum(row["cells"][index]["score"] for row in rows) / len(rows))
-            for index in range(through_month)
-        ]
-        if rows
-        else []
-    )
-    low = sorted(
-        (row for row in rows if row["streak"]),
-        key=lambda row: (-row["streak"], row["last"], row["household"].number),
-    )
-    return rows, averages, low, without_standard
+def _with_texts(rows):
+    """Add the display texts to the selector's rows (the low list shares the same dicts)."""
+    for row in rows:
+        for cell in row["cells"]:
+            cell["text"] = plain_points(cell["score"])
+        row["last_text"] = plain_points(row["last"])
+        row["change_text"] = signed_points(row["change"])
+    return rows
 
 
 def _chart_data(*, rows, averages, labels, threshold, average_label):
@@ -327,13 +277,14 @@ def points_chart(request):
 
     through_month = now.month if year == now.year else 12
     labels = [_("%(month)s月") % {"month": month} for month in range(1, through_month + 1)]
-    rows, averages, low, without_standard = _build(
+    rows, averages, low, without_standard = selectors.points_chart_rows(
         households=households,
         year=year,
         through_month=through_month,
         threshold=threshold,
         months=months,
     )
+    _with_texts(rows)
     if params["format"] == "csv":
         return _csv(
             rows=rows,

@@ -2,13 +2,17 @@
 so a household's score means the same thing everywhere."""
 
 from collections import defaultdict
+from dataclasses import dataclass
 from datetime import date
-from decimal import Decimal
+from decimal import ROUND_HALF_UP, Decimal
 
-from django.db.models import Q, Sum
+from django.db.models import Count, Prefetch, Q, Sum
 from django.db.models.functions import ExtractMonth
 
+from villages.models import Household
+
 from .models import (
+    MicroGrid,
     MonthStatusChange,
     ScoreEvent,
     ScoringItem,
@@ -17,6 +21,7 @@ from .models import (
 )
 
 ZERO = Decimal("0")
+TENTH = Decimal("0.1")
 
 # An event counts unless it waits for review or was rejected.
 COUNTING = Q(needs_review=False) | Q(review__decision="confirmed")
@@ -244,3 +249,177 @@ def cooperative_scores(*, cooperative, year):
     )
     vetoed = {row["household_id"] for row in veto_rows if row["total"]}
     return scores, vetoed
+
+
+def _one_decimal(value):
+    return value.quantize(TENTH, rounding=ROUND_HALF_UP)
+
+
+def points_chart_rows(*, households, year, through_month, threshold, months):
+    """The points chart's data for the households, set-based.
+
+    Returns (rows, averages, low, without_standard):
+    - rows: one dict per household with a standard, ordered by micro-grid, cooperative and
+      number: ``household``, ``cells`` (``[{"score", "low"}]`` for months 1..through_month),
+      ``first``, ``last``, ``change``, ``trend`` ("up"/"down"/"flat") and ``streak`` (months in
+      a row below `threshold` up to the last month, 0 unless at least `months`);
+    - averages: the rows' mean score per month, to one decimal ([] without rows);
+    - low: the rows with a streak, longest streak first, then lowest last score, then number;
+    - without_standard: the households whose cooperative adopted no standard for the year.
+    """
+    rows_by_pk = {
+        household.pk: household
+        for household in households.select_related("cooperative", "micro_grid").order_by(
+            "micro_grid__code", "cooperative__code", "number"
+        )
+    }
+    series = monthly_scores(households=households, year=year, through_month=through_month)
+    streaks = low_streaks(series=series, threshold=threshold, months=months)
+    rows, without_standard = [], []
+    for pk, household in rows_by_pk.items():
+        scores = series.get(pk)
+        if scores is None:
+            without_standard.append(household)
+            continue
+        change = scores[-1] - scores[0]
+        rows.append(
+            {
+                "household": household,
+                "cells": [{"score": score, "low": score < threshold} for score in scores],
+                "first": scores[0],
+                "last": scores[-1],
+                "change": change,
+                "trend": "up" if change > 0 else "down" if change < 0 else "flat",
+                "streak": streaks.get(pk, 0),
+            }
+        )
+    averages = (
+        [
+            _one_decimal(sum(row["cells"][index]["score"] for row in rows) / len(rows))
+            for index in range(through_month)
+        ]
+        if rows
+        else []
+    )
+    low = sorted(
+        (row for row in rows if row["streak"]),
+        key=lambda row: (-row["streak"], row["last"], row["household"].number),
+    )
+    return rows, averages, low, without_standard
+
+
+def chart_picker_communities(*, user):
+    """The user's communities with their micro-grids (by code), each with a household count."""
+    from accounts.scope import communities_visible_to
+
+    grids = MicroGrid.objects.annotate(household_count=Count("households")).order_by("code")
+    return (
+        communities_visible_to(user)
+        .annotate(household_count=Count("households", distinct=True))
+        .prefetch_related(Prefetch("micro_grids", queryset=grids))
+        .order_by("code")
+    )
+
+
+def batch_grids(*, user):
+    """The micro-grids of the user's communities, by community code then grid code."""
+    from accounts.scope import communities_visible_to
+
+    return (
+        MicroGrid.objects.filter(community__in=communities_visible_to(user))
+        .select_related("community")
+        .order_by("community__code", "code")
+    )
+
+
+def batch_households(*, user, grid, query, limit):
+    """The households the user may score shown on the batch page, as a list.
+
+    With a `query`: those whose number, head's name or phone contains it, across the user's
+    communities, at most `limit` + 1 (so the caller can tell there were more). Otherwise the
+    grid's households by cooperative and number; none without a grid.
+    """
+    from accounts.scope import households_scorable_by
+
+    households = households_scorable_by(user).select_related("cooperative", "community")
+    if query:
+        return list(
+            households.filter(
+                Q(number__icontains=query)
+                | Q(head_name__icontains=query)
+                | Q(phone__icontains=query)
+            ).order_by("community__code", "cooperative__code", "number", "pk")[: limit + 1]
+        )
+    if grid is not None:
+        return list(
+            households.filter(micro_grid=grid).order_by("cooperative__code", "number", "pk")
+        )
+    return []
+
+
+@dataclass
+class BatchTable:
+    """What the batch page shows for its households in one month."""
+
+    standards: dict  # {cooperative_id: ScoringStandard} (published, for the month's year)
+    items: list  # every item of those standards: the page's columns
+    items_by_standard: dict  # {standard_id: [ScoringItem]}
+    month_points: dict  # {household_id: Σ counting points in the month}
+    year_scores: dict  # {household_id: annual score or None}
+    closed: set  # {(community_id, month)} closed among the households' communities
+
+    def standard_of(self, household):
+        return self.standards.get(household.cooperative_id)
+
+    def is_closed(self, household, month):
+        return (household.community_id, month) in self.closed
+
+    def month_points_of(self, household):
+        return self.month_points.get(household.pk, ZERO)
+
+    def needs_evidence(self, standard):
+        """Whether one of the standard's items needs a photo (False without a standard)."""
+        return standard is not None and any(
+            item.evidence_required for item in self.items_by_standard.get(standard.pk, [])
+        )
+
+
+def batch_table(*, households, month):
+    """The batch page's data for the households (a list) and month: a fixed number of queries."""
+    year = month.year
+    ids = [household.pk for household in households]
+    standards = standards_by_cooperative(
+        cooperative_ids={household.cooperative_id for household in households}, year=year
+    )
+    items = list(
+        ScoringItem.objects.filter(standard__in={standard.pk for standard in standards.values()})
+        .select_related("standard")
+        .order_by("standard__name", "standard_id", "direction", "code")
+    )
+    items_by_standard = defaultdict(list)
+    for item in items:
+        items_by_standard[item.standard_id].append(item)
+    points = monthly_points(household_ids=ids, year=year)
+    year_scores = annual_scores(households=Household.objects.filter(pk__in=ids), year=year)
+    closed = closed_months(
+        community_ids={household.community_id for household in households}, months=[month]
+    )
+    return BatchTable(
+        standards=standards,
+        items=items,
+        items_by_standard=dict(items_by_standard),
+        month_points={
+            pk: by_month[month.month] for pk, by_month in points.items() if month.month in by_month
+        },
+        year_scores=year_scores,
+        closed=closed,
+    )
+
+
+def evidence_required_item_ids(*, item_ids):
+    """The ids among `item_ids` of items that need a photo, in one query."""
+    return set(
+        ScoringItem.objects.filter(pk__in=item_ids, evidence_required=True).values_list(
+            "pk", flat=True
+        )
+    )

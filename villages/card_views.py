@@ -17,7 +17,7 @@ list is paginated, so a household with 10 or 2,000 events costs the same queries
 """
 
 from dataclasses import dataclass
-from decimal import ROUND_HALF_UP, Decimal
+from decimal import Decimal
 from urllib.parse import urlencode
 
 import segno
@@ -34,19 +34,17 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET
 
 from accounts.scope import communities_visible_to, households_visible_to
-from communities import selectors
+from communities import selectors as points
 from communities.models import EventReview, MicroGrid, ScoreEvent, ScoringItem
-from dividends.models import DividendLine, DividendRun
 from pinghu_points.formatting import plain_points, signed_points
 
-from .models import Household
+from . import selectors
+from .selectors import MIN_GRID_FOR_AVERAGE
 
 FIRST_YEAR = 2018  # Tongjie invented the points in 2018; nothing was scored before.
 YEARS_SHOWN = 5
 EVENTS_PER_PAGE = 30
-# The grid average is shown only when it mixes at least this many households (the
-# villager's own included): with two, the average would give away the neighbour's score.
-MIN_GRID_FOR_AVERAGE = 3
+# MIN_GRID_FOR_AVERAGE (the grid-average privacy rule) lives in `selectors`.
 # Credit-card size (85.6 × 54 mm), two across and five down on an A4 sheet.
 CARDS_PER_SHEET = 10
 ZERO = Decimal("0")
@@ -172,11 +170,9 @@ def _item_rule(item):
     return _("，").join(parts)
 
 
-def _standard_items(standard):
-    if standard is None:
-        return [], []
+def _standard_items(items):
     add, deduct = [], []
-    for item in standard.items.all():
+    for item in items:
         entry = {
             "name": item.name,
             "category": item.get_category_display(),
@@ -195,46 +191,14 @@ def _percent(value, low, high):
     return float(min(max(share, ZERO), Decimal(100)).quantize(TENTH))
 
 
-def _grid_average(household, year, through_month):
-    """The micro-grid's monthly average running score: numbers only, never names."""
-    if household.micro_grid_id is None or through_month == 0:
-        return None
-    series = selectors.monthly_scores(
-        households=Household.objects.filter(micro_grid_id=household.micro_grid_id),
-        year=year,
-        through_month=through_month,
-    )
-    if len(series) < MIN_GRID_FOR_AVERAGE:
-        return None
-    scores = list(series.values())
-    return [
-        (sum(row[index] for row in scores) / len(scores)).quantize(TENTH, rounding=ROUND_HALF_UP)
-        for index in range(through_month)
-    ]
-
-
 def _card_context(request, household, year):
     now = today()
-    standard = selectors.standard_for(cooperative=household.cooperative, year=year)
-    total = selectors.event_totals(household_ids=[household.pk], year=year).get(household.pk, ZERO)
-    score = None if standard is None else standard.clip(standard.base_points + total)
-    vetoed = household.pk in selectors.vetoed_household_ids(household_ids=[household.pk], year=year)
-    pending_count = ScoreEvent.objects.filter(
-        household=household, occurred_on__year=year, needs_review=True, review__isnull=True
-    ).count()
-
-    # The monthly chart: the household's running score and the grid's average.
+    # The monthly chart runs to the current month, or through December for a past year.
     through_month = 12 if year < now.year else now.month
-    points_by_month = selectors.monthly_points(household_ids=[household.pk], year=year).get(
-        household.pk, {}
-    )
-    own_series = []
-    if standard is not None:
-        running = standard.base_points
-        for month in range(1, through_month + 1):
-            running += points_by_month.get(month, ZERO)
-            own_series.append(standard.clip(running))
-    average = _grid_average(household, year, through_month) if standard is not None else None
+    card = selectors.point_card(household=household, year=year, through_month=through_month)
+    standard, score, total = card.standard, card.score, card.total
+    points_by_month, own_series, average = card.points_by_month, card.own_series, card.average
+
     labels = [_("%(month)s月") % {"month": month} for month in range(1, through_month + 1)]
     months = [
         {
@@ -263,9 +227,7 @@ def _card_context(request, household, year):
     )
 
     # Every event of the year, newest first, a page at a time; totals above count them all.
-    paginator = Paginator(
-        selectors.household_events(household=household, year=year), EVENTS_PER_PAGE
-    )
+    paginator = Paginator(points.household_events(household=household, year=year), EVENTS_PER_PAGE)
     events_page = paginator.get_page(request.GET.get("page"))
     rows = [
         EventRow(
@@ -274,21 +236,16 @@ def _card_context(request, household, year):
         for event in events_page.object_list
     ]
 
-    lines = list(
-        DividendLine.objects.filter(household=household, run__status=DividendRun.Status.APPROVED)
-        .select_related("run")
-        .order_by("-run__year", "-run__version")
-    )
     dividends = [
         {
             "line": line,
             "year": line.run.year,
             "statement_url": _statement_url(line.run_id, household.pk),
         }
-        for line in lines
+        for line in card.dividend_lines
     ]
 
-    add_items, deduct_items = _standard_items(standard)
+    add_items, deduct_items = _standard_items(card.items)
     base_url = (
         reverse("card:mine")
         if request.resolver_match.url_name == "mine"
@@ -311,8 +268,8 @@ def _card_context(request, household, year):
         "base_percent": _percent(standard.base_points, standard.lower_bound, standard.upper_bound)
         if standard
         else 0,
-        "vetoed": vetoed,
-        "pending_count": pending_count,
+        "vetoed": card.vetoed,
+        "pending_count": card.pending_count,
         "months": months,
         "has_average": bool(average),
         "latest_average": plain_points(average[-1]) if average else None,
@@ -339,7 +296,7 @@ def _render_card(request, household):
 
 
 def _households(user):
-    return households_visible_to(user).select_related("cooperative", "community", "micro_grid")
+    return selectors.card_households(user=user)
 
 
 # --- Views -------------------------------------------------------------------
