@@ -18,7 +18,7 @@ from decimal import Decimal
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.core.exceptions import ObjectDoesNotExist, PermissionDenied, ValidationError
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils import timezone
@@ -50,32 +50,26 @@ def _year(value, default):
     return year if 2000 <= year <= 2100 else default
 
 
-def _related(instance, name):
-    """A reverse one-to-one (review, reversal) or None, without an exception."""
-    try:
-        return getattr(instance, name)
-    except ObjectDoesNotExist:
-        return None
-
-
 @dataclass
 class EventRow:
     event: ScoreEvent
-    review: EventReview | None
-    reversal: ScoreEvent | None
     can_reverse: bool
 
     @property
+    def review(self):
+        return self.event.review_or_none
+
+    @property
+    def reversal(self):
+        return self.event.reversal_or_none
+
+    @property
     def review_state(self):
-        if not self.event.needs_review:
-            return "none"
-        if self.review is None:
-            return "pending"
-        return self.review.decision
+        return self.event.review_state
 
     @property
     def counts(self):
-        return self.review_state in ("none", EventReview.Decision.CONFIRMED)
+        return self.event.counts
 
 
 def _household_context(user, household, year):
@@ -98,18 +92,10 @@ def _household_context(user, household, year):
         for number in range(1, last_month + 1)
     ]
     can_score = households_scorable_by(user).filter(pk=household.pk).exists()
-    rows = []
-    for event in selectors.household_events(household=household, year=year):
-        row = EventRow(
-            event=event,
-            review=_related(event, "review"),
-            reversal=_related(event, "reversal"),
-            can_reverse=False,
-        )
-        row.can_reverse = (
-            can_score and not event.is_reversal and row.reversal is None and row.counts
-        )
-        rows.append(row)
+    rows = [
+        EventRow(event=event, can_reverse=can_score and event.is_reversible)
+        for event in selectors.household_events(household=household, year=year)
+    ]
     return {
         "household": household,
         "year": year,

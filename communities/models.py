@@ -1,4 +1,5 @@
 from django.conf import settings
+from django.core.exceptions import ObjectDoesNotExist
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
@@ -326,6 +327,38 @@ class ScoreEvent(AppendOnlyModel):
     @property
     def is_reversal(self):
         return self.reverses_id is not None
+
+    @property
+    def review_or_none(self):
+        try:
+            return self.review
+        except ObjectDoesNotExist:
+            return None
+
+    @property
+    def reversal_or_none(self):
+        try:
+            return self.reversal
+        except ObjectDoesNotExist:
+            return None
+
+    @property
+    def review_state(self):
+        """none (no review needed), pending, confirmed or rejected."""
+        if not self.needs_review:
+            return "none"
+        review = self.review_or_none
+        return "pending" if review is None else review.decision
+
+    @property
+    def counts(self):
+        """Whether the event counts toward the score (the selectors' COUNTING rule, per row)."""
+        return self.review_state in ("none", "confirmed")
+
+    @property
+    def is_reversible(self):
+        """A counted original that has not been reversed yet (scope is checked elsewhere)."""
+        return not self.is_reversal and self.reversal_or_none is None and self.counts
 
 
 class EventReview(AppendOnlyModel):

@@ -22,7 +22,7 @@ from urllib.parse import urlencode
 
 import segno
 from django.contrib.auth.decorators import login_required
-from django.core.exceptions import ObjectDoesNotExist, PermissionDenied
+from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
 from django.db.models import Q
 from django.http import Http404
@@ -35,7 +35,7 @@ from django.views.decorators.http import require_GET
 
 from accounts.scope import communities_visible_to, households_visible_to
 from communities import selectors as points
-from communities.models import EventReview, MicroGrid, ScoreEvent, ScoringItem
+from communities.models import MicroGrid, ScoreEvent, ScoringItem
 from pinghu_points.formatting import plain_points, signed_points
 
 from . import selectors
@@ -101,14 +101,6 @@ def _year(value, default):
     return year if FIRST_YEAR <= year <= default else default
 
 
-def _related(instance, name):
-    """A reverse one-to-one (review, reversal) or None, without an exception."""
-    try:
-        return getattr(instance, name)
-    except ObjectDoesNotExist:
-        return None
-
-
 def _statement_url(run_id, household_id):
     """The statement page of a run line, once the dividends app provides it."""
     try:
@@ -120,18 +112,22 @@ def _statement_url(run_id, household_id):
 @dataclass
 class EventRow:
     event: ScoreEvent
-    review: EventReview | None
-    reversal: ScoreEvent | None
+
+    @property
+    def review(self):
+        return self.event.review_or_none
+
+    @property
+    def reversal(self):
+        return self.event.reversal_or_none
 
     @property
     def state(self):
         """reversal, reversed, pending, rejected or counted: what the villager reads."""
         if self.event.is_reversal:
             return "reversal"
-        if self.event.needs_review and self.review is None:
-            return "pending"
-        if self.event.needs_review and self.review.decision == EventReview.Decision.REJECTED:
-            return "rejected"
+        if self.event.review_state in ("pending", "rejected"):
+            return self.event.review_state
         if self.reversal is not None:
             return "reversed"
         return "counted"
@@ -229,12 +225,7 @@ def _card_context(request, household, year):
     # Every event of the year, newest first, a page at a time; totals above count them all.
     paginator = Paginator(points.household_events(household=household, year=year), EVENTS_PER_PAGE)
     events_page = paginator.get_page(request.GET.get("page"))
-    rows = [
-        EventRow(
-            event=event, review=_related(event, "review"), reversal=_related(event, "reversal")
-        )
-        for event in events_page.object_list
-    ]
+    rows = [EventRow(event=event) for event in events_page.object_list]
 
     dividends = [
         {
