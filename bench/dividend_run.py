@@ -52,10 +52,11 @@ import subprocess
 import sys
 import tempfile
 import time
-import urllib.parse
 from datetime import date
 from decimal import Decimal
 from pathlib import Path
+
+import bench_database  # bench/ is on sys.path when a bench runs as a script
 
 ROOT = Path(__file__).resolve().parent.parent
 DB_NAME = "pinghu_bench_dividend"
@@ -86,39 +87,12 @@ PROCESSES = []  # (name, Popen) started by the bench, stopped at the end
 # --------------------------------------------------------------------------- database
 
 
-def _admin_connection():
-    import psycopg2
-
-    url = urllib.parse.urlparse(SERVER_DATABASE_URL)
-    connection = psycopg2.connect(
-        host=url.hostname, port=url.port, user=url.username, dbname=url.path.lstrip("/")
-    )
-    connection.autocommit = True
-    return connection
-
-
 def create_database():
-    connection = _admin_connection()
-    try:
-        with connection.cursor() as cursor:
-            cursor.execute(f"DROP DATABASE IF EXISTS {DB_NAME} WITH (FORCE)")
-            cursor.execute(f"CREATE DATABASE {DB_NAME}")
-            cursor.execute("SHOW server_version")
-            return cursor.fetchone()[0]
-    finally:
-        connection.close()
+    return bench_database.create_database(SERVER_DATABASE_URL, DB_NAME)
 
 
 def drop_database():
-    from django.db import connections
-
-    connections.close_all()
-    connection = _admin_connection()
-    try:
-        with connection.cursor() as cursor:
-            cursor.execute(f"DROP DATABASE IF EXISTS {DB_NAME} WITH (FORCE)")
-    finally:
-        connection.close()
+    bench_database.drop_database(SERVER_DATABASE_URL, DB_NAME)
 
 
 def setup_django(broker_url=None):
