@@ -5,7 +5,7 @@ from django.utils.translation import gettext_lazy as _
 from communities.models import StaffMembership
 
 from .models import AuditRecord, User
-from .services import ROLE_FIELDS, audit_record
+from .services import audit_record, role_snapshot
 
 
 class StaffMembershipInline(admin.TabularInline):
@@ -33,9 +33,9 @@ class UserAdmin(BaseUserAdmin):
         before = {}
         if change:
             previous = User.objects.get(pk=obj.pk)
-            before = {field: getattr(previous, field) for field in ROLE_FIELDS}
+            before = role_snapshot(previous)
         super().save_model(request, obj, form, change)
-        after = {field: getattr(obj, field) for field in ROLE_FIELDS}
+        after = role_snapshot(obj)
         if before != after:
             audit_record(
                 actor=request.user,

@@ -57,10 +57,15 @@ def audit_record(*, actor, action, target=None, details=None, ip_address=None):
 ROLE_FIELDS = ("role", "cooperative_id", "household_id", "is_staff", "is_superuser", "is_active")
 
 
+def role_snapshot(user):
+    """What a login may do, as the audit trail records it before and after a change."""
+    return {field: getattr(user, field) for field in ROLE_FIELDS}
+
+
 @transaction.atomic
 def user_set_role(*, user, actor, role, cooperative=None, household=None, communities=()):
     """Give a login its role and scope; a permission change, so it is audited."""
-    before = {field: getattr(user, field) for field in ROLE_FIELDS}
+    before = role_snapshot(user)
     before["communities"] = sorted(user.communities.values_list("code", flat=True))
     user.role = role
     user.cooperative = cooperative if role == User.Role.ACCOUNTANT else None
@@ -73,7 +78,7 @@ def user_set_role(*, user, actor, role, cooperative=None, household=None, commun
         user.communities.set(communities)
     else:
         user.communities.clear()
-    after = {field: getattr(user, field) for field in ROLE_FIELDS}
+    after = role_snapshot(user)
     after["communities"] = sorted(user.communities.values_list("code", flat=True))
     audit_record(
         actor=actor,

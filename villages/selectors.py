@@ -50,13 +50,6 @@ def holdings_by_household(*, households, on):
     return dict(holdings)
 
 
-def weighted_shares(*, holdings, weights):
-    """Σ shares × class weight, for one household's {share_class_id: quantity}."""
-    return sum(
-        (quantity * weights[class_id] for class_id, quantity in holdings.items()), Decimal("0")
-    )
-
-
 def household_share_ledger(*, household):
     """The household's ledger lines in order, with the running total per class."""
     running = defaultdict(Decimal)
