@@ -1,3 +1,5 @@
+import ipaddress
+
 from django.conf import settings
 from django.utils import translation
 from django.utils.cache import patch_vary_headers
@@ -17,13 +19,31 @@ class AuditContextMiddleware:
 
 
 def client_address(request):
-    # Only behind our own proxy is X-Forwarded-For trustworthy; otherwise a client could
-    # write any address into the audit trail.
-    if settings.BEHIND_PROXY:
-        forwarded = request.META.get("HTTP_X_FORWARDED_FOR", "")
-        if forwarded:
-            return forwarded.split(",")[0].strip()
-    return request.META.get("REMOTE_ADDR") or None
+    """The address of the client, as the audit trail and django-axes record it.
+
+    Without trusted proxies (`TRUSTED_PROXY_COUNT=0`) it is the connection's peer,
+    `REMOTE_ADDR`; `X-Forwarded-For` is ignored, since the client writes it.
+
+    Behind N trusted proxies each one appends the address it received the request from
+    to `X-Forwarded-For`, so the N-th hop counted from the right was written by the
+    outermost trusted proxy and is the client. Everything left of it came from the
+    client and may be forged. A header with fewer hops than N (a proxy bypassed) gives
+    its left-most hop, which a trusted proxy still wrote. A hop that is not an IP
+    address gives `REMOTE_ADDR`.
+    """
+    peer = request.META.get("REMOTE_ADDR") or None
+    count = settings.TRUSTED_PROXY_COUNT
+    if count <= 0:
+        return peer
+    hops = [hop.strip() for hop in request.META.get("HTTP_X_FORWARDED_FOR", "").split(",")]
+    hops = [hop for hop in hops if hop]
+    if not hops:
+        return peer
+    hop = hops[-count] if len(hops) >= count else hops[0]
+    try:
+        return str(ipaddress.ip_address(hop))
+    except ValueError:
+        return peer
 
 
 class ChineseFirstLocaleMiddleware:

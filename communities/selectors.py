@@ -335,20 +335,19 @@ def batch_grids(*, user):
 def batch_households(*, user, grid, query, limit):
     """The households the user may score shown on the batch page, as a list.
 
-    With a `query`: those whose number, head's name or phone contains it, across the user's
-    communities, at most `limit` + 1 (so the caller can tell there were more). Otherwise the
+    With a `query`: those `villages.selectors.households_matching` finds (number or name
+    containing it, or a whole phone / ID / account number), across the user's communities, at most `limit` + 1 (so the caller can tell there were more). Otherwise the
     grid's households by cooperative and number; none without a grid.
     """
     from accounts.scope import households_scorable_by
+    from villages.selectors import households_matching
 
     households = households_scorable_by(user).select_related("cooperative", "community")
     if query:
         return list(
-            households.filter(
-                Q(number__icontains=query)
-                | Q(head_name__icontains=query)
-                | Q(phone__icontains=query)
-            ).order_by("community__code", "cooperative__code", "number", "pk")[: limit + 1]
+            households_matching(households, query).order_by(
+                "community__code", "cooperative__code", "number", "pk"
+            )[: limit + 1]
         )
     if grid is not None:
         return list(

@@ -30,8 +30,13 @@ if not SECRET_KEY:
     SECRET_KEY = "insecure-development-key-only-for-debug-mode-do-not-deploy"
 ALLOWED_HOSTS = envlist("ALLOWED_HOSTS", "127.0.0.1,localhost,testserver" if DEBUG else "")
 CSRF_TRUSTED_ORIGINS = envlist("CSRF_TRUSTED_ORIGINS", "")
-# Set when a reverse proxy we run sits in front: then X-Forwarded-For names the client.
-BEHIND_PROXY = envbool("BEHIND_PROXY", False)
+# How many reverse proxies we run in front of the app (docs/deployment.md). Each appends
+# its peer to X-Forwarded-For; the client is the hop this many from the right
+# (accounts.middleware.client_address). 0: no proxy, X-Forwarded-For is ignored.
+# The older BEHIND_PROXY=1 means one proxy.
+TRUSTED_PROXY_COUNT = int(
+    os.environ.get("TRUSTED_PROXY_COUNT", "1" if envbool("BEHIND_PROXY", False) else "0")
+)
 
 INSTALLED_APPS = [
     "django.contrib.admin",
@@ -121,7 +126,7 @@ AXES_COOLOFF_TIME = timedelta(minutes=int(os.environ.get("LOGIN_COOLOFF_MINUTES"
 AXES_LOCKOUT_PARAMETERS = ["username", "ip_address"]
 # Count "tongjie-0001" and "TONGJIE-0001" as one account, as the login does.
 AXES_USERNAME_CALLABLE = "accounts.backends.axes_username"
-# The same address as the audit trail: X-Forwarded-For only when BEHIND_PROXY.
+# The same address as the audit trail: the hop the trusted proxies wrote (TRUSTED_PROXY_COUNT).
 AXES_CLIENT_IP_CALLABLE = "accounts.middleware.client_address"
 AXES_LOCKOUT_CALLABLE = "accounts.villager_views.lockout_response"
 # A success must not wipe the failures recorded from its address against other accounts.

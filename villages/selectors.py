@@ -2,20 +2,44 @@ from collections import defaultdict
 from dataclasses import dataclass
 from decimal import ROUND_HALF_UP, Decimal
 
-from django.db.models import Sum
+from django.db.models import Q, Sum
 
 from accounts.scope import households_visible_to
 from communities import selectors as points
 from communities.models import ScoreEvent, ScoringStandard
 from dividends.models import DividendLine, DividendRun
 
-from .models import Household, ShareMovement
+from .models import Household, Member, ShareMovement
 
 ZERO = Decimal("0")
 TENTH = Decimal("0.1")
 # The grid average is shown only when it mixes at least this many households (the
 # villager's own included): with two, the average would give away the neighbour's score.
 MIN_GRID_FOR_AVERAGE = 3
+
+
+def households_matching(households, query):
+    """The households of `households` that a search for `query` finds: the one search rule.
+
+    Household number and head's name match any part (case-insensitive). Personal numbers,
+    which lists show masked, match only as a whole: the phone, the head's or a member's ID
+    number, the bank account. A part of one finds nothing, so searching cannot read a
+    masked number back digit by digit. Spaces and hyphens in the query are ignored for
+    the numbers (``138 0000 1111``).
+    """
+    query = (query or "").strip()
+    if not query:
+        return households
+    whole = query.replace(" ", "").replace("-", "")
+    matches = Q(number__icontains=query) | Q(head_name__icontains=query)
+    if whole:
+        matches |= (
+            Q(phone=whole)
+            | Q(head_id_number__iexact=whole)
+            | Q(bank_account=whole)
+            | Q(pk__in=Member.objects.filter(id_number__iexact=whole).values("household_id"))
+        )
+    return households.filter(matches)
 
 
 def household_holdings(*, household, on):

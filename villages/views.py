@@ -2,7 +2,6 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.paginator import Paginator
-from django.db.models import Q
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -25,10 +24,7 @@ def household_list(request):
     if grid.isdigit():
         households = households.filter(micro_grid_id=int(grid))
     query = request.GET.get("q", "").strip()
-    if query:
-        households = households.filter(
-            Q(number__icontains=query) | Q(head_name__icontains=query) | Q(phone__icontains=query)
-        )
+    households = selectors.households_matching(households, query)
     page = Paginator(households.order_by("cooperative__code", "number"), 50).get_page(
         request.GET.get("page")
     )

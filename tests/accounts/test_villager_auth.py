@@ -353,7 +353,7 @@ def test_failures_against_many_accounts_lock_the_address(world, issued, client):
 def test_a_forged_forwarded_for_header_does_not_dodge_the_address_lockout(
     world, issued, client, settings
 ):
-    settings.BEHIND_PROXY = False
+    settings.TRUSTED_PROXY_COUNT = 0
     for n, username in enumerate(["acc_a", "acc_b", "staff_east", "nobody", "x"]):
         post_login(client, username, WRONG, ip="10.6.6.6", HTTP_X_FORWARDED_FOR=f"1.2.3.{n}")
 
@@ -364,33 +364,80 @@ def test_a_forged_forwarded_for_header_does_not_dodge_the_address_lockout(
     assert response.status_code == 429
 
 
-def test_behind_the_proxy_the_forwarded_address_is_the_one_locked(world, client, settings):
-    settings.BEHIND_PROXY = True
-    proxy = {"REMOTE_ADDR": "172.16.0.1"}
-    for username in ["a", "b", "c", "d", "e"]:
-        client.post(
-            LOGIN,
-            {"username": username, "password": WRONG},
-            HTTP_X_FORWARDED_FOR="203.0.113.5",
-            **proxy,
-        )
+# Behind one trusted proxy (TLS termination): the proxy connects from 172.16.0.1 and
+# appends the address it got the request from to whatever X-Forwarded-For the client sent.
+PROXY = "172.16.0.1"
 
-    locked_out = client.post(
-        LOGIN,
-        {"username": "acc_a", "password": PASSWORD},
-        HTTP_X_FORWARDED_FOR="203.0.113.5",
-        **proxy,
-    )
-    neighbour = client.post(
-        LOGIN,
-        {"username": "acc_a", "password": PASSWORD},
-        HTTP_X_FORWARDED_FOR="203.0.113.6",
-        **proxy,
-    )
+
+def through_proxy(client, username, password, real_ip, forged=None):
+    forwarded = f"{forged}, {real_ip}" if forged else real_ip
+    return post_login(client, username, password, ip=PROXY, HTTP_X_FORWARDED_FOR=forwarded)
+
+
+def test_behind_the_proxy_the_forwarded_address_is_the_one_locked(world, client, settings):
+    settings.TRUSTED_PROXY_COUNT = 1
+    for username in ["a", "b", "c", "d", "e"]:
+        through_proxy(client, username, WRONG, "203.0.113.5")
+
+    locked_out = through_proxy(client, "acc_a", PASSWORD, "203.0.113.5")
+    neighbour = through_proxy(client, "acc_a", PASSWORD, "203.0.113.6")
 
     assert set(AccessAttempt.objects.values_list("ip_address", flat=True)) == {"203.0.113.5"}
     assert locked_out.status_code == 429
     assert neighbour.status_code == 302
+
+
+def test_behind_the_proxy_one_persons_failures_do_not_lock_everybody(world, client, settings):
+    settings.TRUSTED_PROXY_COUNT = 1
+    for n in range(12):
+        through_proxy(client, f"guess{n}", WRONG, "198.51.100.7")
+
+    other_person = through_proxy(client, "acc_a", PASSWORD, "198.51.100.8")
+
+    assert other_person.status_code == 302
+    assert logged_in_user_id(client) == str(world.accountant_a.pk)
+    assert not AuditRecord.objects.filter(action="auth.login_failed", ip_address=PROXY).exists()
+    assert AuditRecord.objects.get(action="auth.login").ip_address == "198.51.100.8"
+
+
+def test_behind_the_proxy_a_forged_left_most_hop_neither_dodges_nor_enters_the_trail(
+    world, client, settings
+):
+    settings.TRUSTED_PROXY_COUNT = 1
+    for n in range(12):
+        through_proxy(client, f"guess{n}", WRONG, "203.0.113.9", forged=f"10.66.{n}.1")
+
+    response = through_proxy(client, "acc_a", PASSWORD, "203.0.113.9", forged="10.66.99.1")
+
+    assert response.status_code == 429
+    assert logged_in_user_id(client) is None
+    recorded = set(AuditRecord.objects.values_list("ip_address", flat=True))
+    assert recorded == {"203.0.113.9"}
+    assert set(AccessAttempt.objects.values_list("ip_address", flat=True)) == {"203.0.113.9"}
+
+
+@pytest.mark.parametrize(
+    ("count", "forwarded", "expected"),
+    [
+        (0, "1.2.3.4", "172.16.0.1"),
+        (1, "1.2.3.4", "1.2.3.4"),
+        (1, "6.6.6.6, 1.2.3.4", "1.2.3.4"),
+        (2, "6.6.6.6, 1.2.3.4, 10.0.0.2", "1.2.3.4"),
+        (2, "1.2.3.4", "1.2.3.4"),
+        (1, "", "172.16.0.1"),
+        (1, "6.6.6.6, not-an-address", "172.16.0.1"),
+        (1, "6.6.6.6,2001:db8::1", "2001:db8::1"),
+    ],
+)
+def test_client_address_counts_trusted_hops_from_the_right(
+    rf, settings, count, forwarded, expected
+):
+    from accounts.middleware import client_address
+
+    settings.TRUSTED_PROXY_COUNT = count
+    request = rf.get("/", REMOTE_ADDR=PROXY, HTTP_X_FORWARDED_FOR=forwarded)
+
+    assert client_address(request) == expected
 
 
 def test_lockout_is_audited_once_when_it_starts(world, issued, client):

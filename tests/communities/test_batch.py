@@ -118,12 +118,31 @@ def test_admin_sees_every_grid(world, items, login):
 
 def test_search_finds_households_across_the_staff_members_communities(world, items, login):
     client = login(world.staff_east)
-    html = client.get(URL, {"month": MONTH, "q": "1111"}).content.decode()  # A001's phone
+    html = client.get(URL, {"month": MONTH, "q": "13800001111"}).content.decode()  # A001's phone
     assert "王建国" in html and "陈志强" not in html
     html = client.get(URL, {"month": MONTH, "q": "B00"}).content.decode()  # household number
     assert "陈志强" in html and "赵美兰" not in html  # B002 lives in the west
     html = client.get(URL, {"month": MONTH, "q": "李秀英"}).content.decode()
     assert f'id="row-{world.a_west.pk}"' not in html
+
+
+@pytest.mark.parametrize(
+    "part", ["1111", "0001111", "1380000111", "138", "6228480011112222", "1234", "33048219650101"]
+)
+def test_search_never_matches_part_of_a_personal_number(world, items, login, part):
+    # The page shows 138****1111: a search by a part must not tell which digits are hidden.
+    html = login(world.staff_east).get(URL, {"month": MONTH, "q": part}).content.decode()
+
+    assert f'id="row-{world.a_east.pk}"' not in html
+
+
+@pytest.mark.parametrize(
+    "whole", ["13800001111", "138 0000 1111", "330482196501011234", "6228480011112222333"]
+)
+def test_search_finds_a_whole_personal_number(world, items, login, whole):
+    html = login(world.staff_east).get(URL, {"month": MONTH, "q": whole}).content.decode()
+
+    assert f'id="row-{world.a_east.pk}"' in html
 
 
 def test_table_shows_month_points_and_running_year_score(world, items, login):

@@ -5,6 +5,8 @@ from decimal import Decimal
 import pytest
 from django.urls import reverse
 
+from villages.models import Member
+
 FULL_ID = "330482196501011234"
 MASKED_ID = "330482********1234"
 FULL_ACCOUNT = "6228480011112222333"
@@ -75,6 +77,33 @@ def test_household_list_search_stays_inside_scope(world, login):
     response = login(world.staff_east).get(reverse("villages:household_list"), {"q": "李秀英"})
 
     assert listed_numbers(response) == []
+
+
+@pytest.mark.parametrize("part", ["1111", "0000111", "13800001", "6228480011112222", "1234"])
+def test_household_list_search_never_matches_part_of_a_personal_number(world, login, part):
+    # The list shows 138****1111: searching parts must not reveal the hidden digits.
+    response = login(world.admin).get(reverse("villages:household_list"), {"q": part})
+
+    assert "A001" not in listed_numbers(response)
+
+
+@pytest.mark.parametrize(
+    "whole", ["13800001111", "138-0000-1111", "330482196501011234", "6228480011112222333"]
+)
+def test_household_list_search_finds_a_whole_personal_number(world, login, whole):
+    response = login(world.admin).get(reverse("villages:household_list"), {"q": whole})
+
+    assert listed_numbers(response) == ["A001"]
+
+
+def test_household_list_search_by_a_members_whole_id_number(world, login):
+    Member.objects.create(household=world.b_east, name="陈小明", id_number="33048220100101002X")
+
+    found = login(world.admin).get(reverse("villages:household_list"), {"q": "33048220100101002x"})
+    part = login(world.admin).get(reverse("villages:household_list"), {"q": "20100101002X"})
+
+    assert listed_numbers(found) == ["B001"]
+    assert listed_numbers(part) == []
 
 
 def test_household_list_grid_filter_stays_inside_scope(world, login):
