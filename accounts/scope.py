@@ -89,3 +89,14 @@ def communities_visible_to(user):
     if user.is_accountant:
         return communities.filter(households__cooperative_id=user.cooperative_id).distinct()
     return communities.none()
+
+
+def sees_staff_names(user):
+    """Whether the user may see which staff member entered or reviewed a score event.
+
+    Staff, accountants and the admin may; a villager sees the events of their own
+    household but not who entered them (docs/villagers.md).
+    """
+    return bool(
+        getattr(user, "is_authenticated", False) and user.is_active and not user.is_villager
+    )

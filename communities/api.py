@@ -18,7 +18,7 @@ from rest_framework import mixins, serializers, status, viewsets
 from rest_framework.exceptions import PermissionDenied
 from rest_framework.response import Response
 
-from accounts.scope import households_scorable_by, households_visible_to
+from accounts.scope import households_scorable_by, households_visible_to, sees_staff_names
 
 from . import selectors
 from .models import ScoreEvent
@@ -42,7 +42,7 @@ class ScoreEventSerializer(serializers.ModelSerializer):
     category = serializers.CharField(source="item.category", read_only=True)
     is_veto = serializers.BooleanField(source="item.is_veto", read_only=True)
     community = serializers.CharField(source="community.code", read_only=True)
-    entered_by = serializers.CharField(source="entered_by.username", read_only=True)
+    entered_by = serializers.SerializerMethodField()
     review = serializers.SerializerMethodField()
     reversed_by = serializers.SerializerMethodField()
     counts = serializers.SerializerMethodField()
@@ -80,6 +80,13 @@ class ScoreEventSerializer(serializers.ModelSerializer):
             return "none"
         review = _related(event, "review")
         return "pending" if review is None else review.decision
+
+    def get_entered_by(self, event) -> str | None:
+        """Username of the staff member who entered the event; null for villagers."""
+        request = self.context.get("request")
+        if not sees_staff_names(getattr(request, "user", None)):
+            return None
+        return event.entered_by.username
 
     def get_review(self, event) -> str:
         """none (no review needed), pending, confirmed or rejected."""

@@ -26,7 +26,12 @@ from django.utils.http import urlencode
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods
 
-from accounts.scope import communities_visible_to, households_scorable_by, households_visible_to
+from accounts.scope import (
+    communities_visible_to,
+    households_scorable_by,
+    households_visible_to,
+    sees_staff_names,
+)
 from villages.models import Household
 
 from . import selectors, services
@@ -109,6 +114,7 @@ def _household_context(user, household, year):
         "vetoed": household.pk
         in selectors.vetoed_household_ids(household_ids=[household.pk], year=year),
         "can_score": can_score,
+        "show_staff_names": sees_staff_names(user),
     }
 
 

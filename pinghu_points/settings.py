@@ -194,6 +194,11 @@ SPECTACULAR_SETTINGS = {
     "DESCRIPTION": "股权分红+善治积分 API",
     "VERSION": "1.0.0",
     "SERVE_INCLUDE_SCHEMA": False,
+    # The schema and its Swagger UI are for logged-in users only.
+    "SERVE_PERMISSIONS": [
+        "rest_framework.permissions.IsAuthenticated",
+        "accounts.permissions.PasswordChanged",
+    ],
     # Swagger UI from the installed package, never a CDN.
     "SWAGGER_UI_DIST": "SIDECAR",
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",

@@ -68,7 +68,7 @@ def test_retrieve_outside_scope_is_not_found(world, events, login):
 
 
 def test_event_fields(world, events, login):
-    row = login(world.villager_a).get(f"{EVENTS}{events['A001'].pk}/").json()
+    row = login(world.staff_east).get(f"{EVENTS}{events['A001'].pk}/").json()
 
     assert row["household"] == world.a_east.pk
     assert row["cooperative"] == "COOPA"
@@ -80,6 +80,23 @@ def test_event_fields(world, events, login):
     assert row["review"] == "none"
     assert row["counts"] is True
     assert row["reverses"] is None and row["reversed_by"] is None
+
+
+@pytest.mark.parametrize("user_name", ["admin", "staff_east", "accountant_a"])
+def test_staff_see_who_entered_an_event(world, events, login, user_name):
+    response = login(getattr(world, user_name)).get(EVENTS, {"household": world.a_east.pk})
+
+    assert [row["entered_by"] for row in response.json()["results"]] == ["staff_east"]
+
+
+def test_villagers_do_not_see_who_entered_their_events(world, events, login):
+    client = login(world.villager_a)
+    listed = client.get(EVENTS, {"household": world.a_east.pk})
+    one = client.get(f"{EVENTS}{events['A001'].pk}/")
+
+    assert [row["entered_by"] for row in listed.json()["results"]] == [None]
+    assert one.json()["entered_by"] is None
+    assert "staff_east" not in listed.content.decode() + one.content.decode()
 
 
 def test_reversal_is_visible_on_both_events(world, events, login):

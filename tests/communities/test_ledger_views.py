@@ -80,6 +80,25 @@ def test_point_card_is_not_found_outside_scope(world, event, login, user_name):
     assert login(getattr(world, user_name)).get(points_url(world.a_east)).status_code == 404
 
 
+def test_villager_does_not_see_who_entered_or_reviewed_the_events(world, items, login, colleague):
+    world.east.review_required = True
+    world.east.save()
+    colleague.first_name = "周复核"
+    colleague.save()
+    world.staff_east.first_name = "吴录入"
+    world.staff_east.save()
+    confirmed = record(world.staff_east, world.a_east, items["clean"], "5")
+    services.score_event_review(actor=colleague, event=confirmed, decision="confirmed")
+
+    villager = login(world.villager_a).get(points_url(world.a_east)).content.decode()
+    staff = login(world.staff_east).get(points_url(world.a_east)).content.decode()
+
+    assert "录入人" not in villager
+    assert "吴录入" not in villager and "周复核" not in villager
+    assert "已确认" in villager
+    assert "录入人" in staff and "吴录入" in staff and "周复核" in staff
+
+
 def test_point_card_needs_a_login(world, client):
     response = client.get(points_url(world.a_east))
 

@@ -196,3 +196,27 @@ def test_schema_is_an_openapi_document_for_a_logged_in_user(world, login):
     assert document["openapi"].startswith("3.")
     assert "/api/households/" in document["paths"]
     assert "/api/cooperatives/" in document["paths"]
+
+
+def test_schema_and_docs_require_a_login(world, client):
+    schema = client.get("/api/schema/", {"format": "json"})
+    docs = client.get("/api/docs/")
+    script = client.get("/api/docs/", {"script": ""})
+
+    assert schema.status_code in (401, 403)
+    assert "openapi" not in schema.content.decode()
+    assert docs.status_code == 302 and docs["Location"].startswith("/accounts/login/")
+    assert script.status_code == 302
+
+
+def test_docs_page_loads_swagger_ui_from_files_only(world, login):
+    client = login(world.staff_east)
+    page = client.get("/api/docs/")
+    script = client.get("/api/docs/", {"script": ""})
+
+    assert page.status_code == 200
+    body = page.content.decode()
+    assert "<script>" not in body and "<script " in body  # no inline script, only src=
+    assert script.status_code == 200
+    assert script["Content-Type"].startswith("application/javascript")
+    assert "/api/schema/" in script.content.decode()
