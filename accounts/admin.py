@@ -22,8 +22,20 @@ class UserAdmin(BaseUserAdmin):
     raw_id_fields = ["household"]
     inlines = [StaffMembershipInline]
     fieldsets = BaseUserAdmin.fieldsets + (
-        (_("角色与范围"), {"fields": ["role", "cooperative", "household", "must_change_password"]}),
+        (
+            _("角色与范围"),
+            {
+                "fields": [
+                    "role",
+                    "cooperative",
+                    "household",
+                    "must_change_password",
+                    "password_issued_at",
+                ]
+            },
+        ),
     )
+    readonly_fields = ["password_issued_at"]
     add_fieldsets = BaseUserAdmin.add_fieldsets + (
         (_("角色与范围"), {"fields": ["role", "cooperative", "household"]}),
     )

@@ -82,6 +82,12 @@ class ForcePasswordChangeMiddleware:
         self.get_response = get_response
 
     def __call__(self, request):
+        if _must_change_password(request) and _issued_password_expired(request):
+            # Logged in with an issued password and never changed it in time: the session
+            # ends with the password; logging in again explains why.
+            from django.contrib.auth import logout
+
+            logout(request)
         if _must_change_password(request) and not self._is_open(request):
             return self._refuse(request)
         response = self.get_response(request)
@@ -118,6 +124,12 @@ class ForcePasswordChangeMiddleware:
                 status=403,
             )
         return redirect("accounts:password_change")
+
+
+def _issued_password_expired(request):
+    from .services import issued_password_expired
+
+    return issued_password_expired(request.user)
 
 
 def _must_change_password(request):

@@ -38,6 +38,11 @@ class User(AbstractUser):
         verbose_name=_("股东户"),
     )
     must_change_password = models.BooleanField(_("须修改密码"), default=False)
+    # When the current password was issued (printed for a villager); cleared once the user
+    # sets their own. An issued password expires after ISSUED_PASSWORD_VALID_DAYS.
+    password_issued_at = models.DateTimeField(
+        _("初始密码发放时间"), null=True, blank=True, editable=False
+    )
 
     class Meta:
         verbose_name = _("用户")

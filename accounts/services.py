@@ -91,9 +91,10 @@ def user_set_role(*, user, actor, role, cooperative=None, household=None, commun
 
 def user_password_changed(*, user):
     """A user chose their own password: the forced change is done."""
-    if user.must_change_password:
+    if user.must_change_password or user.password_issued_at is not None:
         user.must_change_password = False
-        user.save(update_fields=["must_change_password"])
+        user.password_issued_at = None
+        user.save(update_fields=["must_change_password", "password_issued_at"])
     audit_record(actor=user, action="auth.password_changed", target=user)
 
 
@@ -110,6 +111,24 @@ def initial_password():
     return "".join(
         secrets.choice(INITIAL_PASSWORD_ALPHABET) for _ in range(INITIAL_PASSWORD_LENGTH)
     )
+
+
+def issued_password_expired(user, *, now=None):
+    """Whether the user still has an issued password, unchanged for too long to log in.
+
+    The villager must change the printed password at the first login; one never used
+    within `ISSUED_PASSWORD_VALID_DAYS` days is dead, and staff issue a new one.
+    """
+    from datetime import timedelta
+
+    from django.conf import settings
+    from django.utils import timezone
+
+    issued_at = getattr(user, "password_issued_at", None)
+    if not getattr(user, "must_change_password", False) or issued_at is None:
+        return False
+    now = now or timezone.now()
+    return now - issued_at > timedelta(days=settings.ISSUED_PASSWORD_VALID_DAYS)
 
 
 def may_issue_villager_password(*, actor, household):
@@ -132,6 +151,7 @@ def villager_password_issue(*, actor, household):
     """
     from axes.utils import reset as axes_reset
     from django.core.exceptions import PermissionDenied, ValidationError
+    from django.utils import timezone
     from django.utils.translation import gettext as _
 
     if not may_issue_villager_password(actor=actor, household=household):
@@ -153,6 +173,7 @@ def villager_password_issue(*, actor, household):
     password = initial_password()
     user.set_password(password)
     user.must_change_password = True
+    user.password_issued_at = timezone.now()
     user.full_clean(exclude=["password"])
     user.save()
     lifted = axes_reset(username=user.username)

@@ -1,15 +1,34 @@
+from django.conf import settings
 from django.contrib.auth import views as auth_views
 from django.contrib.auth.decorators import login_required
-from django.core.exceptions import PermissionDenied
+from django.contrib.auth.forms import AuthenticationForm
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.paginator import Paginator
 from django.shortcuts import redirect, render
 from django.urls import reverse_lazy
+from django.utils.translation import gettext as _
 
 from . import selectors
 
 
+class LoginForm(AuthenticationForm):
+    """Django's login form, refusing an issued password left unused for too long."""
+
+    def confirm_login_allowed(self, user):
+        super().confirm_login_allowed(user)
+        from .services import issued_password_expired
+
+        if issued_password_expired(user):
+            raise ValidationError(
+                _("初始密码已过期：发放超过 %(days)s 天仍未修改。请到社区或合作社重新领取密码。"),
+                code="issued_password_expired",
+                params={"days": settings.ISSUED_PASSWORD_VALID_DAYS},
+            )
+
+
 class LoginView(auth_views.LoginView):
     template_name = "accounts/login.html"
+    authentication_form = LoginForm
     redirect_authenticated_user = True
 
 

@@ -138,10 +138,16 @@ AXES_ENABLE_ADMIN = False
 
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
-    {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator"},
+    # Django's length rule with a message our catalogue translates (see the module).
+    {"NAME": "accounts.password_validation.MinimumLengthValidator"},
     {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
     {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
+    # The first change must not keep the issued password (nor any change the current one).
+    {"NAME": "accounts.password_validation.NotCurrentPasswordValidator"},
 ]
+# An issued (printed) villager password not changed within this many days no longer
+# logs in; the villager asks for a new one (docs/villagers.md).
+ISSUED_PASSWORD_VALID_DAYS = int(os.environ.get("ISSUED_PASSWORD_VALID_DAYS", "14"))
 
 LANGUAGE_CODE = "zh-hans"
 LANGUAGES = [("zh-hans", "简体中文"), ("en", "English")]

@@ -287,6 +287,119 @@ def test_the_new_password_works_and_the_issued_one_no_longer(world, issued, clie
     assert logged_in_user_id(client) == str(user.pk)
 
 
+def test_the_first_change_refuses_the_issued_password(world, issued, client):
+    user, password = issued
+    post_login(client, "COOPA-A001", password)
+
+    response = client.post(
+        PASSWORD_CHANGE,
+        {"old_password": password, "new_password1": password, "new_password2": password},
+    )
+
+    assert response.status_code == 200
+    assert "不能沿用发放的初始密码" in response.content.decode()
+    user.refresh_from_db()
+    assert user.must_change_password is True
+    assert client.get(reverse("home")).url == PASSWORD_CHANGE
+
+
+def test_a_later_change_refuses_the_current_password(world, issued, client):
+    user, password = issued
+    post_login(client, "COOPA-A001", password)
+    change = {"new_password1": NEW_PASSWORD, "new_password2": NEW_PASSWORD}
+    client.post(PASSWORD_CHANGE, {"old_password": password, **change})
+
+    again = client.post(PASSWORD_CHANGE, {"old_password": NEW_PASSWORD, **change})
+
+    assert again.status_code == 200
+    assert "新密码不能与当前密码相同" in again.content.decode()
+
+
+def _issued_days_ago(user, days):
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    User.objects.filter(pk=user.pk).update(password_issued_at=timezone.now() - timedelta(days=days))
+
+
+def test_an_unused_issued_password_expires(world, issued, client, settings):
+    settings.ISSUED_PASSWORD_VALID_DAYS = 14
+    user, password = issued
+    _issued_days_ago(user, 15)
+
+    response = post_login(client, "COOPA-A001", password)
+
+    assert response.status_code == 200
+    assert logged_in_user_id(client) is None
+    assert "初始密码已过期" in response.content.decode()
+    assert "14" in response.content.decode()
+
+
+def test_an_issued_password_within_its_days_still_logs_in(world, issued, client, settings):
+    settings.ISSUED_PASSWORD_VALID_DAYS = 14
+    user, password = issued
+    _issued_days_ago(user, 13)
+
+    post_login(client, "COOPA-A001", password)
+
+    assert logged_in_user_id(client) == str(user.pk)
+
+
+def test_a_session_with_an_expired_issued_password_ends(world, issued, client, settings):
+    user, password = issued
+    post_login(client, "COOPA-A001", password)
+    _issued_days_ago(user, settings.ISSUED_PASSWORD_VALID_DAYS + 1)
+
+    response = client.get(PASSWORD_CHANGE)
+
+    assert response.status_code == 302
+    assert response.url.startswith(LOGIN)
+    assert logged_in_user_id(client) is None
+
+
+def test_a_changed_password_never_expires(world, issued, client, settings):
+    user, password = issued
+    post_login(client, "COOPA-A001", password)
+    client.post(
+        PASSWORD_CHANGE,
+        {"old_password": password, "new_password1": NEW_PASSWORD, "new_password2": NEW_PASSWORD},
+    )
+    client.post(reverse("accounts:logout"))
+    user.refresh_from_db()
+    assert user.password_issued_at is None
+    _issued_days_ago(user, 400)
+
+    post_login(client, "COOPA-A001", NEW_PASSWORD)
+
+    assert logged_in_user_id(client) == str(user.pk)
+
+
+def test_password_rules_are_shown_in_chinese_before_typing(world, issued, client):
+    post_login(client, "COOPA-A001", issued[1])
+
+    body = client.get(PASSWORD_CHANGE).content.decode()
+
+    rules = body.index('id="password-rules"')
+    assert rules < body.index('name="new_password1"')
+    assert "至少 8 个字符" in body[rules:]
+    assert "不能与当前密码或发放的初始密码相同" in body
+    assert "&lt;li&gt;" not in body
+
+
+def test_password_rule_errors_are_in_chinese(world, issued, client):
+    post_login(client, "COOPA-A001", issued[1])
+
+    response = client.post(
+        PASSWORD_CHANGE,
+        {"old_password": issued[1], "new_password1": "a1b2", "new_password2": "a1b2"},
+    )
+
+    body = response.content.decode()
+    assert "密码太短，至少需要 8 个字符" in body
+    assert "too short" not in body and "This password" not in body
+
+
 def test_login_and_failure_are_audited_with_the_address(world, issued, client):
     user, password = issued
 
