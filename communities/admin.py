@@ -1,6 +1,7 @@
 from django import forms
 from django.contrib import admin, messages
 from django.core.exceptions import ObjectDoesNotExist
+from django.core.files.uploadedfile import UploadedFile
 from django.db import transaction
 from django.db.models import Count
 from django.utils.translation import gettext_lazy as _
@@ -9,6 +10,7 @@ from import_export.admin import ImportExportModelAdmin
 from accounts.scope import communities_visible_to, households_visible_to
 from accounts.services import audit_record
 
+from . import files
 from .models import (
     Community,
     EventReview,
@@ -73,6 +75,12 @@ class StandardAdoptionForm(forms.ModelForm):
             "votes_abstain",
             "resolution",
         ]
+
+    def clean_resolution(self):
+        resolution = self.cleaned_data.get("resolution")
+        if isinstance(resolution, UploadedFile):
+            return files.clean_resolution(resolution)
+        return resolution
 
     def clean(self):
         cleaned = super().clean()

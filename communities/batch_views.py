@@ -16,7 +16,6 @@ from dataclasses import dataclass, field
 from datetime import date, timedelta
 from decimal import Decimal
 
-from django import forms
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
@@ -31,7 +30,7 @@ from accounts.scope import households_scorable_by
 from pinghu_points.formatting import plain_points, signed_points
 from villages.models import Household
 
-from . import selectors
+from . import files, selectors
 from .models import ScoringItem
 from .services import BatchError, Entry, score_events_record, validate_entries
 
@@ -253,7 +252,7 @@ def _read_post(request, month):
             continue
         household_id = int(rest)
         try:
-            photos[household_id] = forms.ImageField().clean(upload)
+            photos[household_id] = files.clean_photo(upload)
         except ValidationError as error:
             for message in error.messages:
                 errors.add_row(household_id, "evidence", message)

@@ -3,6 +3,8 @@ from django.core.exceptions import ObjectDoesNotExist
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
+from . import files
+
 
 class Community(models.Model):
     """Who scores households: an urban community (社区) holding shareholders of
@@ -194,7 +196,10 @@ class StandardAdoption(models.Model):
     votes_for = models.PositiveIntegerField(_("赞成票"))
     votes_against = models.PositiveIntegerField(_("反对票"), default=0)
     votes_abstain = models.PositiveIntegerField(_("弃权票"), default=0)
-    resolution = models.FileField(_("决议文件"), upload_to="resolutions/%Y/", blank=True)
+    # PDF or image, stored under a random name, served only by communities.file_views.
+    resolution = models.FileField(
+        _("决议文件"), upload_to=files.resolution_upload_to, blank=True, db_index=True
+    )
     recorded_at = models.DateTimeField(_("登记时间"), auto_now_add=True)
 
     class Meta:
@@ -295,7 +300,10 @@ class ScoreEvent(AppendOnlyModel):
     )
     entered_at = models.DateTimeField(_("录入时间"), auto_now_add=True)
     note = models.CharField(_("备注"), max_length=255, blank=True)
-    evidence = models.ImageField(_("照片"), upload_to="evidence/%Y/%m/", blank=True)
+    # A re-encoded JPEG under a random name, served only by communities.file_views.
+    evidence = models.ImageField(
+        _("照片"), upload_to=files.evidence_upload_to, blank=True, db_index=True
+    )
     reverses = models.OneToOneField(
         "self",
         on_delete=models.PROTECT,

@@ -422,3 +422,21 @@ def evidence_required_item_ids(*, item_ids):
             "pk", flat=True
         )
     )
+
+
+def private_file_visible(*, user, name):
+    """Whether `user` may open the uploaded file stored as `name`.
+
+    A file has the scope of the object it belongs to: an evidence photo that of its
+    event's household, an adoption resolution that of its cooperative. A name no object
+    holds is visible to nobody.
+    """
+    from accounts.scope import cooperatives_visible_to, households_visible_to
+
+    if not name:
+        return False
+    if ScoreEvent.objects.filter(evidence=name, household__in=households_visible_to(user)).exists():
+        return True
+    return StandardAdoption.objects.filter(
+        resolution=name, cooperative__in=cooperatives_visible_to(user)
+    ).exists()

@@ -6,7 +6,7 @@ batch page, the Excel import, the API and the demo alike.
 
 import uuid
 from collections import defaultdict
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import date
 from decimal import Decimal, InvalidOperation
 
@@ -20,7 +20,7 @@ from accounts.scope import households_scorable_by
 from accounts.services import audit_record
 from villages.models import Household
 
-from . import selectors
+from . import files, selectors
 from .models import EventReview, MonthStatusChange, ScoreEvent, ScoringItem
 
 
@@ -238,6 +238,12 @@ def validate_entries(*, actor, entries, today=None):
         if item.evidence_required and not entry.evidence:
             fail("evidence", _("“%(item)s”须上传照片") % {"item": item.name})
             continue
+        if entry.evidence:
+            try:
+                entry = replace(entry, evidence=files.clean_photo(entry.evidence))
+            except ValidationError as error:
+                fail("evidence", error.messages[0])
+                continue
         if len(entry.note or "") > NOTE_MAX_LENGTH:
             fail("note", _("备注最多 %(count)s 个字") % {"count": NOTE_MAX_LENGTH})
             continue

@@ -159,10 +159,16 @@ USE_TZ = True
 STATIC_URL = "static/"
 STATICFILES_DIRS = [BASE_DIR / "static"]
 STATIC_ROOT = Path(os.environ.get("STATIC_ROOT", BASE_DIR / "staticfiles"))
-MEDIA_URL = "media/"
 MEDIA_ROOT = Path(os.environ.get("MEDIA_ROOT", BASE_DIR / "media"))
+# Largest evidence photo or resolution accepted, in MB (communities/files.py).
+UPLOAD_MAX_MB = int(os.environ.get("UPLOAD_MAX_MB", "10"))
+# Production behind nginx: the internal location that maps to MEDIA_ROOT, e.g.
+# "/protected-media/"; the file view then answers with X-Accel-Redirect. Empty: Django
+# streams the file itself.
+PRIVATE_FILES_ACCEL_PREFIX = os.environ.get("PRIVATE_FILES_ACCEL_PREFIX", "")
 STORAGES = {
-    "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
+    # Uploaded files have no public URL: communities.file_views serves them, with scope.
+    "default": {"BACKEND": "communities.files.PrivateFileStorage"},
     "staticfiles": {
         "BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"
         if DEBUG

@@ -5,6 +5,7 @@ from django.utils.translation import gettext_lazy as _
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitView
 
 from accounts import views as account_views
+from communities import file_views
 
 admin.site.site_header = _("平湖股权分红+善治积分 管理后台")
 admin.site.site_title = _("善治积分")
@@ -19,6 +20,7 @@ urlpatterns = [
     path("dividends/", include("dividends.urls")),
     path("i18n/", include("django.conf.urls.i18n")),
     path("admin/", admin.site.urls),
+    path("files/<path:name>", file_views.private_file, name="private_file"),
     path("api/", include("pinghu_points.api_urls")),
     # Both need a login (SPECTACULAR_SETTINGS["SERVE_PERMISSIONS"]); the docs page sends an
     # anonymous browser to the login page. The split view serves Swagger UI's start-up
