@@ -46,6 +46,54 @@ def client_address(request):
         return peer
 
 
+# The idle clock is wound forward at most once a minute, not on every request.
+SESSION_TOUCH_KEY = "_staff_session_touched"
+SESSION_TOUCH_EVERY = 60
+
+
+def session_idle_limit(user):
+    """Seconds without a request after which this user's session ends.
+
+    Staff, accountants and administrators work on shared office PCs and can change data:
+    `STAFF_SESSION_IDLE_MINUTES`. Villagers keep `SESSION_COOKIE_AGE` (two weeks) on their
+    own phones.
+    """
+    if getattr(user, "is_villager", False):
+        return settings.SESSION_COOKIE_AGE
+    return settings.STAFF_SESSION_IDLE_MINUTES * 60
+
+
+def touch_session(request, user, *, force=False):
+    """Start or wind forward the idle clock of a staff member's session."""
+    import time
+
+    if getattr(user, "is_villager", False) or not hasattr(request, "session"):
+        return
+    now = int(time.time())
+    last = request.session.get(SESSION_TOUCH_KEY)
+    if force or not isinstance(last, int) or now - last >= SESSION_TOUCH_EVERY:
+        request.session[SESSION_TOUCH_KEY] = now
+        request.session.set_expiry(session_idle_limit(user))
+
+
+class StaffSessionIdleMiddleware:
+    """A staff session ends after `STAFF_SESSION_IDLE_MINUTES` without a request.
+
+    Placed after AuthenticationMiddleware. The session's expiry is set to the idle limit
+    and moved forward as the user works (at most once a minute); the session store then
+    refuses the session once the user has been away longer.
+    """
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        user = getattr(request, "user", None)
+        if user is not None and user.is_authenticated:
+            touch_session(request, user)
+        return self.get_response(request)
+
+
 class ChineseFirstLocaleMiddleware:
     """Chinese unless the user chose another language with the switch.
 

@@ -2,9 +2,15 @@ from django.contrib.auth.signals import user_logged_in, user_logged_out, user_lo
 from django.db.models.signals import m2m_changed
 from django.dispatch import receiver
 
-from .middleware import client_address
+from .middleware import client_address, touch_session
 from .models import User
 from .services import audit_record, current_actor
+
+
+@receiver(user_logged_in)
+def start_staff_session_clock(sender, request, user, **kwargs):
+    if request is not None:
+        touch_session(request, user, force=True)
 
 
 @receiver(user_logged_in)

@@ -1,4 +1,4 @@
-/* Dividend pages (分红): three small behaviours, each only where its element exists.
+/* Dividend pages (分红): two small behaviours, each only where its element exists.
  *
  * 1. Run page: the progress bar polls /dividends/runs/<id>/progress/ every second until
  *    the run is computed or failed, then reloads the page to show the results.
@@ -6,7 +6,7 @@
  *    (BigInt, no float) by the same rule as the server, then checked against the server's
  *    own answer (a small JSON endpoint calling services.pools); above the 20% ceiling the
  *    confirmation checkbox appears. The tier rows show only for the "tiers" policy.
- * 3. Statement: the print button.
+ * (The statement's print button is handled by site.js, like every data-print button.)
  * Every page works without this script; the server checks everything again.
  */
 (function () {
@@ -225,9 +225,4 @@
       });
     }
   }
-
-  /* ---- 3. print -------------------------------------------------------------- */
-  Array.prototype.forEach.call(document.querySelectorAll("[data-print]"), function (button) {
-    button.addEventListener("click", function () { window.print(); });
-  });
 })();
