@@ -51,17 +51,32 @@ def browser():
             chromium.close()
 
 
+def watch_csp(page):
+    """Collect the Content-Security-Policy violations Chromium reports on `page`."""
+    violations = []
+    page.on(
+        "console",
+        lambda message: (
+            violations.append(message.text) if "Content Security Policy" in message.text else None
+        ),
+    )
+    return violations
+
+
 @pytest.fixture
 def page(browser):
+    """A desktop page; every test using it also fails on a CSP violation."""
     context = browser.new_context(
         viewport={"width": 1280, "height": 900}, locale="zh-CN", timezone_id="Asia/Shanghai"
     )
     context.set_default_timeout(15_000)
     page = context.new_page()
+    violations = watch_csp(page)
     try:
         yield page
     finally:
         context.close()
+    assert violations == [], violations
 
 
 @pytest.fixture
