@@ -161,3 +161,15 @@ def test_compose_sets_the_trusted_proxy_count():
 
     for name in ("web", "worker"):
         assert "TRUSTED_PROXY_COUNT" in compose["services"][name]["environment"], name
+
+
+@pytest.mark.parametrize(
+    ("environment", "expected"),
+    [({}, 0), ({"TRUSTED_PROXY_COUNT": "2"}, 2), ({"BEHIND_PROXY": "1"}, 1)],
+)
+def test_trusted_proxy_count_comes_from_the_environment(environment, expected):
+    from tests.test_settings import read_settings
+
+    values = read_settings(["TRUSTED_PROXY_COUNT"], **environment)
+
+    assert values["TRUSTED_PROXY_COUNT"] == expected
