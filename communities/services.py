@@ -12,7 +12,7 @@ from decimal import Decimal, InvalidOperation
 
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
-from django.db.models import Sum
+from django.db.models import QuerySet, Sum
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -255,9 +255,11 @@ def lock_community_months(*, community_ids):
     either closed with nothing pending in it, or the entries are refused as closed.
     Reads after it (closed months, pending events) see what the other side committed.
     """
+    if not isinstance(community_ids, QuerySet):
+        community_ids = sorted(set(community_ids))
     list(
         Community.objects.select_for_update()
-        .filter(pk__in=sorted(set(community_ids)))
+        .filter(pk__in=community_ids)
         .order_by("pk")
         .values_list("pk", flat=True)
     )
@@ -268,10 +270,11 @@ def score_events_record(*, actor, entries, source="batch", today=None):
     """Record a batch of add/deduct events: all of them, or none with every error listed."""
     if not entries:
         raise BatchError([EntryError(0, "household", _("没有要保存的积分记录"))])
+    # One query: the subquery gives the communities of the batch's households.
     lock_community_months(
         community_ids=Household.objects.filter(
             pk__in={entry.household_id for entry in entries if entry.household_id}
-        ).values_list("community_id", flat=True)
+        ).values("community_id")
     )
     # Lock the households too so two staff saving at once cannot both slip under a cap.
     list(
