@@ -88,8 +88,11 @@ class ImportLimits:
         )
 
 
-def megabytes(size):
-    return f"{size / MEGABYTE:.1f}".rstrip("0").rstrip(".")
+def human_size(size):
+    """1.5 MB, 300 KB: the sizes the messages name."""
+    if size >= MEGABYTE:
+        return f"{size / MEGABYTE:.1f}".removesuffix(".0") + " MB"
+    return f"{max(1, round(size / 1024))} KB"
 
 
 def file_size(file):
@@ -111,9 +114,9 @@ def too_large(size, limits=None):
     limits = limits or ImportLimits.from_settings()
     if size <= limits.max_file_bytes:
         return None
-    return _("文件大小为 %(size)s MB，超过上限 %(limit)s MB，未读取") % {
-        "size": megabytes(size),
-        "limit": megabytes(limits.max_file_bytes),
+    return _("文件大小为 %(size)s，超过上限 %(limit)s，未读取") % {
+        "size": human_size(size),
+        "limit": human_size(limits.max_file_bytes),
     }
 
 
@@ -181,10 +184,10 @@ def _check_archive(file, limits, error_class):
         raise error_class(
             [
                 _file_error(
-                    _("文件解压后为 %(size)s MB，超过上限 %(limit)s MB，未读取")
+                    _("文件解压后为 %(size)s，超过上限 %(limit)s，未读取")
                     % {
-                        "size": megabytes(total),
-                        "limit": megabytes(limits.max_uncompressed_bytes),
+                        "size": human_size(total),
+                        "limit": human_size(limits.max_uncompressed_bytes),
                     }
                 )
             ]
@@ -413,3 +416,19 @@ def _text_cell(sheet, value):
     cell = WriteOnlyCell(sheet, value=str(value or ""))
     cell.data_type = "s"  # never "f", whatever the text starts with
     return cell
+
+
+def command_error_lines(errors, *, report_path=None):
+    """What an import command prints for a refused file: the first errors, then the rest's
+    count; with `report_path`, every kept error is also written there as an .xlsx."""
+    lines = [str(error) for error in shown_errors(errors)]
+    if len(errors) > len(lines):
+        lines.append(
+            _("……共 %(total)s 处错误，只列出前 %(shown)s 处")
+            % {"total": len(errors), "shown": len(lines)}
+        )
+    if report_path:
+        with open(report_path, "wb") as report:
+            report.write(error_report_xlsx(errors[: settings.IMPORT_ERRORS_KEPT]))
+        lines.append(_("错误报告已写入 %(path)s") % {"path": report_path})
+    return lines

@@ -34,8 +34,8 @@ def refuse_large_uploads(view):
                 length = int(request.META.get("CONTENT_LENGTH") or 0)
             except ValueError:
                 length = 0
-            message = too_large(max(0, length - MULTIPART_OVERHEAD))
-            if message:
+            if length > settings.IMPORT_MAX_FILE_BYTES + MULTIPART_OVERHEAD:
+                message = too_large(length)
                 return render(request, "upload_too_large.html", {"message": message}, status=413)
         return protected(request, *args, **kwargs)
 
