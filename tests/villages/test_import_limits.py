@@ -403,3 +403,17 @@ def test_reading_reports_progress(register):
     seen = []
     read_rows(xlsx(many_good_rows(2000)), error_class=SpreadsheetImportError, progress=seen.append)
     assert seen and seen == sorted(seen) and 0 < seen[-1] <= 1
+
+
+def test_the_admin_import_refuses_a_large_upload_and_keeps_the_csrf_check(
+    register, client, settings
+):
+    settings.IMPORT_MAX_FILE_BYTES = 100 * 1024
+    url = reverse("admin:villages_household_import_register")
+    client.force_login(register.admin)
+    big = SimpleUploadedFile("名册.xlsx", b"x" * (300 * 1024), content_type=XLSX_TYPE)
+    response = client.post(url, {"cooperative": register.coop_a.pk, "file": big})
+    assert response.status_code == 413
+    client.handler.enforce_csrf_checks = True
+    response = client.post(url, {"cooperative": register.coop_a.pk, "file": upload(xlsx([]))})
+    assert response.status_code == 403
