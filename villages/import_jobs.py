@@ -52,10 +52,6 @@ def _arguments(job, file, user):
     return {"community": job.community, "file": file, "actor": user}
 
 
-def needs_background(file):
-    return file_size(file) > settings.IMPORT_BACKGROUND_BYTES
-
-
 def _kept_errors(errors):
     return [error.as_dict() for error in errors[: settings.IMPORT_ERRORS_KEPT]]
 
