@@ -11,8 +11,10 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
 from accounts.scope import communities_visible_to
+from villages.import_jobs import import_from_page
+from villages.import_views import import_page_context, refuse_large_uploads
+from villages.models import ImportJob
 
-from . import importing
 from .models import Community
 
 SAMPLE_FILE = settings.BASE_DIR / "docs" / "samples" / "score_events.xlsx"
@@ -47,6 +49,7 @@ def _importable_communities(user):
 
 
 @login_required
+@refuse_large_uploads
 def score_event_import(request):
     communities = _importable_communities(request.user)
     if not communities.exists():
@@ -59,16 +62,21 @@ def score_event_import(request):
     form = ScoreEventImportForm(
         request.POST or None, request.FILES or None, communities=communities
     )
-    errors = []
+    errors = {"import_errors": []}
     if request.method == "POST" and form.is_valid():
         community = form.cleaned_data["community"]
-        try:
-            result = importing.score_event_import(
-                community=community, file=form.cleaned_data["file"], actor=request.user
-            )
-        except importing.ScoreEventImportError as error:
-            errors = error.errors
+        outcome = import_from_page(
+            kind=ImportJob.Kind.SCORE_EVENTS,
+            user=request.user,
+            file=form.cleaned_data["file"],
+            community=community,
+        )
+        if outcome.background:
+            return redirect("villages:import_job", pk=outcome.job.pk)
+        if outcome.errors:
+            errors = import_page_context(outcome)
         else:
+            result = outcome.result
             messages.success(
                 request,
                 _(
@@ -85,5 +93,5 @@ def score_event_import(request):
     return render(
         request,
         "communities/score_event_import.html",
-        {"form": form, "import_errors": errors},
+        {"form": form, **errors},
     )

@@ -17,6 +17,7 @@ from datetime import date, datetime
 from decimal import Decimal, InvalidOperation
 
 from django.core.exceptions import PermissionDenied
+from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from openpyxl.utils import get_column_letter
@@ -72,15 +73,17 @@ class ImportResult:
         return {**asdict(self), "points": str(self.points)}
 
 
-def score_event_import(*, community, file, actor):
+def score_event_import(*, community, file, actor, progress=None, on_saved=None):
     """Import the inspection sheet in `file` (a path or a binary file object) for `community`.
 
     `actor` is the staff member (or subdistrict administrator) the events are entered as.
     Raises PermissionDenied if they may not score the community, ScoreEventImportError
     listing every problem otherwise; saves nothing unless there is none.
+    `progress(fraction)` is told how far reading the file has come; `on_saved(result)` runs
+    inside the transaction that records the events (see household_register_import).
     """
     _check_actor(actor, community)
-    rows = read_rows(file, error_class=ScoreEventImportError)
+    rows = read_rows(file, error_class=ScoreEventImportError, progress=progress)
     if not any(cell_text(cell) for cells in rows for cell in cells):
         raise ScoreEventImportError([no_data_rows()])
     columns, errors = _check_header(rows[0] if rows else ())
@@ -104,17 +107,21 @@ def score_event_import(*, community, file, actor):
             _sorted(errors + _map_entry_errors(ledger_errors, sources, columns))
         )
     try:
-        events = score_events_record(actor=actor, entries=entries, source="import")
+        with transaction.atomic():
+            events = score_events_record(actor=actor, entries=entries, source="import")
+            result = ImportResult(
+                events=len(events),
+                households=len({event.household_id for event in events}),
+                points=sum((event.points for event in events), Decimal("0")),
+                batch=str(events[0].batch) if events else "",
+            )
+            if on_saved:
+                on_saved(result)
     except BatchError as error:
         raise ScoreEventImportError(
             _sorted(_map_entry_errors(error.errors, sources, columns))
         ) from error
-    return ImportResult(
-        events=len(events),
-        households=len({event.household_id for event in events}),
-        points=sum((event.points for event in events), Decimal("0")),
-        batch=str(events[0].batch) if events else "",
-    )
+    return result
 
 
 def actor_may_import(actor, community):

@@ -12,7 +12,7 @@ from decimal import Decimal, InvalidOperation
 
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
-from django.db.models import Sum
+from django.db.models import QuerySet, Sum
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -21,7 +21,7 @@ from accounts.services import audit_record
 from villages.models import Household
 
 from . import files, selectors
-from .models import EventReview, MonthStatusChange, ScoreEvent, ScoringItem
+from .models import Community, EventReview, MonthStatusChange, ScoreEvent, ScoringItem
 
 
 @dataclass
@@ -253,12 +253,36 @@ def validate_entries(*, actor, entries, today=None):
     return errors, prepared
 
 
+def lock_community_months(*, community_ids):
+    """Lock the communities' rows until the end of the transaction (in id order, no deadlock).
+
+    Everything that changes what a month holds or whether it is closed takes this lock
+    first — month close and reopen, batch entry and import, reversal — so a month is
+    either closed with nothing pending in it, or the entries are refused as closed.
+    Reads after it (closed months, pending events) see what the other side committed.
+    """
+    if not isinstance(community_ids, QuerySet):
+        community_ids = sorted(set(community_ids))
+    list(
+        Community.objects.select_for_update()
+        .filter(pk__in=community_ids)
+        .order_by("pk")
+        .values_list("pk", flat=True)
+    )
+
+
 @transaction.atomic
 def score_events_record(*, actor, entries, source="batch", today=None):
     """Record a batch of add/deduct events: all of them, or none with every error listed."""
     if not entries:
         raise BatchError([EntryError(0, "household", _("没有要保存的积分记录"))])
-    # Lock the households first so two staff saving at once cannot both slip under a cap.
+    # One query: the subquery gives the communities of the batch's households.
+    lock_community_months(
+        community_ids=Household.objects.filter(
+            pk__in={entry.household_id for entry in entries if entry.household_id}
+        ).values("community_id")
+    )
+    # Lock the households too so two staff saving at once cannot both slip under a cap.
     list(
         Household.objects.select_for_update()
         .filter(pk__in=sorted({entry.household_id for entry in entries if entry.household_id}))
@@ -312,6 +336,12 @@ def score_event_reverse(*, actor, event, reason):
         raise ValidationError(_("冲正必须填写原因"))
     if len(reason) > NOTE_MAX_LENGTH:
         raise ValidationError(_("原因最多 %(count)s 个字") % {"count": NOTE_MAX_LENGTH})
+    lock_community_months(
+        community_ids=ScoreEvent.objects.filter(pk=event.pk)
+        .values_list("community_id", "household__community_id")
+        .first()
+        or ()
+    )
     event = (
         ScoreEvent.objects.select_for_update()
         .select_related("household__community", "community")
@@ -406,6 +436,7 @@ def _require_staff_of(actor, community):
 def month_close(*, actor, community, month, today=None):
     today = today or timezone.localdate()
     _require_staff_of(actor, community)
+    lock_community_months(community_ids=[community.pk])
     month = selectors.first_of_month(month)
     if month > selectors.first_of_month(today):
         raise ValidationError(_("不能关闭未来的月份"))
@@ -443,6 +474,7 @@ def month_reopen(*, actor, community, month, reason):
     reason = (reason or "").strip()
     if not reason:
         raise ValidationError(_("重新开放必须填写原因"))
+    lock_community_months(community_ids=[community.pk])
     month = selectors.first_of_month(month)
     if not selectors.month_is_closed(community=community, month=month):
         raise ValidationError(_("%(month)s 未关账") % {"month": month.strftime("%Y-%m")})

@@ -246,6 +246,26 @@ CONTENT_SECURITY_POLICY = {
     }
 }
 
+
+def envint(name, default):
+    return int(os.environ.get(name, default))
+
+
+# Excel imports (docs/import-formats.md, "Limits"; docs/deployment.md). Every limit is
+# checked before the sheet is parsed where the file declares it, and again while streaming.
+IMPORT_MAX_FILE_BYTES = envint("IMPORT_MAX_FILE_BYTES", 10 * 1024 * 1024)
+IMPORT_MAX_UNCOMPRESSED_BYTES = envint("IMPORT_MAX_UNCOMPRESSED_BYTES", 100 * 1024 * 1024)
+IMPORT_MAX_COMPRESSION_RATIO = envint("IMPORT_MAX_COMPRESSION_RATIO", 100)
+IMPORT_MAX_ROWS = envint("IMPORT_MAX_ROWS", 50_000)  # data rows, the header not counted
+IMPORT_MAX_COLUMNS = envint("IMPORT_MAX_COLUMNS", 50)
+# Uploads larger than this run as a Celery task with a progress bar (eager without a broker).
+IMPORT_BACKGROUND_BYTES = envint("IMPORT_BACKGROUND_BYTES", 256 * 1024)
+IMPORT_ERRORS_SHOWN = envint("IMPORT_ERRORS_SHOWN", 200)  # on the page; all in the report
+IMPORT_ERRORS_KEPT = envint("IMPORT_ERRORS_KEPT", 10_000)  # in the downloadable report
+# Django's own upload handling: files above this go to a temporary file, not memory.
+FILE_UPLOAD_MAX_MEMORY_SIZE = envint("FILE_UPLOAD_MAX_MEMORY_SIZE", 2_621_440)
+DATA_UPLOAD_MAX_MEMORY_SIZE = envint("DATA_UPLOAD_MAX_MEMORY_SIZE", 2_621_440)
+
 # Production hardening: on whenever DEBUG is off, so `check --deploy` is clean.
 if not DEBUG:
     SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")

@@ -107,9 +107,11 @@ class HouseholdAdmin(ExportMixin, admin.ModelAdmin):
         return super().get_queryset(request).filter(pk__in=households_visible_to(request.user))
 
     def get_urls(self):
+        from .import_views import refuse_large_uploads
+
         register_import = path(
             "import-register/",
-            self.admin_site.admin_view(self.import_register_view),
+            self.admin_site.admin_view(refuse_large_uploads(self.import_register_view)),
             name="villages_household_import_register",
         )
         return [register_import, *super().get_urls()]

@@ -5,13 +5,54 @@ from django.core.exceptions import PermissionDenied
 from django.http import FileResponse
 from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
+from django.views.decorators.csrf import csrf_exempt, csrf_protect
 
 from accounts.scope import cooperatives_managed_by
+from pinghu_points.spreadsheets import too_large
 
 from .import_forms import HouseholdImportForm
-from .importing import RegisterImportError, household_register_import
+from .import_jobs import import_from_page
+from .models import ImportJob
 
 SAMPLE_FILE = settings.BASE_DIR / "docs" / "samples" / "households.xlsx"
+# Room for the form's other fields and the multipart boundaries around the file.
+MULTIPART_OVERHEAD = 64 * 1024
+
+
+def refuse_large_uploads(view):
+    """Refuse an upload larger than IMPORT_MAX_FILE_BYTES before its body is read.
+
+    The CSRF check would read the body (the token is a form field), so it runs after this
+    check: exempt here, enforced on the view itself.
+    """
+    protected = csrf_protect(view)
+
+    @csrf_exempt
+    def wrapper(request, *args, **kwargs):
+        if request.method == "POST":
+            try:
+                length = int(request.META.get("CONTENT_LENGTH") or 0)
+            except ValueError:
+                length = 0
+            if length > settings.IMPORT_MAX_FILE_BYTES + MULTIPART_OVERHEAD:
+                message = too_large(length)
+                return render(request, "upload_too_large.html", {"message": message}, status=413)
+        return protected(request, *args, **kwargs)
+
+    wrapper.__name__ = view.__name__
+    wrapper.__doc__ = view.__doc__
+    return wrapper
+
+
+def import_page_context(outcome):
+    """The template context for a refused import: the first errors, their count, the report."""
+    from pinghu_points.spreadsheets import shown_errors
+
+    return {
+        "import_errors": shown_errors(outcome.errors),
+        "import_error_count": len(outcome.errors),
+        "import_report": outcome.job,
+    }
 
 
 def household_import_form(request, *, success_url, context):
@@ -26,18 +67,21 @@ def household_import_form(request, *, success_url, context):
     form = HouseholdImportForm(
         request.POST or None, request.FILES or None, cooperatives=cooperatives
     )
-    errors = []
+    errors = {"import_errors": []}
     if request.method == "POST" and form.is_valid():
-        try:
-            result = household_register_import(
-                cooperative=form.cleaned_data["cooperative"],
-                file=form.cleaned_data["file"],
-                actor=request.user,
-                effective_on=form.cleaned_data["effective_on"],
-            )
-        except RegisterImportError as error:
-            errors = error.errors
+        outcome = import_from_page(
+            kind=ImportJob.Kind.REGISTER,
+            user=request.user,
+            file=form.cleaned_data["file"],
+            cooperative=form.cleaned_data["cooperative"],
+            effective_on=form.cleaned_data["effective_on"],
+        )
+        if outcome.background:
+            return redirect("villages:import_job", pk=outcome.job.pk)
+        if outcome.errors:
+            errors = import_page_context(outcome)
         else:
+            result = outcome.result
             messages.success(
                 request,
                 _("已导入 %(households)s 户股东户、%(movements)s 条股权登记")
@@ -47,11 +91,12 @@ def household_import_form(request, *, success_url, context):
     return render(
         request,
         "villages/household_import.html",
-        {"form": form, "import_errors": errors, "base_template": "base.html", **context},
+        {"form": form, "base_template": "base.html", **errors, **context},
     )
 
 
 @login_required
+@refuse_large_uploads
 def household_import(request):
     return household_import_form(request, success_url="villages:household_list", context={})
 

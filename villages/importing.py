@@ -72,16 +72,21 @@ class ImportResult:
         return asdict(self)
 
 
-def household_register_import(*, cooperative, file, actor, effective_on=None):
+def household_register_import(
+    *, cooperative, file, actor, effective_on=None, progress=None, on_saved=None
+):
     """Import the register in `file` (a path or a binary file object) into `cooperative`.
 
     Raises RegisterImportError listing every problem; saves nothing unless there is none.
+    `progress(fraction)` is told how far reading the file has come; `on_saved(result)` runs
+    inside the import's transaction (a background job marks itself done there, so the job
+    and the households are committed together or not at all).
     """
     effective_on = effective_on or timezone.localdate()
     file_name = os.path.basename(
         os.fspath(file) if isinstance(file, str | os.PathLike) else getattr(file, "name", "") or ""
     )
-    rows = read_rows(file, error_class=RegisterImportError)
+    rows = read_rows(file, error_class=RegisterImportError, progress=progress)
     if not any(cell_text(cell) for cells in rows for cell in cells):
         raise RegisterImportError([no_data_rows()])
     share_classes = {
@@ -117,6 +122,8 @@ def household_register_import(*, cooperative, file, actor, effective_on=None):
                     **result.as_dict(),
                 },
             )
+            if on_saved:
+                on_saved(result)
     except IntegrityError as error:
         # The last guard (unique household number) tripped by a concurrent write.
         raise RegisterImportError(

@@ -274,3 +274,64 @@ class ShareMovement(models.Model):
 
     def delete(self, *args, **kwargs):
         raise PermissionError("Share movements are append-only; record a new movement")
+
+
+class ImportJob(models.Model):
+    """One Excel import started from a page: its file until it has run, then its outcome.
+
+    Large files run as a Celery task (docs/import-formats.md, "Large files"); the file is
+    kept here, in the database — private, and reachable by the worker wherever it runs —
+    and emptied once the task has run. Refused imports keep their errors for the report.
+    """
+
+    class Kind(models.TextChoices):
+        REGISTER = "register", _("股东名册")
+        SCORE_EVENTS = "score_events", _("积分检查表")
+
+    class Status(models.TextChoices):
+        QUEUED = "queued", _("排队中")
+        RUNNING = "running", _("导入中")
+        DONE = "done", _("已导入")
+        FAILED = "failed", _("未导入")
+
+    kind = models.CharField(_("类型"), max_length=20, choices=Kind.choices)
+    status = models.CharField(
+        _("状态"), max_length=20, choices=Status.choices, default=Status.QUEUED
+    )
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.CASCADE,
+        related_name="+",
+        verbose_name=_("导入人"),
+    )
+    cooperative = models.ForeignKey(
+        Cooperative, on_delete=models.CASCADE, null=True, blank=True, verbose_name=_("合作社")
+    )
+    community = models.ForeignKey(
+        "communities.Community",
+        on_delete=models.CASCADE,
+        null=True,
+        blank=True,
+        verbose_name=_("社区"),
+    )
+    effective_on = models.DateField(_("配股生效日期"), null=True, blank=True)
+    file_name = models.CharField(_("文件名"), max_length=255, blank=True)
+    content = models.BinaryField(_("文件内容"), blank=True, default=b"")
+    progress = models.PositiveSmallIntegerField(_("进度"), default=0)
+    result = models.JSONField(_("结果"), default=dict, blank=True)
+    error_count = models.PositiveIntegerField(_("错误数"), default=0)
+    errors = models.JSONField(_("错误"), default=list, blank=True)
+    created_at = models.DateTimeField(_("创建时间"), auto_now_add=True)
+    finished_at = models.DateTimeField(_("完成时间"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("Excel 导入")
+        verbose_name_plural = _("Excel 导入")
+        ordering = ["-created_at", "-id"]
+
+    def __str__(self):
+        return f"{self.get_kind_display()} {self.file_name} ({self.get_status_display()})"
+
+    @property
+    def finished(self):
+        return self.status in (self.Status.DONE, self.Status.FAILED)

@@ -6,6 +6,7 @@ from celery import shared_task
 
 from accounts.models import User
 
+from . import import_jobs
 from .importing import RegisterImportError, household_register_import
 from .models import Cooperative
 
@@ -31,3 +32,15 @@ def import_households(cooperative_code, filename, content_b64, actor_id, effecti
     except RegisterImportError as error:
         return {"ok": False, "errors": [line.as_dict() for line in error.errors]}
     return {"ok": True, **result.as_dict()}
+
+
+@shared_task(bind=True)
+def import_job_run(self, job_id):
+    """A page's large Excel import; all the work is in import_jobs.import_job_run."""
+
+    def report(percent):
+        if not self.request.is_eager:
+            self.update_state(state="PROGRESS", meta={"progress": percent})
+
+    import_jobs.import_job_run(job_id=job_id, report=report)
+    return {"job": job_id}

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from . import import_views, views
+from . import import_job_views, import_views, views
 
 app_name = "villages"
 
@@ -13,5 +13,16 @@ urlpatterns = [
         "households/import/sample/",
         import_views.household_import_sample,
         name="household_import_sample",
+    ),
+    path("imports/<int:pk>/", import_job_views.import_job_detail, name="import_job"),
+    path(
+        "imports/<int:pk>/progress/",
+        import_job_views.import_job_progress,
+        name="import_job_progress",
+    ),
+    path(
+        "imports/<int:pk>/errors.xlsx",
+        import_job_views.import_job_errors,
+        name="import_job_errors",
     ),
 ]

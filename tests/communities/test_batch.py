@@ -456,8 +456,9 @@ def five_items(items, standard):
 
 
 # Session, user, grids, the photo items, then the service: lock, households, items,
-# standards, closed months, two cap sums, one insert, one audit record (+ savepoints).
-SAVE_QUERY_BOUND = 15
+# the community lock (month close), standards, closed months, two cap sums, one insert,
+# one audit record (+ savepoints).
+SAVE_QUERY_BOUND = 16
 # Session, user, grids, households, standards, items, month points, year scores, closed months.
 PAGE_QUERY_BOUND = 11
 

@@ -7,6 +7,7 @@ from django.utils.translation import gettext as _
 from accounts.models import User
 from communities.importing import ScoreEventImportError, score_event_import
 from communities.models import Community
+from pinghu_points.spreadsheets import command_error_lines
 
 
 class Command(BaseCommand):
@@ -17,6 +18,9 @@ class Command(BaseCommand):
 
     def add_arguments(self, parser):
         parser.add_argument("file", help="the .xlsx file")
+        parser.add_argument(
+            "--error-report", help="write the errors of a refused file to this .xlsx"
+        )
         parser.add_argument("--community", required=True, help="community code")
         parser.add_argument(
             "--actor",
@@ -25,7 +29,7 @@ class Command(BaseCommand):
             "the events are entered as; recorded on every event and in the audit",
         )
 
-    def handle(self, *args, file, community, actor, **options):
+    def handle(self, *args, file, community, actor, error_report=None, **options):
         community_obj = Community.objects.filter(code=community).first()
         if community_obj is None:
             raise CommandError(_("没有编码为“%(code)s”的社区") % {"code": community})
@@ -39,8 +43,8 @@ class Command(BaseCommand):
         except PermissionDenied as error:
             raise CommandError(str(error)) from error
         except ScoreEventImportError as error:
-            for line in error.errors:
-                self.stderr.write(str(line))
+            for line in command_error_lines(error.errors, report_path=error_report):
+                self.stderr.write(line)
             raise CommandError(
                 _("积分检查表有 %(count)s 处错误，未导入任何积分记录")
                 % {"count": len(error.errors)}
