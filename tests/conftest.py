@@ -4,6 +4,8 @@ for every check there is a user who should see and one who should not."""
 from types import SimpleNamespace
 
 import pytest
+from django.conf import settings as django_settings
+from django.utils import translation
 
 from accounts.models import User
 from tests import factories
@@ -130,6 +132,14 @@ def chromium_path():
         if candidate and Path(candidate).exists():
             return candidate
     return shutil.which("chromium") or shutil.which("chromium-browser")
+
+
+@pytest.fixture(autouse=True)
+def _chinese_first():
+    """A request in English leaves `en` active in the thread; every test starts in Chinese."""
+    translation.activate(django_settings.LANGUAGE_CODE)
+    yield
+    translation.activate(django_settings.LANGUAGE_CODE)
 
 
 @pytest.fixture(autouse=True)
