@@ -179,8 +179,8 @@ def test_tongjie_2019_pools():
     [
         (Mode.RATIO_OF_BASE, "0.2", ("833.33", "166.67")),  # 1000 ÷ 1.2 = 833.333…
         (Mode.SHARE_OF_TOTAL, "0.15", ("850.00", "150.00")),
-        (Mode.SHARE_OF_TOTAL, "0.12345", ("876.55", "123.45")),  # 123.45 rounded half up
-        (Mode.FIXED, "100.005", ("899.99", "100.01")),
+        (Mode.SHARE_OF_TOTAL, "0.1235", ("876.50", "123.50")),
+        (Mode.FIXED, "100.01", ("899.99", "100.01")),
         (Mode.FIXED, "1000", ("0.00", "1000.00")),
         (Mode.RATIO_OF_BASE, "0", ("1000.00", "0.00")),  # 1.0: dividend by shares only
     ],
@@ -199,6 +199,12 @@ def test_pools_by_hand(mode, value, expected):
         ("100", Mode.SHARE_OF_TOTAL, "1.01"),
         ("100", Mode.FIXED, "100.01"),
         ("100", "bogus", "0.2"),
+        # Issue 9 finding 3: nothing is rounded silently (the API refused these already).
+        ("100.001", Mode.RATIO_OF_BASE, "0.2"),
+        ("100", Mode.FIXED, "10.005"),
+        ("100", Mode.RATIO_OF_BASE, "0.123456"),
+        ("100", Mode.SHARE_OF_TOTAL, "0.12345"),
+        ("1000000000000", Mode.RATIO_OF_BASE, "0.2"),  # does not fit the column
     ],
 )
 def test_impossible_pools_are_refused(total, mode, value):
