@@ -7,11 +7,16 @@ monthly chart, the batch page's month and year figures, the point card, the caps
 dividend's score. Runs on SQLite and, with DATABASE_URL set, on PostgreSQL.
 """
 
+import re
 from datetime import date
 from decimal import Decimal
+from pathlib import Path
 
 import pytest
+from django.apps import apps
+from django.conf import settings as django_settings
 from django.db import transaction
+from django.db.models import DecimalField
 from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
@@ -169,3 +174,20 @@ def test_every_points_aggregate_is_the_exact_decimal_sum(world, items, standard,
             assert line.score == expected[line.household_id]["score"]
             assert line.score.as_tuple().exponent >= -1, line.score
         transaction.set_rollback(True)
+
+
+def test_every_sum_of_a_decimal_column_goes_through_exact_sum():
+    """The root of finding 1 stays in one place: no plain Sum of a decimal column."""
+    decimal_columns = {
+        field.name
+        for model in apps.get_models()
+        for field in model._meta.get_fields()
+        if isinstance(field, DecimalField)
+    }
+    offending = []
+    for app in ("accounts", "communities", "dividends", "villages", "pinghu_points"):
+        for path in sorted((Path(django_settings.BASE_DIR) / app).rglob("*.py")):
+            for name in re.findall(r"(?<![\w.])Sum\(\s*[\"']([\w_]+)", path.read_text()):
+                if name.split("__")[-1] in decimal_columns:
+                    offending.append(f"{path.name}: Sum({name!r})")
+    assert offending == []
