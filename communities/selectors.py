@@ -6,9 +6,10 @@ from dataclasses import dataclass
 from datetime import date
 from decimal import ROUND_HALF_UP, Decimal
 
-from django.db.models import Count, Prefetch, Q, Sum
+from django.db.models import Count, Prefetch, Q
 from django.db.models.functions import ExtractMonth
 
+from pinghu_points.aggregates import ExactSum
 from villages.models import Household
 
 from .models import (
@@ -56,7 +57,7 @@ def event_totals(*, household_ids, year):
         counting_events()
         .filter(household_id__in=household_ids, occurred_on__year=year)
         .values("household_id")
-        .annotate(total=Sum("points"))
+        .annotate(total=ExactSum("points"))
         .order_by()
     )
     return {row["household_id"]: row["total"] or ZERO for row in rows}
@@ -97,7 +98,7 @@ def monthly_points(*, household_ids, year):
         .filter(household_id__in=household_ids, occurred_on__year=year)
         .annotate(month=ExtractMonth("occurred_on"))
         .values("household_id", "month")
-        .annotate(total=Sum("points"))
+        .annotate(total=ExactSum("points"))
         .order_by()
     )
     result = defaultdict(dict)
@@ -136,7 +137,7 @@ def vetoed_household_ids(*, household_ids, year):
         counting_events()
         .filter(household_id__in=household_ids, occurred_on__year=year, item__is_veto=True)
         .values("household_id", "item_id")
-        .annotate(total=Sum("points"))
+        .annotate(total=ExactSum("points"))
         .order_by()
     )
     return {row["household_id"] for row in rows if row["total"]}
@@ -226,7 +227,7 @@ def cooperative_scores(*, cooperative, year):
     events = counting_events().filter(household__cooperative=cooperative, occurred_on__year=year)
     totals = dict(
         events.values("household_id")
-        .annotate(total=Sum("points"))
+        .annotate(total=ExactSum("points"))
         .order_by()
         .values_list("household_id", "total")
     )
@@ -242,7 +243,7 @@ def cooperative_scores(*, cooperative, year):
     veto_rows = (
         events.filter(item_id__in=veto_items)
         .values("household_id", "item_id")
-        .annotate(total=Sum("points"))
+        .annotate(total=ExactSum("points"))
         .order_by()
         if veto_items
         else []

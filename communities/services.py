@@ -12,12 +12,13 @@ from decimal import Decimal, InvalidOperation
 
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
-from django.db.models import QuerySet, Sum
+from django.db.models import QuerySet
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from accounts.scope import households_scorable_by
 from accounts.services import audit_record
+from pinghu_points.aggregates import ExactSum
 from villages.models import Household
 
 from . import files, selectors
@@ -83,13 +84,13 @@ def _cap_usage(*, pairs, years, months):
     yearly = (
         base.filter(occurred_on__year__in=years)
         .values("household_id", "item_id", "occurred_on__year")
-        .annotate(total=Sum("points"))
+        .annotate(total=ExactSum("points"))
         .order_by()
     )
     monthly = (
         base.filter(occurred_on__year__in=years, occurred_on__month__in=months)
         .values("household_id", "item_id", "occurred_on__year", "occurred_on__month")
-        .annotate(total=Sum("points"))
+        .annotate(total=ExactSum("points"))
         .order_by()
     )
     # Signed sums: the caller turns them into room used with the item's sign, so a reversal

@@ -31,7 +31,7 @@ from rest_framework.response import Response
 from accounts.scope import cooperatives_managed_by, cooperatives_visible_to
 
 from . import services
-from .models import MONEY, DividendLine, DividendRun
+from .models import DividendLine, DividendRun
 from .policies import validate_parameters
 
 INCENTIVE_FIELDS = {
@@ -124,16 +124,18 @@ class DividendRunCreateSerializer(serializers.Serializer):
 
     cooperative = serializers.CharField(max_length=32, help_text="cooperative code")
     year = serializers.IntegerField(min_value=2000, max_value=2100)
-    total = serializers.DecimalField(min_value=Decimal("0"), **MONEY)
+    # Any number here: places, sign and size are checked by `services.validate_money_inputs`,
+    # the one check the page form and `run_dividend` use too (same messages everywhere).
+    total = serializers.DecimalField(max_digits=None, decimal_places=None)
     # Exactly one of the three; null counts as not given.
     incentive_ratio = serializers.DecimalField(
-        max_digits=14, decimal_places=4, min_value=Decimal("0"), required=False, allow_null=True
+        max_digits=None, decimal_places=None, required=False, allow_null=True
     )
     incentive_pool = serializers.DecimalField(
-        min_value=Decimal("0"), required=False, allow_null=True, **MONEY
+        max_digits=None, decimal_places=None, required=False, allow_null=True
     )
     incentive_share = serializers.DecimalField(
-        max_digits=5, decimal_places=4, min_value=Decimal("0"), required=False, allow_null=True
+        max_digits=None, decimal_places=None, required=False, allow_null=True
     )
     policy = serializers.ChoiceField(
         choices=DividendRun.Policy.choices, default=DividendRun.Policy.SCORE
@@ -167,6 +169,17 @@ class DividendRunCreateSerializer(serializers.Serializer):
             )
         data["incentive_mode"] = INCENTIVE_FIELDS[given[0]]
         data["incentive_value"] = data[given[0]]
+        try:
+            services.validate_money_inputs(
+                total=data["total"],
+                incentive_mode=data["incentive_mode"],
+                incentive_value=data["incentive_value"],
+            )
+        except DjangoValidationError as error:
+            fields = {"total": "total", "incentive_value": given[0]}
+            raise serializers.ValidationError(
+                {fields[field]: messages for field, messages in error.message_dict.items()}
+            ) from error
         parameters = {"veto": data["veto"]}
         if data.get("min_score") is not None:
             parameters["min_score"] = str(data["min_score"])

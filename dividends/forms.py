@@ -2,13 +2,17 @@ from datetime import date
 from decimal import Decimal
 
 from django import forms
+from django.core.exceptions import ValidationError
 from django.utils import timezone
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
 from accounts.scope import cooperatives_managed_by
 
+from . import services
 from .models import DividendRun
+
+MONEY_INPUTS = ("total", "incentive_mode", "incentive_value")
 
 TIER_ROWS = 5
 DEFAULT_TIERS = [("90", "0.20"), ("80", "0.10"), ("60", "0.05")]
@@ -27,11 +31,9 @@ class DividendRunForm(forms.Form):
         help_text=_("通常为当年12月31日；留空即按12月31日"),
         widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"),
     )
+    # Places, sign and size of the money inputs: `services.validate_money_inputs` (clean).
     total = forms.DecimalField(
         label=_("可分配总额（元）"),
-        max_digits=14,
-        decimal_places=2,
-        min_value=Decimal("0"),
         widget=forms.TextInput(attrs={"inputmode": "decimal", "autocomplete": "off"}),
     )
     incentive_mode = forms.ChoiceField(
@@ -41,9 +43,6 @@ class DividendRunForm(forms.Form):
     )
     incentive_value = forms.DecimalField(
         label=_("比例或金额"),
-        max_digits=14,
-        decimal_places=4,
-        min_value=Decimal("0"),
         initial=Decimal("0.2"),
         help_text=_("比例填小数（0.2 即 20%），固定金额填元"),
         widget=forms.TextInput(attrs={"inputmode": "decimal", "autocomplete": "off"}),
@@ -138,6 +137,7 @@ class DividendRunForm(forms.Form):
         cleaned["tiers"] = tiers
         if cleaned.get("policy") == DividendRun.Policy.TIERS and not tiers and not self.errors:
             self.add_error(None, _("按积分档次分配时至少要填写一档"))
+        _check_money_inputs(self, cleaned)
         year = cleaned.get("year")
         if year and not cleaned.get("record_date"):
             cleaned["record_date"] = date(year, 12, 31)
@@ -155,9 +155,24 @@ class DividendRunForm(forms.Form):
         return parameters
 
 
+def _check_money_inputs(form, cleaned):
+    """The service's one check of the money inputs, shown on the form's fields."""
+    if not all(cleaned.get(name) is not None for name in MONEY_INPUTS):
+        return
+    try:
+        services.validate_money_inputs(**{name: cleaned[name] for name in MONEY_INPUTS})
+    except ValidationError as error:
+        form.add_error(None, error)
+
+
 class PoolsPreviewForm(forms.Form):
     """The numbers the live preview sends to the server."""
 
-    total = forms.DecimalField(max_digits=14, decimal_places=2, min_value=Decimal("0"))
+    total = forms.DecimalField()
     incentive_mode = forms.ChoiceField(choices=DividendRun.IncentiveMode.choices)
-    incentive_value = forms.DecimalField(max_digits=14, decimal_places=4, min_value=Decimal("0"))
+    incentive_value = forms.DecimalField()
+
+    def clean(self):
+        cleaned = super().clean()
+        _check_money_inputs(self, cleaned)
+        return cleaned

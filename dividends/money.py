@@ -21,13 +21,24 @@ def _as_integers(weights):
     return [int(weight * scale) for weight in weights]
 
 
-def split_by_weights(total, weighted):
-    """Split `total` yuan over [(tie_key, weight)] so the parts add up to it to the fen.
+def higher_score_first(scores):
+    """The order in which households get the odd fen of a split when their remainders are
+    equal: the higher score first, then the lower household number. `scores` maps the
+    household number to its score; the result is a `tie_break` for `split_by_weights`.
+
+    Every split over households (base and incentive) uses it, so the result is
+    deterministic and a higher score never gets less than a lower one with the same shares.
+    """
+    return lambda number: (-scores[number], number)
+
+
+def split_by_weights(total, weighted, *, tie_break=None):
+    """Split `total` yuan over [(key, weight)] so the parts add up to it to the fen.
 
     Largest-remainder method: everyone gets the floor of their exact share in fen,
     the fen left over go one each to the largest remainders; equal remainders are
-    broken by `tie_key` ascending (the household number), so the result is
-    deterministic. Zero weights get zero. Returns {tie_key: Decimal}.
+    broken by `tie_break(key)` ascending (by default the key itself), so the result is
+    deterministic. Zero weights get zero. Returns {key: Decimal}.
     """
     total = to_fen(total)
     if total < 0:
@@ -47,22 +58,22 @@ def split_by_weights(total, weighted):
         floors[key] = quotient
         remainders.append(remainder)
     left_over = total_fen - sum(floors.values())
-    for key in _largest_remainders(keys, remainders, left_over):
+    for key in _largest_remainders(keys, remainders, left_over, tie_break):
         floors[key] += 1
     return {key: Decimal(fen).scaleb(-2) for key, fen in floors.items()}
 
 
-def _largest_remainders(keys, remainders, count):
-    """The `count` keys with the largest remainders, equal remainders by key ascending.
+def _largest_remainders(keys, remainders, count, tie_break):
+    """The `count` keys with the largest remainders, equal remainders by `tie_break`.
 
-    The same keys as sorted(zip(-remainders, keys))[:count], without comparing the keys
-    (tuples, for the incentive) of 100,000 households: only the remainders are sorted,
-    and the keys only where remainders tie at the cut.
+    The same keys as sorted(keys, key=lambda k: (-remainder[k], tie_break(k)))[:count],
+    without ordering 100,000 households: only the remainders are sorted, and the keys
+    only where remainders tie at the cut.
     """
     if count <= 0:
         return []
     cut = sorted(remainders, reverse=True)[count - 1]
     pairs = list(zip(keys, remainders, strict=True))
     above = [key for key, remainder in pairs if remainder > cut]
-    at_cut = sorted(key for key, remainder in pairs if remainder == cut)
+    at_cut = sorted((key for key, remainder in pairs if remainder == cut), key=tie_break)
     return above + at_cut[: count - len(above)]

@@ -4,7 +4,7 @@ so it can be tested by hand and by hypothesis without a database."""
 from dataclasses import dataclass
 from decimal import Decimal
 
-from .money import floor_fen, split_by_weights
+from .money import floor_fen, higher_score_first, split_by_weights
 
 ZERO = Decimal("0")
 NO_FEN = Decimal("0.00")
@@ -35,11 +35,16 @@ def _rules(parameters):
 
 
 def _eligible(candidate, *, veto, min_score):
+    """Not vetoed (when the run applies the veto) and not below the minimum score.
+
+    A score of 0 is eligible like any other: under tiers it is paid when a tier starts
+    at 0 (`0:0.05`); under the proportional policies its weight is 0, so it gets nothing
+    by arithmetic (a score below 0, possible when a standard's lower bound is negative,
+    weighs 0 too).
+    """
     if veto and candidate.vetoed:
         return False
-    if min_score is not None and candidate.score < min_score:
-        return False
-    return candidate.score > 0
+    return min_score is None or candidate.score >= min_score
 
 
 def tier_share(score, tiers):
@@ -100,42 +105,30 @@ def allocate_incentive(*, policy, parameters, pool, candidates):
 
     - score: the whole pool split in proportion to the score of eligible households;
     - score_shares: in proportion to score × weighted shares;
-    - tiers: each eligible household gets its tier's share of its base amount (to the
-      fen, rounded down); if that asks for more than the pool, the pool is split in
-      proportion to what was asked instead.
-    Ineligible households (vetoed, below the minimum score) get nothing. A pool split
-    gives the odd fen by largest remainder, equal remainders to the higher score, then
-    to the lower household number.
+    - tiers: each eligible household asks for its tier's share of its exact base amount,
+      rounded down to the fen, and gets it; if the asks add up to more than the pool,
+      the pool is split in proportion to the asks (those amounts in fen) instead.
+    Ineligible households (vetoed, below the minimum score) get nothing; a score of 0
+    or below weighs 0 under the proportional policies. A pool split gives the odd fen by
+    largest remainder, equal remainders to the higher score, then to the lower household
+    number (`money.higher_score_first`).
     """
-    weights, asked = [], {}
+    weights = []
     rules = _rules(parameters)
     tiers = _parsed_tiers(parameters.get("tiers", [])) if policy == "tiers" else []
     for candidate in candidates:
         if not _eligible(candidate, **rules):
             weight = ZERO
         elif policy == "score":
-            weight = candidate.score
+            weight = max(candidate.score, ZERO)
         elif policy == "score_shares":
-            weight = candidate.score * candidate.weighted_shares
+            weight = max(candidate.score, ZERO) * candidate.weighted_shares
         elif policy == "tiers":
-            share = _tier_share(candidate.score, tiers)
-            # Split weight ∝ the exact base (shares are proportional to it, and exact).
-            weight = candidate.weighted_shares * share
-            asked[candidate.number] = floor_fen(candidate.base_exact * share)
+            weight = floor_fen(candidate.base_exact * _tier_share(candidate.score, tiers))
         else:
             raise ValueError(f"unknown policy {policy!r}")
         weights.append((candidate.number, weight))
-    if policy == "tiers":
-        for number, weight in weights:
-            if not weight:
-                asked[number] = NO_FEN
-        if sum(asked.values(), ZERO) <= pool:
-            return {number: asked[number] for number, _ in weights}
-    # Equal remainders go to the higher score first, then to the lower household number:
-    # under tiers two scores of one tier weigh the same, and the odd fen must not go to
-    # the lower score (a higher score never pays less for the same shares).
+    if policy == "tiers" and sum((weight for _, weight in weights), ZERO) <= pool:
+        return {number: weight if weight else NO_FEN for number, weight in weights}
     scores = {candidate.number: candidate.score for candidate in candidates}
-    split = split_by_weights(
-        pool, [((-scores[number], number), weight) for number, weight in weights]
-    )
-    return {number: amount for (_, number), amount in split.items()}
+    return split_by_weights(pool, weights, tie_break=higher_score_first(scores))

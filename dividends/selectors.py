@@ -12,11 +12,12 @@
 from dataclasses import dataclass
 from decimal import ROUND_HALF_UP, Decimal
 
-from django.db.models import Count, OuterRef, Q, Subquery, Sum
+from django.db.models import Count, OuterRef, Q, Subquery
 from django.utils.translation import gettext as _
 
 from accounts.scope import cooperatives_managed_by
 from communities import selectors as scoring
+from pinghu_points.aggregates import ExactSum
 
 from . import services
 from .models import DividendLine, DividendRun
@@ -81,9 +82,9 @@ def reconciliation(run):
         return None
     sums = run.lines.aggregate(
         households=Count("pk"),
-        base=Sum("base_amount"),
-        incentive=Sum("incentive_amount"),
-        total=Sum("total_amount"),
+        base=ExactSum("base_amount"),
+        incentive=ExactSum("incentive_amount"),
+        total=ExactSum("total_amount"),
     )
     # SQLite sums decimals as floats: back to exact fen via str (amounts have 2 places).
     base = _fen(sums["base"])
@@ -147,11 +148,11 @@ def last_year_comparison(run, previous=None):
     this_year = run.lines.values("household_id")
     last_year = previous.lines.values("household_id")
     previous_sums = previous.lines.aggregate(
-        total=Sum("total_amount"),
+        total=ExactSum("total_amount"),
         gone=Count("pk", filter=~Q(household_id__in=this_year)),
     )
     current_sums = run.lines.aggregate(
-        total=Sum("total_amount"), new=Count("pk", filter=~Q(household_id__in=last_year))
+        total=ExactSum("total_amount"), new=Count("pk", filter=~Q(household_id__in=last_year))
     )
     previous_total = _fen(previous_sums["total"])
     return Comparison(
@@ -257,5 +258,5 @@ def pools_preview(*, total, incentive_mode, incentive_value):
         "incentive_pool": str(incentive),
         "incentive_percent": str(share),
         "ceiling": str(ceiling),
-        "over_ceiling": incentive > ceiling,
+        "over_ceiling": services.exceeds_ceiling(total=total, incentive_pool=incentive),
     }

@@ -11,7 +11,7 @@ import itertools
 import json
 from collections import namedtuple
 from datetime import date
-from decimal import Decimal
+from decimal import Decimal, InvalidOperation
 
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import IntegrityError, connection, transaction
@@ -25,7 +25,7 @@ from villages import selectors as register
 from villages.models import Cooperative, Household, mask_id_number
 
 from .models import DividendLine, DividendRun
-from .money import split_by_weights, to_fen
+from .money import floor_fen, higher_score_first, split_by_weights, to_fen
 from .policies import Candidate, allocate_incentive, validate_parameters
 
 ZERO = Decimal("0")
@@ -33,15 +33,59 @@ ZERO = Decimal("0")
 INCENTIVE_CEILING = Decimal("0.20")
 
 
+def _stored_as_given(value, *, places, field):
+    """Whether `value` is a number ≥ 0 that `field`'s column stores exactly as it is,
+    with at most `places` decimals (no digit is rounded away on the way in)."""
+    try:
+        value = Decimal(value)
+    except (InvalidOperation, TypeError, ValueError):
+        return False
+    if not value.is_finite() or value < 0:
+        return False
+    if value != value.quantize(Decimal(1).scaleb(-places)):
+        return False
+    column = DividendRun._meta.get_field(field)
+    return value < Decimal(10) ** (column.max_digits - column.decimal_places)
+
+
+def validate_money_inputs(*, total, incentive_mode, incentive_value):
+    """The one check of a run's money inputs: the page form, the API and `run_dividend`
+    all reach it (through `pools`), so they refuse the same values with the same message.
+
+    The total and a fixed incentive pool are yuan to the fen (at most 2 decimals), a ratio
+    or share at most 4 decimals (what the run stores); nothing is rounded silently, so
+    what the run stores is exactly what it computed with. Raises a ValidationError keyed
+    by `total` / `incentive_value` (the form's field names).
+    """
+    errors = {}
+    if not _stored_as_given(total, places=2, field="total"):
+        errors["total"] = _(
+            "可分配总额“%(value)s”无效：须为不小于0的金额，精确到分（最多两位小数）"
+        ) % {"value": total}
+    if incentive_mode == DividendRun.IncentiveMode.FIXED:
+        if not _stored_as_given(incentive_value, places=2, field="incentive_value"):
+            errors["incentive_value"] = _(
+                "积分激励池金额“%(value)s”无效：须为不小于0的金额，精确到分（最多两位小数）"
+            ) % {"value": incentive_value}
+    elif not _stored_as_given(incentive_value, places=4, field="incentive_value"):
+        errors["incentive_value"] = _(
+            "激励比例“%(value)s”无效：须为不小于0的小数，最多四位小数"
+        ) % {"value": incentive_value}
+    if errors:
+        raise ValidationError(errors)
+
+
 def pools(*, total, incentive_mode, incentive_value):
     """(base pool, incentive pool) for a distributable total; they add up to it exactly.
 
     ratio_of_base: I = r × B and B + I = T, so B = T ÷ (1 + r) (Tongjie: 20%).
+    The inputs are checked first (`validate_money_inputs`): nothing is rounded here.
     """
-    total = to_fen(total)
+    validate_money_inputs(
+        total=total, incentive_mode=incentive_mode, incentive_value=incentive_value
+    )
+    total = Decimal(total)
     value = Decimal(incentive_value)
-    if total < 0 or value < 0:
-        raise ValidationError(_("金额和比例不能为负数"))
     if incentive_mode == DividendRun.IncentiveMode.RATIO_OF_BASE:
         base = to_fen(total / (1 + value))
     elif incentive_mode == DividendRun.IncentiveMode.SHARE_OF_TOTAL:
@@ -49,21 +93,24 @@ def pools(*, total, incentive_mode, incentive_value):
             raise ValidationError(_("激励池占总额的比例不能超过1"))
         base = total - to_fen(total * value)
     elif incentive_mode == DividendRun.IncentiveMode.FIXED:
-        if to_fen(value) > total:
+        if value > total:
             raise ValidationError(_("积分激励池不能超过可分配总额"))
-        base = total - to_fen(value)
+        base = total - value
     else:
         raise ValidationError(_("未知的激励池设定方式"))
-    return base, total - base
+    return to_fen(base), to_fen(total - base)
 
 
 def incentive_ceiling(total):
-    """The largest incentive pool allowed without an explicit confirmation."""
-    return to_fen(to_fen(total) * INCENTIVE_CEILING)
+    """The largest incentive pool in fen allowed without an explicit confirmation:
+    20% of the total, rounded down (a pool of one fen more is above 20%)."""
+    return floor_fen(Decimal(total) * INCENTIVE_CEILING)
 
 
 def exceeds_ceiling(*, total, incentive_pool):
-    return incentive_pool > incentive_ceiling(total)
+    """Whether the pool is above 20% of the total, compared exactly (not with a rounded
+    20%: T = 0.03 and a pool of 0.01 is 33%)."""
+    return Decimal(incentive_pool) > Decimal(total) * INCENTIVE_CEILING
 
 
 def _require_manager(actor, cooperative):
@@ -117,6 +164,8 @@ def dividend_run_create(
         year=year,
         version=(latest.version + 1) if latest else 1,
         record_date=record_date or date(year, 12, 31),
+        # `pools` checked both: the total is to the fen (to_fen only writes it with two
+        # places), the value has at most 4 decimals; both are stored exactly as used.
         total=to_fen(total),
         incentive_mode=incentive_mode,
         incentive_value=Decimal(incentive_value),
@@ -278,9 +327,13 @@ def compute_lines(*, run, progress=lambda percent: None):
             snapshot_of[household.pk] = snapshot
     del holdings, by_holding
     total_weight = sum(weighted.values(), ZERO)
+    score_of = {household.number: scores[household.pk] for household in households}
     base = split_by_weights(
-        run.base_pool, [(household.number, weighted[household.pk]) for household in households]
+        run.base_pool,
+        [(household.number, weighted[household.pk]) for household in households],
+        tie_break=higher_score_first(score_of),
     )
+    del score_of
     progress(60)
     candidates = [
         Candidate(

@@ -133,7 +133,11 @@ def pools_preview_json(request):
     _require_payer(request.user)
     form = PoolsPreviewForm(request.GET)
     if not form.is_valid():
-        return JsonResponse({"error": _("请填写有效的金额和比例")}, status=400)
+        # The service's own messages for inputs it refuses (e.g. 100.001 yuan).
+        problems = [message for errors in form.errors.values() for message in errors]
+        return JsonResponse(
+            {"error": "；".join(problems) or _("请填写有效的金额和比例")}, status=400
+        )
     try:
         data = selectors.pools_preview(**form.cleaned_data)
     except ValidationError as error:

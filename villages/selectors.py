@@ -2,12 +2,13 @@ from collections import defaultdict
 from dataclasses import dataclass
 from decimal import ROUND_HALF_UP, Decimal
 
-from django.db.models import Q, Sum
+from django.db.models import Q
 
 from accounts.scope import households_visible_to
 from communities import selectors as points
 from communities.models import ScoreEvent, ScoringStandard
 from dividends.models import DividendLine, DividendRun
+from pinghu_points.aggregates import ExactSum
 
 from .models import Household, Member, ShareMovement
 
@@ -50,7 +51,7 @@ def household_holdings(*, household, on):
     rows = (
         ShareMovement.objects.filter(household=household, effective_on__lte=on)
         .values("share_class")
-        .annotate(total=Sum("quantity"))
+        .annotate(total=ExactSum("quantity"))
     )
     totals = {row["share_class"]: row["total"] for row in rows if row["total"]}
     classes = household.cooperative.share_classes.filter(pk__in=totals)
@@ -65,7 +66,7 @@ def holdings_by_household(*, households, on):
     rows = (
         ShareMovement.objects.filter(household__in=households, effective_on__lte=on)
         .values("household_id", "share_class_id")
-        .annotate(total=Sum("quantity"))
+        .annotate(total=ExactSum("quantity"))
     )
     holdings = defaultdict(dict)
     for row in rows:
@@ -96,7 +97,7 @@ def cooperative_holdings(*, cooperative, on):
     rows = (
         ShareMovement.objects.filter(household__cooperative=cooperative, effective_on__lte=on)
         .values("household_id", "share_class_id")
-        .annotate(total=Sum("quantity"))
+        .annotate(total=ExactSum("quantity"))
         .order_by()
         .values_list("household_id", "share_class_id", "total")  # tuples: 200,000 rows
     )

@@ -96,6 +96,11 @@
       return (numerator * 2n + denominator) / (denominator * 2n);
     };
     var toFen = function (d) { return divHalfUp(d.digits * 100n, pow10(d.scale)); };
+    // Whether d has at most `places` decimals (trailing zeros aside): the server refuses
+    // more (services.validate_money_inputs) instead of rounding them away.
+    var fits = function (d, places) {
+      return d.scale <= places || d.digits % pow10(d.scale - places) === 0n;
+    };
     var yuan = function (fen) {
       var s = fen.toString().padStart(3, "0");
       return s.slice(0, -2) + "." + s.slice(-2);
@@ -106,6 +111,9 @@
       var total = parseDecimal(totalInput.value);
       var value = parseDecimal(valueInput.value);
       if (!total || !value) return null;
+      if (!fits(total, 2) || !fits(value, modeInput.value === "fixed" ? 2 : 4)) {
+        return { error: true };
+      }
       var totalFen = toFen(total);
       var base;
       var mode = modeInput.value;
@@ -124,13 +132,13 @@
         return null;
       }
       var incentive = totalFen - base;
-      var ceiling = divHalfUp(totalFen * 20n, 100n);
       var basisPoints = totalFen > 0n ? divHalfUp(incentive * 10000n, totalFen) : 0n;
       return {
         base_pool: yuan(base),
         incentive_pool: yuan(incentive),
         incentive_percent: yuan(basisPoints),
-        over_ceiling: incentive > ceiling
+        // Above 20% of the total, compared exactly (services.exceeds_ceiling): I > T / 5.
+        over_ceiling: incentive * 5n > totalFen
       };
     };
 

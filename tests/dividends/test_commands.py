@@ -391,3 +391,56 @@ def test_computing_twice_leaves_one_compute_record(world, computed_run):
     services.dividend_run_compute(run_id=computed_run.pk)
 
     assert audit_actions(computed_run).count("dividend.compute") == 1
+
+
+# Issue 9 finding 3: the command refuses what the API refuses, with the same message.
+
+SILENTLY_ROUNDED = [
+    (
+        ["--total", "100.001", "--incentive-ratio", "0.2"],
+        {"total": "100.001", "incentive_ratio": "0.2"},
+    ),
+    (
+        ["--total", "1000", "--incentive-pool", "10.005"],
+        {"total": "1000", "incentive_pool": "10.005"},
+    ),
+    (
+        ["--total", "1000000", "--incentive-ratio", "0.123456"],
+        {"total": "1000000", "incentive_ratio": "0.123456"},
+    ),
+    (
+        ["--total", "1000", "--incentive-share", "0.12345"],
+        {"total": "1000", "incentive_share": "0.12345"},
+    ),
+]
+
+
+@pytest.mark.parametrize(("options", "payload"), SILENTLY_ROUNDED)
+def test_run_dividend_refuses_what_the_api_refuses_with_the_same_message(
+    world, standard, login, options, payload
+):
+    response = login(world.admin).post(
+        "/api/dividend-runs/",
+        {"cooperative": "COOPA", "year": 2026, **payload},
+        content_type="application/json",
+    )
+    assert response.status_code == 400
+    api_messages = [message for messages in response.json().values() for message in messages]
+    assert len(api_messages) == 1 and "无效" in api_messages[0]
+
+    with pytest.raises(CommandError) as refused:
+        run_command("--cooperative", "COOPA", "--year", "2026", *options)
+
+    assert str(refused.value) == api_messages[0]
+    assert not DividendRun.objects.exists()
+
+
+def test_run_dividend_stores_what_it_computed_with(
+    world, standard, django_capture_on_commit_callbacks
+):
+    run_command(*TONGJIE, "--incentive-ratio", "0.1235", capture=django_capture_on_commit_callbacks)
+    run = DividendRun.objects.get()
+    assert (run.total, run.incentive_value) == (Decimal("561600.00"), Decimal("0.1235"))
+    assert (run.base_pool, run.incentive_pool) == services.pools(
+        total=run.total, incentive_mode=run.incentive_mode, incentive_value=run.incentive_value
+    )

@@ -898,3 +898,136 @@ def test_a_second_version_cannot_be_approved_for_the_same_year(world, standard):
     # Another cooperative, or another year, is not affected.
     other = compute(create_run(world, actor=world.accountant_b, cooperative=world.coop_b))
     assert services.dividend_run_approve(actor=world.accountant_b, run=other).is_frozen
+
+
+# --- Issue 9: money you can sign ------------------------------------------------------------
+
+EIGHTY_IN_FIVE_EVENTS = ("-3.3", "5.1", "-1.3", "-1.1", "0.6")  # Σ = 0 exactly
+
+
+def eighty_by_five_events(world, items):
+    """A001 ends at exactly 80.0 through events whose float sum is −3.3e-16 (A002: 80)."""
+    for points in EIGHTY_IN_FIVE_EVENTS:
+        event(world.a_east, items["clean" if points[0] != "-" else "litter"], points)
+
+
+def test_a_score_summed_from_one_decimal_events_is_exact_in_the_tiers(world, items):
+    """Finding 1: on SQLite the dividend used 79.99999999999999966… and paid the 5% tier."""
+    eighty_by_five_events(world, items)
+    tiers = [
+        {"min_score": "60", "share_of_base": "0.05"},
+        {"min_score": "80", "share_of_base": "0.1"},
+        {"min_score": "90", "share_of_base": "0.2"},
+    ]
+    run = compute(create_run(world, policy=Policy.TIERS, parameters={"tiers": tiers}))
+    assert lines_of(run)["A001"].score == D("80.0")
+    # 10% of the bases 600 and 400, not 5% of A001's.
+    assert amounts(run, "incentive_amount") == {"A001": D("60.00"), "A002": D("40.00")}
+
+
+def test_a_score_summed_from_one_decimal_events_reaches_the_minimum_score(world, items):
+    """Finding 1: with a minimum score of 80 the household was paid nothing."""
+    eighty_by_five_events(world, items)
+    run = compute(create_run(world, parameters={"min_score": "80"}))
+    # 80 : 80 over 200, the odd fen to the lower number (equal scores).
+    assert amounts(run, "incentive_amount") == {"A001": D("100.00"), "A002": D("100.00")}
+
+
+def test_the_odd_fen_of_the_base_goes_to_the_higher_score(world, standard):
+    """Finding 2, the issue's example: equal shares, scores 81–86, T = 1.00, ratio 0.2.
+
+    B = 0.83 over six households: 0.13 each and five fen left over, equal remainders:
+    to the five highest scores (86 … 82), not to the five lowest numbers. Each household
+    with a higher score gets at least as much as each one with a lower score.
+    """
+    item = ScoringItem.objects.create(
+        standard=standard,
+        code="JF01",
+        name="加分",
+        direction=ScoringItem.Direction.ADD,
+        default_points=D("1"),
+        min_points=D("1"),
+        max_points=D("10"),
+    )
+    coop = factories.cooperative()
+    StandardAdoption.objects.create(
+        standard=standard, cooperative=coop, meeting_date=date(YEAR, 1, 15), votes_for=9
+    )
+    # The lower the number, the lower the score: the old tie-break paid them first.
+    for index, score in enumerate(range(81, 87)):
+        household = factories.household(
+            cooperative_=coop, community_=world.east, number=f"T{index}", shares={"RK": 1}
+        )
+        event(household, item, str(score - 80))
+    run = compute(create_run(world, cooperative=coop, actor=world.admin, total=D("1.00")))
+    assert (run.base_pool, run.incentive_pool) == (D("0.83"), D("0.17"))
+    lines = sorted(lines_of(run).values(), key=lambda line: line.score)
+    assert [line.score for line in lines] == [D(score) for score in range(81, 87)]
+    assert [line.base_amount for line in lines] == [D("0.13")] + [D("0.14")] * 5
+    totals = [line.total_amount for line in lines]
+    assert totals == sorted(totals)  # a higher score never pays less (86 got 0.16 before)
+    assert_lines_add_up(run)
+
+
+def test_recompute_as_a_new_version_gives_the_same_pools(world, standard):
+    """Finding 3: what is stored is what was used, so a new version computes the same."""
+    run = create_run(world, total=D("1000000.00"), incentive_value=D("0.1235"))
+    again = services.dividend_run_recompute(actor=world.accountant_a, run=run)
+    again.refresh_from_db()
+    assert (again.total, again.incentive_value) == (D("1000000.00"), D("0.1235"))
+    assert (again.base_pool, again.incentive_pool) == (run.base_pool, run.incentive_pool)
+
+
+@pytest.mark.parametrize(
+    ("total", "value", "field"),
+    [("100.001", "0.2", "total"), ("1000000", "0.123456", "incentive_value")],
+)
+def test_money_inputs_that_would_be_rounded_are_refused(world, standard, total, value, field):
+    """Finding 3 at the service: the page, the API and the command all reach this check."""
+    with pytest.raises(ValidationError) as refused:
+        create_run(world, total=D(total), incentive_value=D(value))
+    assert list(refused.value.message_dict) == [field]
+    assert not DividendRun.objects.exists()
+
+
+@pytest.mark.parametrize(
+    ("total", "mode", "value"),
+    [
+        ("0.03", Mode.RATIO_OF_BASE, "0.25"),  # B 0.02, I 0.01: a third of the total
+        ("99999999.99", Mode.SHARE_OF_TOTAL, "0.2"),  # I 20,000,000.00 > 19,999,999.998
+        ("99999999.99", Mode.RATIO_OF_BASE, "0.25"),  # B 79,999,999.99, I 20,000,000.00
+        ("0.04", Mode.FIXED, "0.01"),  # 25%
+    ],
+)
+def test_the_ceiling_is_compared_exactly(world, standard, total, mode, value):
+    """Finding 4: not with 20% of the total rounded to the fen."""
+    base, pool = services.pools(total=D(total), incentive_mode=mode, incentive_value=D(value))
+    assert pool > D(total) * D("0.2")
+    assert services.exceeds_ceiling(total=D(total), incentive_pool=pool)
+    assert services.incentive_ceiling(D(total)) < pool
+    with pytest.raises(ValidationError, match="20%"):
+        create_run(world, total=D(total), incentive_mode=mode, incentive_value=D(value))
+    run = create_run(
+        world, total=D(total), incentive_mode=mode, incentive_value=D(value), ceiling_confirmed=True
+    )
+    assert run.incentive_pool == pool
+
+
+def test_a_score_of_zero_reaches_a_tier_that_starts_at_zero(world, items, standard):
+    """Finding 6: under tiers `0:0.05` a score of 0 is paid its 5%."""
+    for _ in range(8):
+        event(world.a_east, items["litter"], "-10")  # A001: 80 − 80 = 0
+    tiers = [{"min_score": "0", "share_of_base": "0.05"}]
+    run = compute(create_run(world, policy=Policy.TIERS, parameters={"tiers": tiers}))
+    assert lines_of(run)["A001"].score == 0
+    assert amounts(run, "incentive_amount") == {"A001": D("30.00"), "A002": D("20.00")}
+
+
+@pytest.mark.parametrize("policy", [Policy.SCORE, Policy.SCORE_SHARES])
+def test_a_score_of_zero_weighs_nothing_under_the_proportional_policies(world, items, policy):
+    """Finding 6: eligible, but its weight is 0: the other household takes the pool."""
+    for _ in range(8):
+        event(world.a_east, items["litter"], "-10")
+    run = compute(create_run(world, policy=policy))
+    assert amounts(run, "incentive_amount") == {"A001": D("0.00"), "A002": D("200.00")}
+    assert_lines_add_up(run)

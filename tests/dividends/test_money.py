@@ -8,8 +8,8 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from dividends.models import DividendRun
-from dividends.money import floor_fen, split_by_weights, to_fen
-from dividends.services import INCENTIVE_CEILING, pools
+from dividends.money import floor_fen, higher_score_first, split_by_weights, to_fen
+from dividends.services import INCENTIVE_CEILING, exceeds_ceiling, incentive_ceiling, pools
 
 D = Decimal
 Mode = DividendRun.IncentiveMode
@@ -123,6 +123,35 @@ def test_negative_amounts_are_refused():
         split_by_weights(D("1.00"), [("H001", 1), ("H002", -1)])
 
 
+def test_equal_remainders_go_to_the_higher_score_then_the_lower_number():
+    """Issue 9 finding 2: the doc's tie-break, for the base split as for the incentive."""
+    scores = {"H001": D("81"), "H002": D("86"), "H003": D("86"), "H004": D("90")}
+    parts = split_by_weights(
+        D("0.02"), [(number, 1) for number in scores], tie_break=higher_score_first(scores)
+    )
+    # 0.005 each: the two fen to 90, then to 86 with the lower number.
+    assert parts == {"H001": D("0"), "H002": D("0.01"), "H003": D("0"), "H004": D("0.01")}
+
+
+@PROPERTY
+@given(
+    total=st.decimals(min_value=0, max_value=D("2.00"), places=2),
+    rows=st.lists(
+        st.tuples(st.sampled_from([D("1"), D("2"), D("0.5")]), st.integers(0, 120)),
+        min_size=1,
+        max_size=12,
+    ),
+)
+def test_a_higher_score_never_gets_a_smaller_base_for_the_same_shares(total, rows):
+    weighted = numbered(shares for shares, _ in rows)
+    scores = {number: D(score) for (number, _), (_, score) in zip(weighted, rows, strict=True)}
+    parts = split_by_weights(total, weighted, tie_break=higher_score_first(scores))
+    for a, a_shares in weighted:
+        for b, b_shares in weighted:
+            if a_shares == b_shares and scores[a] > scores[b]:
+                assert parts[a] >= parts[b]
+
+
 # --- Largest remainder, properties ---------------------------------------------------
 
 totals = st.decimals(min_value=0, max_value=10**9, places=2)
@@ -179,8 +208,8 @@ def test_tongjie_2019_pools():
     [
         (Mode.RATIO_OF_BASE, "0.2", ("833.33", "166.67")),  # 1000 ÷ 1.2 = 833.333…
         (Mode.SHARE_OF_TOTAL, "0.15", ("850.00", "150.00")),
-        (Mode.SHARE_OF_TOTAL, "0.12345", ("876.55", "123.45")),  # 123.45 rounded half up
-        (Mode.FIXED, "100.005", ("899.99", "100.01")),
+        (Mode.SHARE_OF_TOTAL, "0.1235", ("876.50", "123.50")),
+        (Mode.FIXED, "100.01", ("899.99", "100.01")),
         (Mode.FIXED, "1000", ("0.00", "1000.00")),
         (Mode.RATIO_OF_BASE, "0", ("1000.00", "0.00")),  # 1.0: dividend by shares only
     ],
@@ -199,6 +228,12 @@ def test_pools_by_hand(mode, value, expected):
         ("100", Mode.SHARE_OF_TOTAL, "1.01"),
         ("100", Mode.FIXED, "100.01"),
         ("100", "bogus", "0.2"),
+        # Issue 9 finding 3: nothing is rounded silently (the API refused these already).
+        ("100.001", Mode.RATIO_OF_BASE, "0.2"),
+        ("100", Mode.FIXED, "10.005"),
+        ("100", Mode.RATIO_OF_BASE, "0.123456"),
+        ("100", Mode.SHARE_OF_TOTAL, "0.12345"),
+        ("1000000000000", Mode.RATIO_OF_BASE, "0.2"),  # does not fit the column
     ],
 )
 def test_impossible_pools_are_refused(total, mode, value):
@@ -226,3 +261,23 @@ def test_pools_add_up_to_the_total(total, mode, ratio, fixed_share):
 
 def test_the_published_ceiling_is_a_fifth_of_the_total():
     assert INCENTIVE_CEILING == D("0.20")
+
+
+@pytest.mark.parametrize(
+    ("total", "pool", "exceeds"),
+    [
+        ("0.03", "0.01", True),  # 33%: 20% of 0.03 is 0.006, not 0.01
+        ("99999999.99", "20000000.00", True),  # 20% is 19,999,999.998
+        ("99999999.99", "19999999.99", False),
+        ("1200.00", "240.00", False),  # exactly 20%
+        ("1200.00", "240.01", True),
+        ("0.05", "0.01", False),
+    ],
+)
+def test_the_ceiling_is_compared_exactly(total, pool, exceeds):
+    """Issue 9 finding 4: with 20% of the total itself, not rounded to the fen."""
+    assert exceeds_ceiling(total=D(total), incentive_pool=D(pool)) is exceeds
+    # The largest pool in fen allowed: one fen more exceeds.
+    ceiling = incentive_ceiling(D(total))
+    assert not exceeds_ceiling(total=D(total), incentive_pool=ceiling)
+    assert exceeds_ceiling(total=D(total), incentive_pool=ceiling + D("0.01"))

@@ -131,9 +131,50 @@ def test_the_veto_can_be_switched_off_by_the_run():
     assert eligible(candidates[0], {}) is False  # the veto applies unless switched off
 
 
-def test_a_zero_score_earns_nothing():
-    paid = allocate("score", "10.00", [candidate("A001", 0), candidate("A002", "0.1")])
-    assert paid == {"A001": D("0"), "A002": D("10.00")}
+@pytest.mark.parametrize("policy", ["score", "score_shares"])
+def test_a_zero_score_weighs_nothing_under_the_proportional_policies(policy):
+    candidates = [candidate("A001", 0), candidate("A002", "0.1"), candidate("A003", "-5")]
+    paid = allocate(policy, "10.00", candidates)
+    assert paid == {"A001": D("0"), "A002": D("10.00"), "A003": D("0")}
+    assert eligible(candidates[0], {})  # eligible: it is the arithmetic that gives 0
+
+
+def test_a_zero_score_reaches_a_tier_that_starts_at_zero():
+    """Issue 9 finding 6: under `0:0.05` a score of 0 qualifies (it was never paid)."""
+    candidates = [
+        candidate("A001", 0, base_exact="100"),
+        candidate("A002", "-0.5", base_exact="100"),  # below every tier
+        candidate("A003", 90, base_exact="100"),
+    ]
+    paid = allocate(
+        "tiers", "100.00", candidates, tiers=[{"min_score": "0", "share_of_base": "0.05"}]
+    )
+    assert paid == {"A001": D("5.00"), "A002": D("0.00"), "A003": D("5.00")}
+
+
+def test_tiers_above_the_pool_are_split_by_the_asks_in_fen():
+    """Issue 9 finding 5: in proportion to the asks rounded down to the fen (the doc).
+
+    Bases 0.88 × 4/9, 1/9, 4/9 = 0.3911…, 0.0977…, 0.3911… at 5%, 20% and 15% ask
+    0.01, 0.01, 0.05 (0.0195…, 0.0195…, 0.0586… unrounded). A pool of 0.02 split 1 : 1 : 5
+    is 0.0028…, 0.0028…, 0.0142…: the odd fen to the largest remainder, A003. Split by the
+    unrounded asks (1 : 1 : 3) it went to A001 or A002.
+    """
+    tiers = [
+        {"min_score": "60", "share_of_base": "0.05"},
+        {"min_score": "85", "share_of_base": "0.15"},
+        {"min_score": "90", "share_of_base": "0.2"},
+    ]
+    bases = {
+        number: D("0.88") * shares / 9 for number, shares in (("A001", 4), ("A002", 1), ("A003", 4))
+    }
+    candidates = [
+        candidate("A001", 60, shares="4", base_exact=bases["A001"]),
+        candidate("A002", 90, shares="1", base_exact=bases["A002"]),
+        candidate("A003", 85, shares="4", base_exact=bases["A003"]),
+    ]
+    paid = allocate("tiers", "0.02", candidates, tiers=tiers)
+    assert paid == {"A001": D("0.00"), "A002": D("0.00"), "A003": D("0.02")}
 
 
 @pytest.mark.parametrize("policy", ["score", "score_shares", "tiers"])
@@ -370,13 +411,14 @@ def test_incentive_properties(run, data):
     paid_total = sum(paid.values(), D("0"))
     remainder = pool - paid_total
     assert remainder >= 0
-    # Whoever is not eligible (vetoed, below the threshold, zero score) gets nothing.
+    # Whoever is not eligible (vetoed, below the threshold) gets nothing; under the
+    # proportional policies a score of 0 weighs nothing.
     for c in candidates:
-        if not eligible(c, parameters):
+        if not eligible(c, parameters) or (policy != "tiers" and c.score <= 0):
             assert paid[c.number] == 0
     if policy in ("score", "score_shares"):
-        # Proportional policies pay the whole pool unless nobody is eligible.
-        anyone = any(eligible(c, parameters) for c in candidates)
+        # Proportional policies pay the whole pool unless no eligible household scored.
+        anyone = any(eligible(c, parameters) and c.score > 0 for c in candidates)
         assert remainder == (0 if anyone else pool)
     else:
         for c in candidates:

@@ -6,6 +6,7 @@ from decimal import Decimal
 
 import openpyxl
 import pytest
+from django.core.exceptions import ValidationError
 from django.urls import reverse
 
 from accounts.models import AuditRecord
@@ -307,6 +308,39 @@ def test_create_shows_the_services_errors_on_the_form(login, world, standard):
     )
     assert "每一档须同时填写分数和比例" in response.content.decode()
     assert DividendRun.objects.count() == 0
+
+
+@pytest.mark.parametrize(
+    ("field", "overrides"),
+    [
+        ("total", {"total": "100.001"}),
+        ("incentive_value", {"incentive_mode": "fixed", "incentive_value": "10.005"}),
+        ("incentive_value", {"incentive_value": "0.123456"}),
+    ],
+)
+def test_the_form_refuses_money_inputs_with_the_services_message(
+    login, world, standard, field, overrides
+):
+    """Issue 9 finding 3: one check for the form, the API and the command."""
+    client = login(world.accountant_a)
+    response = client.post(reverse("dividends:run_create"), form_data(world, **overrides))
+    assert response.status_code == 200
+    errors = response.context["form"].errors
+    assert list(errors) == [field]
+    with pytest.raises(ValidationError) as refused:
+        services.validate_money_inputs(
+            total=Decimal(overrides.get("total", "561600.00")),
+            incentive_mode=overrides.get("incentive_mode", "ratio_of_base"),
+            incentive_value=Decimal(overrides.get("incentive_value", "0.2")),
+        )
+    assert errors[field] == refused.value.message_dict[field]
+    assert DividendRun.objects.count() == 0
+    preview = client.get(
+        reverse("dividends:pools_preview"),
+        {"total": "561600", "incentive_mode": "ratio_of_base", "incentive_value": "0.2"}
+        | overrides,
+    )
+    assert preview.status_code == 400
 
 
 def test_ceiling_needs_an_explicit_confirmation(

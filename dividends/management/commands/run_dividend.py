@@ -13,12 +13,13 @@ from decimal import Decimal, InvalidOperation
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.management.base import BaseCommand, CommandError
 from django.db import transaction
-from django.db.models import Q, Sum
+from django.db.models import Q
 from django.utils.translation import gettext as _
 
 from accounts.models import User
 from dividends import services
 from dividends.models import DividendRun
+from pinghu_points.aggregates import ExactSum
 from villages.models import Cooperative
 
 FINISHED = (DividendRun.Status.COMPUTED, DividendRun.Status.APPROVED, DividendRun.Status.FAILED)
@@ -243,7 +244,7 @@ class Command(BaseCommand):
         return run
 
     def _print_result(self, run):
-        base_paid = run.lines.aggregate(paid=Sum("base_amount"))["paid"] or Decimal("0")
+        base_paid = run.lines.aggregate(paid=ExactSum("base_amount"))["paid"] or Decimal("0")
         self.stdout.write(_("状态：%(status)s") % {"status": run.get_status_display()})
         self.stdout.write(_("基本股分红实发：%(amount)s") % {"amount": f"{base_paid:.2f}"})
         self.stdout.write(_("积分激励实发：%(amount)s") % {"amount": run.incentive_paid})
