@@ -68,7 +68,9 @@ class Cooperative(models.Model):
     four_eyes_approval = models.BooleanField(
         _("分红方案须由创建人以外的人审批"),
         default=True,
-        help_text=_("开启时，创建分红方案的人不能审批该方案，须由本社另一名会计或理事长/监事长审批"),
+        help_text=_(
+            "开启时，创建分红方案的人不能审批该方案，须由本社另一名会计或理事长/监事长审批"
+        ),
     )
 
     class Meta:
