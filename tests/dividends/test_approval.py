@@ -312,3 +312,36 @@ def test_progress_and_status_agree_on_the_page_and_the_endpoint(
     label = data["status_label"]
     assert f'<span id="run-progress-status">{label}</span>' in body
     assert f'id="run-status-badge">{label}</span>' in body
+
+
+# --- What else a supervisor may do --------------------------------------------------------
+
+
+def test_a_supervisor_reads_the_register_of_their_cooperative_only(world, login):
+    client = login(world.supervisor_a)
+    body = client.get(reverse("villages:household_list")).content.decode()
+    assert "A001" in body and "A002" in body and "B001" not in body
+    detail = reverse("villages:household_detail", args=[world.a_east.pk])
+    assert client.get(detail).status_code == 200
+    assert (
+        client.get(reverse("villages:household_detail", args=[world.b_east.pk])).status_code == 404
+    )
+    # Reads, never writes: no share transfer, no register import, no scoring.
+    transfer = reverse("villages:share_transfer", args=[world.a_east.pk])
+    assert client.get(transfer).status_code in (403, 404)
+    assert client.get(reverse("villages:household_import")).status_code == 403
+    assert client.get(reverse("communities:batch_entry")).status_code == 403
+    assert client.get(reverse("communities:month_list")).status_code == 403
+    menu = [str(label) for label, _url in client.get(reverse("home")).context["nav_items"]]
+    assert "分红审批" in menu and "股东户" in menu
+    assert "导入股东名册" not in menu and "批量录入" not in menu
+
+
+def test_the_admin_cannot_approve_a_run(world, make_run, rf):
+    from django.contrib import admin
+
+    run_admin = admin.site._registry[DividendRun]
+    request = rf.get("/")
+    request.user = world.admin
+    assert "approve" not in " ".join(run_admin.get_actions(request))
+    assert not run_admin.has_change_permission(request, make_run())
