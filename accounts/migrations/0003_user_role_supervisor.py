@@ -4,22 +4,39 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('accounts', '0002_initial'),
-        ('auth', '0012_alter_user_first_name_max_length'),
-        ('communities', '0003_scoring'),
-        ('villages', '0002_cooperative_four_eyes_approval'),
+        ("accounts", "0002_initial"),
+        ("auth", "0012_alter_user_first_name_max_length"),
+        ("communities", "0003_scoring"),
+        ("villages", "0002_cooperative_four_eyes_approval"),
     ]
 
     operations = [
         migrations.AlterField(
-            model_name='user',
-            name='role',
-            field=models.CharField(blank=True, choices=[('subdistrict_admin', '街道管理员'), ('community_staff', '社区工作人员'), ('accountant', '合作社会计'), ('supervisor', '合作社理事长/监事长'), ('villager', '村民')], max_length=32, verbose_name='角色'),
+            model_name="user",
+            name="role",
+            field=models.CharField(
+                blank=True,
+                choices=[
+                    ("subdistrict_admin", "街道管理员"),
+                    ("community_staff", "社区工作人员"),
+                    ("accountant", "合作社会计"),
+                    ("supervisor", "合作社理事长/监事长"),
+                    ("villager", "村民"),
+                ],
+                max_length=32,
+                verbose_name="角色",
+            ),
         ),
         migrations.AddConstraint(
-            model_name='user',
-            constraint=models.CheckConstraint(condition=models.Q(models.Q(('role', 'supervisor'), _negated=True), ('cooperative__isnull', False), _connector='OR'), name='supervisor_has_cooperative'),
+            model_name="user",
+            constraint=models.CheckConstraint(
+                condition=models.Q(
+                    models.Q(("role", "supervisor"), _negated=True),
+                    ("cooperative__isnull", False),
+                    _connector="OR",
+                ),
+                name="supervisor_has_cooperative",
+            ),
         ),
     ]

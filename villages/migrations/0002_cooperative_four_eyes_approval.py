@@ -4,15 +4,18 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('villages', '0001_initial'),
+        ("villages", "0001_initial"),
     ]
 
     operations = [
         migrations.AddField(
-            model_name='cooperative',
-            name='four_eyes_approval',
-            field=models.BooleanField(default=True, help_text='开启时，创建分红方案的人不能审批该方案，须由本社另一名会计或理事长/监事长审批', verbose_name='分红方案须由创建人以外的人审批'),
+            model_name="cooperative",
+            name="four_eyes_approval",
+            field=models.BooleanField(
+                default=True,
+                help_text="开启时，创建分红方案的人不能审批该方案，须由本社另一名会计或理事长/监事长审批",
+                verbose_name="分红方案须由创建人以外的人审批",
+            ),
         ),
     ]
