@@ -345,3 +345,14 @@ def test_the_admin_cannot_approve_a_run(world, make_run, rf):
     request.user = world.admin
     assert "approve" not in " ".join(run_admin.get_actions(request))
     assert not run_admin.has_change_permission(request, make_run())
+
+
+def test_a_login_becomes_the_cooperatives_supervisor_through_the_audited_service(world):
+    from accounts.services import user_set_role
+
+    user = factories.user(username="lishizhang")
+    user_set_role(user=user, actor=world.admin, role=User.Role.SUPERVISOR, cooperative=world.coop_a)
+    user.refresh_from_db()
+    assert (user.is_supervisor, user.cooperative, user.is_staff) == (True, world.coop_a, False)
+    record = AuditRecord.objects.get(action="user.role_changed", object_id=str(user.pk))
+    assert record.details["after"]["role"] == "supervisor"
