@@ -10,7 +10,12 @@ def navigation(request):
     items = [(_("首页"), reverse("home"))]
     if user.is_villager:
         items.append((_("积分卡"), reverse("card:mine")))
-    if user.is_subdistrict_admin or user.is_accountant or user.is_community_staff:
+    if (
+        user.is_subdistrict_admin
+        or user.is_accountant
+        or user.is_supervisor
+        or user.is_community_staff
+    ):
         items.append((_("股东户"), reverse("villages:household_list")))
     if user.is_subdistrict_admin or user.is_community_staff:
         items.append((_("批量录入"), reverse("communities:batch_entry")))
@@ -22,6 +27,8 @@ def navigation(request):
     if user.is_subdistrict_admin or user.is_accountant:
         items.append((_("导入股东名册"), reverse("villages:household_import")))
         items.append((_("分红"), reverse("dividends:run_list")))
+    elif user.is_supervisor:
+        items.append((_("分红审批"), reverse("dividends:run_list")))
     if user.is_subdistrict_admin or user.is_community_staff or user.is_accountant:
         items.append((_("登录锁定"), reverse("accounts:lockouts")))
     if user.is_subdistrict_admin:

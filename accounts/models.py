@@ -8,6 +8,8 @@ class User(AbstractUser):
         SUBDISTRICT_ADMIN = "subdistrict_admin", _("街道管理员")
         COMMUNITY_STAFF = "community_staff", _("社区工作人员")
         ACCOUNTANT = "accountant", _("合作社会计")
+        # 理事长 / 监事长: reads the cooperative's register and runs, and signs (approves) runs.
+        SUPERVISOR = "supervisor", _("合作社理事长/监事长")
         VILLAGER = "villager", _("村民")
 
     role = models.CharField(_("角色"), max_length=32, choices=Role.choices, blank=True)
@@ -19,7 +21,8 @@ class User(AbstractUser):
         blank=True,
         verbose_name=_("所属社区"),
     )
-    # Accountant: the one cooperative whose books they keep.
+    # Accountant: the one cooperative whose books they keep. Supervisor: the one whose runs
+    # they sign.
     cooperative = models.ForeignKey(
         "villages.Cooperative",
         on_delete=models.PROTECT,
@@ -53,6 +56,10 @@ class User(AbstractUser):
                 name="accountant_has_cooperative",
             ),
             models.CheckConstraint(
+                condition=~models.Q(role="supervisor") | models.Q(cooperative__isnull=False),
+                name="supervisor_has_cooperative",
+            ),
+            models.CheckConstraint(
                 condition=~models.Q(role="villager") | models.Q(household__isnull=False),
                 name="villager_has_household",
             ),
@@ -69,6 +76,10 @@ class User(AbstractUser):
     @property
     def is_accountant(self):
         return self.role == self.Role.ACCOUNTANT
+
+    @property
+    def is_supervisor(self):
+        return self.role == self.Role.SUPERVISOR
 
     @property
     def is_villager(self):

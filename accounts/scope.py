@@ -17,7 +17,7 @@ def households_visible_to(user):
         return households
     if user.is_community_staff:
         return households.filter(community__staff_memberships__user=user).distinct()
-    if user.is_accountant:
+    if user.is_accountant or user.is_supervisor:
         return households.filter(cooperative_id=user.cooperative_id)
     if user.is_villager:
         return households.filter(pk=user.household_id)
@@ -54,7 +54,7 @@ def cooperatives_visible_to(user):
         return cooperatives.none()
     if user.is_subdistrict_admin:
         return cooperatives
-    if user.is_accountant:
+    if user.is_accountant or user.is_supervisor:
         return cooperatives.filter(pk=user.cooperative_id)
     if user.is_villager:
         return cooperatives.filter(households__pk=user.household_id)
@@ -76,6 +76,23 @@ def cooperatives_managed_by(user):
     return cooperatives.none()
 
 
+def cooperatives_signed_by(user):
+    """Cooperatives whose dividend runs and lines this user may read and approve (sign).
+
+    The accountants who prepare the runs, the cooperative's supervisor (理事长/监事长) who
+    signs them, and subdistrict admins. Who may not approve a given run (its creator,
+    under the cooperative's four-eyes rule) is `dividends.services`' business.
+    """
+    cooperatives = Cooperative.objects.all()
+    if not getattr(user, "is_authenticated", False) or not user.is_active:
+        return cooperatives.none()
+    if user.is_subdistrict_admin:
+        return cooperatives
+    if user.is_accountant or user.is_supervisor:
+        return cooperatives.filter(pk=user.cooperative_id)
+    return cooperatives.none()
+
+
 def communities_visible_to(user):
     communities = Community.objects.all()
     if not getattr(user, "is_authenticated", False) or not user.is_active:
@@ -86,7 +103,7 @@ def communities_visible_to(user):
         return communities.filter(staff_memberships__user=user)
     if user.is_villager:
         return communities.filter(households__pk=user.household_id)
-    if user.is_accountant:
+    if user.is_accountant or user.is_supervisor:
         return communities.filter(households__cooperative_id=user.cooperative_id).distinct()
     return communities.none()
 

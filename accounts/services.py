@@ -68,7 +68,7 @@ def user_set_role(*, user, actor, role, cooperative=None, household=None, commun
     before = role_snapshot(user)
     before["communities"] = sorted(user.communities.values_list("code", flat=True))
     user.role = role
-    user.cooperative = cooperative if role == User.Role.ACCOUNTANT else None
+    user.cooperative = cooperative if role in (User.Role.ACCOUNTANT, User.Role.SUPERVISOR) else None
     user.household = household if role == User.Role.VILLAGER else None
     # Subdistrict administrators run the admin site; nobody else gets into it.
     user.is_staff = user.is_superuser = role == User.Role.SUBDISTRICT_ADMIN

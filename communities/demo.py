@@ -7,6 +7,8 @@
   item that needs a photo; an adoption record (meeting date, votes) per cooperative.
 - 2019: Tongjie's own standard and a year of events for its households (the 2019
   dividend, 561,600.00 yuan, is computed from these scores).
+- 2025 (the year before the demo year): the same for Tongjie, so its approved 2025
+  dividend is there to compare the 2026 run with.
 - Events January–November 2026: most households a few adds and deducts a month, some
   improving (50 → 80), some low for months in a row, a few reversals with their reason
   and exactly one veto. They are entered through `score_events_record`, one batch per
@@ -46,6 +48,7 @@ SEED = "danghu-scoring-demo-v1"
 YEAR = 2026
 LAST_MONTH = 11  # January–November 2026
 HISTORY_YEAR = 2019
+PREVIOUS_YEAR = YEAR - 1  # Tongjie's last approved dividend before the demo year
 TONGJIE = "TONGJIE"
 UNIFIED_NAME = "撤建制村统一标准"
 ADMIN_USERNAME = "admin"
@@ -216,7 +219,8 @@ def _standard_specs():
         name = f"{cooperative.village.name}善治积分标准"
         specs.append(StandardSpec(name, YEAR, theme, items, (cooperative,)))
         if cooperative.code == TONGJIE:
-            specs.append(StandardSpec(name, HISTORY_YEAR, theme, items, (cooperative,)))
+            for year in (HISTORY_YEAR, PREVIOUS_YEAR):
+                specs.append(StandardSpec(name, year, theme, items, (cooperative,)))
     return specs
 
 
@@ -477,7 +481,7 @@ def seed_scoring_demo(*, stdout=None):
         for spec in _standard_specs():
             standard = _ensure_standard(spec, rng, created)
             demo[spec.year][standard.pk] = standard
-        for year in (HISTORY_YEAR, YEAR):
+        for year in (HISTORY_YEAR, PREVIOUS_YEAR, YEAR):
             # Only cooperatives whose adopted standard for the year is one of ours.
             adopted = selectors.standards_by_cooperative(
                 cooperative_ids=Cooperative.objects.values_list("pk", flat=True), year=year

@@ -49,6 +49,8 @@ class MonthChangeForm(forms.Form):
     month = MonthField(widget=forms.HiddenInput)
     action = forms.ChoiceField(choices=MonthStatusChange.Action.choices, widget=forms.HiddenInput)
     reason = forms.CharField(label=_("重新开放原因"), max_length=255, required=False)
+    # Closing is asked for on the confirmation page first (what closing means, the counts).
+    confirm = forms.BooleanField(required=False)
 
     def clean(self):
         cleaned = super().clean()

@@ -6,7 +6,9 @@ POST the same URL                                   record the reversal
 GET  /communities/scoring/review/                   events waiting for this staff member
 POST the same URL                                   confirm, or reject with a reason
 GET  /communities/scoring/months/                   the user's communities × the last 12 months
-POST the same URL                                   close (staff) or reopen (subdistrict admin)
+POST the same URL                                   close (staff, confirm=on) or reopen
+                                                    (subdistrict admin, with a reason)
+GET  /communities/scoring/months/close/?community=&month=   what closing means, and confirm
 
 Views only choose the household or event in the user's scope and call the services;
 every rule lives in `communities.services`.
@@ -222,6 +224,45 @@ def review_queue(request):
     return render(request, "communities/review_queue.html", {"events": events})
 
 
+def _month_close_url(community, label):
+    query = urlencode({"community": community.pk, "month": label})
+    return f"{reverse('communities:month_close')}?{query}"
+
+
+@login_required
+@require_http_methods(["GET"])
+def month_close_confirm(request):
+    """What closing a month means, with its counts, and the confirmation to close it."""
+    user = request.user
+    _require_scorer(user)
+    form = MonthChangeForm(
+        {
+            "community": request.GET.get("community"),
+            "month": request.GET.get("month"),
+            "action": MonthStatusChange.Action.CLOSE,
+        }
+    )
+    if not form.is_valid():
+        for errors in form.errors.values():
+            for message in errors:
+                messages.error(request, message)
+        return redirect("communities:month_list")
+    community = get_object_or_404(communities_visible_to(user), pk=form.cleaned_data["community"])
+    month = form.cleaned_data["month"]
+    return render(
+        request,
+        "communities/month_close.html",
+        {
+            "community": community,
+            "month": month,
+            "label": month.strftime("%Y-%m"),
+            "closed": selectors.month_is_closed(community=community, month=month),
+            "future": month > selectors.first_of_month(timezone.localdate()),
+            "summary": selectors.month_events_summary(community=community, month=month),
+        },
+    )
+
+
 def _last_months(today, count=MONTHS_SHOWN):
     """The first days of this month and the `count - 1` before it, newest first."""
     year, number = today.year, today.month
@@ -251,6 +292,9 @@ def month_list(request):
             raise PermissionDenied(_("重新开放月份须由街道管理员操作"))
         community = get_object_or_404(communities, pk=data["community"])
         label = data["month"].strftime("%Y-%m")
+        if data["action"] == MonthStatusChange.Action.CLOSE and not data["confirm"]:
+            # Not confirmed: show what closing means first.
+            return redirect(_month_close_url(community, label))
         try:
             if data["action"] == MonthStatusChange.Action.CLOSE:
                 services.month_close(actor=user, community=community, month=data["month"])

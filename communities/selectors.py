@@ -187,6 +187,18 @@ def month_is_closed(*, community, month):
     return (community.pk, month) in closed_months(community_ids=[community.pk], months=[month])
 
 
+def month_events_summary(*, community, month):
+    """What closing the month concerns: the community's events of the month (reversals
+    included) and how many of them still wait for review (a month with any cannot close)."""
+    month = first_of_month(month)
+    return ScoreEvent.objects.filter(
+        community=community, occurred_on__year=month.year, occurred_on__month=month.month
+    ).aggregate(
+        events=Count("pk"),
+        pending=Count("pk", filter=Q(needs_review=True, review__isnull=True)),
+    )
+
+
 def first_of_month(day):
     return date(day.year, day.month, 1)
 

@@ -444,13 +444,7 @@ def month_close(*, actor, community, month, today=None):
     if selectors.month_is_closed(community=community, month=month):
         raise ValidationError(_("%(month)s 已关账") % {"month": month.strftime("%Y-%m")})
     # A closed month must not change afterwards, so nothing may still await review in it.
-    pending = ScoreEvent.objects.filter(
-        community=community,
-        needs_review=True,
-        review__isnull=True,
-        occurred_on__year=month.year,
-        occurred_on__month=month.month,
-    ).count()
+    pending = selectors.month_events_summary(community=community, month=month)["pending"]
     if pending:
         raise ValidationError(
             _("%(month)s 还有 %(count)s 条积分记录等待复核，复核后才能关账")

@@ -12,6 +12,7 @@ urlpatterns = [
     path("scoring/events/<int:pk>/reverse/", ledger_views.event_reverse, name="event_reverse"),
     path("scoring/review/", ledger_views.review_queue, name="review_queue"),
     path("scoring/months/", ledger_views.month_list, name="month_list"),
+    path("scoring/months/close/", ledger_views.month_close_confirm, name="month_close"),
     # Monthly points chart (美丽积分图).
     path("scoring/chart/", chart_views.points_chart, name="points_chart"),
     # Excel import of a typed-in inspection sheet.

@@ -5,20 +5,23 @@
                                   (accountants of the cooperative, subdistrict admins)
 /api/dividend-runs/{id}/          GET one run with its pools and what was paid
 /api/dividend-runs/{id}/lines/    GET its lines, paginated; bank accounts masked
-/api/dividend-runs/{id}/approve/  POST approve a computed run (it is frozen from then on)
+/api/dividend-runs/{id}/approve/  POST approve a computed run (it is frozen from then on); under
+                                  four-eyes never by the run's creator
 
 No PUT, PATCH or DELETE: a run changes only through the services, and a new computation
 is a new version.
 
-Scope: accountants and subdistrict admins see the runs of the cooperatives they manage
-(`cooperatives_managed_by`) with all their lines. A villager sees only the approved runs
-of their own cooperative, and in them only their own household's line. Community staff
-see no run.
+Scope: accountants, the cooperative's supervisor (理事长/监事长) and subdistrict admins
+see the runs of `cooperatives_signed_by` with all their lines; only accountants and
+admins create runs. Who may approve a run is `services.approval_refusal`. A villager sees
+only the approved runs of their own cooperative, and in them only their own household's
+line. Community staff see no run.
 """
 
 from decimal import Decimal
 
 import django_filters
+from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.utils.translation import gettext_lazy as _
 from drf_spectacular.utils import extend_schema
@@ -28,7 +31,7 @@ from rest_framework.exceptions import PermissionDenied
 from rest_framework.exceptions import ValidationError as ApiValidationError
 from rest_framework.response import Response
 
-from accounts.scope import cooperatives_managed_by, cooperatives_visible_to
+from accounts.scope import cooperatives_managed_by, cooperatives_signed_by, cooperatives_visible_to
 
 from . import services
 from .models import DividendLine, DividendRun
@@ -45,6 +48,11 @@ def _is_manager(user):
     if not getattr(user, "is_authenticated", False):
         return False
     return user.is_subdistrict_admin or user.is_accountant
+
+
+def _is_signer(user):
+    """Reads every line of the runs of `cooperatives_signed_by` (managers and supervisors)."""
+    return _is_manager(user) or getattr(user, "is_supervisor", False)
 
 
 class DividendRunSerializer(serializers.ModelSerializer):
@@ -229,8 +237,8 @@ class DividendRunViewSet(
     def get_queryset(self):
         user = self.request.user
         runs = DividendRun.objects.select_related("cooperative", "created_by", "approved_by")
-        if _is_manager(user):
-            runs = runs.filter(cooperative__in=cooperatives_managed_by(user))
+        if _is_signer(user):
+            runs = runs.filter(cooperative__in=cooperatives_signed_by(user))
         elif getattr(user, "is_villager", False):
             runs = runs.filter(
                 cooperative__in=cooperatives_visible_to(user),
@@ -286,12 +294,16 @@ class DividendRunViewSet(
     @extend_schema(request=None, responses={200: DividendRunSerializer})
     @action(detail=True, methods=["post"])
     def approve(self, request, pk=None):
-        """Approve a computed run. It is frozen from then on; one approved run per year."""
+        """Approve a computed run. It is frozen from then on; one approved run per year.
+        Under the cooperative's four-eyes rule (on by default) the run's creator is refused
+        (400): another accountant of the cooperative or its supervisor approves."""
         run = self.get_object()
-        if not _is_manager(request.user):
+        if not _is_signer(request.user):
             raise PermissionDenied(_("您不能审批分红方案"))
         try:
             services.dividend_run_approve(actor=request.user, run=run)
+        except DjangoPermissionDenied as error:
+            raise PermissionDenied(str(error)) from error
         except DjangoValidationError as error:
             raise ApiValidationError({"detail": error.messages}) from error
         run = self.get_queryset().get(pk=run.pk)
@@ -303,7 +315,7 @@ class DividendRunViewSet(
         """The run's lines in household-number order (a villager: only their own)."""
         run = self.get_object()
         lines = DividendLine.objects.filter(run=run).order_by("household_number", "pk")
-        if not _is_manager(request.user):
+        if not _is_signer(request.user):
             lines = lines.filter(household_id=request.user.household_id)
         page = self.paginate_queryset(lines)
         return self.get_paginated_response(DividendLineSerializer(page, many=True).data)

@@ -130,6 +130,18 @@ class DividendRun(models.Model):
         return self.status == self.Status.APPROVED
 
     @property
+    def progress_percent(self):
+        """The percentage shown beside the status, which it never contradicts: queued (or
+        draft) 0, running 1–99, computed and approved 100, failed where it stopped."""
+        if self.status in (self.Status.COMPUTED, self.Status.APPROVED):
+            return 100
+        if self.status in (self.Status.QUEUED, self.Status.DRAFT):
+            return 0
+        if self.status == self.Status.RUNNING:
+            return min(max(self.progress, 1), 99)
+        return min(self.progress, 100)
+
+    @property
     def incentive_share_of_total(self):
         return self.incentive_pool / self.total if self.total else Decimal("0")
 

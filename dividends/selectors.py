@@ -7,15 +7,18 @@
 - `score_differences(run)`: lines whose score or veto differs from the ledger now.
 - `run_lines(run, query=, sort=)`: the lines table, searched and sorted (whitelisted),
   annotated with last year's total for the same household.
+- `largest_changes(run, previous)`: the households whose total changed most from last year.
+- `progress_state(run)`: the status and progress the run page and the progress endpoint show.
 """
 
 from dataclasses import dataclass
 from decimal import ROUND_HALF_UP, Decimal
 
-from django.db.models import Count, OuterRef, Q, Subquery
+from django.db.models import Count, F, OuterRef, Q, Subquery, Value
+from django.db.models.functions import Abs, Coalesce
 from django.utils.translation import gettext as _
 
-from accounts.scope import cooperatives_managed_by
+from accounts.scope import cooperatives_signed_by
 from communities import selectors as scoring
 from pinghu_points.aggregates import ExactSum
 
@@ -37,8 +40,10 @@ DEFAULT_SORT = "number"
 
 
 def runs_for(user):
-    """Runs of the cooperatives `user` manages (accountant: one, subdistrict admin: all)."""
-    return DividendRun.objects.filter(cooperative__in=cooperatives_managed_by(user)).select_related(
+    """Runs `user` may read and sign: their cooperative's (accountant, supervisor), or all
+    (subdistrict admin). Creating, recomputing and exporting need `cooperatives_managed_by`
+    on top (the services check it)."""
+    return DividendRun.objects.filter(cooperative__in=cooperatives_signed_by(user)).select_related(
         "cooperative", "created_by", "approved_by"
     )
 
@@ -260,3 +265,74 @@ def pools_preview(*, total, incentive_mode, incentive_value):
         "ceiling": str(ceiling),
         "over_ceiling": services.exceeds_ceiling(total=total, incentive_pool=incentive),
     }
+
+
+LARGEST_CHANGES = 10
+
+
+@dataclass(frozen=True)
+class Change:
+    line: DividendLine
+    previous_total: Decimal | None  # None: the household was not paid last year
+
+    @property
+    def difference(self):
+        return self.line.total_amount - (self.previous_total or ZERO)
+
+
+def largest_changes(run, previous, *, limit=LARGEST_CHANGES):
+    """The `limit` households of `run` whose total differs most (either way) from their
+    total in `previous` (last year's approved run); a household new this year counts from
+    zero. Ranked in the database, amounts exact: two queries whatever the run's size."""
+    if previous is None or run.status not in (
+        DividendRun.Status.COMPUTED,
+        DividendRun.Status.APPROVED,
+    ):
+        return []
+    last_year = DividendLine.objects.filter(
+        run_id=previous.pk, household_id=OuterRef("household_id")
+    )
+    lines = list(
+        run.lines.annotate(
+            change=Abs(
+                F("total_amount")
+                - Coalesce(Subquery(last_year.values("total_amount")[:1]), Value(ZERO))
+            )
+        )
+        .order_by("-change", "household_number")
+        .only(
+            "pk", "run_id", "household_id", "household_number", "head_name", "score", "total_amount"
+        )[:limit]
+    )
+    # SQLite computes the ranking in floats; the amounts shown are read back exactly.
+    previous_totals = dict(
+        previous.lines.filter(household_id__in=[line.household_id for line in lines]).values_list(
+            "household_id", "total_amount"
+        )
+    )
+    changes = [Change(line, previous_totals.get(line.household_id)) for line in lines]
+    changes.sort(key=lambda change: (-abs(change.difference), change.line.household_number))
+    return [change for change in changes if change.difference]
+
+
+@dataclass(frozen=True)
+class ProgressState:
+    status: str
+    status_label: str
+    progress: int
+    done: bool
+    error: str
+
+
+def progress_state(run):
+    """What the run page and the progress endpoint show, from one rule so the bar, the
+    percentage, the status and the error never disagree (`DividendRun.progress_percent`:
+    queued 0%, running 1–99%, computed and approved 100%, failed where it stopped)."""
+    Status = DividendRun.Status
+    return ProgressState(
+        status=run.status,
+        status_label=str(run.get_status_display()),
+        progress=run.progress_percent,
+        done=run.status in (Status.COMPUTED, Status.APPROVED, Status.FAILED),
+        error=run.error if run.status == Status.FAILED else "",
+    )

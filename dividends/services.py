@@ -18,7 +18,7 @@ from django.db import IntegrityError, connection, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from accounts.scope import cooperatives_managed_by
+from accounts.scope import cooperatives_managed_by, cooperatives_signed_by
 from accounts.services import audit_record
 from communities import selectors as scoring
 from villages import selectors as register
@@ -154,8 +154,10 @@ def dividend_run_create(
             % {"cooperative": cooperative.name, "year": year}
         )
     # Lock the cooperative, not the latest run: there is none before the first version,
-    # and two first runs created at once must still get versions 1 and 2.
+    # and two first runs created at once must still get versions 1 and 2 (and a version
+    # cannot slip in while the year is being approved, which locks the same row).
     Cooperative.objects.select_for_update().filter(pk=cooperative.pk).first()
+    _refuse_if_year_approved(cooperative, year)
     latest = (
         DividendRun.objects.filter(cooperative=cooperative, year=year).order_by("-version").first()
     )
@@ -191,6 +193,26 @@ def dividend_run_create(
         },
     )
     return run
+
+
+def approved_run_of_year(*, cooperative, year):
+    """The year's approved run of the cooperative, or None (there is at most one)."""
+    return DividendRun.objects.filter(
+        cooperative=cooperative, year=year, status=DividendRun.Status.APPROVED
+    ).first()
+
+
+def _year_approved_message(approved):
+    return _("%(year)s 年的分红方案已审批（第 %(version)s 版），已冻结，不能再创建新版本") % {
+        "year": approved.year,
+        "version": approved.version,
+    }
+
+
+def _refuse_if_year_approved(cooperative, year):
+    approved = approved_run_of_year(cooperative=cooperative, year=year)
+    if approved is not None:
+        raise ValidationError(_year_approved_message(approved))
 
 
 def dividend_run_enqueue(*, run):
@@ -517,20 +539,47 @@ def dividend_run_compute(*, run_id, progress=None):
     return run
 
 
+def approval_refusal(*, actor, run):
+    """Why `actor` may not approve `run` now, or None when they may: the one rule the
+    approval service enforces and the pages use to offer (or not) the approve button.
+
+    - only the cooperative's accountants, its supervisor (理事长/监事长) and subdistrict
+      admins sign its runs (`accounts.scope.cooperatives_signed_by`);
+    - four-eyes (on by default per cooperative): never the person who created the run;
+    - only a computed run, and only while no other version of the year is approved.
+    """
+    if not cooperatives_signed_by(actor).filter(pk=run.cooperative_id).exists():
+        return _("您不能审批该合作社的分红方案")
+    if run.cooperative.four_eyes_approval and run.created_by_id == actor.pk:
+        return _("本社实行双人审核：方案由您创建，须由本社另一名会计或理事长/监事长审批")
+    if run.status == DividendRun.Status.APPROVED:
+        return _("本方案已审批")
+    approved = approved_run_of_year(cooperative=run.cooperative, year=run.year)
+    if approved is not None and approved.pk != run.pk:
+        return _("%(year)s 年已有审批通过的分红方案（第 %(version)s 版）") % {
+            "year": approved.year,
+            "version": approved.version,
+        }
+    if run.status != DividendRun.Status.COMPUTED:
+        return _("只有已计算的方案才能审批（当前状态：%(status)s）") % {
+            "status": run.get_status_display()
+        }
+    return None
+
+
 @transaction.atomic
 def dividend_run_approve(*, actor, run):
-    """Approve a computed run: it is frozen from now on. Two approvals cannot both succeed."""
-    _require_manager(actor, run.cooperative)
-    run = DividendRun.objects.select_for_update().get(pk=run.pk)
-    if run.status != DividendRun.Status.COMPUTED:
-        raise ValidationError(
-            _("只有已计算的方案才能审批（当前状态：%(status)s）")
-            % {"status": run.get_status_display()}
-        )
-    if DividendRun.objects.filter(
-        cooperative=run.cooperative, year=run.year, status=DividendRun.Status.APPROVED
-    ).exists():
-        raise ValidationError(_("%(year)s 年已有审批通过的分红方案") % {"year": run.year})
+    """Approve a computed run: it is frozen from now on. Two approvals cannot both succeed,
+    and under four-eyes the creator cannot approve their own run."""
+    # The cooperative row first (as creating a version does), then the run: no new
+    # version and no second approval can slip in between the checks and the update.
+    Cooperative.objects.select_for_update().filter(pk=run.cooperative_id).first()
+    run = DividendRun.objects.select_for_update().select_related("cooperative").get(pk=run.pk)
+    refusal = approval_refusal(actor=actor, run=run)
+    if refusal is not None:
+        if not cooperatives_signed_by(actor).filter(pk=run.cooperative_id).exists():
+            raise PermissionDenied(refusal)
+        raise ValidationError(refusal)
     try:
         with transaction.atomic():
             DividendRun.objects.filter(pk=run.pk).update(
@@ -544,7 +593,16 @@ def dividend_run_approve(*, actor, run):
         actor=actor,
         action="dividend.approve",
         target=run,
-        details={"total": str(run.total), "households": run.household_count},
+        details={
+            "total": str(run.total),
+            "base_pool": str(run.base_pool),
+            "incentive_pool": str(run.incentive_pool),
+            "remainder": str(run.remainder),
+            "households": run.household_count,
+            "created_by": run.created_by.get_username(),
+            "approved_by": actor.get_username(),
+            "four_eyes": run.cooperative.four_eyes_approval,
+        },
     )
     run.refresh_from_db()
     return run

@@ -5,17 +5,22 @@ GET/POST  /dividends/runs/new/                         create a run (live previe
 GET       /dividends/pools/preview/?total=&incentive_mode=&incentive_value=   pools as JSON
 GET       /dividends/runs/<id>/                        status, progress, pools, reconciliation,
                                                        score flags, last year, approve, exports
-GET       /dividends/runs/<id>/progress/               {status, progress, error} as JSON
-POST      /dividends/runs/<id>/approve/                approve (the run is frozen)
+GET       /dividends/runs/<id>/progress/               {status, status_label, progress, error, done}
+GET       /dividends/runs/<id>/approve/                the approval page: summary, largest changes
+                                                       from last year, explicit confirmation
+POST      /dividends/runs/<id>/approve/                approve (confirm=on; the run is frozen)
 POST      /dividends/runs/<id>/recompute/              recompute as a new version
 GET       /dividends/runs/<id>/lines/                  lines: search, sort, paginate
 GET       /dividends/runs/<id>/export/<bank|notice>.<xlsx|csv>   bank or public notice list
 GET       /dividends/runs/<id>/statement/<household_id>/          printable household statement
 
-Scope: accountants and subdistrict admins see the runs of `cooperatives_managed_by`;
-community staff and villagers get 403 (villagers may read their own household's statement
-of an approved run); a run outside the user's scope is a 404. Rules live in
-`dividends.services`; these views only pick the run and call them.
+Scope: accountants, the cooperative's supervisor (理事长/监事长) and subdistrict admins
+read the runs of `cooperatives_signed_by`; only accountants and admins create, recompute
+and export (`cooperatives_managed_by`, checked again by the services); who may approve a
+run is `services.approval_refusal` (four-eyes: never its creator). Community staff and
+villagers get 403 (villagers may read their own household's statement of an approved
+run); a run outside the user's scope is a 404. Rules live in `dividends.services`; these
+views only pick the run and call them.
 """
 
 import logging
@@ -30,7 +35,7 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils.http import content_disposition_header, urlencode
 from django.utils.translation import gettext as _
-from django.views.decorators.http import require_GET, require_POST
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from accounts.scope import households_visible_to
 
@@ -42,19 +47,27 @@ from .money import to_fen
 logger = logging.getLogger(__name__)
 
 LINES_PER_PAGE = 50
-DONE = (DividendRun.Status.COMPUTED, DividendRun.Status.APPROVED, DividendRun.Status.FAILED)
 HAS_LINES = (DividendRun.Status.COMPUTED, DividendRun.Status.APPROVED)
 EXPORT_KINDS = {"bank": "bank", "notice": "notice"}
 EXPORT_FORMATS = ("xlsx", "csv")
 
 
+def _is_payer(user):
+    return user.is_subdistrict_admin or user.is_accountant
+
+
 def _require_payer(user):
-    if not (user.is_subdistrict_admin or user.is_accountant):
+    if not _is_payer(user):
         raise PermissionDenied(_("只有合作社会计和街道管理员可以操作分红"))
 
 
+def _require_reader(user):
+    if not (_is_payer(user) or user.is_supervisor):
+        raise PermissionDenied(_("只有合作社会计、理事长/监事长和街道管理员可以查看分红方案"))
+
+
 def _run_or_404(request, pk):
-    _require_payer(request.user)
+    _require_reader(request.user)
     return get_object_or_404(selectors.runs_for(request.user), pk=pk)
 
 
@@ -74,10 +87,12 @@ def _enqueue(request, run):
 @login_required
 @require_GET
 def run_list(request):
-    _require_payer(request.user)
+    _require_reader(request.user)
     runs = selectors.runs_for(request.user).order_by("cooperative__code", "-year", "-version")
     page = Paginator(runs, LINES_PER_PAGE).get_page(request.GET.get("page"))
-    return render(request, "dividends/run_list.html", {"page": page})
+    return render(
+        request, "dividends/run_list.html", {"page": page, "can_create": _is_payer(request.user)}
+    )
 
 
 @login_required
@@ -145,6 +160,25 @@ def pools_preview_json(request):
     return JsonResponse(data)
 
 
+def _approval_context(request, run):
+    """Who may approve the run, and what to say instead of the button when nobody here may."""
+    refusal = services.approval_refusal(actor=request.user, run=run)
+    approved = (
+        services.approved_run_of_year(cooperative=run.cooperative, year=run.year)
+        if run.status != DividendRun.Status.APPROVED
+        else run
+    )
+    return {
+        "can_approve": refusal is None,
+        # Only worth saying on a run that is waiting for a signature.
+        "approval_refusal": refusal if run.status == DividendRun.Status.COMPUTED else None,
+        "year_approved_run": approved if approved is not None and approved.pk != run.pk else None,
+        "can_recompute": _is_payer(request.user)
+        and approved is None
+        and run.status in (DividendRun.Status.COMPUTED, DividendRun.Status.FAILED),
+    }
+
+
 @login_required
 @require_GET
 def run_detail(request, pk):
@@ -160,8 +194,7 @@ def run_detail(request, pk):
         {
             "run": run,
             "computed": computed,
-            "done": run.status in DONE,
-            "progress": 100 if computed else run.progress,
+            "state": selectors.progress_state(run),
             "reconciliation": selectors.reconciliation(run),
             "comparison": selectors.last_year_comparison(run, previous) if previous else None,
             "differences": differences,
@@ -172,15 +205,14 @@ def run_detail(request, pk):
                 total=run.total, incentive_pool=run.incentive_pool
             ),
             "ceiling_percent": int(services.INCENTIVE_CEILING * 100),
-            "can_approve": run.status == DividendRun.Status.COMPUTED,
-            "can_recompute": run.status in (DividendRun.Status.COMPUTED, DividendRun.Status.FAILED),
+            **_approval_context(request, run),
             "tiers": run.parameters.get("tiers") or [],
             "exports": [
                 (kind, label, file_format)
                 for kind, label in (("bank", _("银行代发清单")), ("notice", _("公示清单")))
                 for file_format in EXPORT_FORMATS
             ]
-            if computed
+            if computed and _is_payer(request.user)
             else [],
         },
     )
@@ -190,34 +222,60 @@ def run_detail(request, pk):
 @require_GET
 def run_progress(request, pk):
     run = _run_or_404(request, pk)
-    progress = 100 if run.status in HAS_LINES else run.progress
+    state = selectors.progress_state(run)
     return JsonResponse(
         {
-            "status": run.status,
-            "status_label": run.get_status_display(),
-            "progress": progress,
-            "error": run.error,
-            "done": run.status in DONE,
+            "status": state.status,
+            "status_label": state.status_label,
+            "progress": state.progress,
+            "error": state.error,
+            "done": state.done,
         }
     )
 
 
 @login_required
-@require_POST
+@require_http_methods(["GET", "POST"])
 def run_approve(request, pk):
+    """The approval page (GET) and the approval itself (POST, with the confirmation box)."""
     run = _run_or_404(request, pk)
-    try:
-        run = services.dividend_run_approve(actor=request.user, run=run)
-    except ValidationError as error:
-        messages.error(request, _("未能审批：%(reason)s") % {"reason": _error_text(error)})
-    else:
+    if request.method == "POST":
+        if request.POST.get("confirm") != "on":
+            messages.error(request, _("请勾选确认后再审批"))
+            return redirect("dividends:run_approve", pk=run.pk)
+        try:
+            run = services.dividend_run_approve(actor=request.user, run=run)
+        except ValidationError as error:
+            messages.error(request, _("未能审批：%(reason)s") % {"reason": _error_text(error)})
+            return redirect("dividends:run_approve", pk=run.pk)
         messages.success(request, _("已审批：本方案已冻结，可以导出银行代发清单"))
-    return redirect("dividends:run_detail", pk=run.pk)
+        return redirect("dividends:run_detail", pk=run.pk)
+    previous = selectors.previous_approved_run(run) if run.status in HAS_LINES else None
+    return render(
+        request,
+        "dividends/run_approve.html",
+        {
+            "run": run,
+            "reconciliation": selectors.reconciliation(run),
+            "differences": selectors.score_differences(run)
+            if run.status == DividendRun.Status.COMPUTED
+            else [],
+            "previous": previous,
+            "comparison": selectors.last_year_comparison(run, previous) if previous else None,
+            "changes": selectors.largest_changes(run, previous),
+            "largest_changes": selectors.LARGEST_CHANGES,
+            **_approval_context(request, run),
+            # Here the reason is shown whatever the status (the run page shows it only
+            # on a run waiting for a signature).
+            "approval_refusal": services.approval_refusal(actor=request.user, run=run),
+        },
+    )
 
 
 @login_required
 @require_POST
 def run_recompute(request, pk):
+    _require_payer(request.user)
     run = _run_or_404(request, pk)
     if run.status not in (DividendRun.Status.COMPUTED, DividendRun.Status.FAILED):
         messages.error(
@@ -315,6 +373,7 @@ def run_lines(request, pk):
 @login_required
 @require_GET
 def run_export(request, pk, kind, file_format):
+    _require_payer(request.user)
     run = _run_or_404(request, pk)
     if kind not in EXPORT_KINDS or file_format not in EXPORT_FORMATS:
         raise Http404

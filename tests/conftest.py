@@ -81,6 +81,13 @@ def world(db):
         accountant_b=factories.user(
             username="acc_b", role=User.Role.ACCOUNTANT, cooperative_=coop_b
         ),
+        # 理事长/监事长: sign (approve) the runs their cooperative's accountant prepares.
+        supervisor_a=factories.user(
+            username="sup_a", role=User.Role.SUPERVISOR, cooperative_=coop_a
+        ),
+        supervisor_b=factories.user(
+            username="sup_b", role=User.Role.SUPERVISOR, cooperative_=coop_b
+        ),
         villager_a=factories.user(
             username="villager_a", role=User.Role.VILLAGER, household_=a_east
         ),

@@ -68,7 +68,7 @@ def test_login_error_is_in_chinese(world, client):
 
 @pytest.mark.parametrize(
     "user_name",
-    ["admin", "staff_east", "accountant_a", "villager_a"],
+    ["admin", "staff_east", "accountant_a", "supervisor_a", "villager_a"],
 )
 def test_home_page_has_no_english_labels(world, login, user_name):
     user = getattr(world, user_name)

@@ -25,7 +25,8 @@ class VillageAdmin(ImportExportModelAdmin):
 @admin.register(Cooperative)
 class CooperativeAdmin(ImportExportModelAdmin):
     resource_classes = [CooperativeResource]
-    list_display = ["code", "name", "village"]
+    list_display = ["code", "name", "village", "four_eyes_approval"]
+    list_filter = ["four_eyes_approval"]
     search_fields = ["code", "name", "village__name"]
     list_select_related = ["village"]
 

@@ -152,6 +152,13 @@ LOGINS = (
         "通界村股份经济合作社会计",
     ),
     (
+        "supervisor_tongjie",
+        User.Role.SUPERVISOR,
+        "cooperative",
+        "TONGJIE",
+        "通界村股份经济合作社理事长（审批分红）",
+    ),
+    (
         "accountant_nanhetou",
         User.Role.ACCOUNTANT,
         "cooperative",

@@ -64,6 +64,14 @@ class Cooperative(models.Model):
     village = models.OneToOneField(
         Village, on_delete=models.PROTECT, related_name="cooperative", verbose_name=_("行政村")
     )
+    # Four-eyes (双人审核): a dividend run is approved by someone other than its creator.
+    four_eyes_approval = models.BooleanField(
+        _("分红方案须由创建人以外的人审批"),
+        default=True,
+        help_text=_(
+            "开启时，创建分红方案的人不能审批该方案，须由本社另一名会计或理事长/监事长审批"
+        ),
+    )
 
     class Meta:
         verbose_name = _("村股份经济合作社")

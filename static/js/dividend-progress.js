@@ -1,7 +1,9 @@
 /* Dividend pages (分红): two small behaviours, each only where its element exists.
  *
  * 1. Run page: the progress bar polls /dividends/runs/<id>/progress/ every second until
- *    the run is computed or failed, then reloads the page to show the results.
+ *    the run is computed or failed, then reloads the page to show the results. The bar,
+ *    the percentage, the status beside it and the status badge in the title all come
+ *    from the same answer (selectors.progress_state), so they never disagree.
  * 2. New run form: a live preview of the two pools, computed here in exact integer fen
  *    (BigInt, no float) by the same rule as the server, then checked against the server's
  *    own answer (a small JSON endpoint calling services.pools); above the 20% ceiling the
@@ -20,6 +22,7 @@
     var fill = document.getElementById("run-progress-fill");
     var text = document.getElementById("run-progress-text");
     var statusLabel = document.getElementById("run-progress-status");
+    var badge = document.getElementById("run-status-badge");
     var errorBox = document.getElementById("run-progress-error");
     var failures = 0;
 
@@ -28,7 +31,13 @@
       fill.style.width = percent + "%";
       bar.setAttribute("aria-valuenow", String(percent));
       text.textContent = percent + "%";
-      if (data.status_label) statusLabel.textContent = data.status_label;
+      if (data.status_label) {
+        statusLabel.textContent = data.status_label;
+        if (badge) {
+          badge.textContent = data.status_label;
+          badge.className = "run-status status-" + data.status;
+        }
+      }
       if (data.error) {
         errorBox.textContent = data.error;
         errorBox.hidden = false;

@@ -24,6 +24,8 @@ def codes(queryset):
         ("staff_west", ["A002", "B002"]),
         ("accountant_a", ["A001", "A002"]),
         ("accountant_b", ["B001", "B002"]),
+        ("supervisor_a", ["A001", "A002"]),
+        ("supervisor_b", ["B001", "B002"]),
         ("villager_a", ["A001"]),
         ("villager_b", ["B002"]),
     ],
@@ -88,6 +90,7 @@ def test_anonymous_user_sees_nothing(world):
         ("staff_east", ["A001", "B001"]),
         ("staff_west", ["A002", "B002"]),
         ("accountant_a", []),
+        ("supervisor_a", []),
         ("villager_a", []),
     ],
 )
@@ -102,6 +105,7 @@ def test_only_admin_and_staff_may_score(world, user_name, expected):
         ("accountant_a", ["A001", "A002"]),
         ("accountant_b", ["B001", "B002"]),
         ("staff_east", []),
+        ("supervisor_a", []),  # signs the run, does not keep the register
         ("villager_a", []),
     ],
 )
@@ -116,6 +120,7 @@ def test_only_admin_and_accountants_may_pay(world, user_name, expected):
         ("staff_east", ["COOPA", "COOPB"]),
         ("accountant_a", ["COOPA"]),
         ("accountant_b", ["COOPB"]),
+        ("supervisor_a", ["COOPA"]),
         ("villager_a", ["COOPA"]),
         ("villager_b", ["COOPB"]),
     ],
@@ -138,6 +143,7 @@ def test_staff_sees_only_cooperatives_of_their_residents(world):
         ("admin", ["COOPA", "COOPB"]),
         ("accountant_a", ["COOPA"]),
         ("staff_east", []),
+        ("supervisor_a", []),
         ("villager_a", []),
     ],
 )
@@ -148,10 +154,35 @@ def test_only_admin_and_own_accountant_manage_a_cooperative(world, user_name, ex
 @pytest.mark.parametrize(
     ("user_name", "expected"),
     [
+        ("admin", ["COOPA", "COOPB"]),
+        ("accountant_a", ["COOPA"]),
+        ("supervisor_a", ["COOPA"]),
+        ("supervisor_b", ["COOPB"]),
+        ("staff_east", []),
+        ("villager_a", []),
+    ],
+)
+def test_runs_are_read_and_signed_by_admin_accountants_and_own_supervisor(
+    world, user_name, expected
+):
+    assert codes(scope.cooperatives_signed_by(getattr(world, user_name))) == expected
+
+
+def test_an_inactive_supervisor_signs_nothing(world):
+    world.supervisor_a.is_active = False
+    world.supervisor_a.save()
+    assert not scope.cooperatives_signed_by(world.supervisor_a).exists()
+    assert not scope.households_visible_to(world.supervisor_a).exists()
+
+
+@pytest.mark.parametrize(
+    ("user_name", "expected"),
+    [
         ("admin", ["EAST", "WEST"]),
         ("staff_east", ["EAST"]),
         ("staff_west", ["WEST"]),
         ("accountant_a", ["EAST", "WEST"]),
+        ("supervisor_a", ["EAST", "WEST"]),
         ("villager_a", ["EAST"]),
         ("villager_b", ["WEST"]),
     ],

@@ -66,7 +66,15 @@ def test_accountant_runs_approves_and_downloads_the_bank_list(
     assert page.inner_text("#run-incentive-pool") == "93600.00"
     page.screenshot(path=str(artifacts / "dividend-run-computed.png"), full_page=True)
 
-    page.click("#approve-button")
+    # Four-eyes: the accountant who created the run is offered no approve button;
+    # the cooperative's supervisor signs it (tests/browser/test_approval.py in detail).
+    assert page.locator("#approve-button").count() == 0
+    assert "双人审核" in page.inner_text("#approval-refusal")
+    page.context.clear_cookies()
+    login(page, live_server.url, "sup_a")
+    page.goto(f"{live_server.url}/dividends/runs/{run.pk}/approve/")
+    page.check("#approve-confirm")
+    page.click("#approve-submit")
     page.wait_for_selector("#run-frozen")
     assert page.locator("#approve-button").count() == 0
     run.refresh_from_db()
@@ -74,6 +82,10 @@ def test_accountant_runs_approves_and_downloads_the_bank_list(
     assert run.remainder == Decimal("0.00")
     page.screenshot(path=str(artifacts / "dividend-run-approved.png"), full_page=True)
 
+    # The accountant takes the approved bank list to the bank.
+    page.context.clear_cookies()
+    login(page, live_server.url, "acc_a")
+    page.goto(f"{live_server.url}/dividends/runs/{run.pk}/")
     with page.expect_download() as download_info:
         page.click("#export-bank-xlsx")
     download = download_info.value
@@ -118,6 +130,10 @@ def test_progress_bar_polls_until_the_worker_finishes(
         "() => document.getElementById('run-progress-text').textContent.trim() === '45%'"
     )
     page.screenshot(path=str(artifacts / "dividend-run-progress.png"), full_page=True)
+
+    # The status beside the bar and the badge in the title follow the same answer.
+    assert page.inner_text("#run-progress-status") == "计算中"
+    assert page.inner_text("#run-status-badge") == "计算中"
 
     services.dividend_run_compute(run_id=run.pk)  # the "worker" finishes
     page.wait_for_selector("#reconciliation-ok")  # the page reloaded with the results

@@ -13,6 +13,7 @@ from communities import selectors, services
 from communities.models import EventReview, MonthStatusChange, ScoreEvent
 from communities.services import Entry
 from tests import factories
+from tests.test_i18n import english_words
 
 from .conftest import YEAR
 
@@ -299,7 +300,10 @@ def this_month():
 
 
 def month_post(client, community, action, month=None, **extra):
+    """Post to the month page; a close comes from the confirmation page (confirm=on)."""
     month = month or this_month()
+    if action == "close":
+        extra.setdefault("confirm", "on")
     return client.post(
         MONTHS_URL,
         {"community": community.pk, "month": month.strftime("%Y-%m"), "action": action, **extra},
@@ -320,8 +324,35 @@ def test_month_list_shows_the_users_communities_and_twelve_months(world, login):
 
     assert world.east.name in body
     assert world.west.name not in body
-    assert body.count('value="close"') == 12
+    # Each open month links to its confirmation page; none closes in one click.
+    assert body.count("month-close-link") == 12
+    assert 'value="close"' not in body
     assert 'value="reopen"' not in body
+
+
+def test_closing_a_month_asks_for_confirmation_and_says_what_it_means(world, login):
+    client = login(world.staff_east)
+    label = this_month().strftime("%Y-%m")
+
+    # Without the confirmation nothing closes: the page explains first.
+    response = month_post(client, world.east, "close", confirm="")
+    assert response.status_code == 302
+    assert reverse("communities:month_close") in response["Location"]
+    assert not MonthStatusChange.objects.exists()
+
+    page = client.get(response["Location"])
+    body = page.content.decode()
+    assert page.status_code == 200
+    assert "关账意味着什么" in body and f"{label} 不能再录入积分" in body
+    assert "重新开放只能由街道管理员操作" in body
+    assert 'name="confirm"' in body and "required" in body
+    assert not english_words(page, "staff", "east")  # the login name in the header
+
+    month_post(client, world.east, "close")  # confirm=on
+    assert selectors.month_is_closed(community=world.east, month=this_month())
+    # Another community's month is not even explained.
+    other = f"{reverse('communities:month_close')}?community={world.west.pk}&month={label}"
+    assert client.get(other).status_code == 404
 
 
 def test_staff_closes_and_cannot_reopen(world, login):

@@ -5,9 +5,10 @@ from decimal import Decimal
 
 import pytest
 
-from accounts.models import AuditRecord
+from accounts.models import AuditRecord, User
 from dividends import services
 from dividends.models import DividendRun
+from tests import factories
 
 RUNS = "/api/dividend-runs/"
 FULL_ACCOUNT = "6228480011112222333"
@@ -38,7 +39,7 @@ def computed_run(world, standard, django_capture_on_commit_callbacks):
 
 @pytest.fixture
 def approved_run(world, computed_run):
-    return services.dividend_run_approve(actor=world.accountant_a, run=computed_run)
+    return services.dividend_run_approve(actor=world.supervisor_a, run=computed_run)
 
 
 def ids(response):
@@ -239,16 +240,50 @@ def test_only_managers_create_runs(world, login, standard, user_name):
 # Approving
 
 
-def test_an_accountant_approves_a_computed_run(world, login, computed_run):
-    client = login(world.accountant_a)
+def test_the_creator_is_refused_and_the_supervisor_approves(world, login, computed_run):
+    assert computed_run.created_by == world.accountant_a
+    response = login(world.accountant_a).post(detail(computed_run, "approve/"))
+    assert response.status_code == 400
+    assert "双人审核" in response.json()["detail"][0]
+    computed_run.refresh_from_db()
+    assert computed_run.status == DividendRun.Status.COMPUTED
 
+    client = login(world.supervisor_a)
     response = client.post(detail(computed_run, "approve/"))
 
     assert response.status_code == 200
     assert response.json()["status"] == "approved"
-    assert response.json()["approved_by"] == "acc_a"
+    assert (response.json()["created_by"], response.json()["approved_by"]) == ("acc_a", "sup_a")
     assert client.post(detail(computed_run, "approve/")).status_code == 400
     assert AuditRecord.objects.filter(action="dividend.approve").count() == 1
+
+
+def test_another_accountant_of_the_cooperative_approves(world, login, computed_run):
+    colleague = factories.user(
+        username="acc_a2", role=User.Role.ACCOUNTANT, cooperative_=world.coop_a
+    )
+    response = login(colleague).post(detail(computed_run, "approve/"))
+    assert response.status_code == 200
+    assert response.json()["approved_by"] == "acc_a2"
+
+
+def test_the_supervisor_reads_runs_and_lines_but_creates_none(world, login, computed_run):
+    client = login(world.supervisor_a)
+    assert ids(client.get(RUNS)) == [computed_run.pk]
+    assert len(client.get(detail(computed_run, "lines/")).json()["results"]) == 2
+    response = client.post(RUNS, TONGJIE, content_type="application/json")
+    assert response.status_code == 403
+    # The other cooperative's supervisor sees nothing and signs nothing.
+    other = login(world.supervisor_b)
+    assert ids(other.get(RUNS)) == []
+    assert other.post(detail(computed_run, "approve/")).status_code == 404
+
+
+def test_a_new_version_of_an_approved_year_is_refused(world, login, approved_run):
+    response = login(world.accountant_a).post(RUNS, TONGJIE, content_type="application/json")
+    assert response.status_code == 400
+    assert "已审批（第 1 版）" in response.json()["detail"][0]
+    assert DividendRun.objects.count() == 1
 
 
 def test_a_villager_cannot_approve(world, login, approved_run):
@@ -266,7 +301,7 @@ def test_a_queued_run_cannot_be_approved(world, login, standard):
         policy=DividendRun.Policy.SCORE,
     )
 
-    response = login(world.accountant_a).post(detail(run, "approve/"))
+    response = login(world.supervisor_a).post(detail(run, "approve/"))
 
     assert response.status_code == 400
     assert "只有已计算的方案才能审批" in response.json()["detail"][0]

@@ -358,7 +358,7 @@ def test_create_compute_approve_export_each_leave_one_audit_record(
     run = DividendRun.objects.get()
     assert audit_actions(run) == ["dividend.compute", "dividend.create"]
 
-    services.dividend_run_approve(actor=world.accountant_a, run=run)
+    services.dividend_run_approve(actor=world.supervisor_a, run=run)
     assert audit_actions(run) == ["dividend.approve", "dividend.compute", "dividend.create"]
 
     call_command(
@@ -378,7 +378,13 @@ def test_create_compute_approve_export_each_leave_one_audit_record(
         "dividend.export",
     ]
     records = AuditRecord.objects.filter(object_id=str(run.pk), object_type="dividends.DividendRun")
-    assert {record.actor for record in records} == {world.accountant_a}
+    assert {record.actor for record in records.exclude(action="dividend.approve")} == {
+        world.accountant_a
+    }
+    approve = records.get(action="dividend.approve")
+    assert approve.actor == world.supervisor_a
+    assert (approve.details["created_by"], approve.details["approved_by"]) == ("acc_a", "sup_a")
+    assert approve.details["four_eyes"] is True
     create = records.get(action="dividend.create")
     assert create.details["base_pool"] == "468000.00"
     assert create.details["incentive_pool"] == "93600.00"

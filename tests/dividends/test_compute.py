@@ -593,7 +593,7 @@ def test_weighted_share_classes(world, standard):
 
 def test_lines_keep_a_snapshot_of_the_register(world, items):
     run = compute(create_run(world))
-    services.dividend_run_approve(actor=world.accountant_a, run=run)
+    services.dividend_run_approve(actor=world.supervisor_a, run=run)
     before = {
         number: (
             line.head_name,
@@ -649,9 +649,16 @@ def test_lines_keep_a_snapshot_of_the_register(world, items):
         for number, line in lines_of(run).items()
     }
     assert after == before
-    # A new computation sees the new register and makes a new version.
-    fresh = compute(services.dividend_run_recompute(actor=world.accountant_a, run=run))
-    assert fresh.version == 2
+    # A new computation (of the next year: this one is approved) sees the new register.
+    StandardAdoption.objects.create(
+        standard=ScoringStandard.objects.create(
+            name="次年标准", year=YEAR + 1, status=ScoringStandard.Status.PUBLISHED
+        ),
+        cooperative=world.coop_a,
+        meeting_date=date(YEAR + 1, 1, 15),
+        votes_for=40,
+    )
+    fresh = compute(create_run(world, year=YEAR + 1))
     assert lines_of(fresh)["A001"].head_name == "王小明"
     assert amounts(fresh, "weighted_shares") == {"A001": D("5")}
 
@@ -851,9 +858,10 @@ def test_query_count_does_not_grow_with_the_households(
 
 def test_approval_freezes_the_run(world, standard):
     run = compute(create_run(world))
-    run = services.dividend_run_approve(actor=world.accountant_a, run=run)
+    run = services.dividend_run_approve(actor=world.supervisor_a, run=run)
     assert run.status == Status.APPROVED and run.is_frozen
-    assert run.approved_by == world.accountant_a and run.approved_at is not None
+    assert run.approved_by == world.supervisor_a and run.approved_at is not None
+    assert run.created_by == world.accountant_a
 
     line = run.lines.first()
     line.head_name = "改名"
@@ -873,21 +881,22 @@ def test_approval_freezes_the_run(world, standard):
 def test_only_a_computed_run_can_be_approved(world, standard):
     run = create_run(world)
     with pytest.raises(ValidationError):
-        services.dividend_run_approve(actor=world.accountant_a, run=run)
+        services.dividend_run_approve(actor=world.supervisor_a, run=run)
     compute(run)
-    with pytest.raises(PermissionDenied):
-        services.dividend_run_approve(actor=world.accountant_b, run=run)
-    services.dividend_run_approve(actor=world.accountant_a, run=run)
+    for outsider in (world.accountant_b, world.supervisor_b, world.staff_east, world.villager_a):
+        with pytest.raises(PermissionDenied):
+            services.dividend_run_approve(actor=outsider, run=run)
+    services.dividend_run_approve(actor=world.supervisor_a, run=run)
     with pytest.raises(ValidationError):
-        services.dividend_run_approve(actor=world.accountant_a, run=run)
+        services.dividend_run_approve(actor=world.supervisor_a, run=run)
 
 
 def test_a_second_version_cannot_be_approved_for_the_same_year(world, standard):
     first = compute(create_run(world))
-    services.dividend_run_approve(actor=world.accountant_a, run=first)
     second = compute(services.dividend_run_recompute(actor=world.accountant_a, run=first))
+    services.dividend_run_approve(actor=world.supervisor_a, run=first)
     with pytest.raises(ValidationError):
-        services.dividend_run_approve(actor=world.accountant_a, run=second)
+        services.dividend_run_approve(actor=world.supervisor_a, run=second)
     second.refresh_from_db()
     assert second.status == Status.COMPUTED
 
@@ -897,7 +906,7 @@ def test_a_second_version_cannot_be_approved_for_the_same_year(world, standard):
     assert DividendRun.objects.filter(status=Status.APPROVED).count() == 1
     # Another cooperative, or another year, is not affected.
     other = compute(create_run(world, actor=world.accountant_b, cooperative=world.coop_b))
-    assert services.dividend_run_approve(actor=world.accountant_b, run=other).is_frozen
+    assert services.dividend_run_approve(actor=world.supervisor_b, run=other).is_frozen
 
 
 # --- Issue 9: money you can sign ------------------------------------------------------------

@@ -234,7 +234,7 @@ def test_only_computed_or_approved_runs_are_exported(world, standard, status):
 
 
 def test_an_approved_run_is_exported(world, computed_run):
-    services.dividend_run_approve(actor=world.accountant_a, run=computed_run)
+    services.dividend_run_approve(actor=world.supervisor_a, run=computed_run)
 
     content = export_run(run=computed_run, kind="bank", file_format="csv")[0]
 

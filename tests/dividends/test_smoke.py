@@ -42,7 +42,7 @@ def test_an_approved_run_and_its_lines_cannot_be_changed_or_deleted(
         policy=DividendRun.Policy.SCORE,
     )
     services.dividend_run_compute(run_id=run.pk)
-    run = services.dividend_run_approve(actor=world.accountant_a, run=run)
+    run = services.dividend_run_approve(actor=world.supervisor_a, run=run)
     line = run.lines.first()
     for attempt in (run.save, run.delete, line.delete, run.lines.all().delete):
         with pytest.raises(PermissionError):

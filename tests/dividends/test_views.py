@@ -179,7 +179,7 @@ def test_villager_sees_own_statement_of_an_approved_run_only(login, make_run, wo
     neighbour = reverse("dividends:statement", args=[run.pk, world.a_west.pk])
     villager = login(world.villager_a)
     assert villager.get(own).status_code == 404  # computed, not approved yet
-    services.dividend_run_approve(actor=world.accountant_a, run=run)
+    services.dividend_run_approve(actor=world.supervisor_a, run=run)
     assert villager.get(own).status_code == 200
     assert villager.get(neighbour).status_code == 404
     assert login(world.villager_b).get(own).status_code == 404
@@ -476,37 +476,51 @@ def test_score_flags_after_a_late_event_and_recompute_as_version_2(
 # --- Approval -------------------------------------------------------------------------------
 
 
+def approve_url(run):
+    return reverse("dividends:run_approve", args=[run.pk])
+
+
 def test_approve_freezes_and_only_one_version_of_a_year_can_be_approved(login, make_run, world):
     first, second = make_run(), make_run()
     assert second.version == 2
-    client = login(world.accountant_a)
+    client = login(world.supervisor_a)
 
-    response = client.post(reverse("dividends:run_approve", args=[first.pk]), follow=True)
+    response = client.post(approve_url(first), {"confirm": "on"}, follow=True)
 
     first.refresh_from_db()
-    assert first.status == DividendRun.Status.APPROVED and first.approved_by == world.accountant_a
+    assert first.status == DividendRun.Status.APPROVED and first.approved_by == world.supervisor_a
     body = response.content.decode()
     assert "已审批，方案已冻结" in body
     assert "approve-button" not in body and "recompute-button" not in body
 
-    response = client.post(reverse("dividends:run_approve", args=[second.pk]), follow=True)
+    response = client.post(approve_url(second), {"confirm": "on"}, follow=True)
     assert "2026 年已有审批通过的分红方案" in response.content.decode()
     second.refresh_from_db()
     assert second.status == DividendRun.Status.COMPUTED
+    # The other version of the approved year offers neither approval nor a new version.
+    body = login(world.accountant_a).get(reverse("dividends:run_detail", args=[second.pk]))
+    body = body.content.decode()
+    assert 'id="year-approved"' in body
+    assert "approve-button" not in body and "recompute-button" not in body
 
-    response = client.post(reverse("dividends:run_approve", args=[first.pk]), follow=True)
-    assert "只有已计算的方案才能审批" in response.content.decode()
+    response = client.post(approve_url(first), {"confirm": "on"}, follow=True)
+    assert "本方案已审批" in response.content.decode()
     # An approved run cannot be recomputed from its page either.
+    client = login(world.accountant_a)
     response = client.post(reverse("dividends:run_recompute", args=[first.pk]), follow=True)
     assert "不能重新计算" in response.content.decode()
+    response = client.post(reverse("dividends:run_recompute", args=[second.pk]), follow=True)
+    assert "已冻结，不能再创建新版本" in response.content.decode()
     assert DividendRun.objects.count() == 2
     assert AuditRecord.objects.filter(action="dividend.approve").count() == 1
 
 
-def test_approve_needs_post(login, make_run, world):
+def test_the_approval_page_approves_nothing_by_itself(login, make_run, world):
     run = make_run()
-    response = login(world.accountant_a).get(reverse("dividends:run_approve", args=[run.pk]))
-    assert response.status_code == 405
+    response = login(world.supervisor_a).get(approve_url(run))
+    assert response.status_code == 200
+    run.refresh_from_db()
+    assert run.status == DividendRun.Status.COMPUTED
 
 
 # --- Statement ------------------------------------------------------------------------------
@@ -514,7 +528,7 @@ def test_approve_needs_post(login, make_run, world):
 
 def test_statement_reprints_the_snapshot_after_the_register_changed(login, make_run, world):
     run = make_run()
-    services.dividend_run_approve(actor=world.accountant_a, run=run)
+    services.dividend_run_approve(actor=world.supervisor_a, run=run)
     line = run.lines.get(household=world.a_east)
     Household.objects.filter(pk=world.a_east.pk).update(
         head_name="王新名", bank_account="6200000000000009999"
@@ -525,7 +539,7 @@ def test_statement_reprints_the_snapshot_after_the_register_changed(login, make_
         body = login(user).get(url).content.decode()
         assert "王建国" in body and "王新名" not in body
         assert "***************2333" in body and "9999" not in body
-        for text in ("A001", "人口股", str(line.base_amount), str(line.total_amount), "acc_a"):
+        for text in ("A001", "人口股", str(line.base_amount), str(line.total_amount), "sup_a"):
             assert text in body
         assert "甲村股份经济合作社" in body and "2026-12-31" in body
 
@@ -572,8 +586,8 @@ def _standard_for(year, cooperative):
 def test_lines_compare_with_last_years_approved_run(login, make_run, world):
     _standard_for(YEAR - 1, world.coop_a)
     last = make_run(year=YEAR - 1, total="500.00")
-    services.dividend_run_approve(actor=world.accountant_a, run=last)
     make_run(year=YEAR - 1, total="9999.00")  # a later, unapproved version is not compared
+    services.dividend_run_approve(actor=world.supervisor_a, run=last)
     newcomer = factories.household(
         cooperative_=world.coop_a, community_=world.east, number="A003", shares={"RK": "1"}
     )
@@ -607,7 +621,7 @@ def test_lines_page_queries_do_not_grow_with_households(
             cooperative_=world.coop_a, community_=world.east, number=f"A{n:03d}", shares={"RK": "1"}
         )
     _standard_for(YEAR - 1, world.coop_a)
-    services.dividend_run_approve(actor=world.accountant_a, run=make_run(year=YEAR - 1))
+    services.dividend_run_approve(actor=world.supervisor_a, run=make_run(year=YEAR - 1))
     run = make_run()
     client = login(world.accountant_a)
     url = reverse("dividends:run_lines", args=[run.pk])
@@ -615,7 +629,8 @@ def test_lines_page_queries_do_not_grow_with_households(
     with django_assert_max_num_queries(6):
         response = client.get(url, {"sort": "-total"})
     assert len(response.context["rows"]) == households
-    with django_assert_max_num_queries(12):
+    # 12, plus who may approve: the signer's scope and the year's approved run.
+    with django_assert_max_num_queries(14):
         client.get(reverse("dividends:run_detail", args=[run.pk]))
 
 
