@@ -18,3 +18,24 @@ def signed_points(value, *, empty=""):
     if value is None:
         return empty
     return ("+" if value > 0 else "") + plain_points(value)
+
+
+CENT = Decimal("0.01")
+
+
+def money(value, *, empty=""):
+    """Yuan with thousands separators and two decimals: 1234567.5 → "1,234,567.50"; None → `empty`.
+
+    The one way pages (the `money` template filter) and printed lines show an amount.
+    Amounts are stored to the fen; anything finer is rounded half up, like `to_fen`.
+    """
+    if value is None or value == "":
+        return empty
+    return f"{Decimal(value).quantize(CENT, rounding=ROUND_HALF_UP):,.2f}"
+
+
+def person_name(user, *, empty=""):
+    """A user as people know them: the full name where one is recorded, else the username."""
+    if user is None:
+        return empty
+    return user.get_full_name() or user.get_username()

@@ -1,0 +1,231 @@
+"""How the product WRITES spreadsheets: the one place that keeps formulas out of them.
+
+Every csv and xlsx the product writes goes through here (the dividend bank list and
+notice, the points chart CSV, the admin's django-import-export downloads). Reading
+spreadsheets is `pinghu_points/spreadsheets.py`.
+
+The rule (OWASP "CSV injection"): a text cell that starts with `=`, `+`, `-`, `@`, a
+tab or a carriage return would be read as a formula by Excel or LibreOffice, so it is
+written with one single quote `'` in front (`=1+1` → `'=1+1`). Nothing else is ever
+changed: any other text, and any number, is written exactly as stored. Numbers
+(`int`, `Decimal`) are not text: they cannot hold a formula, so `-3.5` stays a
+number (a numeric cell in xlsx, the plain digits in csv).
+
+In xlsx, text is always written as a string cell (openpyxl `data_type "s"`), so not
+even an unprefixed value could become a formula; money is a numeric cell with the
+number format `#,##0.00`, so Excel can sum it.
+"""
+
+import csv
+import io
+from dataclasses import dataclass, field
+from decimal import Decimal
+
+from openpyxl import Workbook
+from openpyxl.styles import Alignment, Font
+from openpyxl.utils import get_column_letter
+
+FORMULA_CHARS = ("=", "+", "-", "@", "\t", "\r")
+PREFIX = "'"
+
+MONEY_FORMAT = "#,##0.00"
+SCORE_FORMAT = "0.0"
+# Shares: at least two decimals, and every decimal the exact value has (up to six).
+SHARES_FORMAT = "#,##0.00####"
+
+XLSX_CONTENT_TYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+CSV_CONTENT_TYPE = "text/csv; charset=utf-8"
+
+
+def neutralise(value):
+    """A cell value that no spreadsheet program reads as a formula.
+
+    Text starting with a formula character gets one `'` in front; everything else is
+    returned unchanged (numbers, dates, None and any other text).
+    """
+    if isinstance(value, str) and value.startswith(FORMULA_CHARS):
+        return PREFIX + value
+    return value
+
+
+def restore(value):
+    """The inverse of `neutralise` for a value read back (the admin's re-import):
+    `'=1+1` → `=1+1`. Only a quote directly before a formula character is removed."""
+    if isinstance(value, str) and value.startswith(PREFIX) and value[1:].startswith(FORMULA_CHARS):
+        return value[1:]
+    return value
+
+
+@dataclass
+class Column:
+    """One column of a written sheet: its header, the kind of its values and its width
+    (in Excel's character units; a Chinese character counts about two)."""
+
+    header: str
+    # "text"; "money" (2 decimals); "shares" (exact, at least 2 decimals); "score" (1 decimal);
+    # "number" (as stored)
+    kind: str = "text"
+    width: int = 12
+
+
+@dataclass
+class Sheet:
+    """A table to write: optional lines above the header (title, who, when), the header,
+    the rows and an optional closing total row. Cells are text, Decimal/int or None."""
+
+    title: str
+    columns: list
+    rows: list
+    preamble: list = field(default_factory=list)
+    total: list | None = None
+
+    @property
+    def headers(self):
+        return [column.header for column in self.columns]
+
+
+def _text(value):
+    return "" if value is None else str(value)
+
+
+def _csv_cell(value, column):
+    if value is None:
+        return ""
+    if isinstance(value, Decimal | int) and not isinstance(value, bool):
+        if column is not None and column.kind == "money":
+            return f"{Decimal(value):.2f}"
+        if column is not None and column.kind == "score":
+            return f"{Decimal(value):.1f}"
+        return plain_decimal(value)
+    return neutralise(_text(value))
+
+
+def plain_decimal(value):
+    """Decimal as plain digits without trailing zeros or exponent: 3.0000 → "3", 2.50 → "2.5"."""
+    value = Decimal(value)
+    if value == value.to_integral_value():
+        return str(value.quantize(Decimal(1)))
+    return format(value.normalize(), "f")
+
+
+def csv_bytes(sheet):
+    """UTF-8 with a byte order mark (Excel then reads the Chinese right), comma-separated,
+    CRLF line ends; the preamble lines first, one cell each."""
+    out = io.StringIO()
+    writer = csv.writer(out, lineterminator="\r\n")
+    for line in sheet.preamble:
+        writer.writerow([_csv_cell(line, None)])
+    writer.writerow([_csv_cell(header, None) for header in sheet.headers])
+    for row in [*sheet.rows, *([sheet.total] if sheet.total else [])]:
+        writer.writerow(
+            [_csv_cell(value, column) for value, column in zip(row, sheet.columns, strict=True)]
+        )
+    return out.getvalue().encode("utf-8-sig")
+
+
+def csv_row(values):
+    """One csv row of plain values (for writers that stream their own csv)."""
+    return [_csv_cell(value, None) for value in values]
+
+
+def _put(ws, row, col, value, column=None):
+    cell = ws.cell(row=row, column=col)
+    if value is None:
+        return cell
+    if isinstance(value, Decimal | int) and not isinstance(value, bool):
+        cell.value = value
+        if column is not None and column.kind == "money":
+            cell.number_format = MONEY_FORMAT
+        elif column is not None and column.kind == "shares":
+            cell.number_format = SHARES_FORMAT
+        elif column is not None and column.kind == "score":
+            cell.number_format = SCORE_FORMAT
+        return cell
+    cell.value = neutralise(_text(value))
+    cell.data_type = "s"  # text stays text, whatever it starts with
+    return cell
+
+
+def _display_width(value, column):
+    """About how many character widths Excel needs to show the value (CJK count two)."""
+    text = _csv_cell(value, column)
+    if isinstance(value, Decimal | int) and not isinstance(value, bool):
+        text = f"{Decimal(text):,}"  # with thousands separators, as the number format shows it
+    return sum(2 if ord(char) > 0x2E7F else 1 for char in str(text))
+
+
+def xlsx_bytes(sheet):
+    """One sheet: the preamble lines (the first in bold), a bold header row frozen under
+    them, the rows, a bold total row; columns as wide as their `Column.width`."""
+    workbook = Workbook()
+    ws = workbook.active
+    ws.title = sheet.title[:31]
+    bold = Font(bold=True)
+    row_number = 0
+    for index, line in enumerate(sheet.preamble):
+        row_number += 1
+        cell = _put(ws, row_number, 1, line)
+        if index == 0:
+            cell.font = Font(bold=True, size=14)
+    row_number += 1
+    header_row = row_number
+    for col, column in enumerate(sheet.columns, start=1):
+        cell = _put(ws, header_row, col, column.header)
+        cell.font = bold
+        cell.alignment = Alignment(horizontal="center", vertical="center", wrap_text=True)
+    for values in sheet.rows:
+        row_number += 1
+        for col, (value, column) in enumerate(zip(values, sheet.columns, strict=True), start=1):
+            _put(ws, row_number, col, value, column)
+    if sheet.total:
+        row_number += 1
+        for col, (value, column) in enumerate(zip(sheet.total, sheet.columns, strict=True), 1):
+            _put(ws, row_number, col, value, column).font = bold
+    for col, column in enumerate(sheet.columns, start=1):
+        widest = max(
+            (
+                _display_width(row[col - 1], column)
+                for row in [*sheet.rows, sheet.total or []]
+                if row
+            ),
+            default=0,
+        )
+        ws.column_dimensions[get_column_letter(col)].width = min(
+            max(column.width, _display_width(column.header, None), widest + 2), 60
+        )
+    ws.freeze_panes = ws.cell(row=header_row + 1, column=1).coordinate
+    ws.print_title_rows = f"{header_row}:{header_row}"
+    out = io.BytesIO()
+    workbook.save(out)
+    return out.getvalue()
+
+
+def sheet_bytes(sheet, file_format):
+    """(bytes, content type) of a sheet as "xlsx" or "csv"."""
+    if file_format == "xlsx":
+        return xlsx_bytes(sheet), XLSX_CONTENT_TYPE
+    return csv_bytes(sheet), CSV_CONTENT_TYPE
+
+
+class NeutralisingResourceMixin:
+    """For every django-import-export resource of the admin: downloads are neutralised
+    like every other export, and a re-import of a download gets the stored values back.
+
+    A value rendered by a number widget is a number and is left alone (in xlsx
+    downloads import-export hands it over as a native number). django-import-export's
+    own `IMPORT_EXPORT_ESCAPE_FORMULAE_ON_EXPORT` stays off: it deletes the `=`,
+    which silently changes the value, and ignores `+ - @`.
+    """
+
+    def export_field(self, field, instance, **kwargs):
+        from import_export.widgets import NumberWidget
+
+        value = super().export_field(field, instance, **kwargs)
+        if isinstance(field.widget, NumberWidget):
+            return value
+        return neutralise(value)
+
+    def before_import_row(self, row, **kwargs):
+        for key in list(row.keys()):
+            row[key] = restore(row[key])
+        return super().before_import_row(row, **kwargs)
