@@ -18,9 +18,12 @@ number format `#,##0.00`, so Excel can sum it.
 
 import csv
 import io
+import re
 from dataclasses import dataclass, field
+from datetime import date
 from decimal import Decimal
 
+from import_export.formats import base_formats
 from openpyxl import Workbook
 from openpyxl.styles import Alignment, Font
 from openpyxl.utils import get_column_letter
@@ -84,6 +87,24 @@ class Sheet:
         return [column.header for column in self.columns]
 
 
+# OOXML's escape for characters an XML file cannot carry as they are (ST_Xstring): Excel
+# and LibreOffice read `_x000D_` back as a carriage return. A raw CR would come back as a
+# line feed (XML normalises line ends) and control characters cannot be written at all.
+_OOXML_ESCAPE = re.compile(r"_(?=x[0-9A-Fa-f]{4}_)|[\x00-\x08\x0b\x0c\x0d\x0e-\x1f]")
+_OOXML_UNESCAPE = re.compile(r"_x([0-9A-Fa-f]{4})_")
+
+
+def ooxml_escape(text):
+    """Text for an xlsx cell that Excel reads back exactly: CR and control characters as
+    `_xHHHH_`, and a literal `_xHHHH_` protected as `_x005F_xHHHH_`."""
+    return _OOXML_ESCAPE.sub(lambda match: f"_x{ord(match.group()):04X}_", text)
+
+
+def ooxml_unescape(text):
+    """What Excel shows for a stored xlsx text (openpyxl returns the raw `_xHHHH_` form)."""
+    return _OOXML_UNESCAPE.sub(lambda match: chr(int(match.group(1), 16)), text)
+
+
 def _text(value):
     return "" if value is None else str(value)
 
@@ -132,6 +153,9 @@ def _put(ws, row, col, value, column=None):
     cell = ws.cell(row=row, column=col)
     if value is None:
         return cell
+    if isinstance(value, bool | float | date):
+        cell.value = value  # a boolean, float or date cell (the admin's downloads)
+        return cell
     if isinstance(value, Decimal | int) and not isinstance(value, bool):
         cell.value = value
         if column is not None and column.kind == "money":
@@ -141,7 +165,7 @@ def _put(ws, row, col, value, column=None):
         elif column is not None and column.kind == "score":
             cell.number_format = SCORE_FORMAT
         return cell
-    cell.value = neutralise(_text(value))
+    cell.value = ooxml_escape(neutralise(_text(value)))
     cell.data_type = "s"  # text stays text, whatever it starts with
     return cell
 
@@ -207,25 +231,15 @@ def sheet_bytes(sheet, file_format):
     return csv_bytes(sheet), CSV_CONTENT_TYPE
 
 
-class NeutralisingResourceMixin:
-    """For every django-import-export resource of the admin: downloads are neutralised
-    like every other export, and a re-import of a download gets the stored values back.
+class XLSX(base_formats.XLSX):
+    """The admin's xlsx download format (settings.EXPORT_FORMATS): the dataset written by
+    `xlsx_bytes` (string cells, `_xHHHH_` escapes, frozen header, readable widths)
+    instead of tablib's writer. Reading (the admin's import) is unchanged."""
 
-    A value rendered by a number widget is a number and is left alone (in xlsx
-    downloads import-export hands it over as a native number). django-import-export's
-    own `IMPORT_EXPORT_ESCAPE_FORMULAE_ON_EXPORT` stays off: it deletes the `=`,
-    which silently changes the value, and ignores `+ - @`.
-    """
-
-    def export_field(self, field, instance, **kwargs):
-        from import_export.widgets import NumberWidget
-
-        value = super().export_field(field, instance, **kwargs)
-        if isinstance(field.widget, NumberWidget):
-            return value
-        return neutralise(value)
-
-    def before_import_row(self, row, **kwargs):
-        for key in list(row.keys()):
-            row[key] = restore(row[key])
-        return super().before_import_row(row, **kwargs)
+    def export_data(self, dataset, **kwargs):
+        sheet = Sheet(
+            title=dataset.title or "Sheet1",
+            columns=[Column(str(header)) for header in dataset.headers or []],
+            rows=[list(row) for row in dataset],
+        )
+        return xlsx_bytes(sheet)

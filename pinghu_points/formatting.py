@@ -13,6 +13,14 @@ def plain_points(value, *, empty=""):
     return str(value.to_integral_value()) if value == value.to_integral_value() else str(value)
 
 
+def points_number(value):
+    """Points as a Decimal with one decimal at most, for exports: 80.0 → 80, 82.46 → 82.5."""
+    if value is None:
+        return None
+    value = Decimal(value).quantize(TENTH, rounding=ROUND_HALF_UP)
+    return value.to_integral_value() if value == value.to_integral_value() else value
+
+
 def signed_points(value, *, empty=""):
     """+5, −3 (with a plain minus), 0: an add or a deduct at a glance."""
     if value is None:

@@ -10,6 +10,9 @@ from datetime import timedelta
 from pathlib import Path
 
 import dj_database_url
+from import_export.formats import base_formats as _import_export_formats
+
+from pinghu_points import exports as _pinghu_exports
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 
@@ -196,6 +199,11 @@ SPECTACULAR_SETTINGS = {
 }
 
 IMPORT_EXPORT_SKIP_ADMIN_LOG = False
+# The admin's downloads: csv and our xlsx writer only (pinghu_points/exports.py), so that
+# every spreadsheet the product writes keeps formulas out the same way. Import-export's
+# own IMPORT_EXPORT_ESCAPE_FORMULAE_ON_EXPORT stays off: it deletes a leading "=" (the
+# value changes) and ignores + - @.
+EXPORT_FORMATS = [_import_export_formats.CSV, _pinghu_exports.XLSX]
 
 # Production hardening: on whenever DEBUG is off, so `check --deploy` is clean.
 if not DEBUG:

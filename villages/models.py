@@ -145,9 +145,7 @@ class Household(models.Model):
         Cooperative, on_delete=models.PROTECT, related_name="households", verbose_name=_("合作社")
     )
     number = models.CharField(_("户号"), max_length=32)
-    head_name = models.CharField(
-        _("户主姓名"), max_length=50, validators=[validate_payable_text]
-    )
+    head_name = models.CharField(_("户主姓名"), max_length=50, validators=[validate_payable_text])
     head_id_number = models.CharField(
         _("户主身份证号"),
         max_length=18,
