@@ -26,7 +26,7 @@ from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_GET
 
 from accounts.scope import communities_visible_to, households_visible_to
-from pinghu_points.exports import csv_row
+from pinghu_points.exports import csv_row, safe_filename
 from pinghu_points.formatting import plain_points, points_number, signed_points
 
 from . import selectors
@@ -292,7 +292,7 @@ def points_chart(request):
             averages=averages,
             labels=labels,
             average_label=average_label,
-            filename=f"points-chart-{year}-{file_key}.csv",
+            filename=safe_filename(f"points-chart-{year}-{file_key}.csv"),
         )
     query = {
         "year": year,

@@ -23,7 +23,7 @@ from django.core.exceptions import ValidationError
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from pinghu_points.exports import Column, Sheet, plain_decimal, sheet_bytes
+from pinghu_points.exports import Column, Sheet, plain_decimal, safe_filename, sheet_bytes
 from pinghu_points.formatting import money, person_name
 from villages.models import mask_name
 
@@ -209,8 +209,8 @@ def notice_sheet(run, lines, *, starts_on):
 def export_filename(*, run, kind, file_format, households, total):
     stem = f"{run.cooperative.code}_{run.year}年度分红_v{run.version}"
     if kind == "bank":
-        return f"{stem}_银行代发_{households}户_{money_text(total)}元.{file_format}"
-    return f"{stem}_公示.{file_format}"
+        return safe_filename(f"{stem}_银行代发_{households}户_{money_text(total)}元.{file_format}")
+    return safe_filename(f"{stem}_公示.{file_format}")
 
 
 def export_run(*, run, kind, file_format, notice_from=None):

@@ -105,6 +105,15 @@ def ooxml_unescape(text):
     return _OOXML_UNESCAPE.sub(lambda match: chr(int(match.group(1), 16)), text)
 
 
+_UNSAFE_IN_FILE_NAMES = re.compile(r'[\x00-\x1f\x7f/\\:*?"<>|]')
+
+
+def safe_filename(name):
+    """A download's file name with no character a file system or an HTTP header refuses
+    (control characters, / \\ : * ? " < > |), each replaced by `_`."""
+    return _UNSAFE_IN_FILE_NAMES.sub("_", name)
+
+
 def _text(value):
     return "" if value is None else str(value)
 
