@@ -5,6 +5,8 @@
 {{ line.weighted_shares|exact }}       3.000000 → 3, 0.499950 → 0.49995 (never rounded)
 """
 
+from decimal import ROUND_HALF_UP, Decimal
+
 from django import template
 
 from pinghu_points.exports import plain_decimal
@@ -33,3 +35,11 @@ def exact(value):
     if value is None or value == "":
         return ""
     return plain_decimal(value)
+
+
+@register.filter
+def money_exact(value):
+    """An exact share of a pool before the fen rounding, to 4 decimals: 280,800.0000."""
+    if value is None or value == "":
+        return ""
+    return f"{Decimal(value).quantize(Decimal('0.0001'), rounding=ROUND_HALF_UP):,.4f}"

@@ -119,3 +119,35 @@ def test_progress_bar_polls_until_the_worker_finishes(
     page.wait_for_selector("#reconciliation-ok")  # the page reloaded with the results
     assert page.inner_text("#run-progress-text") == "100%"
     assert page.locator("#lines-link").count() == 1
+
+
+def test_statement_explains_the_figures_and_fits_a_phone(
+    live_server,
+    transactional_db,
+    world,
+    scoring,
+    page,
+    artifacts,
+    django_capture_on_commit_callbacks,
+):
+    run = services.dividend_run_create(
+        actor=world.accountant_a,
+        cooperative=world.coop_a,
+        year=2026,
+        total=Decimal("561600.00"),
+        incentive_mode=DividendRun.IncentiveMode.RATIO_OF_BASE,
+        incentive_value=Decimal("0.2"),
+        policy=DividendRun.Policy.SCORE,
+    )
+    with django_capture_on_commit_callbacks(execute=True):
+        services.dividend_run_enqueue(run=run)
+    login(page, live_server.url, "acc_a")
+    page.set_viewport_size({"width": 360, "height": 800})
+
+    page.goto(f"{live_server.url}/dividends/runs/{run.pk}/statement/{world.a_east.pk}/")
+
+    assert "按最大余数法取整到分" in page.inner_text("#statement-base-calc")
+    assert "符合条件各户积分合计" in page.inner_text("#statement-incentive-calc")
+    assert "户主签字" in page.inner_text("#statement-signatures")
+    assert page.evaluate("document.documentElement.scrollWidth <= window.innerWidth")
+    page.screenshot(path=str(artifacts / "dividend-statement-phone.png"), full_page=True)

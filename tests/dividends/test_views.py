@@ -694,7 +694,7 @@ def test_statement_shows_weighted_shares_per_class_and_the_base_calculation(logi
     assert 'id="statement-weighted">4.25<' in body
     line = run.lines.get(household=world.a_east)
     assert (
-        f"基本股分红池 468,000.00 元 × 本户折算股数 4.25 ÷ 全部股东折算股数 6.25 ≈ 318240.0000 元，"
+        f"基本股分红池 468,000.00 元 × 本户折算股数 4.25 ÷ 全部股东折算股数 6.25 ≈ 318,240.0000 元，"
         f"按最大余数法取整到分：{line.base_amount:,.2f} 元。"
     ) in body
     assert f'id="statement-total">{line.total_amount:,.2f}<' in body  # thousands separators
@@ -708,7 +708,7 @@ def test_statement_shows_the_incentive_by_score_and_the_signature_lines(login, m
     # Both households score the base 80: 93,600.00 × 80 ÷ 160.
     assert f'id="statement-policy">{run.get_policy_display()}<' in body
     assert (
-        "积分激励池 93,600.00 元 × 本户积分 80 ÷ 符合条件各户积分合计 160 ≈ 46800.0000 元，"
+        "积分激励池 93,600.00 元 × 本户积分 80 ÷ 符合条件各户积分合计 160 ≈ 46,800.0000 元，"
         "按最大余数法取整到分：46,800.00 元。"
     ) in body
     for text in (
