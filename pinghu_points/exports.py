@@ -25,6 +25,7 @@ from decimal import Decimal
 
 from import_export.formats import base_formats
 from openpyxl import Workbook
+from openpyxl.cell import WriteOnlyCell
 from openpyxl.styles import Alignment, Font
 from openpyxl.utils import get_column_letter
 
@@ -158,24 +159,26 @@ def csv_row(values):
     return [_csv_cell(value, None) for value in values]
 
 
-def _put(ws, row, col, value, column=None):
-    cell = ws.cell(row=row, column=col)
+NUMBER_FORMATS = {"money": MONEY_FORMAT, "shares": SHARES_FORMAT, "score": SCORE_FORMAT}
+
+
+def _cell(ws, value, column=None, font=None):
+    """One write-only cell: text as a string cell (neutralised, OOXML-escaped), numbers
+    as numbers with their column's number format."""
+    cell = WriteOnlyCell(ws)
     if value is None:
-        return cell
-    if isinstance(value, bool | float | date):
+        pass
+    elif isinstance(value, bool | float | date):
         cell.value = value  # a boolean, float or date cell (the admin's downloads)
-        return cell
-    if isinstance(value, Decimal | int) and not isinstance(value, bool):
+    elif isinstance(value, Decimal | int):
         cell.value = value
-        if column is not None and column.kind == "money":
-            cell.number_format = MONEY_FORMAT
-        elif column is not None and column.kind == "shares":
-            cell.number_format = SHARES_FORMAT
-        elif column is not None and column.kind == "score":
-            cell.number_format = SCORE_FORMAT
-        return cell
-    cell.value = ooxml_escape(neutralise(_text(value)))
-    cell.data_type = "s"  # text stays text, whatever it starts with
+        if column is not None and column.kind in NUMBER_FORMATS:
+            cell.number_format = NUMBER_FORMATS[column.kind]
+    else:
+        cell.value = ooxml_escape(neutralise(_text(value)))
+        cell.data_type = "s"  # text stays text, whatever it starts with
+    if font is not None:
+        cell.font = font
     return cell
 
 
@@ -187,47 +190,49 @@ def _display_width(value, column):
     return sum(2 if ord(char) > 0x2E7F else 1 for char in str(text))
 
 
-def xlsx_bytes(sheet):
-    """One sheet: the preamble lines (the first in bold), a bold header row frozen under
-    them, the rows, a bold total row; columns as wide as their `Column.width`."""
-    workbook = Workbook()
-    ws = workbook.active
-    ws.title = sheet.title[:31]
-    bold = Font(bold=True)
-    row_number = 0
-    for index, line in enumerate(sheet.preamble):
-        row_number += 1
-        cell = _put(ws, row_number, 1, line)
-        if index == 0:
-            cell.font = Font(bold=True, size=14)
-    row_number += 1
-    header_row = row_number
-    for col, column in enumerate(sheet.columns, start=1):
-        cell = _put(ws, header_row, col, column.header)
-        cell.font = bold
-        cell.alignment = Alignment(horizontal="center", vertical="center", wrap_text=True)
-    for values in sheet.rows:
-        row_number += 1
-        for col, (value, column) in enumerate(zip(values, sheet.columns, strict=True), start=1):
-            _put(ws, row_number, col, value, column)
-    if sheet.total:
-        row_number += 1
-        for col, (value, column) in enumerate(zip(sheet.total, sheet.columns, strict=True), 1):
-            _put(ws, row_number, col, value, column).font = bold
-    for col, column in enumerate(sheet.columns, start=1):
+def _column_widths(sheet):
+    widths = []
+    for index, column in enumerate(sheet.columns):
         widest = max(
-            (
-                _display_width(row[col - 1], column)
-                for row in [*sheet.rows, sheet.total or []]
-                if row
-            ),
+            (_display_width(row[index], column) for row in [*sheet.rows, sheet.total or []] if row),
             default=0,
         )
-        ws.column_dimensions[get_column_letter(col)].width = min(
-            max(column.width, _display_width(column.header, None), widest + 2), 60
-        )
-    ws.freeze_panes = ws.cell(row=header_row + 1, column=1).coordinate
+        widths.append(min(max(column.width, _display_width(column.header, None), widest + 2), 60))
+    return widths
+
+
+def xlsx_bytes(sheet):
+    """One sheet: the preamble lines (the first larger, in bold), a bold header row frozen
+    under them and repeated on every printed page, the rows, a bold total row; each
+    column as wide as its longest value (at least `Column.width`, at most 60).
+
+    Written in openpyxl's write-only (streaming) mode: 100,000 rows stay cheap."""
+    workbook = Workbook(write_only=True)
+    ws = workbook.create_sheet(sheet.title[:31])
+    header_row = len(sheet.preamble) + 1
+    for col, width in enumerate(_column_widths(sheet), start=1):
+        ws.column_dimensions[get_column_letter(col)].width = width
+    ws.freeze_panes = f"A{header_row + 1}"
     ws.print_title_rows = f"{header_row}:{header_row}"
+    title_font, bold = Font(bold=True, size=14), Font(bold=True)
+    for index, line in enumerate(sheet.preamble):
+        ws.append([_cell(ws, line, font=title_font if index == 0 else None)])
+    header = []
+    for column in sheet.columns:
+        cell = _cell(ws, column.header, font=bold)
+        cell.alignment = Alignment(horizontal="center", vertical="center", wrap_text=True)
+        header.append(cell)
+    ws.append(header)
+    columns = sheet.columns
+    for values in sheet.rows:
+        ws.append([_cell(ws, value, column) for value, column in zip(values, columns, strict=True)])
+    if sheet.total:
+        ws.append(
+            [
+                _cell(ws, value, column, font=bold)
+                for value, column in zip(sheet.total, columns, strict=True)
+            ]
+        )
     out = io.BytesIO()
     workbook.save(out)
     return out.getvalue()
