@@ -26,7 +26,8 @@ from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_GET
 
 from accounts.scope import communities_visible_to, households_visible_to
-from pinghu_points.formatting import plain_points, signed_points
+from pinghu_points.exports import csv_row, safe_filename
+from pinghu_points.formatting import plain_points, points_number, signed_points
 
 from . import selectors
 from .models import MicroGrid
@@ -128,12 +129,6 @@ def _may_use_chart(user):
     return user.is_subdistrict_admin or user.is_community_staff
 
 
-def _csv_text(value):
-    """Keep spreadsheet programs from reading a name as a formula."""
-    value = str(value)
-    return "'" + value if value[:1] in ("=", "+", "-", "@", "\t", "\r") else value
-
-
 def _query(params, **changes):
     merged = {key: value for key, value in {**params, **changes}.items() if value not in (None, "")}
     return "?" + urlencode(merged)
@@ -200,26 +195,32 @@ def _csv(*, rows, averages, labels, average_label, filename):
         headers={"Content-Disposition": content_disposition_header(True, filename)},
     )
     response.write("\ufeff")  # so that Excel opens the Chinese text as UTF-8
+    # Text through `csv_row` (a name starting with = + - @ gets a `'` in front); points
+    # as numbers ("82.5", "-25"), which no spreadsheet reads as a formula.
     writer = csv.writer(response)
     writer.writerow(
-        [_("户号"), _("户主"), _("合作社"), _("微网格"), *labels, _("变化"), _("连续低分月数")]
+        csv_row(
+            [_("户号"), _("户主"), _("合作社"), _("微网格"), *labels, _("变化"), _("连续低分月数")]
+        )
     )
     for row in rows:
         household = row["household"]
         writer.writerow(
-            [
-                _csv_text(household.number),
-                _csv_text(household.head_name),
-                _csv_text(household.cooperative.name),
-                _csv_text(household.micro_grid.name if household.micro_grid else ""),
-                *[cell["text"] for cell in row["cells"]],
-                row["change_text"],
-                row["streak"] or "",
-            ]
+            csv_row(
+                [
+                    household.number,
+                    household.head_name,
+                    household.cooperative.name,
+                    household.micro_grid.name if household.micro_grid else "",
+                    *[points_number(cell["score"]) for cell in row["cells"]],
+                    points_number(row["change"]),
+                    row["streak"] or "",
+                ]
+            )
         )
     if averages:
         writer.writerow(
-            ["", average_label, "", "", *[plain_points(value) for value in averages], "", ""]
+            csv_row(["", average_label, "", "", *[points_number(v) for v in averages], "", ""])
         )
     return response
 
@@ -291,7 +292,7 @@ def points_chart(request):
             averages=averages,
             labels=labels,
             average_label=average_label,
-            filename=f"points-chart-{year}-{file_key}.csv",
+            filename=safe_filename(f"points-chart-{year}-{file_key}.csv"),
         )
     query = {
         "year": year,

@@ -2,15 +2,16 @@ import re
 
 from django.core.exceptions import ValidationError
 from django.utils.translation import gettext as _
-from import_export import fields, resources
+from import_export import fields
 from import_export.widgets import ForeignKeyWidget
 
+from pinghu_points.resources import ModelResource
 from villages.models import Village
 
 from .models import Community, MicroGrid, ScoringItem, ScoringStandard
 
 
-class CommunityResource(resources.ModelResource):
+class CommunityResource(ModelResource):
     village = fields.Field(
         attribute="village", column_name="village", widget=ForeignKeyWidget(Village, field="code")
     )
@@ -21,7 +22,7 @@ class CommunityResource(resources.ModelResource):
         fields = ["code", "name", "kind", "village"]
 
 
-class MicroGridResource(resources.ModelResource):
+class MicroGridResource(ModelResource):
     community = fields.Field(
         attribute="community",
         column_name="community",
@@ -57,7 +58,7 @@ class StandardWidget(ForeignKeyWidget):
         return "" if value is None else f"{value.year} {value.name}"
 
 
-class ItemResource(resources.ModelResource):
+class ItemResource(ModelResource):
     """Items of a draft standard, in and out of Excel. Items of a published standard are
     refused: a correction is a new version of the standard."""
 

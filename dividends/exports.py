@@ -1,27 +1,30 @@
 """The two lists a dividend run is exported as (format in docs/import-formats.md, 分红导出格式).
 
-- 银行代发清单 (`BankTransferResource`): what the bank imports to pay. It is for the
-  accountant and the bank only, so it carries the FULL bank account. One row per
-  household and nothing else: no totals row, because banks import every row. The
-  number of households and the total go into the file name instead.
-- 分红公示 (`PublicNoticeResource`): what is posted in the village. Names and ID
-  numbers are masked, no bank data; it ends with one 合计 row.
+- 银行代发清单 (bank list): what the bank pays from. It is for the accountant and the bank
+  only, so it carries the FULL bank account. It names the cooperative, year, version,
+  who made it and who approved it above the header, and ends with a 合计 row.
+- 分红公示 (notice): what is posted in the village: title, 公示 period and contact above
+  the header; names and ID numbers masked, no bank data; it ends with a 合计 row.
 
-Both read only the line's snapshot (what was paid on), never the live household, and
-export over one queryset with no query per line. Amounts are text with two decimals
-("1234.50"), so Excel shows and keeps them exactly. Column headers are a file format
-(like the import headers), so they are fixed Chinese, not translated.
+Both read only the line's snapshot (what was paid on), never the live household, with
+one query for the run and one for the lines. They are written by `pinghu_points.exports`,
+which keeps formulas out (a text starting with = + - @ tab CR gets a `'` in front,
+nothing else is changed) and writes amounts and shares as numbers. Headers and the
+lines above them are a file format (like the import headers): fixed Chinese.
 
 `export_run` does not write the audit trail: its callers know who exported and call
 `services.dividend_run_exported`.
 """
 
+from datetime import timedelta
 from decimal import Decimal
 
 from django.core.exceptions import ValidationError
+from django.utils import timezone
 from django.utils.translation import gettext as _
-from import_export import fields, resources
 
+from pinghu_points.exports import Column, Sheet, plain_decimal, safe_filename, sheet_bytes
+from pinghu_points.formatting import money, person_name
 from villages.models import mask_name
 
 from .models import DividendLine, DividendRun
@@ -29,19 +32,34 @@ from .models import DividendLine, DividendRun
 KINDS = ("bank", "notice")
 FORMATS = ("xlsx", "csv")
 EXPORTABLE_STATUSES = (DividendRun.Status.COMPUTED, DividendRun.Status.APPROVED)
-CONTENT_TYPES = {
-    "xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
-    "csv": "text/csv; charset=utf-8",
-}
 TOTAL_LABEL = "合计"
+ZERO = Decimal("0")
+
+BANK_COLUMNS = [
+    Column("户号", width=12),
+    Column("户主姓名", width=14),
+    Column("开户行", width=28),
+    Column("银行账号", width=24),
+    Column("金额", "money", width=16),
+    Column("摘要", width=16),
+]
+NOTICE_COLUMNS = [
+    Column("户号", width=12),
+    Column("户主姓名", width=12),
+    Column("身份证号", width=22),
+    Column("持股", width=24),
+    Column("折算股数", "shares", width=14),
+    Column("年度积分", "score", width=10),
+    Column("一票否决", width=10),
+    Column("基本股分红", "money", width=16),
+    Column("积分激励", "money", width=14),
+    Column("合计", "money", width=16),
+]
 
 
 def plain_number(value):
     """Decimal as plain text without trailing zeros: 3.0000 -> "3", 2.50 -> "2.5"."""
-    value = Decimal(value)
-    if value == value.to_integral_value():
-        return str(value.quantize(Decimal(1)))
-    return format(value.normalize(), "f")
+    return plain_decimal(value)
 
 
 def money_text(value):
@@ -57,114 +75,19 @@ def annual_summary(year):
     return f"{year}年度分红"
 
 
-class _LineResource(resources.ModelResource):
-    """Export-only resources over DividendLine; `year` fills the bank list's 摘要."""
-
-    def __init__(self, *, year=None, **kwargs):
-        super().__init__(**kwargs)
-        self.year = year
+def chinese_date(day):
+    return f"{day.year}年{day.month}月{day.day}日"
 
 
-class BankTransferResource(_LineResource):
-    """银行代发清单: one row per household, full account, amount as exact text."""
-
-    household_number = fields.Field(attribute="household_number", column_name="户号")
-    head_name = fields.Field(attribute="head_name", column_name="户主姓名")
-    bank_name = fields.Field(attribute="bank_name", column_name="开户行")
-    # Full on purpose: the bank pays into it. This list is for the accountant only.
-    bank_account = fields.Field(attribute="bank_account", column_name="银行账号")
-    amount = fields.Field(column_name="金额")
-    summary = fields.Field(column_name="摘要")
-
-    class Meta:
-        model = DividendLine
-        fields = export_order = [
-            "household_number",
-            "head_name",
-            "bank_name",
-            "bank_account",
-            "amount",
-            "summary",
-        ]
-
-    def dehydrate_amount(self, line):
-        return money_text(line.total_amount)
-
-    def dehydrate_summary(self, line):
-        # `year` is given by export_run; without it the run is read (select_related it).
-        return annual_summary(self.year if self.year is not None else line.run.year)
+def veto_text(line, run):
+    """是 only when the household had a veto item AND the run applies the veto."""
+    return "是" if line.vetoed and run.veto_applies else "否"
 
 
-class PublicNoticeResource(_LineResource):
-    """分红公示: masked names and ID numbers, the figures of the computation, a 合计 row."""
-
-    household_number = fields.Field(attribute="household_number", column_name="户号")
-    head_name = fields.Field(column_name="户主姓名")
-    id_number = fields.Field(attribute="head_id_number_masked", column_name="身份证号")
-    shares = fields.Field(column_name="持股")
-    weighted_shares = fields.Field(column_name="折算股数")
-    score = fields.Field(column_name="年度积分")
-    vetoed = fields.Field(column_name="一票否决")
-    base_amount = fields.Field(column_name="基本股分红")
-    incentive_amount = fields.Field(column_name="积分激励")
-    total_amount = fields.Field(column_name="合计")
-
-    class Meta:
-        model = DividendLine
-        fields = export_order = [
-            "household_number",
-            "head_name",
-            "id_number",
-            "shares",
-            "weighted_shares",
-            "score",
-            "vetoed",
-            "base_amount",
-            "incentive_amount",
-            "total_amount",
-        ]
-
-    def dehydrate_head_name(self, line):
-        return mask_name(line.head_name)
-
-    def dehydrate_shares(self, line):
-        return shares_summary(line.shares)
-
-    def dehydrate_weighted_shares(self, line):
-        return plain_number(line.weighted_shares)
-
-    def dehydrate_score(self, line):
-        return f"{line.score:.1f}"
-
-    def dehydrate_vetoed(self, line):
-        return "是" if line.vetoed else "否"
-
-    def dehydrate_base_amount(self, line):
-        return money_text(line.base_amount)
-
-    def dehydrate_incentive_amount(self, line):
-        return money_text(line.incentive_amount)
-
-    def dehydrate_total_amount(self, line):
-        return money_text(line.total_amount)
-
-    def after_export(self, queryset, dataset, **kwargs):
-        """One closing 合计 row: households, weighted shares and the three amounts."""
-        columns = {header: index for index, header in enumerate(dataset.headers)}
-
-        def column_sum(header):
-            return sum((Decimal(row[columns[header]]) for row in dataset), Decimal("0"))
-
-        row = [""] * len(dataset.headers)
-        row[columns["户号"]] = TOTAL_LABEL
-        row[columns["户主姓名"]] = f"{dataset.height}户"
-        row[columns["折算股数"]] = plain_number(column_sum("折算股数"))
-        for header in ("基本股分红", "积分激励", "合计"):
-            row[columns[header]] = money_text(column_sum(header))
-        dataset.append(row)
-
-
-RESOURCES = {"bank": BankTransferResource, "notice": PublicNoticeResource}
+def notice_period(*, run, starts_on):
+    """(first day, last day) of the 公示: the cooperative's `notice_days`, from `starts_on`."""
+    days = run.cooperative.notice_days or 1
+    return starts_on, starts_on + timedelta(days=days - 1)
 
 
 def run_lines(run):
@@ -191,44 +114,131 @@ def run_lines(run):
     )
 
 
+def _status_text(run):
+    if run.status == DividendRun.Status.APPROVED:
+        return "已审批"
+    return "已计算，未审批（仅供核对，不能据此发放）"
+
+
+def bank_sheet(run, lines):
+    cooperative = run.cooperative
+    approved = (
+        f"{person_name(run.approved_by)}（{chinese_date(run.approved_at.date())}）"
+        if run.approved_by_id and run.approved_at
+        else "未审批"
+    )
+    rows = [
+        [
+            line.household_number,
+            line.head_name,
+            line.bank_name,
+            line.bank_account,
+            line.total_amount,
+            annual_summary(run.year),
+        ]
+        for line in lines
+    ]
+    total = sum((line.total_amount for line in lines), ZERO)
+    return Sheet(
+        title=f"{run.year}年度分红银行代发",
+        preamble=[
+            f"{cooperative.name}{run.year}年度分红银行代发清单",
+            f"合作社：{cooperative.name}（{cooperative.code}）；年度：{run.year}；"
+            f"分红方案第{run.version}版；状态：{_status_text(run)}",
+            f"制表：{person_name(run.created_by, empty='—')}；审批：{approved}",
+            f"共{len(lines)}户，合计{money(total)}元。最后一行“合计”是核对用的汇总，不是收款户。",
+        ],
+        columns=BANK_COLUMNS,
+        rows=rows,
+        total=[TOTAL_LABEL, f"{len(lines)}户", None, None, total, None],
+    ), total
+
+
+def notice_sheet(run, lines, *, starts_on):
+    cooperative = run.cooperative
+    first, last = notice_period(run=run, starts_on=starts_on)
+    contact = cooperative.notice_contact or person_name(run.created_by, empty=cooperative.name)
+    rules = "有一票否决项的户不发积分激励" if run.veto_applies else "本次分红未启用一票否决"
+    rows = [
+        [
+            line.household_number,
+            mask_name(line.head_name),
+            line.head_id_number_masked,
+            shares_summary(line.shares),
+            line.weighted_shares,
+            line.score,
+            veto_text(line, run),
+            line.base_amount,
+            line.incentive_amount,
+            line.total_amount,
+        ]
+        for line in lines
+    ]
+
+    def column_sum(attribute):
+        return sum((getattr(line, attribute) for line in lines), ZERO)
+
+    total = column_sum("total_amount")
+    return Sheet(
+        title=f"{run.year}年度分红公示",
+        preamble=[
+            f"{cooperative.name}{run.year}年度股权分红+善治积分公示",
+            f"公示期：{chinese_date(first)}至{chinese_date(last)}（{cooperative.notice_days}天）",
+            f"分红方案第{run.version}版；股权登记日：{chinese_date(run.record_date)}；"
+            f"可分配总额{money(run.total)}元，其中基本股分红池{money(run.base_pool)}元、"
+            f"积分激励池{money(run.incentive_pool)}元；{rules}",
+            f"如有异议，请在公示期内向{cooperative.name}反映。联系人：{contact}",
+        ],
+        columns=NOTICE_COLUMNS,
+        rows=rows,
+        total=[
+            TOTAL_LABEL,
+            f"{len(lines)}户",
+            None,
+            None,
+            column_sum("weighted_shares"),
+            None,
+            None,
+            column_sum("base_amount"),
+            column_sum("incentive_amount"),
+            total,
+        ],
+    ), total
+
+
 def export_filename(*, run, kind, file_format, households, total):
     stem = f"{run.cooperative.code}_{run.year}年度分红_v{run.version}"
     if kind == "bank":
-        return f"{stem}_银行代发_{households}户_{money_text(total)}元.{file_format}"
-    return f"{stem}_公示.{file_format}"
+        return safe_filename(f"{stem}_银行代发_{households}户_{money_text(total)}元.{file_format}")
+    return safe_filename(f"{stem}_公示.{file_format}")
 
 
-def export_run(*, run, kind, file_format):
+def export_run(*, run, kind, file_format, notice_from=None):
     """(content bytes, file name, content type) of a run's bank list or public notice.
 
-    Only computed or approved runs are exported. The caller checks the user's scope
-    and records the export (`services.dividend_run_exported`).
+    Only computed or approved runs are exported. `notice_from` is the first day of the
+    公示 period (default: today). The caller checks the user's scope and records the
+    export (`services.dividend_run_exported`).
     """
     if kind not in KINDS:
         raise ValidationError(_("未知的导出类型：%(kind)s") % {"kind": kind})
     if file_format not in FORMATS:
         raise ValidationError(_("未知的导出格式：%(format)s") % {"format": file_format})
-    run = DividendRun.objects.select_related("cooperative").get(pk=run.pk)
+    run = DividendRun.objects.select_related("cooperative", "created_by", "approved_by").get(
+        pk=run.pk
+    )
     if run.status not in EXPORTABLE_STATUSES:
         raise ValidationError(
             _("只有已计算或已审批的方案才能导出（当前状态：%(status)s）")
             % {"status": run.get_status_display()}
         )
-    resource = RESOURCES[kind](year=run.year)
-    dataset = resource.export(queryset=run_lines(run))
-    households = dataset.height - (1 if kind == "notice" else 0)
-    total = sum(
-        (Decimal(value) for value in dataset["金额" if kind == "bank" else "合计"][:households]),
-        Decimal("0"),
-    )
-    dataset.title = f"{run.year}年度分红" + ("银行代发" if kind == "bank" else "公示")
-    if file_format == "xlsx":
-        # escape: a cell starting with "=" must never become a formula.
-        content = dataset.export("xlsx", escape=True)
+    lines = list(run_lines(run))
+    if kind == "bank":
+        sheet, total = bank_sheet(run, lines)
     else:
-        # UTF-8 with a byte order mark: Excel then opens the Chinese text correctly.
-        content = dataset.export("csv").encode("utf-8-sig")
+        sheet, total = notice_sheet(run, lines, starts_on=notice_from or timezone.localdate())
+    content, content_type = sheet_bytes(sheet, file_format)
     filename = export_filename(
-        run=run, kind=kind, file_format=file_format, households=households, total=total
+        run=run, kind=kind, file_format=file_format, households=len(lines), total=total
     )
-    return content, filename, CONTENT_TYPES[file_format]
+    return content, filename, content_type

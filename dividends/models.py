@@ -142,6 +142,11 @@ class DividendRun(models.Model):
         return min(self.progress, 100)
 
     @property
+    def veto_applies(self):
+        """Whether a veto item (一票否决) cancels the incentive in this run (on by default)."""
+        return bool((self.parameters or {}).get("veto", True))
+
+    @property
     def incentive_share_of_total(self):
         return self.incentive_pool / self.total if self.total else Decimal("0")
 
@@ -174,7 +179,9 @@ class DividendLine(models.Model):
     bank_name = models.CharField(_("开户行"), max_length=100, blank=True)
     bank_account = models.CharField(_("银行账号"), max_length=32, blank=True)
     shares = models.JSONField(_("持股"), default=dict)
-    weighted_shares = models.DecimalField(_("折算股数"), max_digits=16, decimal_places=4)
+    # Exact: shares have at most 2 decimals and class weights at most 4, so their products
+    # have at most 6; stored with 6 places nothing is rounded.
+    weighted_shares = models.DecimalField(_("折算股数"), max_digits=18, decimal_places=6)
     score = models.DecimalField(_("年度积分"), max_digits=7, decimal_places=1)
     vetoed = models.BooleanField(_("一票否决"), default=False)
     base_amount = models.DecimalField(_("基本股分红"), **MONEY)
@@ -209,3 +216,9 @@ class DividendLine(models.Model):
     @property
     def masked_bank_account(self):
         return mask_account(self.bank_account)
+
+    @property
+    def veto_applied(self):
+        """Whether a veto item cancelled this line's incentive: the household had one in the
+        year (`vetoed`, the snapshot) AND the run applies the veto. Reads `self.run`."""
+        return self.vetoed and self.run.veto_applies

@@ -336,3 +336,189 @@ def progress_state(run):
         done=run.status in (Status.COMPUTED, Status.APPROVED, Status.FAILED),
         error=run.error if run.status == Status.FAILED else "",
     )
+
+
+# ---------------------------------------------------------------------------
+# The statement (分红明细单): how a line's figures were reached.
+# ---------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class ShareRow:
+    name: str
+    quantity: Decimal
+    weight: Decimal | None  # None: the class is gone or its weight changed since computing
+    weighted: Decimal | None
+
+
+@dataclass(frozen=True)
+class RunBasis:
+    """Run-wide sums a statement needs, from the run's lines (which never change)."""
+
+    total_weighted: Decimal  # Σ weighted shares of the run
+    incentive_basis: Decimal  # Σ incentive weights of the eligible lines (proportional policies)
+    tiers_asked: Decimal  # Σ what the tiers asked (tiers policy)
+
+
+@dataclass(frozen=True)
+class StatementExplanation:
+    share_rows: list
+    weights_reproduce: bool  # Σ quantity × today's weight == the line's weighted shares
+    basis: RunBasis
+    base_exact: Decimal  # B × w ÷ W, before the fen rounding
+    eligible: bool
+    reason: str  # "veto" | "min_score" | "no_score" | "" (why no incentive)
+    weight: Decimal  # this line's incentive weight (score, score × shares, or tier share)
+    tier_min_score: Decimal | None
+    tier_share: Decimal | None
+    incentive_exact: Decimal | None  # proportional share of the pool before rounding
+    tiers_scaled: bool  # tiers asked for more than the pool: split in proportion instead
+
+
+def _candidate(number, weighted_shares, score, vetoed, *, total_weighted, base_pool):
+    from .policies import Candidate
+
+    return Candidate(
+        number=number,
+        weighted_shares=weighted_shares,
+        score=score,
+        vetoed=vetoed,
+        base_exact=base_pool * weighted_shares / total_weighted if total_weighted else ZERO,
+    )
+
+
+def _line_weight(candidate, run):
+    """The line's incentive weight under the run's policy, by the rules in policies.py."""
+    from .policies import eligible, tier_share
+
+    if not eligible(candidate, run.parameters):
+        return Decimal("0")
+    if run.policy == DividendRun.Policy.SCORE:
+        return candidate.score
+    if run.policy == DividendRun.Policy.SCORE_SHARES:
+        return candidate.score * candidate.weighted_shares
+    return tier_share(candidate.score, run.parameters.get("tiers", []))
+
+
+def run_basis(run):
+    """Σ weighted shares, Σ incentive weights of eligible lines and Σ tier asks of a run.
+
+    One pass over the run's lines (three columns). A run's lines are written once and
+    never change, so the result is cached per run.
+    """
+    from django.core.cache import cache
+
+    from .money import floor_fen
+
+    key = f"dividends:run-basis:{run.pk}:{run.computed_at and run.computed_at.timestamp()}"
+    cached = cache.get(key)
+    if cached is not None:
+        return cached
+    rows = list(
+        DividendLine.objects.filter(run_id=run.pk).values_list(
+            "household_number", "weighted_shares", "score", "vetoed"
+        )
+    )
+    total_weighted = sum((row[1] for row in rows), Decimal("0"))
+    basis_sum, asked = Decimal("0"), Decimal("0")
+    for number, weighted, score, vetoed in rows:
+        candidate = _candidate(
+            number, weighted, score, vetoed, total_weighted=total_weighted, base_pool=run.base_pool
+        )
+        weight = _line_weight(candidate, run)
+        if run.policy == DividendRun.Policy.TIERS:
+            asked += floor_fen(candidate.base_exact * weight)
+        else:
+            basis_sum += weight
+    basis = RunBasis(total_weighted=total_weighted, incentive_basis=basis_sum, tiers_asked=asked)
+    cache.set(key, basis, 3600)
+    return basis
+
+
+def statement_explanation(line, run):
+    """How the line's weighted shares, base and incentive were reached, for the statement.
+
+    Shares × class weight per class use the cooperative's weights now; when they no
+    longer give the line's weighted shares (a weight was changed after computing), the
+    quantities are shown without weights (`weights_reproduce` False).
+    """
+    from .money import floor_fen
+    from .policies import _parsed_tiers
+
+    weights = dict(run.cooperative.share_classes.values_list("name", "weight"))
+    share_rows = []
+    for name, quantity in sorted((line.shares or {}).items()):
+        quantity = Decimal(str(quantity))
+        weight = weights.get(name)
+        share_rows.append(
+            ShareRow(name, quantity, weight, None if weight is None else quantity * weight)
+        )
+    reproduce = all(row.weight is not None for row in share_rows) and sum(
+        (row.weighted for row in share_rows), Decimal("0")
+    ) == Decimal(line.weighted_shares)
+    if not reproduce:
+        share_rows = [ShareRow(row.name, row.quantity, None, None) for row in share_rows]
+
+    basis = run_basis(run)
+    candidate = _candidate(
+        line.household_number,
+        line.weighted_shares,
+        line.score,
+        line.vetoed,
+        total_weighted=basis.total_weighted,
+        base_pool=run.base_pool,
+    )
+    weight = _line_weight(candidate, run)
+    is_eligible = _is_eligible(candidate, run)
+    reason = "" if is_eligible else _ineligible_reason(candidate, run)
+    tier_min = tier_share = None
+    incentive_exact = None
+    scaled = False
+    if run.policy == DividendRun.Policy.TIERS:
+        for min_score, share in _parsed_tiers(run.parameters.get("tiers", [])):
+            if candidate.score >= min_score:
+                tier_min, tier_share = min_score, share
+                break
+        scaled = basis.tiers_asked > run.incentive_pool
+        if scaled and basis.tiers_asked:
+            incentive_exact = (
+                run.incentive_pool * floor_fen(candidate.base_exact * weight) / (basis.tiers_asked)
+            )
+    elif basis.incentive_basis:
+        incentive_exact = run.incentive_pool * weight / basis.incentive_basis
+    return StatementExplanation(
+        share_rows=share_rows,
+        weights_reproduce=reproduce,
+        basis=basis,
+        base_exact=candidate.base_exact,
+        eligible=is_eligible,
+        reason=reason,
+        weight=weight,
+        tier_min_score=tier_min,
+        tier_share=tier_share,
+        incentive_exact=incentive_exact,
+        tiers_scaled=scaled,
+    )
+
+
+def _is_eligible(candidate, run):
+    from .policies import eligible
+
+    return eligible(candidate, run.parameters)
+
+
+def _ineligible_reason(candidate, run):
+    """Which rule of `policies.eligible` kept the incentive back (checked in its order)."""
+    from .policies import Candidate, eligible
+
+    if run.veto_applies and candidate.vetoed:
+        return "veto"
+    cleared = Candidate(
+        number=candidate.number,
+        weighted_shares=candidate.weighted_shares,
+        score=candidate.score,
+        vetoed=False,
+    )
+    if not eligible(cleared, {**run.parameters, "min_score": None}):
+        return "no_score"
+    return "min_score"

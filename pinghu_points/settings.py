@@ -10,6 +10,9 @@ from datetime import timedelta
 from pathlib import Path
 
 import dj_database_url
+from import_export.formats import base_formats as _import_export_formats
+
+from pinghu_points import exports as _pinghu_exports
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 
@@ -226,6 +229,11 @@ SPECTACULAR_SETTINGS = {
 }
 
 IMPORT_EXPORT_SKIP_ADMIN_LOG = False
+# The admin's downloads: csv and our xlsx writer only (pinghu_points/exports.py), so that
+# every spreadsheet the product writes keeps formulas out the same way. Import-export's
+# own IMPORT_EXPORT_ESCAPE_FORMULAE_ON_EXPORT stays off: it deletes a leading "=" (the
+# value changes) and ignores + - @.
+EXPORT_FORMATS = [_import_export_formats.CSV, _pinghu_exports.XLSX]
 
 # Content-Security-Policy (django-csp), in every mode: scripts, styles, images and fonts
 # from our own origin only (vendored Chart.js and Swagger UI included), no inline script,

@@ -12,6 +12,7 @@ from dataclasses import asdict, dataclass
 from datetime import datetime
 from decimal import Decimal, InvalidOperation
 
+from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -28,7 +29,14 @@ from pinghu_points.spreadsheets import (
     read_rows,
 )
 
-from .models import Cooperative, Household, Member, ShareMovement
+from .models import (
+    Cooperative,
+    Household,
+    Member,
+    ShareMovement,
+    validate_bank_account,
+    validate_payable_text,
+)
 
 NUMBER = "户号"
 HEAD_NAME = "户主姓名"
@@ -186,6 +194,18 @@ class _Row:
             return None
         return value
 
+    def checked(self, column, value, validator):
+        """The value if the model's validator accepts it (the same rule as the admin's
+        form), else None with the validator's message reported for this cell."""
+        if not value:
+            return value
+        try:
+            validator(value)
+        except ValidationError as error:
+            self.error(column, " ".join(error.messages))
+            return None
+        return value
+
 
 def _check_rows(cooperative, data_rows, columns, share_classes):
     """Check every row against the file and the database; return (households to create, errors)."""
@@ -211,7 +231,7 @@ def _check_rows(cooperative, data_rows, columns, share_classes):
             if number in registered:
                 row.error(NUMBER, _("户号“%(number)s”已在本合作社登记") % {"number": number})
 
-        head_name = row.text(HEAD_NAME)
+        head_name = row.checked(HEAD_NAME, row.text(HEAD_NAME), validate_payable_text)
         if head_name == "":
             row.error(HEAD_NAME, _("户主姓名不能为空"))
 
@@ -255,7 +275,10 @@ def _check_rows(cooperative, data_rows, columns, share_classes):
             elif quantity > 0:
                 shares[share_class] = quantity
 
-        bank_name, bank_account = row.text(BANK_NAME), row.text(BANK_ACCOUNT)
+        # Paid as written: a name starting with a formula character or an account that is
+        # not all digits is refused here, never changed in the bank list.
+        bank_name = row.checked(BANK_NAME, row.text(BANK_NAME), validate_payable_text)
+        bank_account = row.checked(BANK_ACCOUNT, row.text(BANK_ACCOUNT), validate_bank_account)
         errors.extend(row.errors)
         if not row.errors:
             household = Household(

@@ -1,11 +1,29 @@
 from decimal import Decimal
 
 from django.conf import settings
+from django.core.exceptions import ValidationError
 from django.core.validators import MinValueValidator, RegexValidator
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
+from pinghu_points.exports import FORMULA_CHARS
+
 ID_NUMBER_PATTERN = r"^\d{17}[\dX]$"
+
+
+def validate_payable_text(value):
+    """A name the bank pays to must be written as it is: one that starts with a formula
+    character would have to be changed (prefixed) in every spreadsheet, so it is refused."""
+    if value and value.startswith(FORMULA_CHARS):
+        raise ValidationError(
+            _("不能以 = + - @、制表符或回车开头（表格软件会把它当成公式）"), code="formula_start"
+        )
+
+
+def validate_bank_account(value):
+    """A bank account is digits only (ASCII 0–9), so the bank can pay it as written."""
+    if value and not (value.isascii() and value.isdigit()):
+        raise ValidationError(_("银行账号只能由数字组成"), code="bank_account_digits")
 
 
 def mask_id_number(value):
@@ -72,6 +90,19 @@ class Cooperative(models.Model):
             "开启时，创建分红方案的人不能审批该方案，须由本社另一名会计或理事长/监事长审批"
         ),
     )
+    # What the dividend notice (分红公示) prints: who to ask, and for how many days it is posted.
+    notice_contact = models.CharField(
+        _("公示联系人及电话"),
+        max_length=100,
+        blank=True,
+        help_text=_("印在分红公示上，如“王会计 0573-85000000”"),
+    )
+    notice_days = models.PositiveSmallIntegerField(
+        _("公示天数"),
+        default=7,
+        validators=[MinValueValidator(1)],
+        help_text=_("分红公示张贴的天数，公示期从导出公示之日算起"),
+    )
 
     class Meta:
         verbose_name = _("村股份经济合作社")
@@ -122,7 +153,7 @@ class Household(models.Model):
         Cooperative, on_delete=models.PROTECT, related_name="households", verbose_name=_("合作社")
     )
     number = models.CharField(_("户号"), max_length=32)
-    head_name = models.CharField(_("户主姓名"), max_length=50)
+    head_name = models.CharField(_("户主姓名"), max_length=50, validators=[validate_payable_text])
     head_id_number = models.CharField(
         _("户主身份证号"),
         max_length=18,
@@ -144,8 +175,12 @@ class Household(models.Model):
         related_name="households",
         verbose_name=_("微网格"),
     )
-    bank_name = models.CharField(_("开户行"), max_length=100, blank=True)
-    bank_account = models.CharField(_("银行账号"), max_length=32, blank=True)
+    bank_name = models.CharField(
+        _("开户行"), max_length=100, blank=True, validators=[validate_payable_text]
+    )
+    bank_account = models.CharField(
+        _("银行账号"), max_length=32, blank=True, validators=[validate_bank_account]
+    )
     created_at = models.DateTimeField(_("登记时间"), auto_now_add=True)
 
     class Meta:

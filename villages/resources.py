@@ -1,17 +1,19 @@
-from import_export import fields, resources
+from import_export import fields
 from import_export.widgets import ForeignKeyWidget
+
+from pinghu_points.resources import ModelResource
 
 from .models import Cooperative, Household, ShareClass, Village
 
 
-class VillageResource(resources.ModelResource):
+class VillageResource(ModelResource):
     class Meta:
         model = Village
         import_id_fields = ["code"]
         fields = ["code", "name", "dissolved_on"]
 
 
-class CooperativeResource(resources.ModelResource):
+class CooperativeResource(ModelResource):
     village = fields.Field(
         attribute="village",
         column_name="village",
@@ -24,13 +26,13 @@ class CooperativeResource(resources.ModelResource):
         fields = ["code", "name", "village"]
 
 
-class ShareClassResource(resources.ModelResource):
+class ShareClassResource(ModelResource):
     class Meta:
         model = ShareClass
         fields = ["cooperative__code", "code", "name", "weight"]
 
 
-class HouseholdExportResource(resources.ModelResource):
+class HouseholdExportResource(ModelResource):
     """Register export: personal data masked, as in every list."""
 
     cooperative = fields.Field(attribute="cooperative__code", column_name="合作社")

@@ -151,9 +151,16 @@
       };
     };
 
+    // "468000.00" -> "468,000.00": amounts on pages have thousands separators (the
+    // `money` template filter does the same on the server).
+    var grouped = function (amount) {
+      var parts = String(amount).split(".");
+      parts[0] = parts[0].replace(/\B(?=(\d{3})+(?!\d))/g, ",");
+      return parts.join(".");
+    };
     var render = function (data) {
-      out.base.textContent = data.base_pool;
-      out.incentive.textContent = data.incentive_pool;
+      out.base.textContent = grouped(data.base_pool);
+      out.incentive.textContent = grouped(data.incentive_pool);
       out.percent.textContent = data.incentive_percent + "%";
       percentBox.classList.toggle("is-over", !!data.over_ceiling);
       ceilingBox.hidden = !data.over_ceiling;

@@ -3,12 +3,12 @@
 import re
 from decimal import Decimal
 
-import openpyxl
 import pytest
 
 from dividends import services
 from dividends.models import DividendRun
 from tests.conftest import PASSWORD
+from tests.dividends.test_exports import read
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
@@ -34,8 +34,8 @@ def test_accountant_runs_approves_and_downloads_the_bank_list(
     page.fill("#id_total", "561600.00")
     page.fill("#id_incentive_value", "0.2")
     page.wait_for_selector("#pools-preview[data-checked='1']")
-    assert page.inner_text("#preview-base") == "468000.00"
-    assert page.inner_text("#preview-incentive") == "93600.00"
+    assert page.inner_text("#preview-base") == "468,000.00"
+    assert page.inner_text("#preview-incentive") == "93,600.00"
     assert page.inner_text("#preview-percent") == "16.67%"
     assert page.locator("#preview-note").inner_text().endswith("✓")
     assert page.locator("#ceiling-box").is_hidden()
@@ -45,7 +45,7 @@ def test_accountant_runs_approves_and_downloads_the_bank_list(
     page.select_option("#id_incentive_mode", "share_of_total")
     page.fill("#id_incentive_value", "0.25")
     page.wait_for_selector("#ceiling-box", state="visible")
-    assert page.inner_text("#preview-incentive") == "140400.00"
+    assert page.inner_text("#preview-incentive") == "140,400.00"
     page.screenshot(path=str(artifacts / "dividend-form-ceiling.png"), full_page=True)
     page.select_option("#id_incentive_mode", "ratio_of_base")
     page.fill("#id_incentive_value", "0.2")
@@ -62,8 +62,8 @@ def test_accountant_runs_approves_and_downloads_the_bank_list(
     )
     assert page.get_attribute("#run-progress-bar", "aria-valuenow") == "100"
     page.wait_for_selector("#reconciliation-ok")
-    assert page.inner_text("#run-base-pool") == "468000.00"
-    assert page.inner_text("#run-incentive-pool") == "93600.00"
+    assert page.inner_text("#run-base-pool") == "468,000.00"
+    assert page.inner_text("#run-incentive-pool") == "93,600.00"
     page.screenshot(path=str(artifacts / "dividend-run-computed.png"), full_page=True)
 
     # Four-eyes: the accountant who created the run is offered no approve button;
@@ -92,14 +92,10 @@ def test_accountant_runs_approves_and_downloads_the_bank_list(
     path = artifacts / "dividend-bank-list.xlsx"
     download.save_as(str(path))
     assert download.suggested_filename.endswith(".xlsx")
-    sheet = openpyxl.load_workbook(path).active
-    header = next(sheet.iter_rows(max_row=1, values_only=True))
-    amounts = [
-        Decimal(str(row[header.index("金额")]))
-        for row in sheet.iter_rows(min_row=2, values_only=True)
-    ]
+    _preamble, header, rows, total = read(path.read_bytes(), "xlsx")
+    amounts = [Decimal(row[header.index("金额")]) for row in rows]
     assert len(amounts) == run.household_count == 2
-    assert sum(amounts) == run.total == Decimal("561600.00")
+    assert sum(amounts) == run.total == Decimal("561600.00") == Decimal(total[4])
 
     # On a phone the run page still reads top to bottom.
     page.set_viewport_size({"width": 390, "height": 844})
@@ -139,3 +135,35 @@ def test_progress_bar_polls_until_the_worker_finishes(
     page.wait_for_selector("#reconciliation-ok")  # the page reloaded with the results
     assert page.inner_text("#run-progress-text") == "100%"
     assert page.locator("#lines-link").count() == 1
+
+
+def test_statement_explains_the_figures_and_fits_a_phone(
+    live_server,
+    transactional_db,
+    world,
+    scoring,
+    page,
+    artifacts,
+    django_capture_on_commit_callbacks,
+):
+    run = services.dividend_run_create(
+        actor=world.accountant_a,
+        cooperative=world.coop_a,
+        year=2026,
+        total=Decimal("561600.00"),
+        incentive_mode=DividendRun.IncentiveMode.RATIO_OF_BASE,
+        incentive_value=Decimal("0.2"),
+        policy=DividendRun.Policy.SCORE,
+    )
+    with django_capture_on_commit_callbacks(execute=True):
+        services.dividend_run_enqueue(run=run)
+    login(page, live_server.url, "acc_a")
+    page.set_viewport_size({"width": 360, "height": 800})
+
+    page.goto(f"{live_server.url}/dividends/runs/{run.pk}/statement/{world.a_east.pk}/")
+
+    assert "按最大余数法取整到分" in page.inner_text("#statement-base-calc")
+    assert "符合条件各户积分合计" in page.inner_text("#statement-incentive-calc")
+    assert "户主签字" in page.inner_text("#statement-signatures")
+    assert page.evaluate("document.documentElement.scrollWidth <= window.innerWidth")
+    page.screenshot(path=str(artifacts / "dividend-statement-phone.png"), full_page=True)

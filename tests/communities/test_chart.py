@@ -325,7 +325,7 @@ def test_csv_export_has_the_table(login, world, scored):
         "连续低分月数",
     ]
     body = {row[0]: row for row in rows[1:-1]}
-    assert body["A001"] == ["A001", "王建国", "甲村股份经济合作社", "东一网格", *A_EAST, "+35", ""]
+    assert body["A001"] == ["A001", "王建国", "甲村股份经济合作社", "东一网格", *A_EAST, "35", ""]
     assert body["B001"] == ["B001", "陈志强", "乙村股份经济合作社", "东一网格", *B_EAST, "-25", "4"]
     assert body["A003"][4:] == [*C_EAST, "-25", ""]
     assert rows[-1] == ["", "网格平均", "", "", *EAST_AVERAGE, "", ""]

@@ -1,7 +1,6 @@
 """`run_dividend` and `export_dividend` (DESIGN.md section 6), and the audit trail of a
 run: create, compute, approve and export each leave exactly one record."""
 
-import csv
 import io
 import re
 import subprocess
@@ -9,7 +8,6 @@ import sys
 from decimal import Decimal
 from pathlib import Path
 
-import openpyxl
 import pytest
 from django.conf import settings
 from django.core.management import call_command
@@ -18,6 +16,7 @@ from django.core.management.base import CommandError
 from accounts.models import AuditRecord
 from dividends import services
 from dividends.models import DividendRun
+from tests.dividends.test_exports import read
 
 TONGJIE = ["--cooperative", "COOPA", "--year", "2026", "--total", "561600"]
 
@@ -260,15 +259,10 @@ def test_export_dividend_writes_the_bank_list(world, computed_run, tmp_path, fil
         stdout=out,
     )
 
-    content = target.read_bytes()
-    if file_format == "xlsx":
-        rows = [list(row) for row in openpyxl.load_workbook(io.BytesIO(content)).active.values]
-    else:
-        assert content.startswith(b"\xef\xbb\xbf")
-        rows = list(csv.reader(io.StringIO(content.decode("utf-8-sig"))))
-    assert rows[0] == ["户号", "户主姓名", "开户行", "银行账号", "金额", "摘要"]
-    assert rows[1][3] == "6228480011112222333"
-    assert sum(Decimal(row[4]) for row in rows[1:]) == Decimal("561600.00")
+    _preamble, header, rows, total = read(target.read_bytes(), file_format)
+    assert header == ["户号", "户主姓名", "开户行", "银行账号", "金额", "摘要"]
+    assert rows[0][3] == "6228480011112222333"
+    assert sum(Decimal(row[4]) for row in rows) == Decimal("561600.00") == Decimal(total[4])
     assert "已导出" in out.getvalue()
     (record,) = AuditRecord.objects.filter(action="dividend.export")
     assert record.object_id == str(computed_run.pk)

@@ -1,10 +1,8 @@
 """The accountant pages of the annual dividend run, from the outside."""
 
-import io
 from datetime import date
 from decimal import Decimal
 
-import openpyxl
 import pytest
 from django.core.exceptions import ValidationError
 from django.urls import reverse
@@ -14,6 +12,7 @@ from communities.models import ScoreEvent, ScoringStandard, StandardAdoption
 from dividends import services
 from dividends.models import DividendRun
 from tests import factories
+from tests.dividends.test_exports import read
 from tests.test_i18n import english_words
 from villages.models import Household
 
@@ -247,7 +246,7 @@ def test_create_computes_and_redirects_to_the_run(
     assert run.household_count == 2
 
     body = client.get(response.url).content.decode()
-    assert "468000.00" in body and "93600.00" in body and "16.67%" in body
+    assert "468,000.00" in body and "93,600.00" in body and "16.67%" in body
 
 
 def test_create_with_tiers_and_a_threshold(
@@ -668,11 +667,9 @@ def test_bank_list_download_is_audited_and_adds_up(login, make_run, world):
     assert response.status_code == 200
     assert response["Content-Type"].startswith("application/vnd.openxmlformats")
     assert response["Content-Disposition"].startswith("attachment;")
-    sheet = openpyxl.load_workbook(io.BytesIO(response.content)).active
-    rows = list(sheet.iter_rows(min_row=2, values_only=True))
-    header = next(sheet.iter_rows(max_row=1, values_only=True))
-    amounts = [Decimal(str(row[header.index("金额")])) for row in rows]
-    assert sum(amounts) == run.total - run.remainder
+    _preamble, header, rows, total = read(response.content, "xlsx")
+    amounts = [Decimal(row[header.index("金额")]) for row in rows]
+    assert sum(amounts) == run.total - run.remainder == Decimal(total[header.index("金额")])
     record = AuditRecord.objects.get(action="dividend.export")
     assert record.actor == world.accountant_a
     assert record.details == {"kind": "bank", "format": "xlsx"}
@@ -705,3 +702,142 @@ def test_pages_have_no_english_labels(login, make_run, world):
     ]:
         response = client.get(url)
         assert english_words(response, "acc", "XLSX", "CSV") == set(), url
+
+
+# --- Statement: how the figures were reached (issue 9, finding 9) ---------------------------
+
+
+def statement_body(login, world, run, household=None):
+    url = reverse("dividends:statement", args=[run.pk, (household or world.a_east).pk])
+    response = login(world.accountant_a).get(url)
+    assert response.status_code == 200
+    return " ".join(response.content.decode().split())
+
+
+def test_statement_shows_weighted_shares_per_class_and_the_base_calculation(login, make_run, world):
+    from villages.models import ShareClass, ShareMovement
+
+    old_age = ShareClass.objects.create(
+        cooperative=world.coop_a, code="NL", name="农龄股", weight=Decimal("0.5")
+    )
+    ShareMovement.objects.create(
+        household=world.a_east,
+        share_class=old_age,
+        kind=ShareMovement.Kind.ISSUE,
+        quantity=Decimal("2.5"),
+        effective_on=date(2018, 1, 1),
+        reason="测试配股",
+    )
+    run = make_run(total="561600.00")
+
+    body = statement_body(login, world, run)
+
+    # 人口股 3 × 1 = 3, 农龄股 2.5 × 0.5 = 1.25: 4.25 weighted shares; A002 has 2.
+    assert (
+        '人口股</th><td class="num">3</td><td class="num">× 1</td><td class="num">= 3</td>' in body
+    )
+    assert (
+        '农龄股</th><td class="num">2.5</td><td class="num">× 0.5</td><td class="num">= 1.25</td>'
+        in body
+    )
+    assert 'id="statement-weighted">4.25<' in body
+    line = run.lines.get(household=world.a_east)
+    assert (
+        f"基本股分红池 468,000.00 元 × 本户折算股数 4.25 ÷ 全部股东折算股数 6.25 ≈ 318,240.0000 元，"
+        f"按最大余数法取整到分：{line.base_amount:,.2f} 元。"
+    ) in body
+    assert f'id="statement-total">{line.total_amount:,.2f}<' in body  # thousands separators
+
+
+def test_statement_shows_the_incentive_by_score_and_the_signature_lines(login, make_run, world):
+    run = make_run(total="561600.00")
+
+    body = statement_body(login, world, run)
+
+    # Both households score the base 80: 93,600.00 × 80 ÷ 160.
+    assert f'id="statement-policy">{run.get_policy_display()}<' in body
+    assert (
+        "积分激励池 93,600.00 元 × 本户积分 80 ÷ 符合条件各户积分合计 160 ≈ 46,800.0000 元，"
+        "按最大余数法取整到分：46,800.00 元。"
+    ) in body
+    for text in (
+        "户主签字",
+        "合作社会计",
+        "理事长",
+        "合作社（盖章）",
+        'id="statement-created">acc_a',
+    ):
+        assert text in body
+
+
+def test_statement_shows_the_tier_reached(login, make_run, world):
+    run = make_run(
+        total="561600.00",
+        mode=DividendRun.IncentiveMode.SHARE_OF_TOTAL,
+        value="0.15",
+        policy=DividendRun.Policy.TIERS,
+        parameters={
+            "tiers": [
+                {"min_score": "60", "share_of_base": "0.05"},
+                {"min_score": "80", "share_of_base": "0.1"},
+            ]
+        },
+    )
+
+    body = statement_body(login, world, run)
+
+    assert "本户积分 80 达到“80 分及以上”档，按基本股分红（精确值约" in body
+    assert "的 0.1 计，舍去到分。" in body
+    line = run.lines.get(household=world.a_east)
+    assert f"本户积分激励：{line.incentive_amount:,.2f} 元。" in body
+
+
+def test_statement_says_why_no_incentive_was_paid(login, make_run, world, items):
+    from communities import services as scoring
+    from communities.services import Entry
+
+    scoring.score_events_record(
+        actor=world.staff_east,
+        entries=[
+            Entry(
+                household_id=world.a_east.pk,
+                item_id=items["crime"].pk,
+                occurred_on=date(YEAR, 3, 10),
+            )
+        ],
+        today=date(YEAR, 12, 31),
+    )
+    vetoed = make_run()
+    not_applied = make_run(parameters={"veto": False})
+
+    assert "本户当年有一票否决项，不发积分激励。" in statement_body(login, world, vetoed)
+    body = statement_body(login, world, not_applied)
+    assert "本次分红未启用" in body and "不发积分激励。" not in body
+
+
+def test_statement_does_not_invent_weights_changed_after_computing(login, make_run, world):
+    from villages.models import ShareClass
+
+    run = make_run()
+    ShareClass.objects.filter(cooperative=world.coop_a, code="RK").update(weight=Decimal("2"))
+
+    body = statement_body(login, world, run)
+
+    assert "股种权重在计算后已修改" in body
+    assert "× 2" not in body
+    assert 'id="statement-weighted">3<' in body
+
+
+def test_run_pages_show_amounts_with_thousands_separators(login, make_run, world):
+    run = make_run(total="561600.00")
+    client = login(world.accountant_a)
+
+    detail = client.get(reverse("dividends:run_detail", args=[run.pk])).content.decode()
+    lines = client.get(reverse("dividends:run_lines", args=[run.pk])).content.decode()
+    listing = client.get(reverse("dividends:run_list")).content.decode()
+
+    assert 'id="run-total">561,600.00<' in detail
+    assert 'id="run-base-pool">468,000.00<' in detail
+    assert "561,600.00" in listing
+    line = run.lines.get(household=world.a_east)
+    assert f"{line.total_amount:,.2f}" in lines and line.total_amount >= 1000

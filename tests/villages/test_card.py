@@ -395,7 +395,7 @@ def test_approved_run_shows_base_and_incentive_and_others_do_not(world, standard
     body = response.content.decode()
     assert [entry["line"].run for entry in response.context["dividends"]] == [approved]
     assert "2019年" in body
-    assert "2011.46 元" in body and "402.29 元" in body and "2413.75 元" in body
+    assert "2,011.46 元" in body and "402.29 元" in body and "2,413.75 元" in body
     for hidden in ("7777.77", "666.66", "5555.55", "444.44", "1340.97", "388.88", "李秀英"):
         assert hidden not in body
     assert 'id="pc-dividends-empty"' not in body

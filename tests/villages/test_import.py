@@ -6,6 +6,7 @@ import zipfile
 from datetime import date
 from decimal import Decimal
 
+import openpyxl
 import pytest
 from django.conf import settings
 from django.core.files.uploadedfile import SimpleUploadedFile
@@ -636,3 +637,92 @@ def test_admin_change_list_links_to_the_import(register, login):
     assert reverse("admin:villages_household_import_register") in html
     assert "导入股东名册" in html
     assert 'class="export_link"' in html  # import-export's own tool is kept
+
+
+# --- paid as written (issue 9, finding 8) ------------------------------------------------------
+
+
+def xlsx_text_cells(rows, header):
+    """Like `xlsx`, but every text cell is a string cell even if it starts with "=" (what
+    Excel stores for a cell typed as '=…), so the import sees the text itself."""
+    file = xlsx(rows, header=header)
+    workbook = openpyxl.load_workbook(file)
+    for sheet_row in workbook.active.iter_rows(min_row=2):
+        for cell in sheet_row:
+            if cell.data_type == "f":
+                cell.data_type = "s"
+    buffer = io.BytesIO()
+    workbook.save(buffer)
+    buffer.seek(0)
+    buffer.name = "名册.xlsx"
+    return buffer
+
+
+FORMULA_NAMES = ['=HYPERLINK("http://x","点我")', "==1+1", "@SUM(A1)", "-2+3", "+SUM(1,2)"]
+FORMULA_MESSAGE = "不能以 = + - @、制表符或回车开头（表格软件会把它当成公式）"
+BANK_HEADER = [*HEADER, "开户行", "银行账号"]
+
+
+@pytest.mark.parametrize("name", FORMULA_NAMES)
+def test_a_head_name_starting_with_a_formula_character_is_refused(register, name):
+    file = xlsx_text_cells([row(户主姓名=name)], BANK_HEADER[: len(HEADER)])
+
+    assert refused(register, file) == [f"第2行 户主姓名（B列）：{FORMULA_MESSAGE}"]
+
+
+@pytest.mark.parametrize("name", FORMULA_NAMES)
+def test_a_bank_name_starting_with_a_formula_character_is_refused(register, name):
+    file = xlsx_text_cells([row() + [name, "6228480000000000011"]], BANK_HEADER)
+
+    assert refused(register, file) == [f"第2行 开户行（I列）：{FORMULA_MESSAGE}"]
+
+
+@pytest.mark.parametrize(
+    "account", ["=1+1", "6228-4800-0000", "62284800X", "６２２８４８", "+6228480000"]
+)
+def test_a_bank_account_that_is_not_all_digits_is_refused(register, account):
+    file = xlsx_text_cells([row() + ["平湖农商银行", account]], BANK_HEADER)
+
+    assert refused(register, file) == ["第2行 银行账号（J列）：银行账号只能由数字组成"]
+
+
+def test_names_with_markup_or_rare_characters_are_kept_as_written(register):
+    file = xlsx(
+        [row(户主姓名="𠀀王<b>", 户号="A201") + ["农商行=平湖", "6228480000000000011"]], BANK_HEADER
+    )
+
+    household_register_import(cooperative=register.coop_a, file=file, actor=register.accountant_a)
+
+    household = Household.objects.get(cooperative=register.coop_a, number="A201")
+    assert (household.head_name, household.bank_name) == ("𠀀王<b>", "农商行=平湖")
+
+
+@pytest.mark.parametrize(
+    ("field", "value", "message"),
+    [
+        ("head_name", "=1+1", FORMULA_MESSAGE),
+        ("bank_name", "@SUM(A1)", FORMULA_MESSAGE),
+        ("bank_account", "=1+1", "银行账号只能由数字组成"),
+    ],
+)
+def test_the_admin_form_refuses_what_the_import_refuses(world, rf, field, value, message):
+    from django.contrib import admin
+
+    model_admin = admin.site._registry[Household]
+    request = rf.get("/")
+    request.user = world.admin
+    form_class = model_admin.get_form(request, world.a_east)
+    data = {
+        "cooperative": world.coop_a.pk,
+        "number": "A001",
+        "head_name": "王建国",
+        "head_id_number": world.a_east.head_id_number,
+        "community": world.east.pk,
+        "bank_account": "6228480011112222333",
+        field: value,
+    }
+
+    form = form_class(data, instance=world.a_east)
+
+    assert not form.is_valid()
+    assert form.errors[field] == [message]

@@ -1,9 +1,11 @@
 """python manage.py export_dividend RUN_ID --format xlsx|csv --out FILE [--kind bank|notice]
+    [--notice-from YYYY-MM-DD]
 
 Writes the run's bank transfer list (default) or public notice (formats in
 docs/import-formats.md, 分红导出格式) and records the export in the audit trail.
 """
 
+from datetime import date
 from pathlib import Path
 
 from django.core.exceptions import ValidationError
@@ -38,8 +40,13 @@ class Command(BaseCommand):
         parser.add_argument(
             "--actor", help="username in the audit; default the first subdistrict administrator"
         )
+        parser.add_argument(
+            "--notice-from",
+            type=date.fromisoformat,
+            help="notice only: first day of the 公示 period, YYYY-MM-DD (default today)",
+        )
 
-    def handle(self, *args, run_id, file_format, out, kind, actor, **options):
+    def handle(self, *args, run_id, file_format, out, kind, actor, notice_from=None, **options):
         run = DividendRun.objects.select_related("cooperative").filter(pk=run_id).first()
         if run is None:
             raise CommandError(_("没有编号为 %(id)s 的分红方案") % {"id": run_id})
@@ -51,7 +58,7 @@ class Command(BaseCommand):
             )
         try:
             content, filename, _content_type = export_run(
-                run=run, kind=kind, file_format=file_format
+                run=run, kind=kind, file_format=file_format, notice_from=notice_from
             )
         except ValidationError as error:
             raise CommandError(error_text(error)) from error
