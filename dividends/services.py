@@ -174,24 +174,24 @@ def dividend_run_enqueue(*, run):
 
 
 def _send(run_id):
+    from pinghu_points.jobs import send_bounded
+
     from .tasks import compute_dividend_run
 
-    if compute_dividend_run.app.conf.task_always_eager:
-        compute_dividend_run.delay(run_id)
-        return True
-    try:
-        result = compute_dividend_run.delay(run_id)
-    except Exception:  # any failure to publish: broker down, hanging, refusing
+    def record(result):
+        DividendRun.objects.filter(pk=run_id, status__in=ACTIVE).update(
+            task_id=result.id or "", heartbeat_at=timezone.now()
+        )
+
+    # Eager mode computes right here; then the computation's errors propagate.
+    result = send_bounded(compute_dividend_run, (run_id,), on_sent=record)
+    if result is None:
         logger.warning(
             "dividend run %s saved but not sent: the job queue is unreachable; "
             "the sweep sends it when the queue is back",
             run_id,
-            exc_info=True,
         )
         return False
-    DividendRun.objects.filter(pk=run_id, status__in=ACTIVE).update(
-        task_id=result.id or "", heartbeat_at=timezone.now()
-    )
     return True
 
 

@@ -7,12 +7,15 @@ from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 
 from accounts import views as account_views
 
+from . import health
+
 admin.site.site_header = _("平湖股权分红+善治积分 管理后台")
 admin.site.site_title = _("善治积分")
 admin.site.index_title = _("数据管理")
 
 urlpatterns = [
     path("", account_views.home, name="home"),
+    path("healthz", health.healthz, name="healthz"),
     path("accounts/", include("accounts.urls")),
     path("villages/", include("villages.urls")),
     path("communities/", include("communities.urls")),
@@ -24,6 +27,9 @@ urlpatterns = [
     path("api/schema/", SpectacularAPIView.as_view(), name="schema"),
     path("api/docs/", SpectacularSwaggerView.as_view(url_name="schema"), name="api-docs"),
 ]
+
+# The database or the job queue down: 503 in Chinese (JSON under /api/), see errors.py.
+handler500 = "pinghu_points.errors.server_error"
 
 if settings.DEBUG:
     urlpatterns += static(settings.MEDIA_URL, document_root=settings.MEDIA_ROOT)

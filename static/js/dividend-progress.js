@@ -1,7 +1,8 @@
 /* Dividend pages (分红): three small behaviours, each only where its element exists.
  *
  * 1. Run page: the progress bar polls /dividends/runs/<id>/progress/ every second until
- *    the run is computed or failed, then reloads the page to show the results.
+ *    the run is computed or failed, then reloads the page to show the results; while no
+ *    live task has the run (can_retry), it shows the "重新计算" button.
  * 2. New run form: a live preview of the two pools, computed here in exact integer fen
  *    (BigInt, no float) by the same rule as the server, then checked against the server's
  *    own answer (a small JSON endpoint calling services.pools); above the 20% ceiling the
@@ -21,6 +22,8 @@
     var text = document.getElementById("run-progress-text");
     var statusLabel = document.getElementById("run-progress-status");
     var errorBox = document.getElementById("run-progress-error");
+    var retryBox = document.getElementById("run-retry");
+    var hint = document.getElementById("run-progress-hint");
     var failures = 0;
 
     var show = function (data) {
@@ -34,6 +37,10 @@
         errorBox.hidden = false;
         fill.classList.add("is-failed");
       }
+      // No live task has the run (the server's rule): offer "重新计算" while still polling,
+      // in case the sweep or a worker takes it up again.
+      if (retryBox) retryBox.hidden = !data.can_retry;
+      if (hint) hint.hidden = Boolean(data.can_retry);
     };
 
     var poll = function () {
