@@ -267,6 +267,18 @@ def dividend_run_retry(*, actor, run):
     return locked
 
 
+def drop_broken_connection():
+    """Close this thread's database connection after an error that may have broken it,
+    so that the next query opens a fresh one. Not inside a transaction (whose caller
+    still owns the connection); never raises."""
+    if connection.in_atomic_block:
+        return
+    try:
+        connection.close()
+    except DatabaseError:
+        logger.debug("closing the broken connection failed", exc_info=True)
+
+
 def _fail(run_id, message):
     """Mark a run that has no lines failed with `message`, even on a connection that has
     just broken (it is replaced once); never raises."""
@@ -278,10 +290,9 @@ def _fail(run_id, message):
             return True
         except DatabaseError:
             logger.warning("dividend run %s: could not record the failure", run_id, exc_info=True)
-            try:
-                connection.close()
-            except DatabaseError:
-                pass
+            if connection.in_atomic_block:
+                return False
+            drop_broken_connection()
     return False
 
 

@@ -9,7 +9,6 @@ back on the queue; a broken database connection is retried here with a growing p
 import logging
 
 from celery import shared_task
-from django.db import connection
 
 from . import services
 
@@ -35,10 +34,7 @@ def compute_dividend_run(self, run_id):
     except services.TRANSIENT_DATABASE_ERRORS as error:
         # The connection is unusable (dropped, server restarted, statement timed out):
         # drop it, so the next attempt opens a fresh one. Nothing was written.
-        try:
-            connection.close()
-        except Exception:  # closing a dead connection may fail too
-            logger.debug("closing the broken connection failed", exc_info=True)
+        services.drop_broken_connection()
         if self.request.is_eager or self.request.retries >= self.max_retries:
             services.dividend_run_interrupted(run_id=run_id)
             raise
