@@ -8,6 +8,7 @@ the database, or a JSON body under /api/. Any other exception gets Django's own 
 page (`500.html`). See docs/deployment.md, "Timeouts and health check".
 """
 
+import logging
 import sys
 
 from django.db import InterfaceError, OperationalError
@@ -16,7 +17,14 @@ from django.template import loader
 from django.utils.translation import gettext as _
 from django.views import defaults
 
+logger = logging.getLogger(__name__)
+
 API_PREFIX = "/api/"
+FALLBACK_PAGE = (
+    '<!DOCTYPE html><html lang="zh-hans"><head><meta charset="utf-8">'
+    '<meta name="viewport" content="width=device-width, initial-scale=1">'
+    "<title>%(message)s</title></head><body><p>%(message)s</p></body></html>"
+)
 RETRY_AFTER_SECONDS = 30
 
 
@@ -48,7 +56,10 @@ def dependency_down(exception):
 
 def unavailable_response(request):
     """503: the database or the job queue cannot be reached. No database query here."""
-    if request is not None and request.path_info.startswith(API_PREFIX):
+    path = request.path_info if request is not None else ""
+    if path == "/healthz":  # a middleware met the failure before the health check ran
+        response = JsonResponse({"status": "unavailable"}, status=503)
+    elif path.startswith(API_PREFIX):
         response = JsonResponse(
             {
                 "detail": _("服务暂时不可用：数据库或任务队列无法连接，请稍后再试。"),
@@ -59,7 +70,11 @@ def unavailable_response(request):
     else:
         # A plain context, not a RequestContext: the context processors (the user, the
         # menu) would ask the database. The page shows the layout without the menu.
-        body = loader.render_to_string("503.html", {"request": request})
+        try:
+            body = loader.render_to_string("503.html", {"request": request})
+        except Exception:  # the answer of last resort must not fail in turn
+            logger.exception("the 503 page could not be rendered")
+            body = FALLBACK_PAGE % {"message": _("服务暂时不可用，请稍后再试。")}
         response = HttpResponse(body, status=503)
     response["Retry-After"] = str(RETRY_AFTER_SECONDS)
     response["Cache-Control"] = "no-store"
