@@ -376,13 +376,16 @@ def _claim(run_id):
             )
             return None
         run.attempts += 1
-        DividendRun.objects.filter(pk=run.pk).update(
+        # Conditional as well: SQLite has no row lock (select_for_update does nothing).
+        taken = DividendRun.objects.filter(pk=run.pk, status__in=ACTIVE).update(
             status=DividendRun.Status.RUNNING,
             progress=5,
             error="",
             attempts=run.attempts,
             heartbeat_at=timezone.now(),
         )
+        if not taken:
+            return None
     return DividendRun.objects.select_related("cooperative", "created_by").get(pk=run_id)
 
 
