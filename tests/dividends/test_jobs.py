@@ -8,6 +8,7 @@ never answers; they need no Redis and run on SQLite and PostgreSQL alike.
 
 import contextlib
 import io
+import os
 import socket
 import threading
 import time
@@ -302,8 +303,12 @@ def test_retry_is_scoped(world, standard, login):
 @contextlib.contextmanager
 def celery_pointed_at(url):
     """The test process's Celery app sends to `url` (and keeps results there), as in
-    production, instead of running tasks in-process."""
+    production, instead of running tasks in-process. Celery reads CELERY_BROKER_URL and
+    CELERY_RESULT_BACKEND from the environment before its configuration: both are set."""
     saved = {key: app.conf[key] for key in ("task_always_eager", "broker_url", "result_backend")}
+    saved_environment = {
+        name: os.environ.get(name) for name in ("CELERY_BROKER_URL", "CELERY_RESULT_BACKEND")
+    }
 
     def reset():
         app._pool = None
@@ -313,10 +318,17 @@ def celery_pointed_at(url):
             app.__dict__["amqp"]._producer_pool = None
 
     app.conf.update(task_always_eager=False, broker_url=url, result_backend=url)
+    for name in saved_environment:
+        os.environ[name] = url
     reset()
     try:
         yield
     finally:
+        for name, value in saved_environment.items():
+            if value is None:
+                os.environ.pop(name, None)
+            else:
+                os.environ[name] = value
         app.conf.update(saved)
         reset()
 
