@@ -24,4 +24,5 @@ RUN DEBUG=0 SECRET_KEY=collectstatic-only-not-used-at-runtime-0123456789abcdefgh
 
 USER pinghu
 EXPOSE 8000
-CMD ["gunicorn", "pinghu_points.wsgi", "--bind", "0.0.0.0:8000", "--workers", "3"]
+# The timeout is above the longest page (docs/deployment.md, "Timeouts and health check").
+CMD ["gunicorn", "pinghu_points.wsgi", "--bind", "0.0.0.0:8000", "--workers", "3", "--timeout", "90"]

@@ -71,6 +71,8 @@ def drop_database():
 
 def setup_django():
     os.environ["DATABASE_URL"] = DATABASE_URL
+    # Building 100,000 households takes statements longer than a page's 30 s limit.
+    os.environ.setdefault("DB_STATEMENT_TIMEOUT", "0")
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "pinghu_points.settings")
     sys.path.insert(0, str(ROOT))
     import django

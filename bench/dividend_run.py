@@ -97,6 +97,8 @@ def drop_database():
 
 def setup_django(broker_url=None):
     os.environ["DATABASE_URL"] = DATABASE_URL
+    # Building 100,000 households takes statements longer than a page's 30 s limit.
+    os.environ.setdefault("DB_STATEMENT_TIMEOUT", "0")
     os.environ["DJANGO_SETTINGS_MODULE"] = "pinghu_points.settings"
     if broker_url:
         os.environ["CELERY_BROKER_URL"] = broker_url

@@ -255,11 +255,16 @@ class DividendRunViewSet(
             return DividendLineSerializer
         return DividendRunSerializer
 
-    @extend_schema(request=DividendRunCreateSerializer, responses={201: DividendRunSerializer})
+    @extend_schema(
+        request=DividendRunCreateSerializer,
+        responses={201: DividendRunSerializer, 202: DividendRunSerializer},
+    )
     def create(self, request, *args, **kwargs):
         """Create a run (a new version for the cooperative and year) and send it to be
         computed. The response shows its pools; poll the run until `status` is `computed`
-        (or `failed`). An incentive pool above 20% of the total needs `confirm_ceiling`."""
+        (or `failed`). An incentive pool above 20% of the total needs `confirm_ceiling`.
+        202 instead of 201: the run is saved but the job queue was unreachable; it is
+        computed automatically when the queue is back (do not create it again)."""
         if not _is_manager(request.user):
             raise PermissionDenied(_("只有合作社会计或街道管理员可以创建分红方案"))
         serializer = self.get_serializer(data=request.data)
@@ -280,8 +285,9 @@ class DividendRunViewSet(
             )
         except DjangoValidationError as error:
             raise ApiValidationError({"detail": error.messages}) from error
+        sent = True
         try:
-            services.dividend_run_enqueue(run=run)
+            sent = services.dividend_run_enqueue(run=run)
         except Exception:
             # Eager mode computes inside the call: a failure is on the run row; the run
             # itself was created, so answer 201 with status `failed` and its error.
@@ -289,7 +295,10 @@ class DividendRunViewSet(
             if run.status != DividendRun.Status.FAILED:
                 raise
         run = self.get_queryset().get(pk=run.pk)
-        return Response(DividendRunSerializer(run).data, status=status.HTTP_201_CREATED)
+        # The broker could not be reached: the run is saved (status `queued`) and is sent
+        # when the queue is back. 202, so that a client does not create it again.
+        answer = status.HTTP_202_ACCEPTED if sent is False else status.HTTP_201_CREATED
+        return Response(DividendRunSerializer(run).data, status=answer)
 
     @extend_schema(request=None, responses={200: DividendRunSerializer})
     @action(detail=True, methods=["post"])

@@ -9,12 +9,23 @@ import contextlib
 import gc
 import itertools
 import json
+import logging
 from collections import namedtuple
-from datetime import date
+from datetime import date, timedelta
 from decimal import Decimal, InvalidOperation
 
+from django.conf import settings
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.db import IntegrityError, connection, transaction
+from django.db import (
+    DatabaseError,
+    IntegrityError,
+    InterfaceError,
+    OperationalError,
+    connection,
+    transaction,
+)
+from django.db.models import Q
+from django.db.models.functions import Coalesce
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -27,6 +38,8 @@ from villages.models import Cooperative, Household, mask_id_number
 from .models import DividendLine, DividendRun
 from .money import floor_fen, higher_score_first, split_by_weights, to_fen
 from .policies import Candidate, allocate_incentive, validate_parameters
+
+logger = logging.getLogger(__name__)
 
 ZERO = Decimal("0")
 # The published ceiling: the points pool is "not more than 20% of the year's dividend".
@@ -216,14 +229,41 @@ def _refuse_if_year_approved(cooperative, year):
 
 
 def dividend_run_enqueue(*, run):
-    """Send the computation to Celery (in-process when no broker is configured)."""
+    """Send the run's computation to the job queue once the run is committed.
+
+    Outside a transaction it is sent at once and the answer says what happened: True when
+    the queue took it (without a broker: computed right here, in-process, whose errors
+    propagate), False when the broker could not be reached in time: the run stays queued,
+    with no task id, and the sweep sends it when the queue is back
+    (`dividend_runs_sweep`). Inside a transaction it is sent at commit and the answer is
+    None.
+    """
+    if transaction.get_connection().in_atomic_block:
+        transaction.on_commit(lambda: _send(run.pk))
+        return None
+    return _send(run.pk)
+
+
+def _send(run_id):
+    from pinghu_points.jobs import send_bounded
+
     from .tasks import compute_dividend_run
 
-    def send():
-        result = compute_dividend_run.delay(run.pk)
-        DividendRun.objects.filter(pk=run.pk, task_id="").update(task_id=result.id or "")
+    def record(result):
+        DividendRun.objects.filter(pk=run_id, status__in=ACTIVE).update(
+            task_id=result.id or "", heartbeat_at=timezone.now()
+        )
 
-    transaction.on_commit(send)
+    # Eager mode computes right here; then the computation's errors propagate.
+    result = send_bounded(compute_dividend_run, (run_id,), on_sent=record)
+    if result is None:
+        logger.warning(
+            "dividend run %s saved but not sent: the job queue is unreachable; "
+            "the sweep sends it when the queue is back",
+            run_id,
+        )
+        return False
+    return True
 
 
 def dividend_run_recompute(*, actor, run):
@@ -242,9 +282,190 @@ def dividend_run_recompute(*, actor, run):
     )
 
 
-def _set_progress(run, progress, **fields):
-    # Outside the writing transaction, so a polling browser sees it at once.
-    DividendRun.objects.filter(pk=run.pk).update(progress=progress, **fields)
+# The job (docs/dividends.md, "The job"): a run waits `queued`, is `running` while a task
+# computes it and ends `computed` or `failed` with a reason the accountant can act on.
+ACTIVE = (DividendRun.Status.QUEUED, DividendRun.Status.RUNNING)
+HAS_LINES = (DividendRun.Status.COMPUTED, DividendRun.Status.APPROVED)
+# The database went away, timed out or dropped the connection: nothing was written and
+# the same computation may well succeed on a new connection.
+TRANSIENT_DATABASE_ERRORS = (OperationalError, InterfaceError)
+
+
+def _last_sign_of_life(run):
+    return run.heartbeat_at or run.created_at
+
+
+def run_is_stale(run, *, now=None):
+    """Queued or running with no sign of life for DIVIDEND_RUN_STALE_SECONDS: no live task
+    has it (a task beats at every progress step, far more often than that)."""
+    now = now or timezone.now()
+    return run.status in ACTIVE and _last_sign_of_life(run) < now - timedelta(
+        seconds=settings.DIVIDEND_RUN_STALE_SECONDS
+    )
+
+
+def run_can_retry(run, *, now=None):
+    """Whether "重新计算" (the same version, again) is offered: a failed run; a queued run
+    that never reached the job queue or waited too long; a running run with no live task."""
+    if run.status == DividendRun.Status.FAILED:
+        return True
+    if run.status == DividendRun.Status.QUEUED and not run.task_id:
+        return True
+    return run_is_stale(run, now=now)
+
+
+@transaction.atomic
+def dividend_run_retry(*, actor, run):
+    """Put a failed, unsent or stalled run back in the queue (same version, same inputs);
+    call `dividend_run_enqueue` afterwards to send it. No lines exist for such a run."""
+    _require_manager(actor, run.cooperative)
+    locked = DividendRun.objects.select_for_update().get(pk=run.pk)
+    if not run_can_retry(locked):
+        raise ValidationError(
+            _("当前状态（%(status)s）的方案不能重新计算") % {"status": locked.get_status_display()}
+        )
+    previous = {"status": locked.status, "attempts": locked.attempts, "error": locked.error}
+    DividendRun.objects.filter(pk=locked.pk).update(
+        status=DividendRun.Status.QUEUED,
+        progress=0,
+        error="",
+        attempts=0,
+        task_id="",
+        heartbeat_at=timezone.now(),
+    )
+    audit_record(actor=actor, action="dividend.retry", target=locked, details=previous)
+    locked.refresh_from_db()
+    return locked
+
+
+def drop_broken_connection():
+    """Close this thread's database connection after an error that may have broken it,
+    so that the next query opens a fresh one. Not inside a transaction (whose caller
+    still owns the connection); never raises."""
+    if connection.in_atomic_block:
+        return
+    try:
+        connection.close()
+    except DatabaseError:
+        logger.debug("closing the broken connection failed", exc_info=True)
+
+
+def _fail(run_id, message):
+    """Mark a run that has no lines failed with `message`, even on a connection that has
+    just broken (it is replaced once); never raises."""
+    for _attempt in range(2):
+        try:
+            DividendRun.objects.filter(pk=run_id).exclude(status__in=HAS_LINES).update(
+                status=DividendRun.Status.FAILED, error=message[:2000], heartbeat_at=timezone.now()
+            )
+            return True
+        except DatabaseError:
+            logger.warning("dividend run %s: could not record the failure", run_id, exc_info=True)
+            if connection.in_atomic_block:
+                return False
+            drop_broken_connection()
+    return False
+
+
+def interrupted_message():
+    return _(
+        "计算多次中断（后台计算程序被重启或数据库连接中断），没有写入任何分红明细。"
+        "请点“重新计算”再试；如仍不成功，请联系系统管理员。"
+    )
+
+
+def database_lost_message():
+    return _(
+        "计算时数据库连接中断，没有写入任何分红明细。请点“重新计算”再试；"
+        "如仍不成功，请联系系统管理员。"
+    )
+
+
+def dividend_run_interrupted(*, run_id):
+    """The task gave up on a run after its database connection kept breaking."""
+    return _fail(run_id, database_lost_message())
+
+
+def dividend_runs_sweep(*, now=None):
+    """Find runs queued or running with no live task and send them again or, after
+    DIVIDEND_RUN_MAX_ATTEMPTS started tasks, fail them with a reason (Celery beat calls
+    this every DIVIDEND_SWEEP_INTERVAL seconds).
+
+    A run whose row is locked is being written by a live task and is skipped. A queued
+    run that never reached the queue (the broker was down) is sent at the next sweep.
+    Returns {"resent": [ids], "failed": [ids]}.
+    """
+    now = now or timezone.now()
+    stale_before = now - timedelta(seconds=settings.DIVIDEND_RUN_STALE_SECONDS)
+    unsent_before = now - timedelta(seconds=min(settings.DIVIDEND_SWEEP_INTERVAL, 30))
+    candidates = (
+        DividendRun.objects.filter(status__in=ACTIVE)
+        .alias(alive_at=Coalesce("heartbeat_at", "created_at"))
+        .filter(
+            Q(alive_at__lt=stale_before)
+            | Q(status=DividendRun.Status.QUEUED, task_id="", alive_at__lt=unsent_before)
+        )
+    )
+    resent, failed = [], []
+    for run_id in list(candidates.values_list("pk", flat=True)):
+        with transaction.atomic():
+            run = candidates.select_for_update(skip_locked=True).filter(pk=run_id).first()
+            if run is None:
+                continue  # a live task holds it, or it moved on meanwhile
+            if run.attempts >= settings.DIVIDEND_RUN_MAX_ATTEMPTS:
+                DividendRun.objects.filter(pk=run.pk).update(
+                    status=DividendRun.Status.FAILED,
+                    error=interrupted_message(),
+                    heartbeat_at=now,
+                )
+                failed.append(run.pk)
+            else:
+                # The next sweep waits a whole period again before it looks at this run.
+                DividendRun.objects.filter(pk=run.pk).update(heartbeat_at=now)
+                resent.append(run.pk)
+    for run_id in resent:
+        if not _send(run_id):
+            break  # the queue is down: the next sweep tries again
+    if resent or failed:
+        logger.warning("dividend sweep: re-sent runs %s, failed runs %s", resent, failed)
+    return {"resent": resent, "failed": failed}
+
+
+def _claim(run_id):
+    """Take the run for this task, under its row lock, BEFORE reading its status: a
+    duplicate task waits here while another one writes, then finds the run computed and
+    leaves it alone. Returns the run (now running), or None when there is nothing to do."""
+    with transaction.atomic():
+        run = DividendRun.objects.select_for_update().get(pk=run_id)
+        if run.status not in ACTIVE:
+            return None  # computed, approved, or failed (only a person sends it again)
+        if run.attempts >= settings.DIVIDEND_RUN_MAX_ATTEMPTS:
+            DividendRun.objects.filter(pk=run.pk).update(
+                status=DividendRun.Status.FAILED,
+                error=interrupted_message(),
+                heartbeat_at=timezone.now(),
+            )
+            return None
+        run.attempts += 1
+        # Conditional as well: SQLite has no row lock (select_for_update does nothing).
+        taken = DividendRun.objects.filter(pk=run.pk, status__in=ACTIVE).update(
+            status=DividendRun.Status.RUNNING,
+            progress=5,
+            error="",
+            attempts=run.attempts,
+            heartbeat_at=timezone.now(),
+        )
+        if not taken:
+            return None
+    return DividendRun.objects.select_related("cooperative", "created_by").get(pk=run_id)
+
+
+def _set_progress(run, progress):
+    # Outside the writing transaction, so a polling browser sees it at once; also the
+    # heartbeat. Only while running: a duplicate task never touches a computed run.
+    DividendRun.objects.filter(pk=run.pk, status=DividendRun.Status.RUNNING).update(
+        progress=progress, heartbeat_at=timezone.now()
+    )
 
 
 # One computed line: the DividendLine fields except the run. Plain tuples, not model
@@ -487,14 +708,17 @@ def write_lines(run, lines):
 def dividend_run_compute(*, run_id, progress=None):
     """Compute a queued run and write its lines, all in one transaction.
 
-    Safe to run twice: a run that is already computed or approved is left alone, and
-    the lines are written only together with the status `computed`, so a worker killed
-    half way leaves no lines and the run can simply be computed again.
+    Safe to run twice: the task takes the run under its row lock first (`_claim`), so a
+    run that is already computed or approved is left alone, and the lines are written only
+    together with the status `computed`, so a worker killed half way leaves no lines and
+    the run can simply be computed again. A broken database connection (OperationalError,
+    InterfaceError) propagates with the run still running: the task retries it and the
+    sweep watches it. Any other error fails the run with a reason; a database error's raw
+    text goes to the log, never to the page.
     """
-    run = DividendRun.objects.select_related("cooperative").get(pk=run_id)
-    if run.status in (DividendRun.Status.COMPUTED, DividendRun.Status.APPROVED):
-        return run
-    _set_progress(run, 5, status=DividendRun.Status.RUNNING, error="")
+    run = _claim(run_id)
+    if run is None:
+        return DividendRun.objects.get(pk=run_id)
 
     def report(percent):
         _set_progress(run, percent)
@@ -505,7 +729,7 @@ def dividend_run_compute(*, run_id, progress=None):
         lines = compute_lines(run=run, progress=report)
         with transaction.atomic():
             locked = DividendRun.objects.select_for_update().get(pk=run.pk)
-            if locked.status in (DividendRun.Status.COMPUTED, DividendRun.Status.APPROVED):
+            if locked.status != DividendRun.Status.RUNNING:
                 return locked  # a duplicate task finished first
             write_lines(run, lines)
             incentive_paid = sum((line.incentive_amount for line in lines), ZERO)
@@ -516,6 +740,7 @@ def dividend_run_compute(*, run_id, progress=None):
                 remainder=run.incentive_pool - incentive_paid,
                 household_count=len(lines),
                 computed_at=timezone.now(),
+                heartbeat_at=timezone.now(),
             )
             audit_record(
                 actor=run.created_by,
@@ -528,12 +753,25 @@ def dividend_run_compute(*, run_id, progress=None):
                     "remainder": str(run.incentive_pool - incentive_paid),
                 },
             )
-    except Exception as error:
+    except TRANSIENT_DATABASE_ERRORS:
+        raise
+    except ValidationError as error:
         # A ValidationError's str() is a list repr (['…']); the page shows the messages.
-        message = "；".join(error.messages) if isinstance(error, ValidationError) else str(error)
-        DividendRun.objects.filter(pk=run.pk).exclude(
-            status__in=[DividendRun.Status.COMPUTED, DividendRun.Status.APPROVED]
-        ).update(status=DividendRun.Status.FAILED, error=message[:2000])
+        _fail(run.pk, "；".join(error.messages))
+        raise
+    except DatabaseError:
+        logger.exception("dividend run %s failed on a database error", run.pk)
+        _fail(
+            run.pk,
+            _(
+                "计算时数据库报错，没有写入任何分红明细（详细错误已记入系统日志）。"
+                "请点“重新计算”再试；如仍不成功，请联系系统管理员。"
+            ),
+        )
+        raise
+    except Exception as error:
+        logger.exception("dividend run %s failed", run.pk)
+        _fail(run.pk, str(error) or error.__class__.__name__)
         raise
     run.refresh_from_db()
     return run

@@ -1,16 +1,51 @@
+"""The dividend jobs (docs/dividends.md, "The job"). Thin: the services do the work.
+
+Both are safe to run twice. `compute_dividend_run` is acknowledged only when it ends
+(settings: acks late, rejected when the worker is lost), so a killed worker's task goes
+back on the queue; a broken database connection is retried here with a growing pause.
+`sweep_dividend_runs` runs on Celery beat's schedule (settings.CELERY_BEAT_SCHEDULE).
+"""
+
+import logging
+
 from celery import shared_task
 
 from . import services
 
+logger = logging.getLogger(__name__)
 
-@shared_task(bind=True, acks_late=True)
+# Retries after a broken database connection: 5, 10, 20, 40, 60 seconds apart.
+DATABASE_RETRIES = 5
+
+
+def _retry_pause(retries):
+    return min(60, 5 * 2**retries)
+
+
+@shared_task(bind=True, acks_late=True, reject_on_worker_lost=True, max_retries=DATABASE_RETRIES)
 def compute_dividend_run(self, run_id):
-    """Thin: the service does the work and is safe to run twice."""
-
     def progress(percent):
         # The run row carries the progress the pages poll; the result backend is a bonus.
         if not self.request.is_eager:
             self.update_state(state="PROGRESS", meta={"progress": percent})
 
-    run = services.dividend_run_compute(run_id=run_id, progress=progress)
+    try:
+        run = services.dividend_run_compute(run_id=run_id, progress=progress)
+    except services.TRANSIENT_DATABASE_ERRORS as error:
+        # The connection is unusable (dropped, server restarted, statement timed out):
+        # drop it, so the next attempt opens a fresh one. Nothing was written.
+        services.drop_broken_connection()
+        if self.request.is_eager or self.request.retries >= self.max_retries:
+            services.dividend_run_interrupted(run_id=run_id)
+            raise
+        logger.warning(
+            "dividend run %s: database connection lost (%s); retrying", run_id, error.__class__
+        )
+        raise self.retry(exc=error, countdown=_retry_pause(self.request.retries)) from error
     return {"run": run.pk, "status": run.status, "progress": run.progress}
+
+
+@shared_task(acks_late=False, ignore_result=True)
+def sweep_dividend_runs():
+    """Re-send or fail, with a reason, the runs that no live task is computing."""
+    return services.dividend_runs_sweep()

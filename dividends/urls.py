@@ -12,6 +12,7 @@ urlpatterns = [
     path("runs/<int:pk>/progress/", views.run_progress, name="run_progress"),
     path("runs/<int:pk>/approve/", views.run_approve, name="run_approve"),
     path("runs/<int:pk>/recompute/", views.run_recompute, name="run_recompute"),
+    path("runs/<int:pk>/retry/", views.run_retry, name="run_retry"),
     path("runs/<int:pk>/lines/", views.run_lines, name="run_lines"),
     re_path(
         r"^runs/(?P<pk>[0-9]+)/export/(?P<kind>bank|notice)\.(?P<file_format>xlsx|csv)$",

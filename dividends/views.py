@@ -5,11 +5,12 @@ GET/POST  /dividends/runs/new/                         create a run (live previe
 GET       /dividends/pools/preview/?total=&incentive_mode=&incentive_value=   pools as JSON
 GET       /dividends/runs/<id>/                        status, progress, pools, reconciliation,
                                                        score flags, last year, approve, exports
-GET       /dividends/runs/<id>/progress/               {status, status_label, progress, error, done}
+GET       /dividends/runs/<id>/progress/               {status, status_label, progress, error, done, can_retry}
 GET       /dividends/runs/<id>/approve/                the approval page: summary, largest changes
                                                        from last year, explicit confirmation
 POST      /dividends/runs/<id>/approve/                approve (confirm=on; the run is frozen)
-POST      /dividends/runs/<id>/recompute/              recompute as a new version
+POST      /dividends/runs/<id>/recompute/              recompute a computed run as a new version
+POST      /dividends/runs/<id>/retry/                  compute a failed, unsent or stalled run again
 GET       /dividends/runs/<id>/lines/                  lines: search, sort, paginate
 GET       /dividends/runs/<id>/export/<bank|notice>.<xlsx|csv>   bank or public notice list
 GET       /dividends/runs/<id>/statement/<household_id>/          printable household statement
@@ -75,13 +76,26 @@ def _error_text(error):
     return "；".join(error.messages) if isinstance(error, ValidationError) else str(error)
 
 
-def _enqueue(request, run):
-    """Send the computation; without a broker it runs right here, at commit."""
+def _enqueue(request, run, *, sent_message):
+    """Send the computation (without a broker it runs right here) and say, in one
+    message, what happened."""
     try:
-        services.dividend_run_enqueue(run=run)
-    except Exception:  # the run is marked failed, with the error, by the service
+        sent = services.dividend_run_enqueue(run=run)
+    except Exception:  # eager mode: the run is marked failed, with the error, by the service
         logger.exception("dividend run %s could not be computed", run.pk)
         messages.error(request, _("计算失败，请查看方案页面上的错误信息"))
+        return
+    if sent is False:
+        messages.warning(
+            request,
+            _(
+                "第 %(version)s 版已保存，但任务队列暂时无法连接：队列恢复后会自动计算，"
+                "不必重新创建。"
+            )
+            % {"version": run.version},
+        )
+    else:
+        messages.success(request, sent_message)
 
 
 @login_required
@@ -124,10 +138,10 @@ def run_create(request):
         except ValidationError as error:
             form.add_error(None, error)
         else:
-            _enqueue(request, run)
-            messages.success(
+            _enqueue(
                 request,
-                _("已创建 %(year)s 年分红方案第 %(version)s 版，正在计算")
+                run,
+                sent_message=_("已创建 %(year)s 年分红方案第 %(version)s 版，正在计算")
                 % {"year": run.year, "version": run.version},
             )
             return redirect("dividends:run_detail", pk=run.pk)
@@ -175,7 +189,8 @@ def _approval_context(request, run):
         "year_approved_run": approved if approved is not None and approved.pk != run.pk else None,
         "can_recompute": _is_payer(request.user)
         and approved is None
-        and run.status in (DividendRun.Status.COMPUTED, DividendRun.Status.FAILED),
+        # A failed run is computed again as the same version ("重新计算", run_retry).
+        and run.status == DividendRun.Status.COMPUTED,
     }
 
 
@@ -206,6 +221,7 @@ def run_detail(request, pk):
             ),
             "ceiling_percent": int(services.INCENTIVE_CEILING * 100),
             **_approval_context(request, run),
+            "can_retry": services.run_can_retry(run),
             "tiers": run.parameters.get("tiers") or [],
             "exports": [
                 (kind, label, file_format)
@@ -230,6 +246,7 @@ def run_progress(request, pk):
             "progress": state.progress,
             "error": state.error,
             "done": state.done,
+            "can_retry": services.run_can_retry(run),
         }
     )
 
@@ -277,7 +294,7 @@ def run_approve(request, pk):
 def run_recompute(request, pk):
     _require_payer(request.user)
     run = _run_or_404(request, pk)
-    if run.status not in (DividendRun.Status.COMPUTED, DividendRun.Status.FAILED):
+    if run.status != DividendRun.Status.COMPUTED:
         messages.error(
             request,
             _("当前状态（%(status)s）的方案不能重新计算") % {"status": run.get_status_display()},
@@ -288,12 +305,31 @@ def run_recompute(request, pk):
     except ValidationError as error:
         messages.error(request, _("未能重新计算：%(reason)s") % {"reason": _error_text(error)})
         return redirect("dividends:run_detail", pk=run.pk)
-    _enqueue(request, new_run)
-    messages.success(
+    _enqueue(
         request,
-        _("已按当前积分台账重新计算为第 %(version)s 版") % {"version": new_run.version},
+        new_run,
+        sent_message=_("已按当前积分台账重新计算为第 %(version)s 版")
+        % {"version": new_run.version},
     )
     return redirect("dividends:run_detail", pk=new_run.pk)
+
+
+@login_required
+@require_POST
+def run_retry(request, pk):
+    """ "重新计算" of a failed, unsent or stalled run: the same version, sent again."""
+    run = _run_or_404(request, pk)
+    try:
+        run = services.dividend_run_retry(actor=request.user, run=run)
+    except ValidationError as error:
+        messages.error(request, _error_text(error))
+        return redirect("dividends:run_detail", pk=run.pk)
+    _enqueue(
+        request,
+        run,
+        sent_message=_("第 %(version)s 版已重新开始计算") % {"version": run.version},
+    )
+    return redirect("dividends:run_detail", pk=run.pk)
 
 
 @login_required

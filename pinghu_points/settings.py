@@ -111,6 +111,18 @@ if "sqlite" in DATABASES["default"]["ENGINE"]:
     # Several writers (runserver + an eager job) must wait, not fail.
     DATABASES["default"].setdefault("OPTIONS", {})["timeout"] = 20
     DATABASES["default"]["CONN_MAX_AGE"] = 0
+elif DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
+    # A database that is down or hangs must end a request in bounded time, not hold it
+    # until gunicorn kills the worker (docs/deployment.md, "Timeouts"): a connect timeout,
+    # a statement timeout on the server, and TCP keepalives to notice a vanished server.
+    _options = DATABASES["default"].setdefault("OPTIONS", {})
+    _options.setdefault("connect_timeout", int(os.environ.get("DB_CONNECT_TIMEOUT", "5")))
+    _statement_ms = int(float(os.environ.get("DB_STATEMENT_TIMEOUT", "30")) * 1000)
+    _options["options"] = f"{_options.get('options', '')} -c statement_timeout={_statement_ms}"
+    _options.setdefault("keepalives", 1)
+    _options.setdefault("keepalives_idle", 30)
+    _options.setdefault("keepalives_interval", 10)
+    _options.setdefault("keepalives_count", 3)
 
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 AUTH_USER_MODEL = "accounts.User"
@@ -192,11 +204,63 @@ CELERY_BROKER_URL = os.environ.get("CELERY_BROKER_URL", "")
 CELERY_RESULT_BACKEND = os.environ.get("CELERY_RESULT_BACKEND", CELERY_BROKER_URL or None)
 CELERY_TASK_ALWAYS_EAGER = not CELERY_BROKER_URL
 CELERY_TASK_EAGER_PROPAGATES = True
+# A task is acknowledged when it has finished, and put back on the queue when its worker
+# process dies: a killed worker's run is computed again (docs/dividends.md, "The job").
 CELERY_TASK_ACKS_LATE = True
 CELERY_TASK_REJECT_ON_WORKER_LOST = True
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 CELERY_TASK_SERIALIZER = "json"
 CELERY_TIMEZONE = TIME_ZONE
+# Broker and result store down or hanging: publishing gives up within a few seconds
+# (connect timeout, socket timeout, one retry) instead of 20 s or for ever.
+BROKER_CONNECT_TIMEOUT = float(os.environ.get("BROKER_CONNECT_TIMEOUT", "2"))
+BROKER_SOCKET_TIMEOUT = float(os.environ.get("BROKER_SOCKET_TIMEOUT", "5"))
+# The whole of sending one task (pinghu_points/jobs.py), whatever the broker does.
+BROKER_PUBLISH_TIMEOUT = float(os.environ.get("BROKER_PUBLISH_TIMEOUT", "5"))
+CELERY_BROKER_CONNECTION_TIMEOUT = BROKER_CONNECT_TIMEOUT
+CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
+CELERY_BROKER_TRANSPORT_OPTIONS = {
+    "socket_connect_timeout": BROKER_CONNECT_TIMEOUT,
+    "socket_timeout": BROKER_SOCKET_TIMEOUT,
+    "max_retries": 1,
+    # An unacknowledged task (its worker was killed) goes back on the queue after this
+    # many seconds. Longer than the longest task (a 100,000-household run takes about
+    # 5 s, a large import a few minutes), so a live task is never given to a second worker.
+    "visibility_timeout": int(os.environ.get("CELERY_VISIBILITY_TIMEOUT", "1800")),
+    # How often a worker looks for such tasks (seconds; the scan runs every call).
+    "unacked_restore_interval": int(os.environ.get("CELERY_UNACKED_RESTORE_INTERVAL", "60")),
+    "unacked_restore_throttle": 1,
+}
+CELERY_TASK_PUBLISH_RETRY_POLICY = {
+    "max_retries": 1,
+    "interval_start": 0,
+    "interval_step": 0.5,
+    "interval_max": 0.5,
+}
+CELERY_REDIS_SOCKET_CONNECT_TIMEOUT = BROKER_CONNECT_TIMEOUT
+CELERY_REDIS_SOCKET_TIMEOUT = BROKER_SOCKET_TIMEOUT
+CELERY_RESULT_BACKEND_TRANSPORT_OPTIONS = {
+    "retry_policy": {
+        "max_retries": 1,
+        "interval_start": 0,
+        "interval_step": 0.5,
+        "interval_max": 0.5,
+    }
+}
+# The sweep (Celery beat, the `beat` service of docker-compose.yml): every
+# DIVIDEND_SWEEP_INTERVAL seconds it re-sends, or fails with a reason, the dividend runs
+# queued or running with no sign of life for DIVIDEND_RUN_STALE_SECONDS.
+DIVIDEND_RUN_STALE_SECONDS = int(os.environ.get("DIVIDEND_RUN_STALE_SECONDS", "300"))
+DIVIDEND_RUN_MAX_ATTEMPTS = int(os.environ.get("DIVIDEND_RUN_MAX_ATTEMPTS", "3"))
+DIVIDEND_SWEEP_INTERVAL = int(os.environ.get("DIVIDEND_SWEEP_INTERVAL", "60"))
+CELERY_BEAT_SCHEDULE = {
+    "sweep-dividend-runs": {
+        "task": "dividends.tasks.sweep_dividend_runs",
+        "schedule": DIVIDEND_SWEEP_INTERVAL,
+        # A sweep that waited longer than one interval is replaced by the next one.
+        "options": {"expires": DIVIDEND_SWEEP_INTERVAL},
+    },
+}
 
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": [
@@ -278,6 +342,8 @@ DATA_UPLOAD_MAX_MEMORY_SIZE = envint("DATA_UPLOAD_MAX_MEMORY_SIZE", 2_621_440)
 if not DEBUG:
     SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
     SECURE_SSL_REDIRECT = envbool("SECURE_SSL_REDIRECT", True)
+    # The health check is asked over plain HTTP from inside the container.
+    SECURE_REDIRECT_EXEMPT = [r"^healthz$"]
     SESSION_COOKIE_SECURE = True
     CSRF_COOKIE_SECURE = True
     SECURE_HSTS_SECONDS = int(os.environ.get("SECURE_HSTS_SECONDS", "31536000"))

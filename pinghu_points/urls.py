@@ -7,12 +7,15 @@ from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitVie
 from accounts import views as account_views
 from communities import file_views
 
+from . import health
+
 admin.site.site_header = _("平湖股权分红+善治积分 管理后台")
 admin.site.site_title = _("善治积分")
 admin.site.index_title = _("数据管理")
 
 urlpatterns = [
     path("", account_views.home, name="home"),
+    path("healthz", health.healthz, name="healthz"),
     path("accounts/", include("accounts.urls")),
     path("villages/", include("villages.urls")),
     path("communities/", include("communities.urls")),
@@ -34,3 +37,6 @@ urlpatterns = [
 ]
 # No media URL: uploaded files are served only by views that apply the scope of the
 # object they belong to (communities.file_views).
+
+# The database or the job queue down: 503 in Chinese (JSON under /api/), see errors.py.
+handler500 = "pinghu_points.errors.server_error"

@@ -53,13 +53,15 @@ def worker_database_url(base_url, test_database_name):
 
 
 @contextlib.contextmanager
-def running_worker(*, app, database_url, ready_timeout=READY_TIMEOUT):
+def running_worker(*, app, database_url, ready_timeout=READY_TIMEOUT, queue=None, env=None):
     """Start a worker, wait until it answers a ping, stop it on exit.
 
     While it runs, `app` (the test process's Celery app) sends to the worker's queue.
+    `queue`: listen on this queue (e.g. the one of a worker a test has killed) instead of
+    a new one; `env`: extra environment variables (e.g. short timeouts) for the worker.
     """
     token = uuid.uuid4().hex[:12]
-    queue = f"pytest-{token}"
+    queue = queue or f"pytest-{token}"
     name = f"pytest-{token}@{socket.gethostname()}"
     log_dir = Path(tempfile.mkdtemp(prefix="pinghu-worker-"))
     log_path = log_dir / "worker.log"
@@ -68,6 +70,7 @@ def running_worker(*, app, database_url, ready_timeout=READY_TIMEOUT):
         "DATABASE_URL": database_url,
         "DJANGO_SETTINGS_MODULE": "pinghu_points.settings",
         "PYTHONUNBUFFERED": "1",
+        **(env or {}),
     }
     command = [sys.executable, "-m", "tests.worker", "--queue", queue, "--name", name]
     with open(log_path, "wb") as log_file:

@@ -4,6 +4,7 @@
  *    the run is computed or failed, then reloads the page to show the results. The bar,
  *    the percentage, the status beside it and the status badge in the title all come
  *    from the same answer (selectors.progress_state), so they never disagree.
+ *    While no live task has the run (can_retry), it shows the "重新计算" button.
  * 2. New run form: a live preview of the two pools, computed here in exact integer fen
  *    (BigInt, no float) by the same rule as the server, then checked against the server's
  *    own answer (a small JSON endpoint calling services.pools); above the 20% ceiling the
@@ -24,6 +25,8 @@
     var statusLabel = document.getElementById("run-progress-status");
     var badge = document.getElementById("run-status-badge");
     var errorBox = document.getElementById("run-progress-error");
+    var retryBox = document.getElementById("run-retry");
+    var hint = document.getElementById("run-progress-hint");
     var failures = 0;
 
     var show = function (data) {
@@ -43,6 +46,10 @@
         errorBox.hidden = false;
         fill.classList.add("is-failed");
       }
+      // No live task has the run (the server's rule): offer "重新计算" while still polling,
+      // in case the sweep or a worker takes it up again.
+      if (retryBox) retryBox.hidden = !data.can_retry;
+      if (hint) hint.hidden = Boolean(data.can_retry);
     };
 
     var poll = function () {

@@ -6,6 +6,7 @@ from decimal import Decimal
 import pytest
 from django.core.exceptions import ValidationError
 from django.urls import reverse
+from django.utils import timezone
 
 from accounts.models import AuditRecord
 from communities.models import ScoreEvent, ScoringStandard, StandardAdoption
@@ -391,16 +392,21 @@ def test_progress_endpoint(login, make_run, world):
         "progress": 0,
         "error": "",
         "done": False,
+        # Never sent to the job queue: "重新计算" is offered.
+        "can_retry": True,
     }
     page = client.get(reverse("dividends:run_detail", args=[run.pk])).content.decode()
     assert 'data-done="0"' in page and 'aria-valuenow="0"' in page
 
-    DividendRun.objects.filter(pk=run.pk).update(status="running", progress=45)
-    assert client.get(url).json()["progress"] == 45
+    DividendRun.objects.filter(pk=run.pk).update(
+        status="running", progress=45, task_id="t-1", heartbeat_at=timezone.now()
+    )
+    data = client.get(url).json()
+    assert (data["progress"], data["can_retry"]) == (45, False)
 
     DividendRun.objects.filter(pk=run.pk).update(status="failed", error="数据库不可用")
     data = client.get(url).json()
-    assert data["done"] is True and data["error"] == "数据库不可用"
+    assert data["done"] is True and data["error"] == "数据库不可用" and data["can_retry"]
 
     computed = make_run()
     data = client.get(reverse("dividends:run_progress", args=[computed.pk])).json()

@@ -168,7 +168,7 @@ class Command(BaseCommand):
             raise CommandError(error_text(error)) from error
         self._print_run(run)
         try:
-            services.dividend_run_enqueue(run=run)
+            sent = services.dividend_run_enqueue(run=run)
         except Exception as error:
             # Eager mode computes inside the call; the run row records the failure.
             run.refresh_from_db()
@@ -177,6 +177,14 @@ class Command(BaseCommand):
             raise CommandError(
                 _("分红方案 %(id)s 计算失败：%(error)s") % {"id": run.pk, "error": run.error}
             ) from error
+        if sent is False:
+            saved = _(
+                "分红方案 %(id)s 已保存，但任务队列暂时无法连接：队列恢复后会自动计算，不必重新创建。"
+            ) % {"id": run.pk}
+            if options["wait"]:
+                raise CommandError(saved + _("（无法等待计算结果）"))
+            self.stdout.write(saved)
+            return
         if options["wait"]:
             run = self._wait(run, timeout=options["timeout"])
             self._print_result(run)
