@@ -76,14 +76,14 @@ def test_a_second_person_approves_after_reading_the_summary(
     page.goto(f"{live_server.url}/dividends/runs/{run.pk}/")
     page.click("#approve-button")
     page.wait_for_url(re.compile(rf".*/dividends/runs/{run.pk}/approve/$"))
-    assert page.inner_text("#summary-total") == "60000.00"
-    assert page.inner_text("#summary-base-pool") == "50000.00"
-    assert page.inner_text("#summary-incentive-pool") == "10000.00"
+    assert page.inner_text("#summary-total") == "60,000.00"
+    assert page.inner_text("#summary-base-pool") == "50,000.00"
+    assert page.inner_text("#summary-incentive-pool") == "10,000.00"
     assert page.inner_text("#summary-remainder") == "0.00"
     assert page.inner_text("#summary-households") == "3"
     assert page.locator("#summary-reconciliation-ok").count() == 1
-    assert page.inner_text("#comparison-previous-total") == "50000.00"
-    assert page.inner_text("#comparison-difference") == "+10000.00"
+    assert page.inner_text("#comparison-previous-total") == "50,000.00"
+    assert page.inner_text("#comparison-difference") == "+10,000.00"
     rows = page.locator("#largest-changes tbody tr")
     assert rows.count() == 3
     assert "周新户" in rows.first.inner_text()  # new this year: the largest change
