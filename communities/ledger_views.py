@@ -27,6 +27,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods
 
 from accounts.scope import communities_visible_to, households_scorable_by, households_visible_to
+from pinghu_points.parameters import parse_year
 from villages.models import Household
 
 from . import selectors, services
@@ -43,11 +44,7 @@ def _require_scorer(user):
 
 
 def _year(value, default):
-    try:
-        year = int(value)
-    except (TypeError, ValueError):
-        return default
-    return year if 2000 <= year <= 2100 else default
+    return parse_year(value) or default
 
 
 @dataclass

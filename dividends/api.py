@@ -29,6 +29,7 @@ from rest_framework.exceptions import ValidationError as ApiValidationError
 from rest_framework.response import Response
 
 from accounts.scope import cooperatives_managed_by, cooperatives_visible_to
+from pinghu_points.parameters import YearField, YearFilter
 
 from . import services
 from .models import MONEY, DividendLine, DividendRun
@@ -123,7 +124,7 @@ class DividendRunCreateSerializer(serializers.Serializer):
     """The fields of `run_dividend`: exactly one of incentive_ratio / _pool / _share."""
 
     cooperative = serializers.CharField(max_length=32, help_text="cooperative code")
-    year = serializers.IntegerField(min_value=2000, max_value=2100)
+    year = YearField()
     total = serializers.DecimalField(min_value=Decimal("0"), **MONEY)
     # Exactly one of the three; null counts as not given.
     incentive_ratio = serializers.DecimalField(
@@ -194,6 +195,7 @@ class DividendRunCreateSerializer(serializers.Serializer):
 
 class DividendRunFilter(django_filters.FilterSet):
     cooperative = django_filters.CharFilter(field_name="cooperative__code")
+    year = YearFilter()
 
     class Meta:
         model = DividendRun

@@ -210,9 +210,19 @@ if not DEBUG:
     SECURE_REFERRER_POLICY = "same-origin"
     X_FRAME_OPTIONS = "DENY"
 
+# The CSRF failure page in the site's layout (pinghu_points/errors.py).
+CSRF_FAILURE_VIEW = "pinghu_points.errors.csrf_failure"
+
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
+    # A refused permission or a missing page is one warning line, not a traceback.
+    "filters": {
+        "client_errors_without_traceback": {
+            "()": "pinghu_points.errors.ClientErrorsWithoutTraceback"
+        }
+    },
     "handlers": {"console": {"class": "logging.StreamHandler"}},
+    "loggers": {"django.request": {"filters": ["client_errors_without_traceback"]}},
     "root": {"handlers": ["console"], "level": os.environ.get("LOG_LEVEL", "WARNING")},
 }

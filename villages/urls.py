@@ -6,8 +6,8 @@ app_name = "villages"
 
 urlpatterns = [
     path("households/", views.household_list, name="household_list"),
-    path("households/<int:pk>/", views.household_detail, name="household_detail"),
-    path("households/<int:pk>/transfer/", views.share_transfer, name="share_transfer"),
+    path("households/<id:pk>/", views.household_detail, name="household_detail"),
+    path("households/<id:pk>/transfer/", views.share_transfer, name="share_transfer"),
     path("households/import/", import_views.household_import, name="household_import"),
     path(
         "households/import/sample/",

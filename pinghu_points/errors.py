@@ -1,0 +1,92 @@
+"""Error answers: pages in the site's layout for people, JSON in DRF's shape for the API.
+
+Wired in `pinghu_points/urls.py` (handler400/403/404/500) and `CSRF_FAILURE_VIEW`. Each page
+says in plain words what happened and offers a way back; none shows a traceback, whatever
+DEBUG says. The 500 page is rendered without the request's context processors, so it
+shows even when the database is down (no user, no menu, no query).
+"""
+
+import logging
+
+from django.http import HttpResponseServerError, JsonResponse
+from django.middleware.csrf import REASON_NO_CSRF_COOKIE
+from django.shortcuts import render
+from django.template.loader import render_to_string
+from django.utils.translation import gettext as _
+
+API_PREFIX = "/api/"
+
+
+def _is_api(request):
+    return request.path_info.startswith(API_PREFIX)
+
+
+def _answer(request, status, *, title, message, detail=None):
+    if _is_api(request):
+        return JsonResponse({"detail": detail or message}, status=status)
+    return render(
+        request,
+        "errors/error.html",
+        {"status": status, "title": title, "message": message},
+        status=status,
+    )
+
+
+def bad_request(request, exception=None):
+    return _answer(
+        request,
+        400,
+        title=_("请求无效"),
+        message=_("这个请求的内容不完整或格式不对。请返回上一页，检查后再试。"),
+    )
+
+
+def permission_denied(request, exception=None):
+    # The reason a view gives (PermissionDenied(_("只有工作人员可以打印积分卡"))) is written
+    # for the user; a bare PermissionDenied gets the general sentence.
+    reason = str(exception) if exception is not None else ""
+    message = reason or _("您的账号没有权限查看或操作这里的内容。如需要，请联系社区或街道管理员。")
+    return _answer(request, 403, title=_("没有权限"), message=message)
+
+
+def page_not_found(request, exception=None):
+    # Never the exception's text: "No Household matches the given query" is for developers,
+    # and the same answer for "missing" and "not yours" keeps other scopes' ids secret.
+    return _answer(
+        request,
+        404,
+        title=_("找不到页面"),
+        message=_("您要找的页面不存在，或不在您可以查看的范围内。"),
+    )
+
+
+def server_error(request):
+    message = _("系统出了故障，您的操作可能没有完成。请稍后再试；如果一直这样，请联系街道管理员。")
+    if _is_api(request):
+        return JsonResponse({"detail": message}, status=500)
+    # No `request`: no context processor runs, so nothing here touches the database.
+    html = render_to_string(
+        "errors/error.html", {"status": 500, "title": _("系统故障"), "message": message}
+    )
+    return HttpResponseServerError(html)
+
+
+def csrf_failure(request, reason=""):
+    if reason == REASON_NO_CSRF_COOKIE:
+        message = _(
+            "浏览器没有保存本站的 Cookie，无法确认是您本人在提交。请允许本站使用 Cookie 后，返回上一页重新提交。"
+        )
+    else:
+        message = _("页面已过期或安全校验未通过，内容没有提交。请返回上一页，刷新后重新提交。")
+    return _answer(request, 403, title=_("页面已过期"), message=message)
+
+
+class ClientErrorsWithoutTraceback(logging.Filter):
+    """On `django.request`: a 4xx (a refused permission, a missing page) is logged as one
+    line, without the traceback Django attaches; 5xx keep theirs."""
+
+    def filter(self, record):
+        if getattr(record, "status_code", 500) < 500:
+            record.exc_info = None
+            record.exc_text = None
+        return True
