@@ -74,7 +74,7 @@ def server_error(request):
 def csrf_failure(request, reason=""):
     if reason == REASON_NO_CSRF_COOKIE:
         message = _(
-            "浏览器没有保存本站的 Cookie，无法确认是您本人在提交。请允许本站使用 Cookie 后，返回上一页重新提交。"
+            "浏览器没有保存本站的会话信息，无法确认是您本人在提交。请在浏览器设置中允许本站保存数据，再返回上一页重新提交。"
         )
     else:
         message = _("页面已过期或安全校验未通过，内容没有提交。请返回上一页，刷新后重新提交。")
