@@ -14,7 +14,7 @@ from django.core.exceptions import ObjectDoesNotExist
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
-from drf_spectacular.utils import OpenApiParameter, extend_schema, inline_serializer
+from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
 from rest_framework import mixins, serializers, status, viewsets
 from rest_framework.exceptions import PermissionDenied, ValidationError
 from rest_framework.response import Response
@@ -117,6 +117,28 @@ class BatchSerializer(serializers.Serializer):
     entries = EntrySerializer(many=True, allow_empty=False, max_length=MAX_BATCH)
 
 
+# A refused batch: `errors` lists every refused entry (from `score_events_record`), or, when
+# the request itself is malformed, DRF's field errors (`entries` → index → field → messages).
+BATCH_ERRORS_SCHEMA = {
+    "type": "object",
+    "properties": {
+        "errors": {
+            "type": "array",
+            "items": {
+                "type": "object",
+                "properties": {
+                    "index": {"type": "integer"},
+                    "field": {"type": "string"},
+                    "message": {"type": "string"},
+                },
+                "required": ["index", "field", "message"],
+            },
+        }
+    },
+    "additionalProperties": {},
+}
+
+
 class ScoreEventFilter(django_filters.FilterSet):
     household = IdFilter(field_name="household_id")
     year = YearFilter(field_name="occurred_on", lookup_expr="year")
@@ -158,21 +180,12 @@ class ScoreEventViewSet(
 
     @extend_schema(
         request=BatchSerializer,
+        filters=False,
         responses={
             201: ScoreEventSerializer(many=True),
-            400: inline_serializer(
-                "BatchErrors",
-                {
-                    "errors": inline_serializer(
-                        "EntryError",
-                        {
-                            "index": serializers.IntegerField(),
-                            "field": serializers.CharField(),
-                            "message": serializers.CharField(),
-                        },
-                        many=True,
-                    )
-                },
+            400: OpenApiResponse(
+                BATCH_ERRORS_SCHEMA,
+                description="The batch was refused, nothing was saved.",
             ),
         },
     )

@@ -7,7 +7,10 @@ from villages.api import CooperativeViewSet, HouseholdViewSet
 
 class Router(DefaultRouter):
     """Detail routes take their id through the bounded `id` converter
-    (`pinghu_points.parameters`): a number that is no id is a 404, never a query."""
+    (`pinghu_points.parameters`): a number that is no id is a 404, never a query.
+    No `.json` suffix routes: JSON is the default answer already."""
+
+    include_format_suffixes = False
 
     def __init__(self):
         super().__init__(use_regex_path=False)

@@ -182,7 +182,8 @@ REST_FRAMEWORK = {
     "DEFAULT_FILTER_BACKENDS": ["django_filters.rest_framework.DjangoFilterBackend"],
     "DEFAULT_PAGINATION_CLASS": "rest_framework.pagination.PageNumberPagination",
     "PAGE_SIZE": 50,
-    "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
+    # Adds the error answers (400/401/403/404/429) to every operation.
+    "DEFAULT_SCHEMA_CLASS": "pinghu_points.schema.AutoSchema",
 }
 SPECTACULAR_SETTINGS = {
     "TITLE": "Pinghu shareholder points API",
@@ -193,6 +194,10 @@ SPECTACULAR_SETTINGS = {
     "SWAGGER_UI_DIST": "SIDECAR",
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "REDOC_DIST": "SIDECAR",
+    # `<id:…>` (pinghu_points.parameters.IdConverter): a bigint id, not a string.
+    "PATH_CONVERTER_OVERRIDES": {
+        "id": {"type": "integer", "minimum": 1, "maximum": 2**63 - 1},
+    },
 }
 
 IMPORT_EXPORT_SKIP_ADMIN_LOG = False
