@@ -11,7 +11,7 @@ urlpatterns = [
     path("password/", views.PasswordChangeView.as_view(), name="password_change"),
     path("audit/", views.audit_list, name="audit_list"),
     path(
-        "villagers/<int:household_id>/password/",
+        "villagers/<id:household_id>/password/",
         villager_views.villager_password,
         name="villager_password",
     ),

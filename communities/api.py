@@ -11,14 +11,23 @@ Every queryset starts from `accounts.scope`, so a caller reads only their own sc
 
 import django_filters
 from django.core.exceptions import ObjectDoesNotExist
+from django.core.exceptions import ValidationError as DjangoValidationError
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
-from drf_spectacular.utils import OpenApiParameter, extend_schema, inline_serializer
+from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
 from rest_framework import mixins, serializers, status, viewsets
-from rest_framework.exceptions import PermissionDenied
+from rest_framework.exceptions import PermissionDenied, ValidationError
 from rest_framework.response import Response
 
 from accounts.scope import households_scorable_by, households_visible_to, sees_staff_names
+from pinghu_points.parameters import (
+    YEAR_SCHEMA,
+    IdField,
+    IdFilter,
+    MonthFilter,
+    YearFilter,
+    YearFormField,
+)
 
 from . import selectors
 from .models import ScoreEvent
@@ -102,8 +111,8 @@ class ScoreEventSerializer(serializers.ModelSerializer):
 
 
 class EntrySerializer(serializers.Serializer):
-    household = serializers.IntegerField(min_value=1)
-    item = serializers.IntegerField(min_value=1)
+    household = IdField()
+    item = IdField()
     occurred_on = serializers.DateField()
     points = serializers.DecimalField(
         max_digits=7, decimal_places=1, required=False, allow_null=True, default=None
@@ -115,10 +124,32 @@ class BatchSerializer(serializers.Serializer):
     entries = EntrySerializer(many=True, allow_empty=False, max_length=MAX_BATCH)
 
 
+# A refused batch: `errors` lists every refused entry (from `score_events_record`), or, when
+# the request itself is malformed, DRF's field errors (`entries` → index → field → messages).
+BATCH_ERRORS_SCHEMA = {
+    "type": "object",
+    "properties": {
+        "errors": {
+            "type": "array",
+            "items": {
+                "type": "object",
+                "properties": {
+                    "index": {"type": "integer"},
+                    "field": {"type": "string"},
+                    "message": {"type": "string"},
+                },
+                "required": ["index", "field", "message"],
+            },
+        }
+    },
+    "additionalProperties": {},
+}
+
+
 class ScoreEventFilter(django_filters.FilterSet):
-    household = django_filters.NumberFilter(field_name="household_id")
-    year = django_filters.NumberFilter(field_name="occurred_on", lookup_expr="year")
-    month = django_filters.NumberFilter(field_name="occurred_on", lookup_expr="month")
+    household = IdFilter(field_name="household_id")
+    year = YearFilter(field_name="occurred_on", lookup_expr="year")
+    month = MonthFilter(field_name="occurred_on", lookup_expr="month")
     community = django_filters.CharFilter(field_name="community__code")
     item = django_filters.CharFilter(field_name="item__code")
 
@@ -156,21 +187,12 @@ class ScoreEventViewSet(
 
     @extend_schema(
         request=BatchSerializer,
+        filters=False,
         responses={
             201: ScoreEventSerializer(many=True),
-            400: inline_serializer(
-                "BatchErrors",
-                {
-                    "errors": inline_serializer(
-                        "EntryError",
-                        {
-                            "index": serializers.IntegerField(),
-                            "field": serializers.CharField(),
-                            "message": serializers.CharField(),
-                        },
-                        many=True,
-                    )
-                },
+            400: OpenApiResponse(
+                BATCH_ERRORS_SCHEMA,
+                description="The batch was refused, nothing was saved.",
             ),
         },
     )
@@ -224,7 +246,7 @@ class HouseholdScoreSerializer(serializers.Serializer):
 
 
 YEAR_PARAMETER = OpenApiParameter(
-    "year", int, description="年度，默认今年 (year, default this year)"
+    "year", YEAR_SCHEMA, description="年度，默认今年 (year, default this year)"
 )
 
 
@@ -243,11 +265,13 @@ class HouseholdScoreViewSet(viewsets.ReadOnlyModelViewSet):
         )
 
     def _year(self):
+        """?year= or this year; a year that is not one is a 400, as on the other routes."""
+        field = YearFormField(required=False)
         try:
-            year = int(self.request.query_params.get("year", ""))
-        except ValueError:
-            return timezone.localdate().year
-        return year if 2000 <= year <= 2100 else timezone.localdate().year
+            year = field.clean(self.request.query_params.get("year"))
+        except DjangoValidationError as error:
+            raise ValidationError({"year": error.messages}) from error
+        return year or timezone.localdate().year
 
     def _rows(self, households, *, year, monthly):
         ids = [household.pk for household in households]

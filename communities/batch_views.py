@@ -28,6 +28,7 @@ from django.utils.translation import gettext as _
 
 from accounts.scope import households_scorable_by
 from pinghu_points.formatting import plain_points, signed_points
+from pinghu_points.parameters import FIRST_YEAR, LAST_YEAR
 from villages.models import Household
 
 from . import files, selectors
@@ -105,7 +106,7 @@ def _require_scorer(user):
 def _parse_month(value, today):
     try:
         year, month = (int(part) for part in (value or "").split("-"))
-        if not 2000 <= year <= 2100:
+        if not FIRST_YEAR <= year <= LAST_YEAR:
             raise ValueError
         return date(year, month, 1)
     except ValueError:

@@ -3,6 +3,8 @@ from datetime import date, datetime
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
+from pinghu_points.parameters import IdFormField
+
 from .models import EventReview, MonthStatusChange
 
 
@@ -16,7 +18,7 @@ class ReversalForm(forms.Form):
 
 
 class ReviewForm(forms.Form):
-    event = forms.IntegerField(widget=forms.HiddenInput)
+    event = IdFormField(widget=forms.HiddenInput)
     decision = forms.ChoiceField(label=_("结论"), choices=EventReview.Decision.choices)
     reason = forms.CharField(label=_("驳回理由"), max_length=255, required=False)
 
@@ -45,7 +47,7 @@ class MonthField(forms.CharField):
 
 
 class MonthChangeForm(forms.Form):
-    community = forms.IntegerField(widget=forms.HiddenInput)
+    community = IdFormField(widget=forms.HiddenInput)
     month = MonthField(widget=forms.HiddenInput)
     action = forms.ChoiceField(choices=MonthStatusChange.Action.choices, widget=forms.HiddenInput)
     reason = forms.CharField(label=_("重新开放原因"), max_length=255, required=False)

@@ -34,6 +34,7 @@ from accounts.scope import (
     households_visible_to,
     sees_staff_names,
 )
+from pinghu_points.parameters import parse_year
 from villages.models import Household
 
 from . import selectors, services
@@ -50,11 +51,7 @@ def _require_scorer(user):
 
 
 def _year(value, default):
-    try:
-        year = int(value)
-    except (TypeError, ValueError):
-        return default
-    return year if 2000 <= year <= 2100 else default
+    return parse_year(value) or default
 
 
 @dataclass

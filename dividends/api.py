@@ -32,6 +32,7 @@ from rest_framework.exceptions import ValidationError as ApiValidationError
 from rest_framework.response import Response
 
 from accounts.scope import cooperatives_managed_by, cooperatives_signed_by, cooperatives_visible_to
+from pinghu_points.parameters import YearField, YearFilter
 
 from . import services
 from .models import DividendLine, DividendRun
@@ -131,7 +132,7 @@ class DividendRunCreateSerializer(serializers.Serializer):
     """The fields of `run_dividend`: exactly one of incentive_ratio / _pool / _share."""
 
     cooperative = serializers.CharField(max_length=32, help_text="cooperative code")
-    year = serializers.IntegerField(min_value=2000, max_value=2100)
+    year = YearField()
     # Any number here: places, sign and size are checked by `services.validate_money_inputs`,
     # the one check the page form and `run_dividend` use too (same messages everywhere).
     total = serializers.DecimalField(max_digits=None, decimal_places=None)
@@ -215,6 +216,7 @@ class DividendRunCreateSerializer(serializers.Serializer):
 
 class DividendRunFilter(django_filters.FilterSet):
     cooperative = django_filters.CharFilter(field_name="cooperative__code")
+    year = YearFilter()
 
     class Meta:
         model = DividendRun

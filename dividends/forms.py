@@ -8,6 +8,7 @@ from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
 from accounts.scope import cooperatives_managed_by
+from pinghu_points.parameters import FIRST_YEAR, LAST_YEAR
 
 from . import services
 from .models import DividendRun
@@ -24,7 +25,7 @@ class DividendRunForm(forms.Form):
     cooperative = forms.ModelChoiceField(
         label=_("合作社"), queryset=None, empty_label=None, widget=forms.Select
     )
-    year = forms.IntegerField(label=_("年度"), min_value=2000, max_value=2100)
+    year = forms.IntegerField(label=_("年度"), min_value=FIRST_YEAR, max_value=LAST_YEAR)
     record_date = forms.DateField(
         label=_("股权登记日"),
         required=False,

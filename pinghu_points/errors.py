@@ -1,25 +1,29 @@
-"""What answers when a dependency (the database, the job queue) is down or too slow.
+"""Error answers: pages in the site's layout for people, JSON in DRF's shape for the API.
 
-`server_error` is the project's handler500 (pinghu_points/urls.py): Django calls it for
-any exception no view handled, also one raised in a middleware. When the exception says
-that the database or the broker could not be reached, or timed out, the answer is 503:
-a Chinese page (English when switched) in the site's layout, rendered without touching
-the database, or a JSON body under /api/. Any other exception gets Django's own 500
-page (`500.html`). See docs/deployment.md, "Timeouts and health check".
+Wired in `pinghu_points/urls.py` (handler400/403/404/500) and `CSRF_FAILURE_VIEW`. Each page
+says in plain words what happened and offers a way back; none shows a traceback, whatever
+DEBUG says. The 500 page is rendered without the request's context processors, so it
+shows even when the database is down (no user, no menu, no query).
+
+When the exception says that the database or the broker could not be reached, or timed
+out, the answer is 503 instead: a page saying the service is down for a moment
+(`503.html`, also rendered without the database), or a JSON body under /api/. See
+docs/deployment.md, "Timeouts and health check".
 """
 
 import logging
 import sys
 
 from django.db import InterfaceError, OperationalError
-from django.http import HttpResponse, JsonResponse
+from django.http import HttpResponse, HttpResponseServerError, JsonResponse
+from django.middleware.csrf import REASON_NO_CSRF_COOKIE
+from django.shortcuts import render
 from django.template import loader
+from django.template.loader import render_to_string
 from django.utils.translation import gettext as _
-from django.views import defaults
-
-logger = logging.getLogger(__name__)
 
 API_PREFIX = "/api/"
+logger = logging.getLogger(__name__)
 FALLBACK_PAGE = (
     '<!DOCTYPE html><html lang="zh-hans"><head><meta charset="utf-8">'
     '<meta name="viewport" content="width=device-width, initial-scale=1">'
@@ -81,8 +85,78 @@ def unavailable_response(request):
     return response
 
 
-def server_error(request, *args, **kwargs):
-    """handler500: 503 when a dependency is down, otherwise Django's 500 page."""
+def _is_api(request):
+    return request.path_info.startswith(API_PREFIX)
+
+
+def _answer(request, status, *, title, message, detail=None):
+    if _is_api(request):
+        return JsonResponse({"detail": detail or message}, status=status)
+    return render(
+        request,
+        "errors/error.html",
+        {"status": status, "title": title, "message": message},
+        status=status,
+    )
+
+
+def bad_request(request, exception=None):
+    return _answer(
+        request,
+        400,
+        title=_("请求无效"),
+        message=_("这个请求的内容不完整或格式不对。请返回上一页，检查后再试。"),
+    )
+
+
+def permission_denied(request, exception=None):
+    # The reason a view gives (PermissionDenied(_("只有工作人员可以打印积分卡"))) is written
+    # for the user; a bare PermissionDenied gets the general sentence.
+    reason = str(exception) if exception is not None else ""
+    message = reason or _("您的账号没有权限查看或操作这里的内容。如需要，请联系社区或街道管理员。")
+    return _answer(request, 403, title=_("没有权限"), message=message)
+
+
+def page_not_found(request, exception=None):
+    # Never the exception's text: "No Household matches the given query" is for developers,
+    # and the same answer for "missing" and "not yours" keeps other scopes' ids secret.
+    return _answer(
+        request,
+        404,
+        title=_("找不到页面"),
+        message=_("您要找的页面不存在，或不在您可以查看的范围内。"),
+    )
+
+
+def server_error(request):
     if dependency_down(sys.exc_info()[1]):
         return unavailable_response(request)
-    return defaults.server_error(request, *args, **kwargs)
+    message = _("系统出了故障，您的操作可能没有完成。请稍后再试；如果一直这样，请联系街道管理员。")
+    if _is_api(request):
+        return JsonResponse({"detail": message}, status=500)
+    # No `request`: no context processor runs, so nothing here touches the database.
+    html = render_to_string(
+        "errors/error.html", {"status": 500, "title": _("系统故障"), "message": message}
+    )
+    return HttpResponseServerError(html)
+
+
+def csrf_failure(request, reason=""):
+    if reason == REASON_NO_CSRF_COOKIE:
+        message = _(
+            "浏览器没有保存本站的会话信息，无法确认是您本人在提交。请在浏览器设置中允许本站保存数据，再返回上一页重新提交。"
+        )
+    else:
+        message = _("页面已过期或安全校验未通过，内容没有提交。请返回上一页，刷新后重新提交。")
+    return _answer(request, 403, title=_("页面已过期"), message=message)
+
+
+class ClientErrorsWithoutTraceback(logging.Filter):
+    """On `django.request`: a 4xx (a refused permission, a missing page) is logged as one
+    line, without the traceback Django attaches; 5xx keep theirs."""
+
+    def filter(self, record):
+        if getattr(record, "status_code", 500) < 500:
+            record.exc_info = None
+            record.exc_text = None
+        return True

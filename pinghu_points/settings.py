@@ -274,7 +274,8 @@ REST_FRAMEWORK = {
     "DEFAULT_FILTER_BACKENDS": ["django_filters.rest_framework.DjangoFilterBackend"],
     "DEFAULT_PAGINATION_CLASS": "rest_framework.pagination.PageNumberPagination",
     "PAGE_SIZE": 50,
-    "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
+    # Adds the error answers (400/401/403/404/429) to every operation.
+    "DEFAULT_SCHEMA_CLASS": "pinghu_points.schema.AutoSchema",
 }
 SPECTACULAR_SETTINGS = {
     "TITLE": "Pinghu shareholder points API",
@@ -290,6 +291,10 @@ SPECTACULAR_SETTINGS = {
     "SWAGGER_UI_DIST": "SIDECAR",
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "REDOC_DIST": "SIDECAR",
+    # `<id:…>` (pinghu_points.parameters.IdConverter): a bigint id, not a string.
+    "PATH_CONVERTER_OVERRIDES": {
+        "id": {"type": "integer", "minimum": 1, "maximum": 2**63 - 1},
+    },
 }
 
 IMPORT_EXPORT_SKIP_ADMIN_LOG = False
@@ -353,9 +358,19 @@ if not DEBUG:
     SECURE_REFERRER_POLICY = "same-origin"
     X_FRAME_OPTIONS = "DENY"
 
+# The CSRF failure page in the site's layout (pinghu_points/errors.py).
+CSRF_FAILURE_VIEW = "pinghu_points.errors.csrf_failure"
+
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
+    # A refused permission or a missing page is one warning line, not a traceback.
+    "filters": {
+        "client_errors_without_traceback": {
+            "()": "pinghu_points.errors.ClientErrorsWithoutTraceback"
+        }
+    },
     "handlers": {"console": {"class": "logging.StreamHandler"}},
+    "loggers": {"django.request": {"filters": ["client_errors_without_traceback"]}},
     "root": {"handlers": ["console"], "level": os.environ.get("LOG_LEVEL", "WARNING")},
 }

@@ -1,13 +1,17 @@
 from django.contrib import admin
 from django.contrib.auth.decorators import login_required
-from django.urls import include, path
+from django.urls import include, path, register_converter
 from django.utils.translation import gettext_lazy as _
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitView
 
 from accounts import views as account_views
 from communities import file_views
 
-from . import health
+from . import errors, health
+from .parameters import IdConverter
+
+# `<id:pk>`: before the app URLconfs below are included, which use it.
+register_converter(IdConverter, "id")
 
 admin.site.site_header = _("平湖股权分红+善治积分 管理后台")
 admin.site.site_title = _("善治积分")
@@ -38,5 +42,8 @@ urlpatterns = [
 # No media URL: uploaded files are served only by views that apply the scope of the
 # object they belong to (communities.file_views).
 
-# The database or the job queue down: 503 in Chinese (JSON under /api/), see errors.py.
-handler500 = "pinghu_points.errors.server_error"
+handler400 = errors.bad_request
+handler403 = errors.permission_denied
+handler404 = errors.page_not_found
+# 503 when the database or the job queue is down (JSON under /api/), else the 500 page.
+handler500 = errors.server_error

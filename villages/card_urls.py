@@ -9,5 +9,5 @@ app_name = "card"
 urlpatterns = [
     path("", card_views.mine, name="mine"),
     path("print/", card_views.print_cards, name="print"),
-    path("<int:household_id>/", card_views.household_card, name="household"),
+    path("<id:household_id>/", card_views.household_card, name="household"),
 ]

@@ -37,6 +37,7 @@ from accounts.scope import communities_visible_to, households_visible_to
 from communities import selectors as points
 from communities.models import MicroGrid, ScoreEvent, ScoringItem
 from pinghu_points.formatting import plain_points, signed_points
+from pinghu_points.parameters import parse_id
 
 from . import selectors
 from .selectors import MIN_GRID_FOR_AVERAGE
@@ -321,10 +322,10 @@ def _int_param(request, name):
     value = request.GET.get(name)
     if value in (None, ""):
         return None
-    try:
-        return int(value)
-    except ValueError:
-        raise Http404 from None
+    number = parse_id(value)
+    if number is None:
+        raise Http404
+    return number
 
 
 @require_GET

@@ -6,22 +6,22 @@ app_name = "villages"
 
 urlpatterns = [
     path("households/", views.household_list, name="household_list"),
-    path("households/<int:pk>/", views.household_detail, name="household_detail"),
-    path("households/<int:pk>/transfer/", views.share_transfer, name="share_transfer"),
+    path("households/<id:pk>/", views.household_detail, name="household_detail"),
+    path("households/<id:pk>/transfer/", views.share_transfer, name="share_transfer"),
     path("households/import/", import_views.household_import, name="household_import"),
     path(
         "households/import/sample/",
         import_views.household_import_sample,
         name="household_import_sample",
     ),
-    path("imports/<int:pk>/", import_job_views.import_job_detail, name="import_job"),
+    path("imports/<id:pk>/", import_job_views.import_job_detail, name="import_job"),
     path(
-        "imports/<int:pk>/progress/",
+        "imports/<id:pk>/progress/",
         import_job_views.import_job_progress,
         name="import_job_progress",
     ),
     path(
-        "imports/<int:pk>/errors.xlsx",
+        "imports/<id:pk>/errors.xlsx",
         import_job_views.import_job_errors,
         name="import_job_errors",
     ),

@@ -2,11 +2,13 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.paginator import Paginator
+from django.http import Http404
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from accounts.scope import households_payable_by, households_visible_to
+from pinghu_points.parameters import parse_id
 
 from . import selectors, services
 from .forms import ShareTransferForm
@@ -21,8 +23,11 @@ def household_list(request):
         "cooperative", "community", "micro_grid"
     )
     grid = request.GET.get("grid", "").strip()
-    if grid.isdigit():
-        households = households.filter(micro_grid_id=int(grid))
+    if grid:
+        grid_id = parse_id(grid)
+        if grid_id is None:
+            raise Http404
+        households = households.filter(micro_grid_id=grid_id)
     query = request.GET.get("q", "").strip()
     households = selectors.households_matching(households, query)
     page = Paginator(households.order_by("cooperative__code", "number"), 50).get_page(

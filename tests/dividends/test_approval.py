@@ -207,7 +207,13 @@ def test_the_supervisor_approves_on_the_approval_page_after_confirming(world, ma
     page = client.get(approve_url(run))
     text = page.content.decode()
     assert page.status_code == 200
-    for fragment in ('id="approval-summary"', "1,200.00", "1,000.00", "200.00", 'id="approve-form"'):
+    for fragment in (
+        'id="approval-summary"',
+        "1,200.00",
+        "1,000.00",
+        "200.00",
+        'id="approve-form"',
+    ):
         assert fragment in text
     assert page.context["run"].household_count == 2
     assert not english_words(page, "sup", "acc")  # the login names

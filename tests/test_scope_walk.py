@@ -1,0 +1,384 @@
+"""Every route, as every role, with another scope's ids: no data of that scope, no change.
+
+The routes come from the resolver (`get_resolver()`, walked recursively: pages, the admin
+site and the API router alike), so a new route is walked without touching this file. Its
+path parameters are filled from PATH_PARAMETERS below with the ids of objects OUTSIDE the
+caller's scope (the other community's or cooperative's household, event, run ...). A
+route with a parameter this file cannot fill fails the test: give it a mapping.
+
+For each route and role:
+- GET (with the other scope's ids in the query string as well) answers below 500; with a
+  path parameter a non-admin answers 302/400/403/404/405, never the object; no answer
+  contains the other scope's household names;
+- POST with the other scope's ids as form fields changes nothing: every row of the
+  accounts, villages, communities and dividends tables is the same afterwards;
+- an id above the largest bigint in every id parameter and query parameter answers
+  below 500.
+
+The subdistrict admin has the whole subdistrict in scope: for them GET must not fail and a
+POST without a CSRF token must be refused (403) and change nothing.
+"""
+
+import re
+from datetime import date
+from decimal import Decimal
+from types import SimpleNamespace
+
+import pytest
+from django.apps import apps
+from django.contrib.contenttypes.models import ContentType
+from django.test import Client
+from django.urls import URLPattern, URLResolver, get_resolver
+
+from accounts.models import AuditRecord
+from communities.services import Entry, score_events_record
+from dividends import services as dividend_services
+from dividends.models import DividendRun
+from pinghu_points.parameters import MAX_ID
+from tests import factories
+from tests.communities import conftest as points_fixtures
+
+# The published 2026 standard and its items, as in tests/communities.
+standard = points_fixtures.standard
+items = points_fixtures.items
+
+ROLES = ["admin", "staff_east", "accountant_a", "villager_a", "anonymous"]
+APPS_CHECKED = ("accounts", "villages", "communities", "dividends")
+
+# (route name, parameter) -> the kind of object whose id goes there. Route names are
+# namespaced as in reverse(); API router routes have no namespace.
+PATH_PARAMETERS = {
+    ("accounts:villager_password", "household_id"): "household",
+    ("villages:household_detail", "pk"): "household",
+    ("villages:share_transfer", "pk"): "household",
+    ("communities:household_points", "pk"): "household",
+    ("communities:event_reverse", "pk"): "event",
+    ("card:household", "household_id"): "household",
+    ("dividends:run_detail", "pk"): "run",
+    ("dividends:run_progress", "pk"): "run",
+    ("dividends:run_approve", "pk"): "run",
+    ("dividends:run_recompute", "pk"): "run",
+    ("dividends:run_lines", "pk"): "run",
+    ("dividends:run_export", "pk"): "run",
+    ("dividends:run_export", "kind"): "=bank",
+    ("dividends:run_export", "file_format"): "=csv",
+    ("dividends:statement", "pk"): "run",
+    ("dividends:statement", "household_id"): "household",
+    ("cooperative-detail", "pk"): "cooperative",
+    ("household-detail", "pk"): "household",
+    ("score-event-detail", "pk"): "event",
+    ("household-score-detail", "pk"): "household",
+    ("dividend-run-detail", "pk"): "run",
+    ("dividend-run-approve", "pk"): "run",
+    ("dividend-run-lines", "pk"): "run",
+    # The admin site (staff only; the subdistrict admin sees everything anyway).
+    ("admin:view_on_site", "content_type_id"): "household_content_type",
+    ("admin:view_on_site", "object_id"): "household",
+    ("admin:auth_user_password_change", "id"): "user",
+    ("admin:app_list", "app_label"): "=villages",
+    ("admin:*", "url"): "=no-such-admin-page/",
+    ("admin:*", "object_id"): "admin_object",
+    # Uploaded files (served in development only).
+    ("*", "path"): "=evidence/not-yours.jpg",
+}
+# Kinds whose values are ids: each is also tried above the largest bigint.
+ID_KINDS = {"household", "event", "run", "cooperative", "user", "admin_object"}
+ADMIN_MODEL = re.compile(r"^admin/(?P<app>\w+)/(?P<model>\w+)/")
+
+
+@pytest.fixture
+def scene(world, items, django_capture_on_commit_callbacks):
+    """The world with score events on every household and an approved run per cooperative."""
+    for staff, households in (
+        (world.staff_east, [world.a_east, world.b_east]),
+        (world.staff_west, [world.a_west, world.b_west]),
+    ):
+        score_events_record(
+            actor=staff,
+            entries=[
+                Entry(household_id=h.pk, item_id=items["clean"].pk, occurred_on=date(2026, 3, 2))
+                for h in households
+            ],
+        )
+    # A third cooperative living only in the west: outside the east staff's scope entirely.
+    world.coop_c = factories.cooperative(code="COOPC", name="丙村股份经济合作社")
+    world.c_west = factories.household(
+        cooperative_=world.coop_c,
+        community_=world.west,
+        micro_grid_=world.grid_west,
+        number="C001",
+        head_name="孙丽华",
+        shares={"RK": "2"},
+    )
+    runs = {}
+    for cooperative, accountant in (
+        (world.coop_a, world.accountant_a),
+        (world.coop_b, world.accountant_b),
+    ):
+        run = dividend_services.dividend_run_create(
+            actor=accountant,
+            cooperative=cooperative,
+            year=2026,
+            total=Decimal("10000.00"),
+            incentive_mode=DividendRun.IncentiveMode.RATIO_OF_BASE,
+            incentive_value=Decimal("0.2"),
+            policy=DividendRun.Policy.SCORE,
+        )
+        with django_capture_on_commit_callbacks(execute=True):
+            dividend_services.dividend_run_enqueue(run=run)
+        run.refresh_from_db()
+        assert run.status == DividendRun.Status.COMPUTED, run.error
+        runs[cooperative.code] = dividend_services.dividend_run_approve(actor=accountant, run=run)
+    world.run_a, world.run_b = runs["COOPA"], runs["COOPB"]
+    return world
+
+
+def event_of(household):
+    return household.score_events.order_by("pk").first()
+
+
+def other_scope(scene, role):
+    """What lies outside `role`'s scope, and the names that must not show."""
+    w = scene
+    everybody = [w.a_east, w.a_west, w.b_east, w.b_west, w.c_west]
+    run, cooperative = w.run_b, w.coop_b
+    if role == "staff_east":  # the west community (and the cooperative living only there)
+        household, grid, community = w.b_west, w.grid_west, w.west
+        cooperative = w.coop_c
+        hidden = [w.a_west, w.b_west, w.c_west]
+    elif role == "accountant_a":  # the other cooperatives
+        household, grid, community = w.b_east, w.grid_east, w.east
+        hidden = [w.b_east, w.b_west, w.c_west]
+    elif role == "villager_a":  # every other household, even of the same cooperative
+        household, grid, community = w.a_west, w.grid_west, w.west
+        hidden = [h for h in everybody if h != w.a_east]
+    else:  # anonymous sees nothing; the admin sees everything (nothing hidden)
+        household, grid, community = w.b_west, w.grid_west, w.west
+        hidden = [] if role == "admin" else everybody
+    return SimpleNamespace(
+        household=household,
+        event=event_of(household),
+        run=run,
+        cooperative=cooperative,
+        grid=grid,
+        community=community,
+        user=w.villager_b,
+        household_content_type=ContentType.objects.get_for_model(household),
+        hidden_names=[h.head_name for h in hidden],
+    )
+
+
+def routes():
+    """(route, name, pattern) for every URL pattern, recursively, with full prefixes."""
+
+    def walk(patterns, prefix, namespace):
+        for pattern in patterns:
+            if isinstance(pattern, URLResolver):
+                inner = namespace
+                if pattern.namespace:
+                    inner = f"{namespace}:{pattern.namespace}" if namespace else pattern.namespace
+                yield from walk(pattern.url_patterns, prefix + str(pattern.pattern), inner)
+            elif isinstance(pattern, URLPattern):
+                name = pattern.name and (
+                    f"{namespace}:{pattern.name}" if namespace else pattern.name
+                )
+                yield prefix + str(pattern.pattern), name, namespace
+
+    return list(walk(get_resolver().url_patterns, "", None))
+
+
+PARAMETER = re.compile(r"<(?:(?P<converter>\w+):)?(?P<name>\w+)>|\(\?P<(?P<regex_name>\w+)>[^)]*\)")
+
+
+def parameters_of(route):
+    return [m["name"] or m["regex_name"] for m in PARAMETER.finditer(route)]
+
+
+def kind_for(route, name, namespace, parameter):
+    for key in ((name, parameter), (f"{namespace}:*", parameter), ("*", parameter)):
+        if key in PATH_PARAMETERS:
+            return PATH_PARAMETERS[key]
+    return None
+
+
+def admin_object(route, other):
+    """The object for an admin change/delete/history page: the other scope's object of that
+    model when this file knows one, else any row (the admin sees all rows anyway)."""
+    match = ADMIN_MODEL.match(route)
+    model = apps.get_model(match["app"], match["model"])
+    known = {type(value): value for value in vars(other).values() if hasattr(value, "pk")}
+    instance = known.get(model) or model.objects.order_by("pk").first()
+    return instance.pk if instance is not None else 1
+
+
+def value_for(kind, route, other):
+    if kind.startswith("="):
+        return kind[1:]
+    if kind == "admin_object":
+        return admin_object(route, other)
+    return getattr(other, kind).pk
+
+
+def build_url(route, values):
+    def replace(match):
+        return str(values[match["name"] or match["regex_name"]])
+
+    path = PARAMETER.sub(replace, route)
+    # Regex routes: drop the anchors and the escapes of literal characters.
+    path = path.replace("^", "").replace("$", "").replace("\\.", ".")
+    return "/" + path
+
+
+# Tables whose rows change in place (a run approved, a household edited, a user locked);
+# every other table only grows or shrinks, and every write is audited as well.
+WATCHED_ROWS = ("dividends.DividendRun", "villages.Household", "accounts.User")
+
+
+def snapshot():
+    """What the walk must not change: the row count of every table of our apps, and every
+    row of the tables that change in place."""
+    rows = {}
+    for app in APPS_CHECKED:
+        for model in apps.get_app_config(app).get_models():
+            label = model._meta.label
+            if label in WATCHED_ROWS:
+                rows[label] = list(model.objects.order_by("pk").values())
+                if label == "accounts.User":
+                    for row in rows[label]:
+                        row.pop("last_login")  # force_login before each request sets it
+            else:
+                rows[label] = model.objects.count()
+    return rows
+
+
+def changed_tables(before, after):
+    return sorted(label for label in before if before[label] != after[label])
+
+
+def client_for(scene, role, *, enforce_csrf_checks=False):
+    client = Client(enforce_csrf_checks=enforce_csrf_checks)
+    client.raise_request_exception = False
+    if role != "anonymous":
+        user = {
+            "admin": scene.admin,
+            "staff_east": scene.staff_east,
+            "accountant_a": scene.accountant_a,
+            "villager_a": scene.villager_a,
+        }[role]
+        client.force_login(user)
+        client.user = user
+    return client
+
+
+def query_for(other):
+    return {
+        "household": other.household.pk,
+        "grid": other.grid.pk,
+        "community": other.community.pk,
+        "cooperative": other.cooperative.pk,
+        "event": other.event.pk,
+        "run": other.run.pk,
+        "year": 2026,
+    }
+
+
+def form_for(other):
+    return {
+        **query_for(other),
+        "pk": other.household.pk,
+        "household_id": other.household.pk,
+        "target_number": other.household.number,
+        "decision": "confirmed",
+        "reason": "scope walk",
+        "month": "2026-03",
+        "action": "close",
+        "ip_address": "203.0.113.9",
+        f"p-{other.household.pk}-1": "5",
+    }
+
+
+def test_every_route_is_known_to_the_walk(db):
+    """A new route whose path parameters the walk cannot fill fails here: map it."""
+    unmapped = [
+        f"{route} ({name or 'unnamed'}): {parameter}"
+        for route, name, namespace in routes()
+        for parameter in parameters_of(route)
+        if kind_for(route, name, namespace, parameter) is None
+    ]
+    assert unmapped == [], "add these to PATH_PARAMETERS in tests/test_scope_walk.py"
+
+
+@pytest.mark.parametrize("role", ROLES)
+def test_no_route_shows_or_changes_another_scope(scene, role):
+    other = other_scope(scene, role)
+    problems = []
+    for route, name, namespace in routes():
+        parameters = parameters_of(route)
+        kinds = {p: kind_for(route, name, namespace, p) for p in parameters}
+        assert None not in kinds.values(), f"unmapped parameter in {route}"
+        url = build_url(route, {p: value_for(k, route, other) for p, k in kinds.items()})
+        label = f"{role} {url} ({name or 'unnamed'})"
+
+        # GET: nothing of the other scope.
+        client = client_for(scene, role)  # logging in is audited: before the snapshot
+        before = snapshot()
+        before_audit = AuditRecord.objects.order_by("pk").values_list("pk", flat=True).last()
+        # The admin site's own lookups are not ours to parse: no query string there.
+        query = {} if url.startswith("/admin/") else query_for(other)
+        response = client.get(url, query)
+        body = b"" if response.streaming else response.content
+        if response.status_code >= 500:
+            problems.append(f"GET {label}: {response.status_code}")
+        if parameters and role != "admin" and any(k in ID_KINDS for k in kinds.values()):
+            if response.status_code not in (302, 400, 403, 404, 405):
+                problems.append(f"GET {label}: {response.status_code} for another scope's id")
+        leaked = [n for n in other.hidden_names if n.encode() in body]
+        if leaked:
+            problems.append(f"GET {label}: shows {leaked}")
+        after = snapshot()
+        if role == "admin" and name == "dividends:run_export":
+            # An export of personal data is audited (the admin's own read), nothing else.
+            added = AuditRecord.objects.filter(pk__gt=before_audit or 0).values_list(
+                "action", flat=True
+            )
+            if all(action == "dividend.export" for action in added):
+                after["accounts.AuditRecord"] = before["accounts.AuditRecord"]
+        if changed := changed_tables(before, after):
+            problems.append(f"GET {label}: changed {changed}")
+
+        # POST: no change (the admin: without a CSRF token, refused).
+        client = client_for(scene, role, enforce_csrf_checks=role == "admin")
+        before = snapshot()
+        before_audit = AuditRecord.objects.count()
+        response = client.post(url, form_for(other))
+        if response.status_code >= 500:
+            problems.append(f"POST {label}: {response.status_code}")
+        if role == "admin" and response.status_code != 403:
+            problems.append(f"POST {label}: {response.status_code} without a CSRF token")
+        body = b"" if response.streaming else response.content
+        if leaked := [n for n in other.hidden_names if n.encode() in body]:
+            problems.append(f"POST {label}: shows {leaked}")
+        after = snapshot()
+        if name == "accounts:logout" and role != "anonymous":
+            # Logging oneself out is audited (auth.logout of the caller), nothing else.
+            added = AuditRecord.objects.order_by("pk")[before_audit:]
+            if [(r.action, r.actor_id) for r in added] == [("auth.logout", client.user.pk)]:
+                after["accounts.AuditRecord"] = before["accounts.AuditRecord"]
+        if changed := changed_tables(before, after):
+            problems.append(f"POST {label}: changed {changed}")
+
+        # An id above the largest bigint: refused, never a crash.
+        huge = {
+            p: (MAX_ID + 1 if k in ID_KINDS else value_for(k, route, other))
+            for p, k in kinds.items()
+        }
+        huge_query = (
+            {} if url.startswith("/admin/") else dict.fromkeys(query_for(other), MAX_ID + 1)
+        )
+        response = client_for(scene, role).get(build_url(route, huge), huge_query)
+        if response.status_code >= 500:
+            problems.append(
+                f"GET {role} {build_url(route, huge)}?{huge_query}: {response.status_code}"
+            )
+
+    assert problems == [], "\n".join(problems)
