@@ -37,6 +37,7 @@ from dividends.models import DividendRun
 from pinghu_points.parameters import MAX_ID
 from tests import factories
 from tests.communities import conftest as points_fixtures
+from villages.models import ImportJob
 
 # The published 2026 standard and its items, as in tests/communities.
 standard = points_fixtures.standard
@@ -58,6 +59,10 @@ PATH_PARAMETERS = {
     ("dividends:run_progress", "pk"): "run",
     ("dividends:run_approve", "pk"): "run",
     ("dividends:run_recompute", "pk"): "run",
+    ("dividends:run_retry", "pk"): "run",
+    ("villages:import_job", "pk"): "import_job",
+    ("villages:import_job_progress", "pk"): "import_job",
+    ("villages:import_job_errors", "pk"): "import_job",
     ("dividends:run_lines", "pk"): "run",
     ("dividends:run_export", "pk"): "run",
     ("dividends:run_export", "kind"): "=bank",
@@ -78,11 +83,12 @@ PATH_PARAMETERS = {
     ("admin:app_list", "app_label"): "=villages",
     ("admin:*", "url"): "=no-such-admin-page/",
     ("admin:*", "object_id"): "admin_object",
-    # Uploaded files (served in development only).
-    ("*", "path"): "=evidence/not-yours.jpg",
+    # Uploaded files, served only through the scope-checking view (tests/communities/test_files.py
+    # walks real files of each scope).
+    ("private_file", "name"): "=evidence/2026/03/not-yours.jpg",
 }
 # Kinds whose values are ids: each is also tried above the largest bigint.
-ID_KINDS = {"household", "event", "run", "cooperative", "user", "admin_object"}
+ID_KINDS = {"household", "event", "run", "cooperative", "user", "admin_object", "import_job"}
 ADMIN_MODEL = re.compile(r"^admin/(?P<app>\w+)/(?P<model>\w+)/")
 
 
@@ -111,9 +117,9 @@ def scene(world, items, django_capture_on_commit_callbacks):
         shares={"RK": "2"},
     )
     runs = {}
-    for cooperative, accountant in (
-        (world.coop_a, world.accountant_a),
-        (world.coop_b, world.accountant_b),
+    for cooperative, accountant, supervisor in (
+        (world.coop_a, world.accountant_a, world.supervisor_a),
+        (world.coop_b, world.accountant_b, world.supervisor_b),
     ):
         run = dividend_services.dividend_run_create(
             actor=accountant,
@@ -128,8 +134,18 @@ def scene(world, items, django_capture_on_commit_callbacks):
             dividend_services.dividend_run_enqueue(run=run)
         run.refresh_from_db()
         assert run.status == DividendRun.Status.COMPUTED, run.error
-        runs[cooperative.code] = dividend_services.dividend_run_approve(actor=accountant, run=run)
+        runs[cooperative.code] = dividend_services.dividend_run_approve(actor=supervisor, run=run)
     world.run_a, world.run_b = runs["COOPA"], runs["COOPB"]
+    # An import started by the other cooperative's accountant: its page is theirs alone.
+    world.import_job_b = ImportJob.objects.create(
+        kind=ImportJob.Kind.REGISTER,
+        status=ImportJob.Status.FAILED,
+        user=world.accountant_b,
+        cooperative=world.coop_b,
+        file_name="乙村名册.xlsx",
+        error_count=1,
+        errors=[{"row": 2, "column": "B", "message": world.b_west.head_name}],
+    )
     return world
 
 
@@ -163,6 +179,7 @@ def other_scope(scene, role):
         grid=grid,
         community=community,
         user=w.villager_b,
+        import_job=w.import_job_b,
         household_content_type=ContentType.objects.get_for_model(household),
         hidden_names=[h.head_name for h in hidden],
     )
