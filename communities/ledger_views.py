@@ -113,6 +113,8 @@ def _household_context(user, household, year):
         "rows": rows,
         "vetoed": household.pk
         in selectors.vetoed_household_ids(household_ids=[household.pk], year=year),
+        "veto_pending": household.pk
+        in selectors.pending_veto_household_ids(household_ids=[household.pk], year=year),
         "can_score": can_score,
         "show_staff_names": sees_staff_names(user),
     }

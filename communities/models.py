@@ -315,6 +315,8 @@ class ScoreEvent(AppendOnlyModel):
     # Snapshot of the community's review setting when entered, so history never shifts.
     needs_review = models.BooleanField(_("须复核"), default=False)
     batch = models.UUIDField(_("批次"), null=True, blank=True, db_index=True)
+    # Made on the phone for each entry, so a repeated send finds the event it already made.
+    client_id = models.UUIDField(_("客户端编号"), null=True, blank=True, editable=False)
 
     class Meta:
         verbose_name = _("积分记录")
@@ -327,6 +329,8 @@ class ScoreEvent(AppendOnlyModel):
                 condition=models.Q(reverses__isnull=True) | ~models.Q(note=""),
                 name="reversal_has_reason",
             ),
+            # One event per entry made on a phone, however often the phone sends it.
+            models.UniqueConstraint(fields=["client_id"], name="score_event_client_id_unique"),
         ]
 
     def __str__(self):

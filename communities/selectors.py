@@ -142,6 +142,20 @@ def vetoed_household_ids(*, household_ids, year):
     return {row["household_id"] for row in rows if row["total"]}
 
 
+def pending_veto_household_ids(*, household_ids, year):
+    """Households with a veto item event (a veto or its reversal) in the year still waiting
+    for the second staff member's confirmation: shown as pending, not yet counted."""
+    return set(
+        ScoreEvent.objects.filter(
+            household_id__in=household_ids,
+            occurred_on__year=year,
+            item__is_veto=True,
+            needs_review=True,
+            review__isnull=True,
+        ).values_list("household_id", flat=True)
+    )
+
+
 def low_streaks(*, series, threshold, months):
     """Households whose score stayed below `threshold` for at least `months` months in a row,
     ending at the last month of the series: {household_id: streak length}."""
@@ -440,3 +454,71 @@ def private_file_visible(*, user, name):
     return StandardAdoption.objects.filter(
         resolution=name, cooperative__in=cooperatives_visible_to(user)
     ).exists()
+
+
+# --- The door entry (scoring on the phone, one household at a time) ------------------------
+
+
+def door_grids(*, user):
+    """The micro-grids a user scores at the door: those they lead, else every grid of
+    their communities (a staff member without a grid of their own, the admin)."""
+    grids = batch_grids(user=user)
+    led = [grid for grid in grids if grid.leader_id == user.pk]
+    return led or list(grids)
+
+
+def _cap_room(*, household_ids, item_ids, month):
+    """{(household_id, item_id): (signed Σ in the month, signed Σ in the year)} of the events
+    that take room under a cap (counting or awaiting review), two aggregate queries."""
+    base = ScoreEvent.objects.filter(
+        NOT_REJECTED,
+        household_id__in=household_ids,
+        item_id__in=item_ids,
+        occurred_on__year=month.year,
+    )
+    used = defaultdict(lambda: [ZERO, ZERO])
+    for row in base.values("household_id", "item_id").annotate(total=Sum("points")).order_by():
+        used[(row["household_id"], row["item_id"])][1] = row["total"] or ZERO
+    for row in (
+        base.filter(occurred_on__month=month.month)
+        .values("household_id", "item_id")
+        .annotate(total=Sum("points"))
+        .order_by()
+    ):
+        used[(row["household_id"], row["item_id"])][0] = row["total"] or ZERO
+    return used
+
+
+@dataclass
+class DoorGrid:
+    """What the phone keeps for one grid and month: households, standards, entries, caps."""
+
+    households: list
+    table: BatchTable
+    events: list  # the month's events of the grid's households, newest first
+    visited: set  # household ids with an event in the month that was not rejected
+    cap_used: dict  # {(household_id, item_id): [signed Σ month, signed Σ year]} for capped items
+
+
+def door_grid(*, user, grid, month):
+    """The door entry's data for a grid and month, a fixed number of queries."""
+    households = batch_households(user=user, grid=grid, query="", limit=0)
+    table = batch_table(households=households, month=month)
+    ids = [household.pk for household in households]
+    events = list(
+        ScoreEvent.objects.filter(
+            household_id__in=ids, occurred_on__year=month.year, occurred_on__month=month.month
+        )
+        .select_related("item", "review", "reversal")
+        .order_by("-occurred_on", "-id")
+    )
+    visited = {event.household_id for event in events if event.review_state != "rejected"}
+    capped = [
+        item.pk
+        for item in table.items
+        if item.cap_per_month is not None or item.cap_per_year is not None
+    ]
+    cap_used = _cap_room(household_ids=ids, item_ids=capped, month=month) if capped else {}
+    return DoorGrid(
+        households=households, table=table, events=events, visited=visited, cap_used=cap_used
+    )
