@@ -393,7 +393,8 @@ class BatchTable:
     def needs_evidence(self, standard):
         """Whether one of the standard's items needs a photo (False without a standard)."""
         return standard is not None and any(
-            item.evidence_required for item in self.items_by_standard.get(standard.pk, [])
+            item.evidence_required or item.is_veto
+            for item in self.items_by_standard.get(standard.pk, [])
         )
 
 
@@ -430,11 +431,11 @@ def batch_table(*, households, month):
 
 
 def evidence_required_item_ids(*, item_ids):
-    """The ids among `item_ids` of items that need a photo, in one query."""
+    """The ids among `item_ids` of items that need a photo (a veto always does), one query."""
     return set(
-        ScoringItem.objects.filter(pk__in=item_ids, evidence_required=True).values_list(
-            "pk", flat=True
-        )
+        ScoringItem.objects.filter(
+            Q(evidence_required=True) | Q(is_veto=True), pk__in=item_ids
+        ).values_list("pk", flat=True)
     )
 
 

@@ -163,9 +163,7 @@ def test_a_household_moved_out_of_scope_is_refused_at_sync(world, items):
     queued = entry(world.b_east, items["volunteer"])
     world.b_east.community = world.west
     world.b_east.save()
-    (result,) = services.score_entries_sync(
-        actor=world.staff_east, entries=[queued], today=TODAY
-    )
+    (result,) = services.score_entries_sync(actor=world.staff_east, entries=[queued], today=TODAY)
     assert result.status == "refused"
     assert result.errors[0].field == "household"
 
@@ -319,9 +317,7 @@ def record_veto(actor, household, item, **extra):
 def test_a_veto_needs_a_reason_and_a_photo(world, items):
     with pytest.raises(BatchError) as refused:
         record_veto(world.staff_east, world.a_east, items["crime"])
-    assert [(e.field, e.message) for e in refused.value.errors] == [
-        ("note", "一票否决须填写原因")
-    ]
+    assert [(e.field, e.message) for e in refused.value.errors] == [("note", "一票否决须填写原因")]
     with pytest.raises(BatchError) as refused:
         record_veto(world.staff_east, world.a_east, items["crime"], note="盗窃被判刑")
     assert refused.value.errors[0].field == "evidence"
