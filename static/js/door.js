@@ -284,6 +284,7 @@
     current = { household: h, item: item };
     photoBlob = null;
     var form = $("door-entry");
+    form.dataset.photo = "";
     form.hidden = false;
     $("door-entry-title").textContent = (item.add ? T.add : T.deduct) + " · " + item.name;
     var rangeText = T.range + " " + item.min + "–" + item.max;
@@ -309,7 +310,10 @@
   function closeEntry() {
     current = null;
     photoBlob = null;
-    if ($("door-entry")) $("door-entry").hidden = true;
+    if ($("door-entry")) {
+      $("door-entry").hidden = true;
+      $("door-entry").dataset.photo = "";
+    }
   }
 
   function compress(file) {
@@ -449,7 +453,12 @@
   $("door-photo") && $("door-photo").addEventListener("change", function (event) {
     var file = event.target.files && event.target.files[0];
     if (!file) return;
-    compress(file).then(function (blob) { photoBlob = blob; }).catch(function () {
+    $("door-entry").dataset.photo = "compressing";
+    compress(file).then(function (blob) {
+      photoBlob = blob;
+      $("door-entry").dataset.photo = "ready";
+    }).catch(function () {
+      $("door-entry").dataset.photo = "";
       photoBlob = null;
       $("door-entry-errors").appendChild(el("li", null, T.photoRequired));
     });
