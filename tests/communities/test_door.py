@@ -395,3 +395,23 @@ def test_the_point_card_shows_a_veto_as_pending(world, items, login):
     record_veto(world.staff_east, world.a_east, items["crime"], note="盗窃被判刑", evidence=photo())
     page = login(world.villager_a).get(reverse("card:mine"), {"year": YEAR})
     assert "一票否决待复核" in page.content.decode()
+
+
+def test_reversing_a_veto_on_the_page_needs_a_photo(world, items, login, second_staff):
+    veto = record_veto(
+        world.staff_east, world.a_east, items["crime"], note="盗窃被判刑", evidence=photo()
+    )
+    services.score_event_review(actor=second_staff, event=veto, decision="confirmed")
+    client = login(world.staff_east)
+    url = reverse("communities:event_reverse", args=[veto.pk])
+    assert 'name="evidence"' in client.get(url).content.decode()
+    refused = client.post(url, {"reason": "认定有误"})
+    assert refused.status_code == 400
+    assert "撤销一票否决须上传照片" in refused.content.decode()
+    response = client.post(url, {"reason": "认定有误", "evidence": photo()})
+    assert response.status_code == 302
+    reversal = ScoreEvent.objects.get(reverses=veto)
+    assert reversal.needs_review and reversal.evidence
+    assert selectors.vetoed_household_ids(household_ids=[world.a_east.pk], year=YEAR) == {
+        world.a_east.pk
+    }
