@@ -170,8 +170,11 @@ def test_table_shows_month_points_and_running_year_score(world, items, login):
     assert re.search(rf'id="month-{world.a_east.pk}">\+5<', html)
     assert re.search(rf'id="year-{world.a_east.pk}">83<', html)  # base 80 + 5 - 2
     assert re.search(rf'id="year-{world.b_east.pk}">80<', html)
-    # Item defaults as placeholders, and the date defaults to the 15th of a past month.
-    assert 'placeholder="5"' in cell(html, world.a_east, items["clean"])
+    # Empty cells are empty (no grey default that looks filled in): the header gives the
+    # range. The date defaults to the 15th of a past month.
+    assert "placeholder" not in cell(html, world.a_east, items["clean"])
+    assert 'value=""' in cell(html, world.a_east, items["clean"])
+    assert re.search(r'batch-item-rule">\+1–10<', html)
     assert 'value="2026-10-15"' in row_field(html, "date", world.a_east)
 
 
@@ -192,10 +195,12 @@ def test_saving_a_batch_records_signed_events_and_one_audit_record(
             points(world.b_east, items["crime"]): "20",
             points(world.b_east, items["clean"]): "",  # empty: no event
             f"d-{world.a_east.pk}": "2026-10-12",
-            f"n-{world.a_east.pk}": "十月检查",
+            # Each entry has its own note: 庭院整洁's note is not 乱堆乱放's reason.
+            f"n-{world.a_east.pk}-{items['clean'].pk}": "十月检查",
+            f"n-{world.a_east.pk}-{items['litter'].pk}": "门口堆放杂物",
             f"d-{world.b_east.pk}": "2026-10-20",
             # A veto needs its reason and a photo (docs/scoring.md, "Veto").
-            f"n-{world.b_east.pk}": "违法被判刑",
+            f"n-{world.b_east.pk}-{items['crime'].pk}": "违法被判刑",
             f"e-{world.b_east.pk}": png(),
         },
         grid=world.grid_east,
@@ -213,6 +218,9 @@ def test_saving_a_batch_records_signed_events_and_one_audit_record(
     assert events[(world.b_east.pk, items["crime"].pk)].evidence
     first = events[(world.a_east.pk, items["clean"].pk)]
     assert first.occurred_on == date(2026, 10, 12) and first.note == "十月检查"
+    assert events[(world.a_east.pk, items["litter"].pk)].note == "门口堆放杂物"
+    assert events[(world.b_east.pk, items["volunteer"].pk)].note == ""
+    assert events[(world.b_east.pk, items["crime"].pk)].note == "违法被判刑"
     assert first.community == world.east and first.entered_by == world.staff_east
     assert events[(world.b_east.pk, items["crime"].pk)].occurred_on == date(2026, 10, 20)
     assert len({e.batch for e in events.values()}) == 1
@@ -541,3 +549,23 @@ def test_showing_the_grid_runs_a_bounded_number_of_queries(
         response = client.get(URL, {"month": MONTH, "grid": world.grid_east.pk})
     assert response.content.decode().count('class="batch-row') == 12
     assert len(large.captured_queries) == len(small.captured_queries)
+
+
+def test_a_refused_save_lists_each_problem_with_a_link_to_its_cell(world, items, login):
+    client = login(world.staff_east)
+    response = post(
+        client,
+        {
+            points(world.a_east, items["clean"]): "50",  # out of range
+            points(world.b_east, items["volunteer"]): "2",
+            f"d-{world.b_east.pk}": "2026-09-01",  # not in the month
+        },
+        grid=world.grid_east,
+    )
+    html = response.content.decode()
+    top = re.search(r'<div class="message error batch-errors".*?</div>', html, re.S).group(0)
+    assert f'href="#id_p-{world.a_east.pk}-{items["clean"].pk}"' in top
+    assert "A001 王建国 · 庭院整洁：分值 50 超出" in top
+    assert f'href="#id_d-{world.b_east.pk}"' in top
+    assert f'id="id_d-{world.b_east.pk}"' in html
+    assert ScoreEvent.objects.count() == 0
