@@ -11,6 +11,9 @@ GET  /communities/door/households/<id>/       a household's scoring screen (the 
 POST /communities/door/sync/                  queued entries (``entries`` JSON + photos
                                               ``photo-<client id>``), each created, found
                                               as sent before, or refused with its reasons
+GET  /communities/door/month/?grid=&month=    the grid leader's month: visited, not visited,
+                                              persistently low (the points chart's rule)
+POST the same URL (household=<id>)            "visit recorded": a visit without points
 GET  /communities/door/sw.js                  the service worker (scope /communities/door/)
 GET  /communities/door/manifest.webmanifest   the installable app's manifest
 
@@ -21,7 +24,7 @@ entry lives in `communities.services` (`score_entries_sync` → `score_events_re
 import hashlib
 import json
 import uuid
-from datetime import date
+from datetime import date, timedelta
 
 from django.conf import settings
 from django.contrib.auth.decorators import login_required
@@ -378,3 +381,84 @@ def _client_messages():
         "queuedSaved": _("已保存在手机上，等待发送"),
         "notFound": _("本网格没有这一户"),
     }
+
+
+def _month_of(value, today):
+    try:
+        year, month = (int(part) for part in (value or "").split("-"))
+        return date(year, month, 1) if 2000 <= year <= 2100 else None
+    except ValueError:
+        return None
+
+
+@login_required
+def door_month(request):
+    """The grid leader's month page; POST records a visit that needs no points."""
+    from django.contrib import messages
+    from django.core.exceptions import ValidationError
+
+    from .chart_views import DEFAULT_MONTHS, DEFAULT_THRESHOLD
+
+    user = request.user
+    _require_scorer(user)
+    data = request.POST if request.method == "POST" else request.GET
+    grid, grids = _grid_of(user, data.get("grid"))
+    if grid is None:
+        raise Http404
+    today = timezone.localdate()
+    current = selectors.first_of_month(today)
+    month = _month_of(data.get("month"), today) or current
+    month = min(month, current)
+    month_url = (
+        f"{reverse('communities:door_month')}?"
+        f"{urlencode({'grid': grid.pk, 'month': month.strftime('%Y-%m')})}"
+    )
+    if request.method == "POST":
+        household = get_object_or_404(
+            households_scorable_by(user).filter(micro_grid=grid), pk=data.get("household") or 0
+        )
+        visited_on = today if month == current else None
+        try:
+            services.household_visit_record(
+                actor=user, household=household, visited_on=visited_on or today
+            )
+        except ValidationError as error:
+            messages.error(request, error.messages[0])
+        else:
+            messages.success(
+                request,
+                _("已记录走访：%(household)s")
+                % {"household": f"{household.number} {household.head_name}"},
+            )
+        return redirect(month_url)
+    rows = selectors.grid_month(
+        user=user, grid=grid, month=month, threshold=DEFAULT_THRESHOLD, months=DEFAULT_MONTHS
+    )
+    for row in rows:
+        row.points_text = signed_points(row.month_points)
+    previous = (month.replace(day=1) - timedelta(days=1)).replace(day=1)
+    following = (month.replace(day=28) + timedelta(days=4)).replace(day=1)
+    door = reverse("communities:door")
+    return render(
+        request,
+        "communities/door_month.html",
+        {
+            "grid": grid,
+            "grids": grids,
+            "month": month,
+            "is_current": month == current,
+            "not_visited": [row for row in rows if row.visited_on is None],
+            "visited": [row for row in rows if row.visited_on is not None],
+            "low": sorted(
+                (row for row in rows if row.streak),
+                key=lambda row: (-row.streak, row.household.number),
+            ),
+            "threshold": plain_points(DEFAULT_THRESHOLD),
+            "months": DEFAULT_MONTHS,
+            "door_url": f"{door}?{urlencode({'grid': grid.pk})}",
+            "previous_url": f"?{urlencode({'grid': grid.pk, 'month': previous.strftime('%Y-%m')})}",
+            "next_url": f"?{urlencode({'grid': grid.pk, 'month': following.strftime('%Y-%m')})}"
+            if following <= current
+            else "",
+        },
+    )

@@ -442,3 +442,38 @@ class MonthStatusChange(AppendOnlyModel):
 
     def __str__(self):
         return f"{self.community} {self.month:%Y-%m} {self.get_action_display()}"
+
+
+class HouseholdVisit(AppendOnlyModel):
+    """A grid leader's visit to a household that needs no points (走访记录): the month page
+    counts a household as visited when it has a visit or a score event in the month."""
+
+    household = models.ForeignKey(
+        "villages.Household",
+        on_delete=models.PROTECT,
+        related_name="visits",
+        verbose_name=_("股东户"),
+    )
+    visited_on = models.DateField(_("走访日期"), db_index=True)
+    note = models.CharField(_("备注"), max_length=255, blank=True)
+    recorded_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        related_name="+",
+        verbose_name=_("记录人"),
+    )
+    recorded_at = models.DateTimeField(_("记录时间"), auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("走访记录")
+        verbose_name_plural = _("走访记录")
+        ordering = ["-visited_on", "-id"]
+        constraints = [
+            # One visit per household, day and leader: pressing the button twice is one visit.
+            models.UniqueConstraint(
+                fields=["household", "visited_on", "recorded_by"], name="visit_once_a_day"
+            ),
+        ]
+
+    def __str__(self):
+        return f"{self.visited_on} {self.household}"

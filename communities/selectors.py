@@ -12,6 +12,7 @@ from django.db.models.functions import ExtractMonth
 from villages.models import Household
 
 from .models import (
+    HouseholdVisit,
     MicroGrid,
     MonthStatusChange,
     ScoreEvent,
@@ -514,6 +515,7 @@ def door_grid(*, user, grid, month):
         .order_by("-occurred_on", "-id")
     )
     visited = {event.household_id for event in events if event.review_state != "rejected"}
+    visited |= set(visits_in_month(household_ids=ids, month=month))
     capped = [
         item.pk
         for item in table.items
@@ -523,3 +525,63 @@ def door_grid(*, user, grid, month):
     return DoorGrid(
         households=households, table=table, events=events, visited=visited, cap_used=cap_used
     )
+
+
+def visits_in_month(*, household_ids, month):
+    """{household_id: latest visit date} of the visits recorded (no points) in the month."""
+    latest = {}
+    for household_id, visited_on in HouseholdVisit.objects.filter(
+        household_id__in=household_ids,
+        visited_on__year=month.year,
+        visited_on__month=month.month,
+    ).values_list("household_id", "visited_on"):
+        latest[household_id] = max(visited_on, latest.get(household_id, visited_on))
+    return latest
+
+
+@dataclass
+class GridMonthRow:
+    household: Household
+    visited_on: date | None  # the latest visit or entry of the month, None if not visited
+    entries: int  # score events of the month that were not rejected
+    month_points: Decimal  # Σ counting points of the month
+    streak: int  # months in a row below the low line up to this month (0 unless persistent)
+
+
+def grid_month(*, user, grid, month, threshold, months):
+    """The grid leader's month: each household visited or not, and who is persistently low
+    (the points chart's low list). A fixed number of queries."""
+    households = batch_households(user=user, grid=grid, query="", limit=0)
+    ids = [household.pk for household in households]
+    entries, last_entry = defaultdict(int), {}
+    for household_id, occurred_on in (
+        ScoreEvent.objects.filter(
+            NOT_REJECTED,
+            household_id__in=ids,
+            occurred_on__year=month.year,
+            occurred_on__month=month.month,
+        )
+        .values_list("household_id", "occurred_on")
+        .order_by()
+    ):
+        entries[household_id] += 1
+        last_entry[household_id] = max(occurred_on, last_entry.get(household_id, occurred_on))
+    visits = visits_in_month(household_ids=ids, month=month)
+    points = monthly_points(household_ids=ids, year=month.year)
+    series = monthly_scores(
+        households=Household.objects.filter(pk__in=ids), year=month.year, through_month=month.month
+    )
+    streaks = low_streaks(series=series, threshold=threshold, months=months)
+    rows = []
+    for household in households:
+        dates = [d for d in (visits.get(household.pk), last_entry.get(household.pk)) if d]
+        rows.append(
+            GridMonthRow(
+                household=household,
+                visited_on=max(dates) if dates else None,
+                entries=entries.get(household.pk, 0),
+                month_points=points.get(household.pk, {}).get(month.month) or ZERO,
+                streak=streaks.get(household.pk, 0),
+            )
+        )
+    return rows

@@ -21,7 +21,7 @@ from accounts.services import audit_record
 from villages.models import Household
 
 from . import files, selectors
-from .models import EventReview, MonthStatusChange, ScoreEvent, ScoringItem
+from .models import EventReview, HouseholdVisit, MonthStatusChange, ScoreEvent, ScoringItem
 
 
 @dataclass
@@ -607,3 +607,29 @@ def month_reopen(*, actor, community, month, reason):
         details={"month": month.strftime("%Y-%m"), "reason": reason},
     )
     return change
+
+
+@transaction.atomic
+def household_visit_record(*, actor, household, visited_on=None, note="", today=None):
+    """A visit that needs no points ("visit recorded"). Recording the same household, day
+    and leader again returns the visit already recorded."""
+    today = today or timezone.localdate()
+    visited_on = visited_on or today
+    if not households_scorable_by(actor).filter(pk=household.pk).exists():
+        raise PermissionDenied(_("该户不在您负责的社区"))
+    if visited_on > today:
+        raise ValidationError(_("发生日期 %(date)s 晚于今天") % {"date": visited_on.isoformat()})
+    note = (note or "").strip()
+    if len(note) > NOTE_MAX_LENGTH:
+        raise ValidationError(_("备注最多 %(count)s 个字") % {"count": NOTE_MAX_LENGTH})
+    visit, created = HouseholdVisit.objects.get_or_create(
+        household=household, visited_on=visited_on, recorded_by=actor, defaults={"note": note}
+    )
+    if created:
+        audit_record(
+            actor=actor,
+            action="household.visit",
+            target=household,
+            details={"visited_on": visited_on.isoformat()},
+        )
+    return visit

@@ -19,6 +19,7 @@ urlpatterns = [
     path("door/data/", door_views.door_data, name="door_data"),
     path("door/households/<int:pk>/", door_views.door_household, name="door_household"),
     path("door/sync/", door_views.door_sync, name="door_sync"),
+    path("door/month/", door_views.door_month, name="door_month"),
     path("door/sw.js", door_views.door_service_worker, name="door_sw"),
     path("door/manifest.webmanifest", door_views.door_manifest, name="door_manifest"),
     # Excel import of a typed-in inspection sheet.

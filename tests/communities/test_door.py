@@ -15,7 +15,7 @@ from PIL import Image
 
 from accounts.models import User
 from communities import selectors, services
-from communities.models import ScoreEvent
+from communities.models import HouseholdVisit, ScoreEvent, ScoringItem
 from communities.services import BatchError, Entry
 from dividends import services as dividend_services
 from dividends.models import DividendRun
@@ -415,3 +415,68 @@ def test_reversing_a_veto_on_the_page_needs_a_photo(world, items, login, second_
     assert selectors.vetoed_household_ids(household_ids=[world.a_east.pk], year=YEAR) == {
         world.a_east.pk
     }
+
+
+# --- The grid leader's month ------------------------------------------------------------------
+
+
+def test_the_month_page_shows_visited_not_visited_and_records_a_visit(
+    world, items, login, pinned_today
+):
+    services.score_events_record(
+        actor=world.staff_east,
+        entries=[Entry(world.a_east.pk, items["volunteer"].pk, DAY)],
+        today=TODAY,
+    )
+    client = login(world.staff_east)
+    url = reverse("communities:door_month")
+    page = client.get(url, {"grid": world.grid_east.pk})
+    assert [row.household for row in page.context["visited"]] == [world.a_east]
+    assert [row.household for row in page.context["not_visited"]] == [world.b_east]
+    assert "记录走访（不加减分）" in page.content.decode()
+
+    for _twice in range(2):
+        response = client.post(url, {"grid": world.grid_east.pk, "household": world.b_east.pk})
+        assert response.status_code == 302
+    visit = HouseholdVisit.objects.get()
+    assert visit.household == world.b_east and visit.visited_on == TODAY
+    assert ScoreEvent.objects.count() == 1  # a visit needs no points
+    page = client.get(url, {"grid": world.grid_east.pk})
+    assert page.context["not_visited"] == []
+    # The phone's list counts the visit too.
+    data = client.get(reverse("communities:door_data"), {"grid": world.grid_east.pk}).json()
+    assert all(household["visited"] for household in data["households"])
+
+
+def test_the_month_page_lists_persistently_low_households(world, items, login, pinned_today):
+    # -25 in each of August, September and October: 55, 30, 5 — below 60 three months running.
+    big = ScoringItem.objects.create(
+        standard=items["clean"].standard,
+        code="XX99",
+        name="严重违规",
+        category=ScoringItem.Category.LAW,
+        direction=ScoringItem.Direction.DEDUCT,
+        default_points=25,
+        min_points=1,
+        max_points=25,
+    )
+    for month in (8, 9, 10):
+        services.score_events_record(
+            actor=world.staff_east,
+            entries=[Entry(world.b_east.pk, big.pk, date(YEAR, month, 3), note="违规")],
+            today=TODAY,
+        )
+    page = login(world.staff_east).get(
+        reverse("communities:door_month"), {"grid": world.grid_east.pk}
+    )
+    assert [(row.household, row.streak) for row in page.context["low"]] == [(world.b_east, 3)]
+
+
+def test_the_month_page_keeps_to_the_scope(world, items, login):
+    west = login(world.staff_west)
+    url = reverse("communities:door_month")
+    assert west.get(url, {"grid": world.grid_east.pk}).status_code == 404
+    response = west.post(url, {"grid": world.grid_west.pk, "household": world.a_east.pk})
+    assert response.status_code == 404
+    assert login(world.accountant_a).get(url).status_code == 403
+    assert HouseholdVisit.objects.count() == 0
