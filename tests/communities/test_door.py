@@ -480,3 +480,36 @@ def test_the_month_page_keeps_to_the_scope(world, items, login):
     assert response.status_code == 404
     assert login(world.accountant_a).get(url).status_code == 403
     assert HouseholdVisit.objects.count() == 0
+
+
+@pytest.mark.django_db(transaction=True)
+def test_two_sends_at_the_same_moment_make_one_event(world, items):
+    """The phone retries while its first send is still being written: one event, and both
+    sends get it back. Needs a server database (row locks, concurrent connections)."""
+    import threading
+
+    from django.db import connection, connections
+
+    if connection.vendor != "postgresql":
+        pytest.skip("concurrent writers need PostgreSQL")
+    same = entry(world.a_east, items["clean"], points="4")
+    barrier = threading.Barrier(2)
+    results = []
+
+    def send():
+        try:
+            barrier.wait()
+            results.extend(
+                services.score_entries_sync(actor=world.staff_east, entries=[same], today=TODAY)
+            )
+        finally:
+            connections.close_all()
+
+    threads = [threading.Thread(target=send) for _ in range(2)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert sorted(result.status for result in results) == ["created", "existing"]
+    assert len({result.event.pk for result in results}) == 1
+    assert ScoreEvent.objects.count() == 1
