@@ -513,3 +513,26 @@ def test_two_sends_at_the_same_moment_make_one_event(world, items):
     assert sorted(result.status for result in results) == ["created", "existing"]
     assert len({result.event.pk for result in results}) == 1
     assert ScoreEvent.objects.count() == 1
+
+
+def test_visits_are_read_only_in_the_admin_and_scoped(world, items, login):
+    services.household_visit_record(actor=world.staff_east, household=world.a_east)
+    services.household_visit_record(actor=world.staff_west, household=world.a_west)
+    visit = HouseholdVisit.objects.get(household=world.a_east)
+    with pytest.raises(PermissionError):
+        visit.save()
+    world.admin.is_superuser = True
+    world.admin.save()
+    admin = login(world.admin)
+    page = admin.get(reverse("admin:communities_householdvisit_changelist"))
+    assert page.status_code == 200
+    assert page.context["cl"].result_count == 2
+    assert admin.get(reverse("admin:communities_householdvisit_add")).status_code == 403
+    # A staff member allowed to view visits sees only their own communities' visits.
+    from django.contrib.auth.models import Permission
+
+    world.staff_west.is_staff = True
+    world.staff_west.save()
+    world.staff_west.user_permissions.add(Permission.objects.get(codename="view_householdvisit"))
+    page = login(world.staff_west).get(reverse("admin:communities_householdvisit_changelist"))
+    assert [visit.household for visit in page.context["cl"].result_list] == [world.a_west]
