@@ -252,3 +252,34 @@ def test_an_entry_refused_at_sync_comes_back_with_its_reason(
     page.wait_for_selector("#door-refused:not([hidden])")
     page.locator(".door-dismiss").first.click()
     page.wait_for_function("() => document.querySelectorAll('.door-dismiss').length === 1")
+
+
+def test_card_qr_opens_the_household_and_the_month_page_records_a_visit(
+    live_server, transactional_db, world, door_standard, phone, artifacts
+):
+    from communities.models import HouseholdVisit
+
+    context, page = phone
+    a, b = world.a_east, world.b_east
+    # The QR code of A001's printed card, scanned by a staff member of its community.
+    page.goto(f"{live_server.url}/accounts/login/?card={a.card_number}")
+    page.fill("#id_username", "staff_east")
+    page.fill("#id_password", PASSWORD)
+    page.click("form button[type=submit]")
+    page.wait_for_selector("#door-household:not([hidden])")
+    assert page.inner_text("#door-household-title") == "A001 王建国"
+    assert page.locator(".door-item.is-add").count() == 2
+    assert page.locator(".door-item.is-deduct").count() == 1
+    assert_fits_the_phone(page)
+    page.screenshot(path=str(artifacts / "door-8-card-qr-household.png"), full_page=True)
+
+    page.goto(f"{live_server.url}/communities/door/month/?grid={world.grid_east.pk}")
+    assert page.locator(f"#month-row-{b.pk} .door-visit").count() == 1
+    assert page.evaluate("document.documentElement.scrollWidth") <= PHONE["width"]
+    assert page.locator(f"#month-row-{b.pk} .door-visit").bounding_box()["height"] >= 44
+    page.click(f"#month-row-{b.pk} .door-visit")
+    page.wait_for_selector(".message.success")
+    assert page.locator(f"#month-row-{b.pk} .door-visit").count() == 0
+    assert HouseholdVisit.objects.filter(household=b).count() == 1
+    assert ScoreEvent.objects.count() == 0
+    page.screenshot(path=str(artifacts / "door-9-month-visit-recorded.png"), full_page=True)
