@@ -28,6 +28,7 @@
   var current = null; // {household, item} being entered
   var photoBlob = null;
   var sending = false;
+  var needsLogin = false; // the session ended (idle limit): sending waits for a new login
 
   function $(id) { return document.getElementById(id); }
   function el(tag, className, text) {
@@ -143,7 +144,8 @@
     $("door-network").className = "door-network " + (navigator.onLine ? "is-online" : "is-offline");
     $("door-counts").textContent = sending ? T.sending : T.waiting + " " + waiting + (refused.length ? " · " + T.refused + " " + refused.length : "");
     $("door-counts").dataset.waiting = waiting;
-    $("door-send").hidden = !(waiting && navigator.onLine && !sending);
+    $("door-send").hidden = !(waiting && navigator.onLine && !sending) || needsLogin;
+    $("door-login").hidden = !needsLogin;
     var list = $("door-refused-list");
     list.textContent = "";
     refused.forEach(function (e) {
@@ -395,6 +397,11 @@
       credentials: "same-origin",
       headers: { "X-CSRFToken": csrfToken(), Accept: "application/json" }
     }).then(function (response) {
+      var json = (response.headers.get("Content-Type") || "").indexOf("json") >= 0;
+      if (response.redirected || response.status === 403 || (response.ok && !json)) {
+        needsLogin = true; // sent to the login page: the queue stays on the phone
+        throw new Error("login");
+      }
       if (!response.ok) throw new Error("sync " + response.status);
       return response.json();
     }).then(function (answer) {

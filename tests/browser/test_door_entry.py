@@ -283,3 +283,26 @@ def test_card_qr_opens_the_household_and_the_month_page_records_a_visit(
     assert HouseholdVisit.objects.filter(household=b).count() == 1
     assert ScoreEvent.objects.count() == 0
     page.screenshot(path=str(artifacts / "door-9-month-visit-recorded.png"), full_page=True)
+
+
+def test_a_session_ended_while_offline_keeps_the_queue_until_the_next_login(
+    live_server, transactional_db, world, door_standard, phone, artifacts
+):
+    context, page = phone
+    login(page, live_server.url, "staff_east")
+    open_door(page, live_server.url, world.grid_east)
+    context.set_offline(True)
+    page.wait_for_function("() => !navigator.onLine")
+    record(page, world.a_east, "志愿服务", photo=False)
+    context.clear_cookies()  # the staff session ended (idle limit) while out of signal
+    context.set_offline(False)
+    page.wait_for_selector("#door-login:not([hidden])")
+    assert waiting(page) == 1
+    assert ScoreEvent.objects.count() == 0
+    page.screenshot(path=str(artifacts / "door-10-login-needed.png"), full_page=True)
+    page.click("#door-login")
+    page.fill("#id_username", "staff_east")
+    page.fill("#id_password", PASSWORD)
+    page.click("form button[type=submit]")
+    page.wait_for_selector("#door-counts[data-waiting='0']")
+    assert ScoreEvent.objects.count() == 1
