@@ -239,7 +239,11 @@ def _parse_entry(raw, files):
         occurred_on=occurred_on,
         points=None if points in (None, "") else str(points),
         note=str(raw.get("note") or "").strip(),
-        evidence=files.get(f"photo-{client_id}") if client_id else None,
+        evidence=(
+            files.get(f"photo-{raw.get('clientId')}") or files.get(f"photo-{client_id}")
+            if client_id
+            else None
+        ),
         client_id=client_id,
     )
 
