@@ -390,22 +390,7 @@ def score_entries_sync(*, actor, entries, today=None):
         accepted = [index for index in fresh if index not in refused]
         # `prepared` follows the accepted entries in order, photos already re-encoded.
         ready = dict(zip(accepted, (entry for entry, *_rest in prepared), strict=True))
-        try:
-            events = score_events_record(
-                actor=actor,
-                entries=list(ready.values()),
-                source="phone",
-                today=today,
-                deduction_reason_required=True,
-            )
-        except (BatchError, IntegrityError):
-            # Something changed between the check and the write (another send, a month
-            # closed, a cap reached): record them one by one.
-            for index, entry in ready.items():
-                results[index] = _sync_one(actor=actor, entry=entry, index=index, today=today)
-        else:
-            for index, event in zip(ready, events, strict=True):
-                results[index] = SyncResult(event.client_id, "created", event)
+        _sync_record(actor=actor, ready=ready, results=results, today=today)
     # An entry refused only because a parallel send of it was just recorded is "existing".
     late = [result.client_id for result in results if result and result.status == "refused"]
     if late:
@@ -421,6 +406,28 @@ def score_entries_sync(*, actor, entries, today=None):
             status = "refused" if first.status == "refused" else "existing"
             results[index] = SyncResult(first.client_id, status, first.event, first.errors)
     return results
+
+
+def _sync_record(*, actor, ready, results, today):
+    """Record the entries that passed the check in one batch; if something changed
+    between the check and the write (another send, a month closed, a cap reached),
+    record them one by one so each gets its own answer."""
+    if not ready:
+        return
+    try:
+        events = score_events_record(
+            actor=actor,
+            entries=list(ready.values()),
+            source="phone",
+            today=today,
+            deduction_reason_required=True,
+        )
+    except (BatchError, IntegrityError):
+        for index, entry in ready.items():
+            results[index] = _sync_one(actor=actor, entry=entry, index=index, today=today)
+    else:
+        for index, event in zip(ready, events, strict=True):
+            results[index] = SyncResult(event.client_id, "created", event)
 
 
 def _sync_one(*, actor, entry, index, today):

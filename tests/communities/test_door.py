@@ -536,3 +536,26 @@ def test_visits_are_read_only_in_the_admin_and_scoped(world, items, login):
     world.staff_west.user_permissions.add(Permission.objects.get(codename="view_householdvisit"))
     page = login(world.staff_west).get(reverse("admin:communities_householdvisit_changelist"))
     assert [visit.household for visit in page.context["cl"].result_list] == [world.a_west]
+
+
+def test_a_change_between_check_and_write_answers_each_entry_on_its_own(world, items, monkeypatch):
+    """The month closes between the sync's check and its write: the batch write is refused,
+    and each entry is recorded or refused on its own with its reason."""
+    record = services.score_events_record
+    calls = []
+
+    def closing_meanwhile(**kwargs):
+        calls.append(len(kwargs["entries"]))
+        if len(calls) == 1:
+            services.month_close(
+                actor=world.admin, community=world.west, month=date(YEAR, 10, 1), today=TODAY
+            )
+        return record(**kwargs)
+
+    monkeypatch.setattr(services, "score_events_record", closing_meanwhile)
+    queue = [entry(world.a_east, items["volunteer"]), entry(world.a_west, items["volunteer"])]
+    results = services.score_entries_sync(actor=world.admin, entries=queue, today=TODAY)
+    assert calls == [2, 1, 1]
+    assert [result.status for result in results] == ["created", "refused"]
+    assert "已关账" in results[1].errors[0].message
+    assert ScoreEvent.objects.count() == 1
