@@ -412,6 +412,8 @@ def test_reversing_a_veto_on_the_page_needs_a_photo(world, items, login, second_
     assert response.status_code == 302
     reversal = ScoreEvent.objects.get(reverses=veto)
     assert reversal.needs_review and reversal.evidence
+    queue = login(second_staff).get(reverse("communities:review_queue")).content.decode()
+    assert "撤销一票否决" in queue and reversal.evidence.url in queue
     assert selectors.vetoed_household_ids(household_ids=[world.a_east.pk], year=YEAR) == {
         world.a_east.pk
     }
