@@ -17,6 +17,7 @@
   if (!root) return;
   var T = JSON.parse(document.getElementById("door-messages").textContent);
   var gridId = root.dataset.grid;
+  var userId = root.dataset.user; // entries are sent only under the login that made them
   var dataUrl = root.dataset.dataUrl;
   var syncUrl = root.dataset.syncUrl;
   var PHOTO_MAX_SIDE = 1600;
@@ -78,7 +79,7 @@
   }
   function loadQueue() {
     return store("queue", "readonly", function (s) { return s.getAll(); }).then(function (rows) {
-      queue = (rows || []).filter(function (row) { return row.grid === gridId; });
+      queue = (rows || []).filter(function (row) { return row.grid === gridId && row.user === userId; });
       queue.sort(function (a, b) { return a.createdAt < b.createdAt ? -1 : 1; });
     });
   }
@@ -359,6 +360,7 @@
     var entry = {
       clientId: uuid4(),
       grid: gridId,
+      user: userId,
       household: h.id,
       label: h.number + " " + h.head,
       item: item.id,

@@ -306,3 +306,34 @@ def test_a_session_ended_while_offline_keeps_the_queue_until_the_next_login(
     page.click("form button[type=submit]")
     page.wait_for_selector("#door-counts[data-waiting='0']")
     assert ScoreEvent.objects.count() == 1
+
+
+def test_entries_wait_for_the_login_that_made_them(
+    live_server, transactional_db, world, door_standard, phone
+):
+    from accounts.models import User
+    from tests import factories
+
+    factories.user(
+        username="staff_east_2", role=User.Role.COMMUNITY_STAFF, communities=[world.east]
+    )
+    context, page = phone
+    login(page, live_server.url, "staff_east")
+    open_door(page, live_server.url, world.grid_east)
+    context.set_offline(True)
+    page.wait_for_function("() => !navigator.onLine")
+    record(page, world.a_east, "志愿服务", photo=False)
+    context.clear_cookies()  # logged out before the signal came back
+    context.set_offline(False)
+    page.wait_for_selector("#door-login:not([hidden])")
+    # Another staff member of the community on the same phone: not theirs to send.
+    login(page, live_server.url, "staff_east_2")
+    open_door(page, live_server.url, world.grid_east)
+    assert waiting(page) == 0
+    assert ScoreEvent.objects.count() == 0
+    context.clear_cookies()
+    login(page, live_server.url, "staff_east")
+    open_door(page, live_server.url, world.grid_east)
+    page.wait_for_selector("#door-counts[data-waiting='0']")
+    page.wait_for_function("() => document.getElementById('door').dataset.lastSync")
+    assert ScoreEvent.objects.get().entered_by.username == "staff_east"
