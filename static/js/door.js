@@ -213,7 +213,9 @@
     $("door-household-title").textContent = h.number + " " + h.head;
     $("door-household-meta").textContent = h.cooperative;
     var queued = waitingFor(h.id).reduce(function (sum, e) { return sum + (e.add ? 1 : -1) * num(e.points); }, 0);
-    $("door-month-points").textContent = (h.monthPoints || "0") + (queued ? " (" + signed(queued) + " " + T.waiting + ")" : "");
+    var monthBox = $("door-month-points");
+    monthBox.textContent = h.monthPoints || "0";
+    if (queued) monthBox.appendChild(el("small", "door-score-waiting", signed(queued) + " " + T.waiting));
     $("door-year-score").textContent = h.yearScore === null ? "—" : h.yearScore;
     $("door-card-link").href = h.cardUrl;
     var note = $("door-household-note");
