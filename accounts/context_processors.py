@@ -18,6 +18,7 @@ def navigation(request):
     ):
         items.append((_("股东户"), reverse("villages:household_list")))
     if user.is_subdistrict_admin or user.is_community_staff:
+        items.append((_("入户评分"), reverse("communities:door")))
         items.append((_("批量录入"), reverse("communities:batch_entry")))
         items.append((_("积分复核"), reverse("communities:review_queue")))
         items.append((_("美丽积分图"), reverse("communities:points_chart")))

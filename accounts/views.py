@@ -27,9 +27,33 @@ class LoginForm(AuthenticationForm):
 
 
 class LoginView(auth_views.LoginView):
+    """The login page, also what the QR code of a printed point card opens (``?card=``).
+
+    A villager logs in with the card. A staff member who may score the card's household
+    (already logged in, or logging in from that page) goes to its scoring screen.
+    """
+
     template_name = "accounts/login.html"
     authentication_form = LoginForm
     redirect_authenticated_user = True
+
+    def _card_scoring_url(self, user):
+        from django.urls import reverse
+
+        from villages.selectors import household_by_card
+
+        from .scope import households_scorable_by
+
+        card = (self.request.GET.get("card") or "").strip()[:150]
+        if not card or user.is_villager:
+            return None
+        household = household_by_card(households_scorable_by(user), card)
+        if household is None:
+            return None
+        return reverse("communities:door_household", args=[household.pk])
+
+    def get_success_url(self):
+        return self._card_scoring_url(self.request.user) or super().get_success_url()
 
 
 class PasswordChangeView(auth_views.PasswordChangeView):

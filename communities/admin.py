@@ -14,6 +14,7 @@ from . import files
 from .models import (
     Community,
     EventReview,
+    HouseholdVisit,
     MicroGrid,
     MonthStatusChange,
     ScoreEvent,
@@ -422,4 +423,18 @@ class MonthStatusChangeAdmin(ReadOnlyAdmin):
     def get_queryset(self, request):
         return (
             super().get_queryset(request).filter(community__in=communities_visible_to(request.user))
+        )
+
+
+@admin.register(HouseholdVisit)
+class HouseholdVisitAdmin(ReadOnlyAdmin):
+    list_display = ["visited_on", "household", "recorded_by", "recorded_at", "note"]
+    list_filter = ["household__community", "household__micro_grid"]
+    date_hierarchy = "visited_on"
+    search_fields = ["household__number", "household__head_name", "note"]
+    list_select_related = ["household", "recorded_by"]
+
+    def get_queryset(self, request):
+        return (
+            super().get_queryset(request).filter(household__in=households_visible_to(request.user))
         )

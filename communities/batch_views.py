@@ -5,9 +5,12 @@ GET  /communities/scoring/batch/?month=YYYY-MM&q=<text>    a search across the u
 POST the same URL: every typed cell becomes one `Entry`; the whole batch is saved by
      `score_events_record` or refused with each error shown next to its cell.
 
-Cells are named ``p-<household id>-<item id>`` (points as a magnitude, empty = no event);
-each row has ``d-<household id>`` (date), ``n-<household id>`` (note) and, where one of the
-household's items needs a photo, ``e-<household id>`` (the photo, attached to those items).
+Cells are named ``p-<household id>-<item id>`` (points as a magnitude, empty = no event),
+each with its own note ``n-<household id>-<item id>`` (a note belongs to one entry, never to
+a whole row); each row has ``d-<household id>`` (date) and, where one of the household's
+items needs a photo, ``e-<household id>`` (the photo, attached to those items).
+
+A refused save lists every problem at the top of the page, each a link to its cell.
 """
 
 import re
@@ -38,7 +41,8 @@ from .services import BatchError, Entry, score_events_record, validate_entries
 SEARCH_LIMIT = 50
 # Ids are bounded so a tampered field cannot overflow the database integer.
 POINTS_FIELD = re.compile(r"^p-(\d{1,18})-(\d{1,18})$")
-CELL_FIELDS = {"points", "item", "evidence"}
+NOTE_FIELD = re.compile(r"^n-(\d{1,18})-(\d{1,18})$")
+CELL_FIELDS = {"points", "item", "evidence", "note"}
 NOTE_MAX_LENGTH = 255
 
 
@@ -47,6 +51,7 @@ class Cell:
     item: ScoringItem
     name: str
     value: str = ""
+    note: str = ""
     disabled: bool = False
     errors: list = field(default_factory=list)
 
@@ -59,7 +64,6 @@ class Row:
     month_points: Decimal
     year_score: Decimal | None
     date_value: str
-    note_value: str
     needs_evidence: bool
     cells: list = field(default_factory=list)
     errors: dict = field(default_factory=dict)
@@ -153,13 +157,11 @@ def _table(*, households, month, today, typed=None, errors=None):
             month_points=data.month_points_of(household),
             year_score=data.year_scores.get(household.pk),
             date_value=typed["dates"].get(household.pk, default_date),
-            note_value=typed["notes"].get(household.pk, ""),
             needs_evidence=data.needs_evidence(standard),
         )
         row_errors = errors.rows.pop(household.pk, {})
         row.errors = {
-            name: row_errors.get(name, [])
-            for name in ("occurred_on", "note", "evidence", "household")
+            name: row_errors.get(name, []) for name in ("occurred_on", "evidence", "household")
         }
         for item in items:
             key = (household.pk, item.pk)
@@ -168,12 +170,37 @@ def _table(*, households, month, today, typed=None, errors=None):
                     item=item,
                     name=f"p-{household.pk}-{item.pk}",
                     value=typed["cells"].get(key, ""),
+                    note=typed["notes"].get(key, ""),
                     disabled=is_closed or standard is None or item.standard_id != standard.pk,
                     errors=errors.cells.pop(key, []),
                 )
             )
         rows.append(row)
     return rows, items, standards
+
+
+def _error_links(rows):
+    """Every problem shown in the table, in table order, each with the id of its field:
+    the top of a refused page lists them as links that jump to the cell."""
+    links = []
+    for row in rows:
+        household = row.household
+        label = f"{household.number} {household.head_name}"
+        targets = {
+            "household": f"row-{household.pk}",
+            "occurred_on": f"id_d-{household.pk}",
+            "evidence": f"id_e-{household.pk}",
+        }
+        for name, target in targets.items():
+            for message in row.errors.get(name, []):
+                links.append({"label": label, "message": message, "target": target})
+        for cell in row.cells:
+            target = f"cell-{household.pk}-{cell.item.pk}" if cell.disabled else f"id_{cell.name}"
+            for message in cell.errors:
+                links.append(
+                    {"label": f"{label} · {cell.item.name}", "message": message, "target": target}
+                )
+    return links
 
 
 def _leftover_errors(errors, user):
@@ -213,19 +240,18 @@ def _read_post(request, month):
     # Row fields are kept for every row shown, so a refused batch comes back as typed.
     for name, value in request.POST.items():
         prefix, _sep, rest = name.partition("-")
-        if rest.isdigit() and len(rest) <= 18:
-            if prefix == "d":
-                typed["dates"][int(rest)] = value.strip()
-            elif prefix == "n":
-                typed["notes"][int(rest)] = value.strip()
+        if prefix == "d" and rest.isdigit() and len(rest) <= 18:
+            typed["dates"][int(rest)] = value.strip()
+        match = NOTE_FIELD.match(name)
+        if match and value.strip():
+            typed["notes"][(int(match[1]), int(match[2]))] = value.strip()
 
     default_date = _default_date(month, timezone.localdate())
     dates = {}
+    for key in cells:
+        if len(typed["notes"].get(key, "")) > NOTE_MAX_LENGTH:
+            errors.add_cell(key, _("备注最多 %(count)s 个字") % {"count": NOTE_MAX_LENGTH})
     for household_id in household_ids:
-        if len(typed["notes"].get(household_id, "")) > NOTE_MAX_LENGTH:
-            errors.add_row(
-                household_id, "note", _("备注最多 %(count)s 个字") % {"count": NOTE_MAX_LENGTH}
-            )
         raw = typed["dates"].get(household_id)
         if raw is None:  # no date field posted: the page's default
             dates[household_id] = default_date
@@ -273,7 +299,7 @@ def _read_post(request, month):
                 item_id=item_id,
                 occurred_on=dates[household_id],
                 points=typed["cells"][(household_id, item_id)],
-                note=typed["notes"].get(household_id, "")[:NOTE_MAX_LENGTH],
+                note=typed["notes"].get((household_id, item_id), "")[:NOTE_MAX_LENGTH],
                 evidence=photos.get(household_id) if item_id in evidence_items else None,
             )
         )
@@ -361,6 +387,7 @@ def batch_entry(request):
         "any_without_standard": any(row.standard is None for row in rows),
         "general_errors": _leftover_errors(errors, user),
         "rows_have_errors": any(row.has_errors for row in rows),
+        "error_links": _error_links(rows),
         "any_evidence": any(row.needs_evidence for row in rows),
         "min_date": month.isoformat(),
         # A hint for the date picker; the server checks again.

@@ -42,7 +42,13 @@ from .models import (
     StaffMembership,
     StandardAdoption,
 )
-from .services import BatchError, Entry, score_event_reverse, score_events_record
+from .services import (
+    BatchError,
+    Entry,
+    score_event_reverse,
+    score_event_review,
+    score_events_record,
+)
 
 SEED = "danghu-scoring-demo-v1"
 YEAR = 2026
@@ -439,13 +445,38 @@ def _veto(rng, standards, households, today, actors, created):
     item = standard.items.get(code=VETO_CODE)
     day = min(date(YEAR, 8, 14), today)
     actor = _actor_for(household.community, actors)
+    # A veto needs a reason and a photo, and counts once a second person confirms it.
     saved = _record(
         actor,
-        [Entry(household_id=household.pk, item_id=item.pk, occurred_on=day, note=VETO_NOTE)],
+        [
+            Entry(
+                household_id=household.pk,
+                item_id=item.pk,
+                occurred_on=day,
+                note=VETO_NOTE,
+                evidence=_demo_photo(),
+            )
+        ],
         created,
     )
     created["veto_events"] += len(saved)
     created["events"] += len(saved)
+    confirmer = _administrator()
+    for event in saved:
+        if confirmer.pk != actor.pk:
+            score_event_review(actor=confirmer, event=event, decision="confirmed")
+
+
+def _demo_photo():
+    """A plain grey picture standing in for the photo taken at the door."""
+    import io
+
+    from django.core.files.uploadedfile import SimpleUploadedFile
+    from PIL import Image
+
+    buffer = io.BytesIO()
+    Image.new("RGB", (320, 240), "#888").save(buffer, format="JPEG")
+    return SimpleUploadedFile("veto.jpg", buffer.getvalue(), content_type="image/jpeg")
 
 
 def _reversals(rng, events, actors, created):

@@ -15,6 +15,18 @@ class ReversalForm(forms.Form):
         widget=forms.Textarea(attrs={"rows": 3}),
         help_text=_("原记录保留不变，系统新增一条分值相反的冲正记录"),
     )
+    # Only for a veto: reversing it needs a photo and a second person, like the veto itself.
+    evidence = forms.FileField(
+        label=_("照片"),
+        required=False,
+        widget=forms.ClearableFileInput(attrs={"accept": "image/*", "capture": "environment"}),
+        help_text=_("撤销一票否决须上传照片，并由另一名工作人员确认后生效"),
+    )
+
+    def __init__(self, *args, veto=False, **kwargs):
+        super().__init__(*args, **kwargs)
+        if not veto:
+            del self.fields["evidence"]
 
 
 class ReviewForm(forms.Form):

@@ -112,6 +112,8 @@ def _household_context(user, household, year):
         "rows": rows,
         "vetoed": household.pk
         in selectors.vetoed_household_ids(household_ids=[household.pk], year=year),
+        "veto_pending": household.pk
+        in selectors.pending_veto_household_ids(household_ids=[household.pk], year=year),
         "can_score": can_score,
         "show_staff_names": sees_staff_names(user),
     }
@@ -151,19 +153,24 @@ def event_reverse(request, pk):
         f"{reverse('communities:household_points', args=[event.household_id])}"
         f"?{urlencode({'year': year})}"
     )
-    form = ReversalForm(request.POST or None)
+    form = ReversalForm(request.POST or None, request.FILES or None, veto=event.item.is_veto)
     if request.method == "POST" and form.is_valid():
         try:
             reversal = services.score_event_reverse(
-                actor=user, event=event, reason=form.cleaned_data["reason"]
+                actor=user,
+                event=event,
+                reason=form.cleaned_data["reason"],
+                evidence=form.cleaned_data.get("evidence"),
             )
         except ValidationError as error:
             form.add_error(None, error)
         else:
-            messages.success(
-                request,
-                _("已冲正：新增一条 %(points)s 分的冲正记录") % {"points": f"{reversal.points:+}"},
-            )
+            message = _("已冲正：新增一条 %(points)s 分的冲正记录") % {
+                "points": f"{reversal.points:+}"
+            }
+            if reversal.needs_review:
+                message += _("，须另一名工作人员复核后生效")
+            messages.success(request, message)
             return redirect(f"{back}#event-{reversal.pk}")
     context = _household_context(user, event.household, year)
     row = next((row for row in context["rows"] if row.event.pk == event.pk), None)

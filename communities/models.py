@@ -315,6 +315,8 @@ class ScoreEvent(AppendOnlyModel):
     # Snapshot of the community's review setting when entered, so history never shifts.
     needs_review = models.BooleanField(_("须复核"), default=False)
     batch = models.UUIDField(_("批次"), null=True, blank=True, db_index=True)
+    # Made on the phone for each entry, so a repeated send finds the event it already made.
+    client_id = models.UUIDField(_("客户端编号"), null=True, blank=True, editable=False)
 
     class Meta:
         verbose_name = _("积分记录")
@@ -327,6 +329,8 @@ class ScoreEvent(AppendOnlyModel):
                 condition=models.Q(reverses__isnull=True) | ~models.Q(note=""),
                 name="reversal_has_reason",
             ),
+            # One event per entry made on a phone, however often the phone sends it.
+            models.UniqueConstraint(fields=["client_id"], name="score_event_client_id_unique"),
         ]
 
     def __str__(self):
@@ -438,3 +442,38 @@ class MonthStatusChange(AppendOnlyModel):
 
     def __str__(self):
         return f"{self.community} {self.month:%Y-%m} {self.get_action_display()}"
+
+
+class HouseholdVisit(AppendOnlyModel):
+    """A grid leader's visit to a household that needs no points (走访记录): the month page
+    counts a household as visited when it has a visit or a score event in the month."""
+
+    household = models.ForeignKey(
+        "villages.Household",
+        on_delete=models.PROTECT,
+        related_name="visits",
+        verbose_name=_("股东户"),
+    )
+    visited_on = models.DateField(_("走访日期"), db_index=True)
+    note = models.CharField(_("备注"), max_length=255, blank=True)
+    recorded_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        related_name="+",
+        verbose_name=_("记录人"),
+    )
+    recorded_at = models.DateTimeField(_("记录时间"), auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("走访记录")
+        verbose_name_plural = _("走访记录")
+        ordering = ["-visited_on", "-id"]
+        constraints = [
+            # One visit per household, day and leader: pressing the button twice is one visit.
+            models.UniqueConstraint(
+                fields=["household", "visited_on", "recorded_by"], name="visit_once_a_day"
+            ),
+        ]
+
+    def __str__(self):
+        return f"{self.visited_on} {self.household}"

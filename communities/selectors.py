@@ -13,6 +13,7 @@ from pinghu_points.aggregates import ExactSum
 from villages.models import Household
 
 from .models import (
+    HouseholdVisit,
     MicroGrid,
     MonthStatusChange,
     ScoreEvent,
@@ -141,6 +142,20 @@ def vetoed_household_ids(*, household_ids, year):
         .order_by()
     )
     return {row["household_id"] for row in rows if row["total"]}
+
+
+def pending_veto_household_ids(*, household_ids, year):
+    """Households with a veto item event (a veto or its reversal) in the year still waiting
+    for the second staff member's confirmation: shown as pending, not yet counted."""
+    return set(
+        ScoreEvent.objects.filter(
+            household_id__in=household_ids,
+            occurred_on__year=year,
+            item__is_veto=True,
+            needs_review=True,
+            review__isnull=True,
+        ).values_list("household_id", flat=True)
+    )
 
 
 def low_streaks(*, series, threshold, months):
@@ -392,7 +407,8 @@ class BatchTable:
     def needs_evidence(self, standard):
         """Whether one of the standard's items needs a photo (False without a standard)."""
         return standard is not None and any(
-            item.evidence_required for item in self.items_by_standard.get(standard.pk, [])
+            item.evidence_required or item.is_veto
+            for item in self.items_by_standard.get(standard.pk, [])
         )
 
 
@@ -429,11 +445,11 @@ def batch_table(*, households, month):
 
 
 def evidence_required_item_ids(*, item_ids):
-    """The ids among `item_ids` of items that need a photo, in one query."""
+    """The ids among `item_ids` of items that need a photo (a veto always does), one query."""
     return set(
-        ScoringItem.objects.filter(pk__in=item_ids, evidence_required=True).values_list(
-            "pk", flat=True
-        )
+        ScoringItem.objects.filter(
+            Q(evidence_required=True) | Q(is_veto=True), pk__in=item_ids
+        ).values_list("pk", flat=True)
     )
 
 
@@ -453,3 +469,132 @@ def private_file_visible(*, user, name):
     return StandardAdoption.objects.filter(
         resolution=name, cooperative__in=cooperatives_visible_to(user)
     ).exists()
+
+
+# --- The door entry (scoring on the phone, one household at a time) ------------------------
+
+
+def door_grids(*, user):
+    """The micro-grids a user scores at the door: those they lead, else every grid of
+    their communities (a staff member without a grid of their own, the admin)."""
+    grids = batch_grids(user=user)
+    led = [grid for grid in grids if grid.leader_id == user.pk]
+    return led or list(grids)
+
+
+def _cap_room(*, household_ids, item_ids, month):
+    """{(household_id, item_id): (signed Σ in the month, signed Σ in the year)} of the events
+    that take room under a cap (counting or awaiting review), two aggregate queries."""
+    base = ScoreEvent.objects.filter(
+        NOT_REJECTED,
+        household_id__in=household_ids,
+        item_id__in=item_ids,
+        occurred_on__year=month.year,
+    )
+    used = defaultdict(lambda: [ZERO, ZERO])
+    for row in base.values("household_id", "item_id").annotate(total=ExactSum("points")).order_by():
+        used[(row["household_id"], row["item_id"])][1] = row["total"] or ZERO
+    for row in (
+        base.filter(occurred_on__month=month.month)
+        .values("household_id", "item_id")
+        .annotate(total=ExactSum("points"))
+        .order_by()
+    ):
+        used[(row["household_id"], row["item_id"])][0] = row["total"] or ZERO
+    return used
+
+
+@dataclass
+class DoorGrid:
+    """What the phone keeps for one grid and month: households, standards, entries, caps."""
+
+    households: list
+    table: BatchTable
+    events: list  # the month's events of the grid's households, newest first
+    visited: set  # household ids with an event in the month that was not rejected
+    cap_used: dict  # {(household_id, item_id): [signed Σ month, signed Σ year]} for capped items
+
+
+def door_grid(*, user, grid, month):
+    """The door entry's data for a grid and month, a fixed number of queries."""
+    households = batch_households(user=user, grid=grid, query="", limit=0)
+    table = batch_table(households=households, month=month)
+    ids = [household.pk for household in households]
+    events = list(
+        ScoreEvent.objects.filter(
+            household_id__in=ids, occurred_on__year=month.year, occurred_on__month=month.month
+        )
+        .select_related("item", "review", "reversal")
+        .order_by("-occurred_on", "-id")
+    )
+    visited = {event.household_id for event in events if event.review_state != "rejected"}
+    visited |= set(visits_in_month(household_ids=ids, month=month))
+    capped = [
+        item.pk
+        for item in table.items
+        if item.cap_per_month is not None or item.cap_per_year is not None
+    ]
+    cap_used = _cap_room(household_ids=ids, item_ids=capped, month=month) if capped else {}
+    return DoorGrid(
+        households=households, table=table, events=events, visited=visited, cap_used=cap_used
+    )
+
+
+def visits_in_month(*, household_ids, month):
+    """{household_id: latest visit date} of the visits recorded (no points) in the month."""
+    latest = {}
+    for household_id, visited_on in HouseholdVisit.objects.filter(
+        household_id__in=household_ids,
+        visited_on__year=month.year,
+        visited_on__month=month.month,
+    ).values_list("household_id", "visited_on"):
+        latest[household_id] = max(visited_on, latest.get(household_id, visited_on))
+    return latest
+
+
+@dataclass
+class GridMonthRow:
+    household: Household
+    visited_on: date | None  # the latest visit or entry of the month, None if not visited
+    entries: int  # score events of the month that were not rejected
+    month_points: Decimal  # Σ counting points of the month
+    streak: int  # months in a row below the low line up to this month (0 unless persistent)
+
+
+def grid_month(*, user, grid, month, threshold, months):
+    """The grid leader's month: each household visited or not, and who is persistently low
+    (the points chart's low list). A fixed number of queries."""
+    households = batch_households(user=user, grid=grid, query="", limit=0)
+    ids = [household.pk for household in households]
+    entries, last_entry = defaultdict(int), {}
+    for household_id, occurred_on in (
+        ScoreEvent.objects.filter(
+            NOT_REJECTED,
+            household_id__in=ids,
+            occurred_on__year=month.year,
+            occurred_on__month=month.month,
+        )
+        .values_list("household_id", "occurred_on")
+        .order_by()
+    ):
+        entries[household_id] += 1
+        last_entry[household_id] = max(occurred_on, last_entry.get(household_id, occurred_on))
+    visits = visits_in_month(household_ids=ids, month=month)
+    points = monthly_points(household_ids=ids, year=month.year)
+    series = monthly_scores(
+        households=Household.objects.filter(pk__in=ids), year=month.year, through_month=month.month
+    )
+    streaks = low_streaks(series=series, threshold=threshold, months=months)
+    rows = []
+    for household in households:
+        dates = [d for d in (visits.get(household.pk), last_entry.get(household.pk)) if d]
+        rows.append(
+            GridMonthRow(
+                household=household,
+                visited_on=max(dates) if dates else None,
+                entries=entries.get(household.pk, 0),
+                month_points=points.get(household.pk, {}).get(month.month) or ZERO,
+                streak=streaks.get(household.pk, 0),
+            )
+        )
+    return rows

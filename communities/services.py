@@ -11,7 +11,7 @@ from datetime import date
 from decimal import Decimal, InvalidOperation
 
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.db import transaction
+from django.db import IntegrityError, transaction
 from django.db.models import QuerySet
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -22,7 +22,14 @@ from pinghu_points.aggregates import ExactSum
 from villages.models import Household
 
 from . import files, selectors
-from .models import Community, EventReview, MonthStatusChange, ScoreEvent, ScoringItem
+from .models import (
+    Community,
+    EventReview,
+    HouseholdVisit,
+    MonthStatusChange,
+    ScoreEvent,
+    ScoringItem,
+)
 
 
 @dataclass
@@ -53,6 +60,7 @@ class Entry:
     points: Decimal | None = None
     note: str = ""
     evidence: object = None
+    client_id: uuid.UUID | None = None  # made on the phone: a repeated send finds its event
 
 
 ZERO = Decimal("0")
@@ -111,9 +119,11 @@ def _cap_usage(*, pairs, years, months):
     return used_year, used_month
 
 
-def validate_entries(*, actor, entries, today=None):
+def validate_entries(*, actor, entries, today=None, deduction_reason_required=False):
     """Check a whole batch; return (errors, prepared rows). Nothing is written.
 
+    A veto item always needs a reason (the note) and a photo; with
+    `deduction_reason_required` (the phone entry) every deduction needs a reason.
     The number of queries does not depend on the number of entries.
     """
     today = today or timezone.localdate()
@@ -236,7 +246,15 @@ def validate_entries(*, actor, entries, today=None):
                 % {"item": item.name, "total": year_total, "cap": item.cap_per_year},
             )
             continue
-        if item.evidence_required and not entry.evidence:
+        if (item.is_veto or deduction_reason_required and item.sign < 0) and not (
+            entry.note or ""
+        ).strip():
+            fail(
+                "note",
+                _("一票否决须填写原因") if item.is_veto else _("扣分须填写原因"),
+            )
+            continue
+        if (item.evidence_required or item.is_veto) and not entry.evidence:
             fail("evidence", _("“%(item)s”须上传照片") % {"item": item.name})
             continue
         if entry.evidence:
@@ -273,8 +291,14 @@ def lock_community_months(*, community_ids):
 
 
 @transaction.atomic
-def score_events_record(*, actor, entries, source="batch", today=None):
-    """Record a batch of add/deduct events: all of them, or none with every error listed."""
+def score_events_record(
+    *, actor, entries, source="batch", today=None, deduction_reason_required=False
+):
+    """Record a batch of add/deduct events: all of them, or none with every error listed.
+
+    A veto event always waits for a second staff member's confirmation, whatever the
+    community's review setting (docs/scoring.md, "Veto").
+    """
     if not entries:
         raise BatchError([EntryError(0, "household", _("没有要保存的积分记录"))])
     # One query: the subquery gives the communities of the batch's households.
@@ -290,7 +314,12 @@ def score_events_record(*, actor, entries, source="batch", today=None):
         .order_by("pk")
         .values_list("pk", flat=True)
     )
-    errors, prepared = validate_entries(actor=actor, entries=entries, today=today)
+    errors, prepared = validate_entries(
+        actor=actor,
+        entries=entries,
+        today=today,
+        deduction_reason_required=deduction_reason_required,
+    )
     if errors:
         raise BatchError(errors)
     batch = uuid.uuid4()
@@ -304,8 +333,9 @@ def score_events_record(*, actor, entries, source="batch", today=None):
             entered_by=actor,
             note=entry.note or "",
             evidence=entry.evidence or "",
-            needs_review=household.community.review_required,
+            needs_review=household.community.review_required or item.is_veto,
             batch=batch,
+            client_id=entry.client_id,
         )
         for entry, household, item, points in prepared
     ]
@@ -329,9 +359,135 @@ def score_events_record(*, actor, entries, source="batch", today=None):
     return events
 
 
+@dataclass
+class SyncResult:
+    """What became of one entry sent from a phone: created, existing (sent before) or refused."""
+
+    client_id: object
+    status: str
+    event: ScoreEvent | None = None
+    errors: list = field(default_factory=list)  # [EntryError], `index` = the entry's position
+
+
+def score_entries_sync(*, actor, entries, today=None):
+    """Record entries queued on a phone (the door entry), each on its own.
+
+    Unlike a desk batch these are independent acts made at different doors, so one refused
+    entry does not hold back the others. Each entry carries the id the phone made for it
+    (`Entry.client_id`): an entry already recorded is not recorded again, its event is
+    returned as "existing", however often the phone sends it. Every rule of
+    `validate_entries` applies (with a reason required for deductions); a refused entry
+    comes back with its reasons. Returns one `SyncResult` per entry, in order.
+    """
+    results = [None] * len(entries)
+    first_of = {}
+    for index, entry in enumerate(entries):
+        if entry.client_id is None:
+            results[index] = SyncResult(
+                None, "refused", errors=[EntryError(index, "client_id", _("缺少记录编号"))]
+            )
+        elif entry.client_id in first_of:
+            continue  # the same entry twice in one send: it shares the first one's result
+        else:
+            first_of[entry.client_id] = index
+    existing = ScoreEvent.objects.filter(client_id__in=list(first_of)).in_bulk(
+        field_name="client_id"
+    )
+    fresh = []
+    for client_id, index in first_of.items():
+        event = existing.get(client_id)
+        if event is None:
+            fresh.append(index)
+        elif event.entered_by_id == actor.pk:
+            results[index] = SyncResult(client_id, "existing", event)
+        else:
+            results[index] = SyncResult(
+                client_id,
+                "refused",
+                errors=[EntryError(index, "client_id", _("记录编号已被其他记录使用"))],
+            )
+    if fresh:
+        errors, prepared = validate_entries(
+            actor=actor,
+            entries=[entries[index] for index in fresh],
+            today=today,
+            deduction_reason_required=True,
+        )
+        refused = defaultdict(list)
+        for error in errors:
+            index = fresh[error.index]
+            refused[index].append(replace(error, index=index))
+        for index, entry_errors in refused.items():
+            results[index] = SyncResult(entries[index].client_id, "refused", errors=entry_errors)
+        accepted = [index for index in fresh if index not in refused]
+        # `prepared` follows the accepted entries in order, photos already re-encoded.
+        ready = dict(zip(accepted, (entry for entry, *_rest in prepared), strict=True))
+        _sync_record(actor=actor, ready=ready, results=results, today=today)
+    # An entry refused only because a parallel send of it was just recorded is "existing".
+    late = [result.client_id for result in results if result and result.status == "refused"]
+    if late:
+        found = ScoreEvent.objects.filter(client_id__in=late, entered_by=actor).in_bulk(
+            field_name="client_id"
+        )
+        for index, result in enumerate(results):
+            if result and result.status == "refused" and result.client_id in found:
+                results[index] = SyncResult(result.client_id, "existing", found[result.client_id])
+    for index, entry in enumerate(entries):
+        if results[index] is None:
+            first = results[first_of[entry.client_id]]
+            status = "refused" if first.status == "refused" else "existing"
+            results[index] = SyncResult(first.client_id, status, first.event, first.errors)
+    return results
+
+
+def _sync_record(*, actor, ready, results, today):
+    """Record the entries that passed the check in one batch; if something changed
+    between the check and the write (another send, a month closed, a cap reached),
+    record them one by one so each gets its own answer."""
+    if not ready:
+        return
+    try:
+        events = score_events_record(
+            actor=actor,
+            entries=list(ready.values()),
+            source="phone",
+            today=today,
+            deduction_reason_required=True,
+        )
+    except (BatchError, IntegrityError):
+        for index, entry in ready.items():
+            results[index] = _sync_one(actor=actor, entry=entry, index=index, today=today)
+    else:
+        for index, event in zip(ready, events, strict=True):
+            results[index] = SyncResult(event.client_id, "created", event)
+
+
+def _sync_one(*, actor, entry, index, today):
+    try:
+        (event,) = score_events_record(
+            actor=actor,
+            entries=[entry],
+            source="phone",
+            today=today,
+            deduction_reason_required=True,
+        )
+    except BatchError as error:
+        return SyncResult(
+            entry.client_id, "refused", errors=[replace(e, index=index) for e in error.errors]
+        )
+    except IntegrityError:
+        event = ScoreEvent.objects.get(client_id=entry.client_id)
+        return SyncResult(entry.client_id, "existing", event)
+    return SyncResult(entry.client_id, "created", event)
+
+
 @transaction.atomic
-def score_event_reverse(*, actor, event, reason):
-    """Correct a mistake without erasing it: a new event with the opposite points."""
+def score_event_reverse(*, actor, event, reason, evidence=None):
+    """Correct a mistake without erasing it: a new event with the opposite points.
+
+    Reversing a veto is a veto act too: it needs a photo and counts only once a second
+    staff member confirms it (until then the veto stands).
+    """
     reason = (reason or "").strip()
     if not reason:
         raise ValidationError(_("冲正必须填写原因"))
@@ -345,7 +501,7 @@ def score_event_reverse(*, actor, event, reason):
     )
     event = (
         ScoreEvent.objects.select_for_update()
-        .select_related("household__community", "community")
+        .select_related("household__community", "community", "item")
         .get(pk=event.pk)
     )
     if not households_scorable_by(actor).filter(pk=event.household_id).exists():
@@ -374,6 +530,10 @@ def score_event_reverse(*, actor, event, reason):
         community=event.household.community, month=selectors.first_of_month(occurred_on)
     ):
         raise ValidationError(_("当月已关账，不能冲正"))
+    if event.item.is_veto:
+        if not evidence:
+            raise ValidationError(_("撤销一票否决须上传照片"))
+        evidence = files.clean_photo(evidence)
     reversal = ScoreEvent.objects.create(
         household=event.household,
         item=event.item,
@@ -383,7 +543,8 @@ def score_event_reverse(*, actor, event, reason):
         entered_by=actor,
         note=reason,
         reverses=event,
-        needs_review=False,
+        evidence=evidence or "",
+        needs_review=event.item.is_veto,
     )
     audit_record(
         actor=actor,
@@ -487,3 +648,29 @@ def month_reopen(*, actor, community, month, reason):
         details={"month": month.strftime("%Y-%m"), "reason": reason},
     )
     return change
+
+
+@transaction.atomic
+def household_visit_record(*, actor, household, visited_on=None, note="", today=None):
+    """A visit that needs no points ("visit recorded"). Recording the same household, day
+    and leader again returns the visit already recorded."""
+    today = today or timezone.localdate()
+    visited_on = visited_on or today
+    if not households_scorable_by(actor).filter(pk=household.pk).exists():
+        raise PermissionDenied(_("该户不在您负责的社区"))
+    if visited_on > today:
+        raise ValidationError(_("发生日期 %(date)s 晚于今天") % {"date": visited_on.isoformat()})
+    note = (note or "").strip()
+    if len(note) > NOTE_MAX_LENGTH:
+        raise ValidationError(_("备注最多 %(count)s 个字") % {"count": NOTE_MAX_LENGTH})
+    visit, created = HouseholdVisit.objects.get_or_create(
+        household=household, visited_on=visited_on, recorded_by=actor, defaults={"note": note}
+    )
+    if created:
+        audit_record(
+            actor=actor,
+            action="household.visit",
+            target=household,
+            details={"visited_on": visited_on.isoformat()},
+        )
+    return visit

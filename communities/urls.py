@@ -1,6 +1,6 @@
 from django.urls import path
 
-from . import batch_views, chart_views, import_views, ledger_views
+from . import batch_views, chart_views, door_views, import_views, ledger_views
 
 app_name = "communities"
 
@@ -15,6 +15,14 @@ urlpatterns = [
     path("scoring/months/close/", ledger_views.month_close_confirm, name="month_close"),
     # Monthly points chart (美丽积分图).
     path("scoring/chart/", chart_views.points_chart, name="points_chart"),
+    # Scoring at the door on the phone (入户评分), usable without signal.
+    path("door/", door_views.door_home, name="door"),
+    path("door/data/", door_views.door_data, name="door_data"),
+    path("door/households/<int:pk>/", door_views.door_household, name="door_household"),
+    path("door/sync/", door_views.door_sync, name="door_sync"),
+    path("door/month/", door_views.door_month, name="door_month"),
+    path("door/sw.js", door_views.door_service_worker, name="door_sw"),
+    path("door/manifest.webmanifest", door_views.door_manifest, name="door_manifest"),
     # Excel import of a typed-in inspection sheet.
     path("scoring/import/", import_views.score_event_import, name="score_event_import"),
 ]

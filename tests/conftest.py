@@ -194,3 +194,9 @@ def celery_worker_process(django_db_setup):
     database_url = worker_database_url(os.environ["DATABASE_URL"], connection.settings_dict["NAME"])
     with running_worker(app=app, database_url=database_url) as worker:
         yield worker
+
+
+@pytest.fixture(autouse=True)
+def private_media(settings, tmp_path):
+    """Uploaded photos of a test go to its own temporary folder, never to ./media."""
+    settings.MEDIA_ROOT = tmp_path / "media"

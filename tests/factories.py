@@ -96,3 +96,46 @@ def user(
     for c in communities:
         StaffMembership.objects.create(user=u, community=c)
     return u
+
+
+def photo(name="photo.jpg"):
+    """A small JPEG upload, standing in for a photo taken at the door."""
+    import io
+
+    from django.core.files.uploadedfile import SimpleUploadedFile
+    from PIL import Image
+
+    buffer = io.BytesIO()
+    Image.new("RGB", (32, 24), "green").save(buffer, format="JPEG")
+    return SimpleUploadedFile(name, buffer.getvalue(), content_type="image/jpeg")
+
+
+def confirmed_veto(*, actor, confirmer, household, item, occurred_on, today=None, note="违法"):
+    """A veto as the ledger takes it: reason and photo, then a second person confirms it."""
+    from communities import services
+
+    (event,) = services.score_events_record(
+        actor=actor,
+        entries=[
+            services.Entry(
+                household_id=household.pk,
+                item_id=item.pk,
+                occurred_on=occurred_on,
+                note=note,
+                evidence=photo(),
+            )
+        ],
+        today=today,
+    )
+    services.score_event_review(actor=confirmer, event=event, decision="confirmed")
+    return event
+
+
+def confirmed_veto_reversal(*, actor, confirmer, event, reason):
+    from communities import services
+
+    reversal = services.score_event_reverse(
+        actor=actor, event=event, reason=reason, evidence=photo()
+    )
+    services.score_event_review(actor=confirmer, event=reversal, decision="confirmed")
+    return reversal

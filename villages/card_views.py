@@ -261,6 +261,7 @@ def _card_context(request, household, year):
         if standard
         else 0,
         "vetoed": card.vetoed,
+        "veto_pending": card.veto_pending,
         "pending_count": card.pending_count,
         "months": months,
         "has_average": bool(average),

@@ -156,6 +156,7 @@ class PointCard:
     total: Decimal  # Σ counting event points of the year
     score: Decimal | None  # base + total, clipped; None without a standard
     vetoed: bool
+    veto_pending: bool  # a veto (or its reversal) waits for the second staff member
     pending_count: int  # events of the year still waiting for review
     points_by_month: dict  # {month: Decimal}
     own_series: list  # running clipped score after months 1..through_month ([] w/o standard)
@@ -194,10 +195,25 @@ def point_card(*, household, year, through_month):
         total=total,
         score=score,
         vetoed=vetoed,
+        veto_pending=household.pk
+        in points.pending_veto_household_ids(household_ids=[household.pk], year=year),
         pending_count=pending_count,
         points_by_month=points_by_month,
         own_series=own_series,
         average=average,
         items=[] if standard is None else list(standard.items.all()),
         dividend_lines=approved_dividend_lines(household=household),
+    )
+
+
+def household_by_card(households, card):
+    """The household among `households` whose card number (cooperative code-household
+    number, printed on the point card and in its QR code) is `card`, or None."""
+    from django.db.models import Value
+    from django.db.models.functions import Concat
+
+    return (
+        households.annotate(card=Concat("cooperative__code", Value("-"), "number"))
+        .filter(card__iexact=card)
+        .first()
     )

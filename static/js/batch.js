@@ -1,8 +1,12 @@
 /* Batch entry (批量录入): keyboard moves and a live preview of each row's total.
  *
- * Enter / Tab     next field (Shift: previous); Enter never submits the batch
+ * Enter           down the column to the next household (Shift: up); after the last one,
+ *                 the top of the next column. Enter never submits the batch
+ * Tab             the browser's order: along the row
  * ArrowUp / Down  same column, previous / next household (points and note fields)
  * Ctrl+Enter      save the batch
+ * On load the first cell has focus, or the first cell in error; the links in the list of
+ * problems at the top focus the field they name.
  * The page works without this script; the server checks everything again.
  */
 (function () {
@@ -47,6 +51,25 @@
       var target = sibling.querySelector('input[data-col="' + column + '"]:not([disabled])');
       if (target) return focusField(target);
       sibling = step > 0 ? sibling.nextElementSibling : sibling.previousElementSibling;
+    }
+    return false;
+  }
+
+  /* Enter: down the column; past the last household, the first one of the next column. */
+  function moveDown(current, step) {
+    if (moveVertical(current, step)) return true;
+    var column = current.getAttribute("data-col");
+    var match = /^(note-)?(\d+)$/.exec(column || "");
+    if (!match) return moveBy(current, step);
+    var next = (match[1] || "") + (parseInt(match[2], 10) + step);
+    var candidates = Array.prototype.slice.call(
+      table.querySelectorAll('input[data-col="' + next + '"]:not([disabled])')
+    );
+    var target = step > 0 ? candidates[0] : candidates[candidates.length - 1];
+    if (target) return focusField(target);
+    if (step > 0) {
+      var save = document.getElementById("batch-save");
+      if (save) save.focus();
     }
     return false;
   }
@@ -132,7 +155,7 @@
         if (form.requestSubmit) form.requestSubmit(); else form.submit();
         return;
       }
-      moveBy(target, event.shiftKey ? -1 : 1);
+      moveDown(target, event.shiftKey ? -1 : 1);
       return;
     }
     if ((event.key === "ArrowDown" || event.key === "ArrowUp") && target.type === "text") {
@@ -155,9 +178,22 @@
   });
 
   updateAll();
+  document.querySelectorAll(".batch-error-link").forEach(function (link) {
+    link.addEventListener("click", function (event) {
+      var target = document.getElementById(link.getAttribute("data-target"));
+      if (!target) return;
+      event.preventDefault();
+      target.scrollIntoView({ block: "center" });
+      if (!focusField(target.matches("input") ? target : target.querySelector("input"))) {
+        target.focus && target.focus();
+      }
+    });
+  });
   var firstError = form.querySelector('[aria-invalid="true"]');
   if (firstError) {
     firstError.scrollIntoView({ block: "center" });
     focusField(firstError);
+  } else {
+    focusField(form.querySelector(".batch-table input.batch-points:not([disabled])"));
   }
 })();

@@ -39,12 +39,19 @@ def test_staff_enter_a_batch_and_see_totals_and_chart(
     # Only the staff member's own grid: households of the west grid are not on the page.
     assert page.locator(f"#row-{world.a_west.pk}").count() == 0
 
-    # Keyboard: type, Enter moves to the next cell without submitting, ↓ moves down a row.
+    # The first cell has focus, and it is empty: no grey default that looks filled in.
+    first = page.evaluate("document.activeElement.name")
+    assert first == page.locator("input.batch-points").first.get_attribute("name")
+    assert page.locator("input.batch-points[placeholder]").count() == 0
+    # Keyboard: Enter moves down the column without submitting; past the last household it
+    # goes to the top of the next column; ↓ moves down a row.
     field(a, volunteer).click()
     page.keyboard.type("2")
     page.keyboard.press("Enter")
-    assert page.evaluate("document.activeElement.name") == f"p-{a.pk}-{clean.pk}"
+    assert page.evaluate("document.activeElement.name") == f"p-{b.pk}-{volunteer.pk}"
     assert page.url == batch_url  # Enter did not submit the batch
+    page.keyboard.press("Enter")
+    assert page.evaluate("document.activeElement.name") == f"p-{a.pk}-{clean.pk}"
     page.keyboard.type("6")
     page.keyboard.press("ArrowDown")
     assert page.evaluate("document.activeElement.name") == f"p-{b.pk}-{clean.pk}"
@@ -75,3 +82,28 @@ def test_staff_enter_a_batch_and_see_totals_and_chart(
     assert box is not None and box["width"] > 0 and box["height"] > 0
     assert page.evaluate("window.pointsChart.data.datasets.length") > 0
     page.screenshot(path=str(artifacts / "batch-entry-chart.png"), full_page=True)
+
+
+def test_a_refused_batch_lists_problems_that_jump_to_their_cells(
+    live_server, transactional_db, world, scoring, page, artifacts
+):
+    a, b = world.a_east, world.b_east
+    clean, volunteer = scoring["clean"], scoring["volunteer"]
+    login(page, live_server.url, "staff_east")
+    page.goto(
+        f"{live_server.url}/communities/scoring/batch/?month={MONTH}&grid={world.grid_east.pk}"
+    )
+    page.fill(f'input[name="p-{a.pk}-{clean.pk}"]', "50")  # outside 1–10
+    page.fill(f'input[name="p-{b.pk}-{volunteer.pk}"]', "9")  # outside 1–5
+    page.fill(f'input[name="n-{b.pk}-{volunteer.pk}"]', "帮助邻居")
+    page.click("#batch-save")
+    page.wait_for_selector("#batch-errors")
+    links = page.locator(".batch-error-link")
+    assert links.count() == 2
+    # The first cell in error has focus; the notes typed are kept.
+    assert page.evaluate("document.activeElement.name") == f"p-{a.pk}-{clean.pk}"
+    assert page.input_value(f'input[name="n-{b.pk}-{volunteer.pk}"]') == "帮助邻居"
+    page.screenshot(path=str(artifacts / "batch-errors-top.png"), full_page=True)
+    links.nth(1).click()
+    assert page.evaluate("document.activeElement.name") == f"p-{b.pk}-{volunteer.pk}"
+    assert ScoreEvent.objects.count() == 0

@@ -9,6 +9,7 @@ from accounts.models import AuditRecord
 from communities import services
 from communities.models import ScoreEvent
 from communities.services import Entry
+from tests import factories
 
 from .conftest import YEAR
 
@@ -272,9 +273,12 @@ def test_household_scores_are_scoped(world, events, login):
 
 
 def test_household_score_detail(world, events, items, login):
-    services.score_events_record(
+    factories.confirmed_veto(
         actor=world.staff_east,
-        entries=[Entry(household_id=world.a_east.pk, item_id=items["crime"].pk, occurred_on=DAY)],
+        confirmer=world.admin,
+        household=world.a_east,
+        item=items["crime"],
+        occurred_on=DAY,
         today=date(YEAR, 12, 31),
     )
     client = login(world.villager_a)

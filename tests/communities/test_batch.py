@@ -170,15 +170,21 @@ def test_table_shows_month_points_and_running_year_score(world, items, login):
     assert re.search(rf'id="month-{world.a_east.pk}">\+5<', html)
     assert re.search(rf'id="year-{world.a_east.pk}">83<', html)  # base 80 + 5 - 2
     assert re.search(rf'id="year-{world.b_east.pk}">80<', html)
-    # Item defaults as placeholders, and the date defaults to the 15th of a past month.
-    assert 'placeholder="5"' in cell(html, world.a_east, items["clean"])
+    # Empty cells are empty (no grey default that looks filled in): the header gives the
+    # range. The date defaults to the 15th of a past month.
+    assert "placeholder" not in cell(html, world.a_east, items["clean"])
+    assert 'value=""' in cell(html, world.a_east, items["clean"])
+    assert re.search(r'batch-item-rule">\+1–10<', html)
     assert 'value="2026-10-15"' in row_field(html, "date", world.a_east)
 
 
 # --- saving --------------------------------------------------------------------------
 
 
-def test_saving_a_batch_records_signed_events_and_one_audit_record(world, items, login):
+def test_saving_a_batch_records_signed_events_and_one_audit_record(
+    world, items, login, settings, tmp_path
+):
+    settings.MEDIA_ROOT = tmp_path
     client = login(world.staff_east)
     response = post(
         client,
@@ -189,8 +195,13 @@ def test_saving_a_batch_records_signed_events_and_one_audit_record(world, items,
             points(world.b_east, items["crime"]): "20",
             points(world.b_east, items["clean"]): "",  # empty: no event
             f"d-{world.a_east.pk}": "2026-10-12",
-            f"n-{world.a_east.pk}": "十月检查",
+            # Each entry has its own note: 庭院整洁's note is not 乱堆乱放's reason.
+            f"n-{world.a_east.pk}-{items['clean'].pk}": "十月检查",
+            f"n-{world.a_east.pk}-{items['litter'].pk}": "门口堆放杂物",
             f"d-{world.b_east.pk}": "2026-10-20",
+            # A veto needs its reason and a photo (docs/scoring.md, "Veto").
+            f"n-{world.b_east.pk}-{items['crime'].pk}": "违法被判刑",
+            f"e-{world.b_east.pk}": png(),
         },
         grid=world.grid_east,
     )
@@ -202,8 +213,14 @@ def test_saving_a_batch_records_signed_events_and_one_audit_record(world, items,
     assert events[(world.a_east.pk, items["litter"].pk)].points == Decimal("-3")
     assert events[(world.b_east.pk, items["volunteer"].pk)].points == Decimal("2.5")
     assert events[(world.b_east.pk, items["crime"].pk)].points == Decimal("-20")
+    # The veto waits for a second staff member whatever the community's review setting.
+    assert events[(world.b_east.pk, items["crime"].pk)].needs_review
+    assert events[(world.b_east.pk, items["crime"].pk)].evidence
     first = events[(world.a_east.pk, items["clean"].pk)]
     assert first.occurred_on == date(2026, 10, 12) and first.note == "十月检查"
+    assert events[(world.a_east.pk, items["litter"].pk)].note == "门口堆放杂物"
+    assert events[(world.b_east.pk, items["volunteer"].pk)].note == ""
+    assert events[(world.b_east.pk, items["crime"].pk)].note == "违法被判刑"
     assert first.community == world.east and first.entered_by == world.staff_east
     assert events[(world.b_east.pk, items["crime"].pk)].occurred_on == date(2026, 10, 20)
     assert len({e.batch for e in events.values()}) == 1
@@ -214,8 +231,9 @@ def test_saving_a_batch_records_signed_events_and_one_audit_record(world, items,
     html = client.get(response["Location"]).content.decode()
     assert "已保存 4 条积分记录" in html
     assert re.search(rf'id="year-{world.a_east.pk}">82<', html)  # 80 + 5 - 3
-    assert re.search(rf'id="year-{world.b_east.pk}">62.5<', html)  # 80 + 2.5 - 20
-    assert re.search(rf'id="month-{world.b_east.pk}">-17.5<', html)
+    # 80 + 2.5: the veto's -20 counts once a second staff member confirms it.
+    assert re.search(rf'id="year-{world.b_east.pk}">82.5<', html)
+    assert re.search(rf'id="month-{world.b_east.pk}">\+2\.5<', html)
 
 
 def test_evidence_is_saved_with_the_photo_item(world, items, login, settings, tmp_path):
@@ -452,7 +470,18 @@ def five_items(items, standard):
         min_points=1,
         max_points=5,
     )
-    return [items["clean"], items["volunteer"], items["litter"], items["crime"], extra]
+    # No veto among them: a veto needs a photo per row, stored one by one (tested elsewhere).
+    spitting = ScoringItem.objects.create(
+        standard=items["clean"].standard,
+        code="WM09",
+        name="随地吐痰",
+        category=ScoringItem.Category.CIVILITY,
+        direction=ScoringItem.Direction.DEDUCT,
+        default_points=2,
+        min_points=1,
+        max_points=5,
+    )
+    return [items["clean"], items["volunteer"], items["litter"], spitting, extra]
 
 
 # Session, user, grids, the photo items, then the service: lock, households, items,
@@ -521,3 +550,23 @@ def test_showing_the_grid_runs_a_bounded_number_of_queries(
         response = client.get(URL, {"month": MONTH, "grid": world.grid_east.pk})
     assert response.content.decode().count('class="batch-row') == 12
     assert len(large.captured_queries) == len(small.captured_queries)
+
+
+def test_a_refused_save_lists_each_problem_with_a_link_to_its_cell(world, items, login):
+    client = login(world.staff_east)
+    response = post(
+        client,
+        {
+            points(world.a_east, items["clean"]): "50",  # out of range
+            points(world.b_east, items["volunteer"]): "2",
+            f"d-{world.b_east.pk}": "2026-09-01",  # not in the month
+        },
+        grid=world.grid_east,
+    )
+    html = response.content.decode()
+    top = re.search(r'<div class="message error batch-errors".*?</div>', html, re.S).group(0)
+    assert f'href="#id_p-{world.a_east.pk}-{items["clean"].pk}"' in top
+    assert "A001 王建国 · 庭院整洁：分值 50 超出" in top
+    assert f'href="#id_d-{world.b_east.pk}"' in top
+    assert f'id="id_d-{world.b_east.pk}"' in html
+    assert ScoreEvent.objects.count() == 0

@@ -160,7 +160,14 @@ def test_point_card_of_a_year_without_standard_says_so(world, login):
 
 
 def test_point_card_shows_a_veto(world, items, login):
-    record(world.staff_east, world.a_east, items["crime"])
+    factories.confirmed_veto(
+        actor=world.staff_east,
+        confirmer=world.admin,
+        household=world.a_east,
+        item=items["crime"],
+        occurred_on=DAY,
+        today=date(YEAR, 12, 31),
+    )
 
     assert "一票否决项" in login(world.villager_a).get(points_url(world.a_east)).content.decode()
 

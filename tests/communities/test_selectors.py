@@ -26,6 +26,17 @@ def record(actor, household, item, day, points=None):
     return event
 
 
+def veto(world, items, day):
+    return factories.confirmed_veto(
+        actor=world.staff_east,
+        confirmer=world.admin,
+        household=world.a_east,
+        item=items["crime"],
+        occurred_on=day,
+        today=TODAY,
+    )
+
+
 @pytest.fixture
 def big(standard):
     """Uncapped items large enough to push a score past its bounds."""
@@ -143,22 +154,26 @@ def test_running_series_clips_each_month_and_ends_at_the_annual_score(world, big
 
 
 def test_veto_is_detected_and_cleared_by_its_reversal(world, items):
-    crime = record(world.staff_east, world.a_east, items["crime"], date(YEAR, 4, 1))
+    crime = veto(world, items, date(YEAR, 4, 1))
     record(world.staff_east, world.b_east, items["litter"], date(YEAR, 4, 1))
     ids = [world.a_east.pk, world.b_east.pk]
 
     assert selectors.vetoed_household_ids(household_ids=ids, year=YEAR) == {world.a_east.pk}
     assert selectors.vetoed_household_ids(household_ids=ids, year=YEAR - 1) == set()
 
-    services.score_event_reverse(actor=world.staff_east, event=crime, reason="认定有误")
+    factories.confirmed_veto_reversal(
+        actor=world.staff_east, confirmer=world.admin, event=crime, reason="认定有误"
+    )
 
     assert selectors.vetoed_household_ids(household_ids=ids, year=YEAR) == set()
 
 
 def test_veto_twice_and_reversed_once_still_vetoes(world, items):
-    first = record(world.staff_east, world.a_east, items["crime"], date(YEAR, 4, 1))
-    record(world.staff_east, world.a_east, items["crime"], date(YEAR, 6, 1))
-    services.score_event_reverse(actor=world.staff_east, event=first, reason="重复")
+    first = veto(world, items, date(YEAR, 4, 1))
+    veto(world, items, date(YEAR, 6, 1))
+    factories.confirmed_veto_reversal(
+        actor=world.staff_east, confirmer=world.admin, event=first, reason="重复"
+    )
 
     assert selectors.vetoed_household_ids(household_ids=[world.a_east.pk], year=YEAR) == {
         world.a_east.pk
@@ -166,9 +181,20 @@ def test_veto_twice_and_reversed_once_still_vetoes(world, items):
 
 
 def test_a_veto_awaiting_review_does_not_veto_yet(world, items):
-    world.east.review_required = True
-    world.east.save()
-    record(world.staff_east, world.a_east, items["crime"], date(YEAR, 4, 1))
+    # A veto always waits for a second staff member, whatever the review setting.
+    services.score_events_record(
+        actor=world.staff_east,
+        entries=[
+            Entry(
+                household_id=world.a_east.pk,
+                item_id=items["crime"].pk,
+                occurred_on=date(YEAR, 4, 1),
+                note="违法",
+                evidence=factories.photo(),
+            )
+        ],
+        today=TODAY,
+    )
 
     assert selectors.vetoed_household_ids(household_ids=[world.a_east.pk], year=YEAR) == set()
 

@@ -73,9 +73,12 @@ def computed_run(world, items, django_capture_on_commit_callbacks):
         entries=[Entry(household_id=world.a_east.pk, item_id=items["clean"].pk, occurred_on=day)],
         today=today,
     )
-    scoring.score_events_record(
+    factories.confirmed_veto(
         actor=world.staff_west,
-        entries=[Entry(household_id=world.a_west.pk, item_id=items["crime"].pk, occurred_on=day)],
+        confirmer=world.admin,
+        household=world.a_west,
+        item=items["crime"],
+        occurred_on=day,
         today=today,
     )
     return compute(create_run(world), django_capture_on_commit_callbacks)

@@ -199,7 +199,14 @@ def test_reversal_pending_and_rejected_events_are_labelled_and_pending_not_count
 
 
 def test_veto_is_shown(world, items, login):
-    record(world.staff_east, world.a_east, items["crime"], note="违法")
+    factories.confirmed_veto(
+        actor=world.staff_east,
+        confirmer=world.admin,
+        household=world.a_east,
+        item=items["crime"],
+        occurred_on=date(YEAR, 3, 10),
+        today=date(YEAR, 12, 31),
+    )
 
     body = login(world.villager_a).get(MINE).content.decode()
 
@@ -466,9 +473,10 @@ def test_query_count_is_the_same_for_10_and_2000_events(world, items, login):
     assert client.get(MINE + f"?page={last}").status_code == 200
 
 
-# Session, user, household, standard, totals, veto, pending count, own months, grid average
+# Session, user, household, standard, totals, veto, pending veto, pending count, own months,
+# grid average
 # (3), event count and page, dividend lines, standard items.
-CARD_QUERIES = 15
+CARD_QUERIES = 16
 
 
 @pytest.mark.parametrize("count", [10, 2000])
