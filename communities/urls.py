@@ -18,7 +18,7 @@ urlpatterns = [
     # Scoring at the door on the phone (入户评分), usable without signal.
     path("door/", door_views.door_home, name="door"),
     path("door/data/", door_views.door_data, name="door_data"),
-    path("door/households/<int:pk>/", door_views.door_household, name="door_household"),
+    path("door/households/<id:pk>/", door_views.door_household, name="door_household"),
     path("door/sync/", door_views.door_sync, name="door_sync"),
     path("door/month/", door_views.door_month, name="door_month"),
     path("door/sw.js", door_views.door_service_worker, name="door_sw"),

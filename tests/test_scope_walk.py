@@ -54,6 +54,7 @@ PATH_PARAMETERS = {
     ("villages:share_transfer", "pk"): "household",
     ("communities:household_points", "pk"): "household",
     ("communities:event_reverse", "pk"): "event",
+    ("communities:door_household", "pk"): "household",
     ("card:household", "household_id"): "household",
     ("dividends:run_detail", "pk"): "run",
     ("dividends:run_progress", "pk"): "run",
