@@ -49,6 +49,9 @@ def home(request):
     user = request.user
     if user.must_change_password:
         return redirect("accounts:password_change")
+    if user.is_villager:
+        # Card first: the villager's home is their point card (docs/villagers.md).
+        return redirect("card:mine")
     context = selectors.home_summary(user=user)
     return render(request, "home.html", context)
 

@@ -42,7 +42,6 @@ from . import selectors
 from .selectors import MIN_GRID_FOR_AVERAGE
 
 FIRST_YEAR = 2018  # Tongjie invented the points in 2018; nothing was scored before.
-YEARS_SHOWN = 5
 EVENTS_PER_PAGE = 30
 # MIN_GRID_FOR_AVERAGE (the grid-average privacy rule) lives in `selectors`.
 # Credit-card size (85.6 × 54 mm), two across and five down on an A4 sheet.
@@ -246,7 +245,6 @@ def _card_context(request, household, year):
     return {
         "household": household,
         "year": year,
-        "years": list(range(now.year, max(FIRST_YEAR, now.year - YEARS_SHOWN + 1) - 1, -1)),
         "base_url": base_url,
         "standard": standard,
         "score": score,
@@ -282,8 +280,15 @@ def _may_print(user):
 
 
 def _render_card(request, household):
-    year = _year(request.GET.get("year"), today().year)
-    return render(request, "card/point_card.html", _card_context(request, household, year))
+    """The card of the asked year if it holds data, else of the newest year that does."""
+    current = today().year
+    years = selectors.card_years(household=household, current_year=current)
+    year = _year(request.GET.get("year"), current)
+    if years and year not in years:
+        year = years[0]
+    context = _card_context(request, household, year)
+    context["years"] = years
+    return render(request, "card/point_card.html", context)
 
 
 def _households(user):
@@ -334,6 +339,9 @@ def print_cards(request):
     user = request.user
     if user.must_change_password:
         return redirect("accounts:password_change")
+    if user.is_villager:
+        # A villager has no print page: their own card is the page they can use.
+        return redirect("card:mine")
     if not _may_print(user):
         raise PermissionDenied(_("只有工作人员可以打印积分卡"))
     grid_id = _int_param(request, "grid")
