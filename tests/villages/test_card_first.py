@@ -56,13 +56,14 @@ def test_years_offered_only_where_there_is_data(world, standard, items, login):
 
 
 def test_a_year_without_data_falls_back_to_the_newest_with_data(world, items, login):
-    # No standard adopted this year: only 2019 holds anything.
     _event(world, items["clean"], "5", date(2019, 4, 1))
+    _event(world, items["clean"], "5", date(2021, 4, 1))
 
-    response = login(world.villager_a).get(f"/card/?year={YEAR - 2}")
+    response = login(world.villager_a).get("/card/?year=2020")
 
-    assert response.context["years"] == [2019]
-    assert response.context["year"] == 2019
+    assert response.context["years"] == [YEAR, 2021, 2019]
+    assert response.context["year"] == YEAR
+    assert login(world.villager_a).get("/card/?year=2021").context["year"] == 2021
 
 
 def test_sections_stay_reachable_and_the_score_is_labelled(world, standard, items, login):
