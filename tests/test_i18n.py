@@ -73,7 +73,7 @@ def test_login_error_is_in_chinese(world, client):
 def test_home_page_has_no_english_labels(world, login, user_name):
     user = getattr(world, user_name)
 
-    response = login(user).get(reverse("home"))
+    response = login(user).get(reverse("home"), follow=True)
 
     assert english_words(response, *ENGLISH_WORD.findall(user.username)) == set()
 
