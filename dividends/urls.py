@@ -1,6 +1,6 @@
 from django.urls import path, re_path
 
-from . import views
+from . import notice_views, views
 
 app_name = "dividends"
 
@@ -19,5 +19,8 @@ urlpatterns = [
         views.run_export,
         name="run_export",
     ),
+    path("runs/<int:pk>/notice/", notice_views.notice_page, name="notice"),
+    path("runs/<int:pk>/paid/", notice_views.run_mark_paid, name="run_mark_paid"),
+    path("notice/<str:token>/", notice_views.notice_public, name="notice_public"),
     path("runs/<int:pk>/statement/<int:household_id>/", views.statement, name="statement"),
 ]

@@ -16,7 +16,7 @@ Query count is bounded: every figure comes from a set-based selector and the eve
 list is paginated, so a household with 10 or 2,000 events costs the same queries.
 """
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from decimal import Decimal
 from urllib.parse import urlencode
 
@@ -34,6 +34,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET
 
 from accounts.scope import communities_visible_to, households_visible_to
+from appeals import selectors as appeal_selectors
 from communities import selectors as points
 from communities.models import MicroGrid, ScoreEvent, ScoringItem
 from pinghu_points.formatting import plain_points, signed_points
@@ -111,6 +112,8 @@ def _statement_url(run_id, household_id):
 @dataclass
 class EventRow:
     event: ScoreEvent
+    appeals: list = field(default_factory=list)  # newest first (appeals app)
+    may_appeal: bool = False  # the villager may file an appeal on it now
 
     @property
     def review(self):
@@ -224,16 +227,37 @@ def _card_context(request, household, year):
     # Every event of the year, newest first, a page at a time; totals above count them all.
     paginator = Paginator(points.household_events(household=household, year=year), EVENTS_PER_PAGE)
     events_page = paginator.get_page(request.GET.get("page"))
-    rows = [EventRow(event=event) for event in events_page.object_list]
+    user = request.user
+    is_own = user.is_villager and user.household_id == household.pk
+    events = list(events_page.object_list)
+    by_event = appeal_selectors.appeals_by_event(event_ids=[event.pk for event in events])
+    rows = []
+    for event in events:
+        appeals = by_event.get(event.pk, [])
+        rows.append(
+            EventRow(
+                event=event,
+                appeals=appeals,
+                may_appeal=is_own
+                and appeal_selectors.event_appealable(event)
+                and not any(appeal.is_open for appeal in appeals),
+            )
+        )
 
-    dividends = [
-        {
-            "line": line,
-            "year": line.run.year,
-            "statement_url": _statement_url(line.run_id, household.pk),
-        }
-        for line in card.dividend_lines
-    ]
+    by_line = appeal_selectors.appeals_by_line(line_ids=[line.pk for line in card.dividend_lines])
+    dividends = []
+    for line in card.dividend_lines:
+        appeals = by_line.get(line.pk, [])
+        dividends.append(
+            {
+                "line": line,
+                "year": line.run.year,
+                "statement_url": _statement_url(line.run_id, household.pk),
+                "appeals": appeals,
+                "may_appeal": is_own and not any(appeal.is_open for appeal in appeals),
+                "notice_url": reverse("dividends:notice", args=[line.run_id]),
+            }
+        )
 
     add_items, deduct_items = _standard_items(card.items)
     base_url = (
@@ -241,7 +265,6 @@ def _card_context(request, household, year):
         if request.resolver_match.url_name == "mine"
         else reverse("card:household", args=[household.pk])
     )
-    user = request.user
     return {
         "household": household,
         "year": year,
@@ -269,7 +292,7 @@ def _card_context(request, household, year):
         "add_items": add_items,
         "deduct_items": deduct_items,
         "dividends": dividends,
-        "is_own": user.is_villager and user.household_id == household.pk,
+        "is_own": is_own,
         "can_print": _may_print(user),
         "min_grid": MIN_GRID_FOR_AVERAGE,
     }
