@@ -44,6 +44,9 @@ def approved_run(world, cooperative, year=YEAR, approved_on=APPROVED_ON):
         incentive_pool=Decimal("200.00"),
         policy=DividendRun.Policy.SCORE,
         status=DividendRun.Status.APPROVED,
+        household_count=2,
+        incentive_paid=Decimal("150.00"),
+        remainder=Decimal("50.00"),
         created_by=accountant,
         approved_by=world.supervisor_a if cooperative == world.coop_a else world.supervisor_b,
         approved_at=timezone.make_aware(
