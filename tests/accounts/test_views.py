@@ -91,14 +91,18 @@ def test_set_language_back_to_chinese(client, db):
     assert '<html lang="zh-hans">' in body
 
 
-def test_english_login_error_comes_from_djangos_english_catalogue(world, client):
+def test_english_login_error_no_longer_says_case_sensitive(world, client):
+    # Our own message replaced Django's "both fields may be case-sensitive" (issue 13);
+    # its English text comes with the lead's catalogue regeneration.
     client.post(reverse("set_language"), {"language": "en"})
 
     response = client.post(
         reverse("accounts:login"), {"username": "acc_a", "password": "wrong-password"}
     )
 
-    assert "Please enter a correct" in response.content.decode()
+    body = response.content.decode()
+    assert 'class="errorlist"' in body
+    assert "case-sensitive" not in body
 
 
 def test_login_with_right_password_goes_home(world, client):
