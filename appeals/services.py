@@ -94,7 +94,7 @@ def appeal_answer(*, actor, appeal, upheld, answer):
     """
     if not selectors.appeals_answerable_by(actor).filter(pk=appeal.pk).exists():
         raise PermissionDenied(_("这条申诉不由您答复"))
-    appeal = Appeal.objects.select_for_update().select_related("event").get(pk=appeal.pk)
+    appeal = Appeal.objects.select_for_update().get(pk=appeal.pk)
     if not appeal.is_open:
         raise ValidationError(_("这条申诉已经答复过了"))
     if upheld:
