@@ -31,6 +31,7 @@ def navigation(request):
     elif user.is_supervisor:
         items.append((_("分红审批"), reverse("dividends:run_list")))
     if user.is_subdistrict_admin or user.is_community_staff or user.is_accountant:
+        items.append((_("申诉"), reverse("appeals:list")))
         items.append((_("登录锁定"), reverse("accounts:lockouts")))
     if user.is_subdistrict_admin:
         items.append((_("审计记录"), reverse("accounts:audit_list")))

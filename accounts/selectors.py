@@ -47,3 +47,26 @@ def audit_records(*, action="", actor="", object_type=""):
 
 def audit_actions():
     return list(AuditRecord.objects.order_by().values_list("action", flat=True).distinct())
+
+
+def login_help(*, username):
+    """Who can lift a lockout of the account typed on the login page, with a phone.
+
+    A villager login (the card number) is unlocked by the staff of the household's
+    community: its name and `Community.phone`. Any other name gets None (the page then
+    says to ask the community or the cooperative), so nothing about other accounts shows.
+    """
+    from .backends import canonical_username
+    from .models import User
+
+    login = (
+        User.objects.filter(
+            username=canonical_username(username), role=User.Role.VILLAGER, is_active=True
+        )
+        .select_related("household__community")
+        .first()
+    )
+    if login is None or login.household is None:
+        return None
+    community = login.household.community
+    return {"community": community.name, "phone": community.phone}

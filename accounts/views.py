@@ -1,4 +1,5 @@
 from django.conf import settings
+from django.contrib import messages
 from django.contrib.auth import views as auth_views
 from django.contrib.auth.decorators import login_required
 from django.contrib.auth.forms import AuthenticationForm
@@ -7,12 +8,21 @@ from django.core.paginator import Paginator
 from django.shortcuts import redirect, render
 from django.urls import reverse_lazy
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy as _lazy
 
 from . import selectors
 
 
 class LoginForm(AuthenticationForm):
-    """Django's login form, refusing an issued password left unused for too long."""
+    """Django's login form, refusing an issued password left unused for too long.
+
+    Its "wrong password" message says what is true here: the card number may be typed in
+    any case (Django's default says both fields may be case-sensitive)."""
+
+    error_messages = {
+        **AuthenticationForm.error_messages,
+        "invalid_login": _lazy("卡号（账号）或密码不对。卡号不区分大小写，请检查密码后再试。"),
+    }
 
     def confirm_login_allowed(self, user):
         super().confirm_login_allowed(user)
@@ -55,16 +65,45 @@ class LoginView(auth_views.LoginView):
     def get_success_url(self):
         return self._card_scoring_url(self.request.user) or super().get_success_url()
 
+    def form_invalid(self, form):
+        """After a failed login: how many attempts are left before the lock, and who can
+        lift it (docs/villagers.md, "登录失败时的提示")."""
+        from . import backends
+        from .middleware import client_address
+
+        typed = form.data.get("username", "")
+        counts = backends.failure_counts(
+            username=backends.canonical_username(typed) if typed else None,
+            ip_address=client_address(self.request),
+        )
+        limit = backends.failure_limit()
+        left = max(limit - max(counts["username"], counts["ip_address"]), 0)
+        return self.render_to_response(
+            self.get_context_data(
+                form=form,
+                attempts_left=left,
+                failure_limit=limit,
+                unlock_help=selectors.login_help(username=typed) if typed else None,
+            )
+        )
+
 
 class PasswordChangeView(auth_views.PasswordChangeView):
     template_name = "accounts/password_change.html"
     success_url = reverse_lazy("home")
 
     def form_valid(self, form):
+        first_change = self.request.user.must_change_password
         response = super().form_valid(form)
         from .services import user_password_changed
 
         user_password_changed(user=self.request.user)
+        messages.success(
+            self.request,
+            _("密码已修改。以后请用新密码登录，初始密码不再有效。")
+            if first_change
+            else _("密码已修改。"),
+        )
         return response
 
 
@@ -73,6 +112,9 @@ def home(request):
     user = request.user
     if user.must_change_password:
         return redirect("accounts:password_change")
+    if user.is_villager:
+        # Card first: the villager's home is their point card (docs/villagers.md).
+        return redirect("card:mine")
     context = selectors.home_summary(user=user)
     return render(request, "home.html", context)
 

@@ -170,9 +170,18 @@ def lockout_response(request, original_response=None, credentials=None):
             },
             status=429,
         )
+    from .selectors import login_help
+
+    typed = (credentials or {}).get(settings.AXES_USERNAME_FORM_FIELD) or request.POST.get(
+        settings.AXES_USERNAME_FORM_FIELD, ""
+    )
     return render(
         request,
         "accounts/lockout.html",
-        {"failure_limit": backends.failure_limit(), "cooloff_minutes": minutes},
+        {
+            "failure_limit": backends.failure_limit(),
+            "cooloff_minutes": minutes,
+            "unlock_help": login_help(username=typed) if typed else None,
+        },
         status=429,
     )

@@ -35,7 +35,7 @@ class StaffMembershipInline(admin.TabularInline):
 @admin.register(Community)
 class CommunityAdmin(ImportExportModelAdmin):
     resource_classes = [CommunityResource]
-    list_display = ["code", "name", "kind", "village"]
+    list_display = ["code", "name", "kind", "village", "phone"]
     list_filter = ["kind"]
     search_fields = ["code", "name"]
     inlines = [StaffMembershipInline]

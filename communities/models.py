@@ -26,6 +26,8 @@ class Community(models.Model):
         verbose_name=_("所属行政村"),
         help_text=_("仅村委会填写"),
     )
+    # Who villagers call, e.g. to lift a login lockout (shown on the login page).
+    phone = models.CharField(_("社区电话"), max_length=30, blank=True)
     review_required = models.BooleanField(
         _("积分需复核"),
         default=False,

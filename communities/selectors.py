@@ -457,7 +457,8 @@ def private_file_visible(*, user, name):
     """Whether `user` may open the uploaded file stored as `name`.
 
     A file has the scope of the object it belongs to: an evidence photo that of its
-    event's household, an adoption resolution that of its cooperative. A name no object
+    event's household, an adoption resolution that of its cooperative, an appeal's photo
+    that of the appeal (`appeals.selectors.appeals_visible_to`). A name no object
     holds is visible to nobody.
     """
     from accounts.scope import cooperatives_visible_to, households_visible_to
@@ -466,9 +467,16 @@ def private_file_visible(*, user, name):
         return False
     if ScoreEvent.objects.filter(evidence=name, household__in=households_visible_to(user)).exists():
         return True
-    return StandardAdoption.objects.filter(
+    if StandardAdoption.objects.filter(
         resolution=name, cooperative__in=cooperatives_visible_to(user)
-    ).exists()
+    ).exists():
+        return True
+    # An appeal's photo (appeals app): the villager who filed it and those who answer it.
+    if name.startswith("appeals/"):
+        from appeals.selectors import appeals_visible_to
+
+        return appeals_visible_to(user).filter(photo=name).exists()
+    return False
 
 
 # --- The door entry (scoring on the phone, one household at a time) ------------------------

@@ -229,3 +229,27 @@ class DividendLine(models.Model):
         """Whether a veto item cancelled this line's incentive: the household had one in the
         year (`vetoed`, the snapshot) AND the run applies the veto. Reads `self.run`."""
         return self.vetoed and self.run.veto_applies
+
+
+class DividendPayment(models.Model):
+    """That an approved run was paid (发放), recorded by the accountant once its 公示 period
+    has ended (`services.dividend_run_mark_paid`). Kept apart from the frozen run; one per run."""
+
+    run = models.OneToOneField(
+        DividendRun, on_delete=models.PROTECT, related_name="payment", verbose_name=_("分红方案")
+    )
+    paid_on = models.DateField(_("发放日期"))
+    recorded_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        related_name="+",
+        verbose_name=_("登记人"),
+    )
+    recorded_at = models.DateTimeField(_("登记时间"), auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("分红发放")
+        verbose_name_plural = _("分红发放")
+
+    def __str__(self):
+        return f"{self.run} {self.paid_on}"

@@ -854,3 +854,43 @@ def dividend_run_exported(*, actor, run, kind, file_format):
         target=run,
         details={"kind": kind, "format": file_format},
     )
+
+
+@transaction.atomic
+def dividend_run_mark_paid(*, actor, run, paid_on=None):
+    """Record that an approved run was paid. Refused while the run is under notice (公示):
+    the households may still object until the period's last day (docs/villagers.md)."""
+    from . import notice
+    from .models import DividendPayment
+
+    if not may_pay_run(actor, run):
+        raise PermissionDenied(_("只有本社会计和街道管理员可以登记发放"))
+    run = DividendRun.objects.select_for_update().select_related("cooperative").get(pk=run.pk)
+    if run.status != DividendRun.Status.APPROVED:
+        raise ValidationError(_("方案审批后才能登记发放"))
+    paid_on = paid_on or notice.today()
+    window = notice.notice_window(run)
+    if paid_on <= window[1]:
+        raise ValidationError(
+            _("公示期到 %(last)s 为止，公示期结束后才能登记发放") % {"last": window[1].isoformat()}
+        )
+    if DividendPayment.objects.filter(run=run).exists():
+        raise ValidationError(_("该方案已登记发放"))
+    payment = DividendPayment.objects.create(run=run, paid_on=paid_on, recorded_by=actor)
+    audit_record(
+        actor=actor,
+        action="dividend_run.paid",
+        target=run,
+        details={"paid_on": paid_on.isoformat()},
+    )
+    return payment
+
+
+def may_pay_run(actor, run):
+    """Whether `actor` keeps and pays `run`'s cooperative (accountant of it, or the admin)."""
+    return (
+        getattr(actor, "is_authenticated", False)
+        and actor.is_active
+        and (actor.is_subdistrict_admin or actor.is_accountant)
+        and cooperatives_managed_by(actor).filter(pk=run.cooperative_id).exists()
+    )

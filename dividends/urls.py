@@ -1,6 +1,6 @@
 from django.urls import path, re_path
 
-from . import views
+from . import notice_views, views
 
 app_name = "dividends"
 
@@ -21,5 +21,8 @@ urlpatterns = [
         views.run_export,
         name="run_export",
     ),
+    path("runs/<id:pk>/notice/", notice_views.notice_page, name="notice"),
+    path("runs/<id:pk>/paid/", notice_views.run_mark_paid, name="run_mark_paid"),
+    path("notice/<str:token>/", notice_views.notice_public, name="notice_public"),
     path("runs/<id:pk>/statement/<id:household_id>/", views.statement, name="statement"),
 ]

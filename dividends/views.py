@@ -40,7 +40,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 
 from accounts.scope import households_visible_to
 
-from . import selectors, services
+from . import notice_views, selectors, services
 from .forms import DividendRunForm, PoolsPreviewForm
 from .models import DividendLine, DividendRun
 from .money import to_fen
@@ -223,6 +223,7 @@ def run_detail(request, pk):
             **_approval_context(request, run),
             "can_retry": services.run_can_retry(run),
             "tiers": run.parameters.get("tiers") or [],
+            "notice": notice_views.notice_panel(request, run),
             "exports": [
                 (kind, label, file_format)
                 for kind, label in (("bank", _("银行代发清单")), ("notice", _("公示清单")))

@@ -60,6 +60,7 @@ INSTALLED_APPS = [
     "villages",
     "communities",
     "dividends",
+    "appeals",
 ]
 
 MIDDLEWARE = [

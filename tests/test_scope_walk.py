@@ -31,6 +31,7 @@ from django.test import Client
 from django.urls import URLPattern, URLResolver, get_resolver
 
 from accounts.models import AuditRecord
+from appeals import services as appeal_services
 from communities.services import Entry, score_events_record
 from dividends import services as dividend_services
 from dividends.models import DividendRun
@@ -44,7 +45,7 @@ standard = points_fixtures.standard
 items = points_fixtures.items
 
 ROLES = ["admin", "staff_east", "accountant_a", "villager_a", "anonymous"]
-APPS_CHECKED = ("accounts", "villages", "communities", "dividends")
+APPS_CHECKED = ("accounts", "villages", "communities", "dividends", "appeals")
 
 # (route name, parameter) -> the kind of object whose id goes there. Route names are
 # namespaced as in reverse(); API router routes have no namespace.
@@ -61,6 +62,12 @@ PATH_PARAMETERS = {
     ("dividends:run_approve", "pk"): "run",
     ("dividends:run_recompute", "pk"): "run",
     ("dividends:run_retry", "pk"): "run",
+    ("dividends:notice", "pk"): "run",
+    ("dividends:run_mark_paid", "pk"): "run",
+    ("dividends:notice_public", "token"): "=not-a-signed-token",
+    ("appeals:detail", "pk"): "appeal",
+    ("appeals:file_event", "event_id"): "event",
+    ("appeals:file_line", "line_id"): "line",
     ("villages:import_job", "pk"): "import_job",
     ("villages:import_job_progress", "pk"): "import_job",
     ("villages:import_job_errors", "pk"): "import_job",
@@ -89,7 +96,17 @@ PATH_PARAMETERS = {
     ("private_file", "name"): "=evidence/2026/03/not-yours.jpg",
 }
 # Kinds whose values are ids: each is also tried above the largest bigint.
-ID_KINDS = {"household", "event", "run", "cooperative", "user", "admin_object", "import_job"}
+ID_KINDS = {
+    "household",
+    "event",
+    "run",
+    "cooperative",
+    "user",
+    "admin_object",
+    "import_job",
+    "appeal",
+    "line",
+}
 ADMIN_MODEL = re.compile(r"^admin/(?P<app>\w+)/(?P<model>\w+)/")
 
 
@@ -137,6 +154,13 @@ def scene(world, items, django_capture_on_commit_callbacks):
         assert run.status == DividendRun.Status.COMPUTED, run.error
         runs[cooperative.code] = dividend_services.dividend_run_approve(actor=supervisor, run=run)
     world.run_a, world.run_b = runs["COOPA"], runs["COOPB"]
+    # The other cooperative's villager appeals their dividend line: theirs and their
+    # accountant's to see, nobody else's.
+    world.appeal_b = appeal_services.appeal_file(
+        actor=world.villager_b,
+        text="分红金额有误",
+        line=world.run_b.lines.get(household=world.b_west),
+    )
     # An import started by the other cooperative's accountant: its page is theirs alone.
     world.import_job_b = ImportJob.objects.create(
         kind=ImportJob.Kind.REGISTER,
@@ -181,6 +205,8 @@ def other_scope(scene, role):
         community=community,
         user=w.villager_b,
         import_job=w.import_job_b,
+        appeal=w.appeal_b,
+        line=w.run_b.lines.exclude(household=w.a_east).order_by("pk").first(),
         household_content_type=ContentType.objects.get_for_model(household),
         hidden_names=[h.head_name for h in hidden],
     )
@@ -249,7 +275,7 @@ def build_url(route, values):
 
 # Tables whose rows change in place (a run approved, a household edited, a user locked);
 # every other table only grows or shrinks, and every write is audited as well.
-WATCHED_ROWS = ("dividends.DividendRun", "villages.Household", "accounts.User")
+WATCHED_ROWS = ("dividends.DividendRun", "villages.Household", "accounts.User", "appeals.Appeal")
 
 
 def snapshot():

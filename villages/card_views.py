@@ -16,7 +16,7 @@ Query count is bounded: every figure comes from a set-based selector and the eve
 list is paginated, so a household with 10 or 2,000 events costs the same queries.
 """
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from decimal import Decimal
 from urllib.parse import urlencode
 
@@ -34,6 +34,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET
 
 from accounts.scope import communities_visible_to, households_visible_to
+from appeals import selectors as appeal_selectors
 from communities import selectors as points
 from communities.models import MicroGrid, ScoreEvent, ScoringItem
 from pinghu_points.formatting import plain_points, signed_points
@@ -43,7 +44,6 @@ from . import selectors
 from .selectors import MIN_GRID_FOR_AVERAGE
 
 FIRST_YEAR = 2018  # Tongjie invented the points in 2018; nothing was scored before.
-YEARS_SHOWN = 5
 EVENTS_PER_PAGE = 30
 # MIN_GRID_FOR_AVERAGE (the grid-average privacy rule) lives in `selectors`.
 # Credit-card size (85.6 × 54 mm), two across and five down on an A4 sheet.
@@ -113,6 +113,8 @@ def _statement_url(run_id, household_id):
 @dataclass
 class EventRow:
     event: ScoreEvent
+    appeals: list = field(default_factory=list)  # newest first (appeals app)
+    may_appeal: bool = False  # the villager may file an appeal on it now
 
     @property
     def review(self):
@@ -226,16 +228,37 @@ def _card_context(request, household, year):
     # Every event of the year, newest first, a page at a time; totals above count them all.
     paginator = Paginator(points.household_events(household=household, year=year), EVENTS_PER_PAGE)
     events_page = paginator.get_page(request.GET.get("page"))
-    rows = [EventRow(event=event) for event in events_page.object_list]
+    user = request.user
+    is_own = user.is_villager and user.household_id == household.pk
+    events = list(events_page.object_list)
+    by_event = appeal_selectors.appeals_by_event(event_ids=[event.pk for event in events])
+    rows = []
+    for event in events:
+        appeals = by_event.get(event.pk, [])
+        rows.append(
+            EventRow(
+                event=event,
+                appeals=appeals,
+                may_appeal=is_own
+                and appeal_selectors.event_appealable(event)
+                and not any(appeal.is_open for appeal in appeals),
+            )
+        )
 
-    dividends = [
-        {
-            "line": line,
-            "year": line.run.year,
-            "statement_url": _statement_url(line.run_id, household.pk),
-        }
-        for line in card.dividend_lines
-    ]
+    by_line = appeal_selectors.appeals_by_line(line_ids=[line.pk for line in card.dividend_lines])
+    dividends = []
+    for line in card.dividend_lines:
+        appeals = by_line.get(line.pk, [])
+        dividends.append(
+            {
+                "line": line,
+                "year": line.run.year,
+                "statement_url": _statement_url(line.run_id, household.pk),
+                "appeals": appeals,
+                "may_appeal": is_own and not any(appeal.is_open for appeal in appeals),
+                "notice_url": reverse("dividends:notice", args=[line.run_id]),
+            }
+        )
 
     add_items, deduct_items = _standard_items(card.items)
     base_url = (
@@ -243,11 +266,9 @@ def _card_context(request, household, year):
         if request.resolver_match.url_name == "mine"
         else reverse("card:household", args=[household.pk])
     )
-    user = request.user
     return {
         "household": household,
         "year": year,
-        "years": list(range(now.year, max(FIRST_YEAR, now.year - YEARS_SHOWN + 1) - 1, -1)),
         "base_url": base_url,
         "standard": standard,
         "score": score,
@@ -273,7 +294,7 @@ def _card_context(request, household, year):
         "add_items": add_items,
         "deduct_items": deduct_items,
         "dividends": dividends,
-        "is_own": user.is_villager and user.household_id == household.pk,
+        "is_own": is_own,
         "can_print": _may_print(user),
         "min_grid": MIN_GRID_FOR_AVERAGE,
     }
@@ -284,8 +305,15 @@ def _may_print(user):
 
 
 def _render_card(request, household):
-    year = _year(request.GET.get("year"), today().year)
-    return render(request, "card/point_card.html", _card_context(request, household, year))
+    """The card of the asked year if it holds data, else of the newest year that does."""
+    current = today().year
+    years = selectors.card_years(household=household, current_year=current)
+    year = _year(request.GET.get("year"), current)
+    if years and year not in years:
+        year = years[0]
+    context = _card_context(request, household, year)
+    context["years"] = years
+    return render(request, "card/point_card.html", context)
 
 
 def _households(user):
@@ -336,6 +364,9 @@ def print_cards(request):
     user = request.user
     if user.must_change_password:
         return redirect("accounts:password_change")
+    if user.is_villager:
+        # A villager has no print page: their own card is the page they can use.
+        return redirect("card:mine")
     if not _may_print(user):
         raise PermissionDenied(_("只有工作人员可以打印积分卡"))
     grid_id = _int_param(request, "grid")

@@ -439,13 +439,16 @@ def _ensure_structure(created):
                     "name": spec.committee_name,
                     "kind": Community.Kind.VILLAGE_COMMITTEE,
                     "village": village,
+                    # Shown on the login page to a locked-out villager (fictional number).
+                    "phone": f"0573-8510{len(communities) + 1:04d}",
                 },
             )
             created["communities"] += made
             communities[committee.code] = committee
-    for code, name in URBAN_COMMUNITIES:
+    for index, (code, name) in enumerate(URBAN_COMMUNITIES, start=1):
         community, made = Community.objects.get_or_create(
-            code=code, defaults={"name": name, "kind": Community.Kind.URBAN}
+            code=code,
+            defaults={"name": name, "kind": Community.Kind.URBAN, "phone": f"0573-8500{index:04d}"},
         )
         created["communities"] += made
         communities[code] = community

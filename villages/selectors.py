@@ -217,3 +217,28 @@ def household_by_card(households, card):
         .filter(card__iexact=card)
         .first()
     )
+
+
+def card_years(*, household, current_year):
+    """The years the point card offers, newest first: a year appears only where there is
+    something to read — an event of the household, an approved dividend line, or (for the
+    current year) a published standard the cooperative adopted, which gives the base score."""
+    from communities.models import StandardAdoption
+
+    years = set(
+        ScoreEvent.objects.filter(household=household)
+        .values_list("occurred_on__year", flat=True)
+        .distinct()
+    )
+    years.update(
+        DividendLine.objects.filter(household=household, run__status=DividendRun.Status.APPROVED)
+        .values_list("run__year", flat=True)
+        .distinct()
+    )
+    if StandardAdoption.objects.filter(
+        cooperative_id=household.cooperative_id,
+        year=current_year,
+        standard__status=ScoringStandard.Status.PUBLISHED,
+    ).exists():
+        years.add(current_year)
+    return sorted((year for year in years if year <= current_year), reverse=True)

@@ -24,10 +24,12 @@ def _fast_password_hashing(settings):
 
 @pytest.mark.parametrize("user_name", ROLES)
 def test_home_page_greets_every_role_in_chinese(world, login, user_name):
-    response = login(getattr(world, user_name)).get(reverse("home"))
+    # A villager's home is their point card (card first): followed, it greets them there.
+    response = login(getattr(world, user_name)).get(reverse("home"), follow=True)
 
     assert response.status_code == 200
-    assert "您好" in response.content.decode()
+    greeting = "股东积分卡" if user_name.startswith("villager") else "您好"
+    assert greeting in response.content.decode()
     assert '<html lang="zh-hans">' in response.content.decode()
 
 
@@ -52,7 +54,7 @@ def test_staff_home_lists_only_the_micro_grids_of_their_community(world, login):
 
 
 def test_villager_home_shows_own_card_not_anothers(world, login):
-    body = login(world.villager_a).get(reverse("home")).content.decode()
+    body = login(world.villager_a).get(reverse("home"), follow=True).content.decode()
 
     assert "COOPA-A001" in body
     assert "A002" not in body
@@ -89,14 +91,18 @@ def test_set_language_back_to_chinese(client, db):
     assert '<html lang="zh-hans">' in body
 
 
-def test_english_login_error_comes_from_djangos_english_catalogue(world, client):
+def test_english_login_error_no_longer_says_case_sensitive(world, client):
+    # Our own message replaced Django's "both fields may be case-sensitive" (issue 13);
+    # its English text comes with the lead's catalogue regeneration.
     client.post(reverse("set_language"), {"language": "en"})
 
     response = client.post(
         reverse("accounts:login"), {"username": "acc_a", "password": "wrong-password"}
     )
 
-    assert "Please enter a correct" in response.content.decode()
+    body = response.content.decode()
+    assert 'class="errorlist"' in body
+    assert "case-sensitive" not in body
 
 
 def test_login_with_right_password_goes_home(world, client):

@@ -265,7 +265,7 @@ def test_after_changing_the_password_the_villager_sees_their_card(world, issued,
     assert response.status_code == 302
     user.refresh_from_db()
     assert user.must_change_password is False
-    home = client.get(reverse("home"))
+    home = client.get(reverse("home"), follow=True)
     assert home.status_code == 200
     assert "COOPA-A001" in home.content.decode()
     assert client.get("/api/households/").status_code == 200
@@ -715,7 +715,7 @@ def test_reissuing_the_password_lifts_the_lockout(world, locked, client):
 
 def test_menu_offers_the_lockouts_page_to_staff_not_villagers(world, login):
     staff_body = login(world.staff_east).get(reverse("home")).content.decode()
-    villager_body = login(world.villager_a).get(reverse("home")).content.decode()
+    villager_body = login(world.villager_a).get(reverse("home"), follow=True).content.decode()
 
     assert f'href="{LOCKOUTS}"' in staff_body
     assert f'href="{LOCKOUTS}"' not in villager_body

@@ -1,0 +1,143 @@
+"""The online 公示 (issue 13): who reads it, what the QR link shows and for how long, and
+that a run under notice cannot be marked paid."""
+
+from datetime import timedelta
+
+import pytest
+from django.core.exceptions import ValidationError
+from django.urls import reverse
+
+from accounts.models import AuditRecord
+from appeals import services as appeal_services
+from dividends import notice, services
+from dividends.models import DividendPayment
+from tests.appeals.conftest import APPROVED_ON, approved_run, line
+
+pytestmark = pytest.mark.django_db
+
+DURING = APPROVED_ON + timedelta(days=3)
+LAST_DAY = APPROVED_ON + timedelta(days=6)  # notice_days = 7
+AFTER = LAST_DAY + timedelta(days=1)
+
+
+@pytest.fixture
+def on(monkeypatch):
+    def pin(day):
+        monkeypatch.setattr(notice, "today", lambda: day)
+
+    pin(DURING)
+    return pin
+
+
+@pytest.fixture
+def run(world):
+    run = approved_run(world, world.coop_a)
+    line(run, world.a_east)
+    line(run, world.a_west, base="300.00", incentive="50.00")
+    return run
+
+
+def test_period_starts_at_approval(world, run):
+    assert notice.notice_window(run) == (APPROVED_ON, LAST_DAY)
+    assert notice.under_notice(run, on=LAST_DAY)
+    assert not notice.under_notice(run, on=AFTER)
+
+
+def test_households_of_the_cooperative_read_the_notice(world, run, on, login):
+    response = login(world.villager_a).get(reverse("dividends:notice", args=[run.pk]))
+
+    body = response.content.decode()
+    assert response.status_code == 200
+    assert "王*国" in body and "李*英" in body  # every household, masked
+    assert "王建国" not in body.replace(world.villager_a.get_full_name() or "\0", "")
+    assert "330482********1234" in body
+    assert "6228480011112222333" not in body
+    assert "公示期：2027年2月1日至2027年2月7日（7天）" in body
+    assert "联系人" in body
+
+
+def test_another_cooperatives_villager_gets_404(world, run, on, login):
+    assert (
+        login(world.villager_b).get(reverse("dividends:notice", args=[run.pk])).status_code == 404
+    )
+
+
+def test_the_notice_stays_readable_after_the_period(world, run, on, login):
+    on(AFTER)
+    response = login(world.villager_a).get(reverse("dividends:notice", args=[run.pk]))
+    assert response.status_code == 200
+    assert "公示已结束" in response.content.decode()
+
+
+def test_the_board_copy_has_a_qr_to_the_signed_link(world, run, on, login):
+    body = (
+        login(world.accountant_a).get(reverse("dividends:notice", args=[run.pk])).content.decode()
+    )
+
+    assert "notice-qr-svg" in body
+    assert "/dividends/notice/" in body
+
+
+def test_signed_link_shows_only_the_paper_notice_during_the_period(world, run, on, client):
+    token = notice.public_token(run)
+    url = reverse("dividends:notice_public", args=[token])
+
+    response = client.get(url)
+
+    body = response.content.decode()
+    assert response.status_code == 200
+    assert "王*国" in body
+    assert "王建国" not in body and "李秀英" not in body
+    assert "6228480011112222333" not in body and "农商银行" not in body
+    assert world.a_east.card_number not in body
+    assert "/card/" not in body and "打印公示" not in body
+
+
+def test_signed_link_stops_after_the_period(world, run, on, client):
+    url = reverse("dividends:notice_public", args=[notice.public_token(run)])
+    on(LAST_DAY)
+    assert client.get(url).status_code == 200
+    on(AFTER)
+    assert client.get(url).status_code == 404
+
+
+def test_forged_or_other_token_is_404(world, run, on, client):
+    token = notice.public_token(run)
+    assert (
+        client.get(reverse("dividends:notice_public", args=[token[:-2] + "xx"])).status_code == 404
+    )
+    from django.core import signing
+
+    forged = signing.dumps({"run": run.pk, "until": "2099-01-01"}, salt="other")
+    assert client.get(reverse("dividends:notice_public", args=[forged])).status_code == 404
+
+
+def test_cannot_mark_paid_under_notice(world, run, on, login):
+    with pytest.raises(ValidationError):
+        services.dividend_run_mark_paid(actor=world.accountant_a, run=run, paid_on=LAST_DAY)
+    client = login(world.accountant_a)
+    page = client.get(reverse("dividends:run_detail", args=[run.pk])).content.decode()
+    assert 'id="run-under-notice"' in page and 'id="run-mark-paid"' not in page
+    client.post(reverse("dividends:run_mark_paid", args=[run.pk]), {"paid_on": DURING.isoformat()})
+    assert not DividendPayment.objects.exists()
+
+    on(AFTER)
+    page = client.get(reverse("dividends:run_detail", args=[run.pk])).content.decode()
+    assert 'id="run-mark-paid"' in page
+    client.post(reverse("dividends:run_mark_paid", args=[run.pk]), {"paid_on": AFTER.isoformat()})
+    assert DividendPayment.objects.get(run=run).paid_on == AFTER
+    assert AuditRecord.objects.filter(action="dividend_run.paid").exists()
+
+
+def test_run_page_flags_an_appeal_under_notice(world, run, on, login):
+    mine = run.lines.get(household=world.a_east)
+    appeal_services.appeal_file(actor=world.villager_a, line=mine, text="激励算少了")
+
+    body = (
+        login(world.accountant_a)
+        .get(reverse("dividends:run_detail", args=[run.pk]))
+        .content.decode()
+    )
+
+    assert 'id="run-appeals-flag"' in body
+    assert "（公示期内）" in body
