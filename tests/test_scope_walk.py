@@ -32,6 +32,7 @@ from django.urls import URLPattern, URLResolver, get_resolver
 
 from accounts.models import AuditRecord
 from appeals import services as appeal_services
+from communities.models import StandardAdoption
 from communities.services import Entry, score_events_record
 from dividends import services as dividend_services
 from dividends.models import DividendRun
@@ -62,7 +63,7 @@ PATH_PARAMETERS = {
     ("dividends:run_approve", "pk"): "run",
     ("dividends:run_recompute", "pk"): "run",
     ("dividends:run_retry", "pk"): "run",
-    ("dividends:notice", "pk"): "run",
+    ("dividends:notice", "pk"): "notice_run",
     ("dividends:run_mark_paid", "pk"): "run",
     ("dividends:notice_public", "token"): "=not-a-signed-token",
     ("appeals:detail", "pk"): "appeal",
@@ -106,12 +107,13 @@ ID_KINDS = {
     "import_job",
     "appeal",
     "line",
+    "notice_run",
 }
 ADMIN_MODEL = re.compile(r"^admin/(?P<app>\w+)/(?P<model>\w+)/")
 
 
 @pytest.fixture
-def scene(world, items, django_capture_on_commit_callbacks):
+def scene(world, standard, items, django_capture_on_commit_callbacks):
     """The world with score events on every household and an approved run per cooperative."""
     for staff, households in (
         (world.staff_east, [world.a_east, world.b_east]),
@@ -154,6 +156,26 @@ def scene(world, items, django_capture_on_commit_callbacks):
         assert run.status == DividendRun.Status.COMPUTED, run.error
         runs[cooperative.code] = dividend_services.dividend_run_approve(actor=supervisor, run=run)
     world.run_a, world.run_b = runs["COOPA"], runs["COOPB"]
+    # The third cooperative's run (it signs alone): its notice is outside the east staff's
+    # scope, while the notices of cooperatives with households in the east are theirs.
+    world.coop_c.four_eyes_approval = False
+    world.coop_c.save()
+    StandardAdoption.objects.create(
+        standard=standard, cooperative=world.coop_c, meeting_date=date(2026, 1, 15), votes_for=9
+    )
+    run_c = dividend_services.dividend_run_create(
+        actor=world.admin,
+        cooperative=world.coop_c,
+        year=2026,
+        total=Decimal("1000.00"),
+        incentive_mode=DividendRun.IncentiveMode.RATIO_OF_BASE,
+        incentive_value=Decimal("0.2"),
+        policy=DividendRun.Policy.SCORE,
+    )
+    with django_capture_on_commit_callbacks(execute=True):
+        dividend_services.dividend_run_enqueue(run=run_c)
+    run_c.refresh_from_db()
+    world.run_c = dividend_services.dividend_run_approve(actor=world.admin, run=run_c)
     # The other cooperative's villager appeals their dividend line: theirs and their
     # accountant's to see, nobody else's.
     world.appeal_b = appeal_services.appeal_file(
@@ -206,6 +228,8 @@ def other_scope(scene, role):
         user=w.villager_b,
         import_job=w.import_job_b,
         appeal=w.appeal_b,
+        # A notice is for everyone whose scope reaches the run's cooperative.
+        notice_run=w.run_c if role == "staff_east" else run,
         line=w.run_b.lines.exclude(household=w.a_east).order_by("pk").first(),
         household_content_type=ContentType.objects.get_for_model(household),
         hidden_names=[h.head_name for h in hidden],
