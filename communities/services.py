@@ -487,3 +487,18 @@ def month_reopen(*, actor, community, month, reason):
         details={"month": month.strftime("%Y-%m"), "reason": reason},
     )
     return change
+
+
+@transaction.atomic
+def community_set_honor_roll_published(*, actor, community, published):
+    """Whether the community's villagers see its monthly 红榜 (the 黑榜 never). Audited."""
+    before = community.honor_roll_published
+    community.honor_roll_published = bool(published)
+    community.save(update_fields=["honor_roll_published"])
+    audit_record(
+        actor=actor,
+        action="community.honor_roll_published",
+        target=community,
+        details={"before": before, "after": community.honor_roll_published},
+    )
+    return community
