@@ -95,7 +95,7 @@ def _matrix_xlsx(data):
     header = [_("行政村"), _("主题"), _("社区"), _("股东户数"), _("已计分户数"), _("平均年度积分")]
     rows = []
     for village, cells, row_total in data.rows():
-        for community, cell in zip(data.communities, cells):
+        for community, cell in zip(data.communities, cells, strict=True):
             if cell is not None:
                 rows.append(
                     [
