@@ -211,7 +211,9 @@ def detail_sentences(record):
 
 def actor_name(record):
     if record.actor is not None:
-        return record.actor.get_full_name() or record.actor.get_username()
+        # Chinese order, family name first and no space: 周晓东.
+        name = f"{record.actor.last_name}{record.actor.first_name}".strip()
+        return name or record.actor.get_username()
     return record.actor_username or _("系统")
 
 

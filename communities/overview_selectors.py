@@ -338,7 +338,9 @@ def statistics(*, user, year, month_from, month_to):
 
 def histogram_labels():
     labels = [f"<{HISTOGRAM_EDGES[0]}"]
-    labels += [f"{low}–{high}" for low, high in zip(HISTOGRAM_EDGES, HISTOGRAM_EDGES[1:], strict=False)]
+    labels += [
+        f"{low}–{high}" for low, high in zip(HISTOGRAM_EDGES, HISTOGRAM_EDGES[1:], strict=False)
+    ]
     labels.append(f"≥{HISTOGRAM_EDGES[-1]}")
     return labels
 
@@ -356,7 +358,10 @@ def score_histogram(*, households, year, through_month=12):
         if score is None:
             continue
         counts[sum(1 for edge in HISTOGRAM_EDGES if score >= edge)] += 1
-    return [{"label": label, "count": count} for label, count in zip(histogram_labels(), counts, strict=True)]
+    return [
+        {"label": label, "count": count}
+        for label, count in zip(histogram_labels(), counts, strict=True)
+    ]
 
 
 # --- 3. 红黑榜 ---------------------------------------------------------------------------
