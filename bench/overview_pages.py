@@ -75,10 +75,14 @@ def main():
     parser.add_argument("--year", type=int, default=2025)
     parser.add_argument("--repeat", type=int, default=3)
     parser.add_argument("--keep", action="store_true")
+    parser.add_argument(
+        "--reuse", action="store_true", help="time the pages on the database a --keep run left"
+    )
+    parser.add_argument("--only", help="time only the pages whose name contains this")
     parser.add_argument("--json")
     options = parser.parse_args()
 
-    server_version = dividend_run.create_database()
+    server_version = None if options.reuse else dividend_run.create_database()
     dividend_run.setup_django()
     results = {
         "households": options.households,
@@ -96,13 +100,22 @@ def main():
         from communities import overview_views
         from communities.models import StaffMembership
 
-        steps = dividend_run.Steps()
-        steps("migrate", call_command, "migrate", verbosity=0, interactive=False)
-        world = steps("register", dividend_run.build_register, options.year)
-        dividend_run.generate(world, options.households, options.events, options.year, steps)
-        results["generation_s"] = steps.seconds
-        community_id = world["communities"][0]
-        StaffMembership.objects.create(user_id=world["staff"], community_id=community_id)
+        from communities.models import Community
+
+        if options.reuse:
+            world = {
+                "admin": User.objects.get(username="bench_admin"),
+                "staff": User.objects.get(username="bench_staff").pk,
+            }
+            community_id = Community.objects.order_by("code").values_list("pk", flat=True)[0]
+        else:
+            steps = dividend_run.Steps()
+            steps("migrate", call_command, "migrate", verbosity=0, interactive=False)
+            world = steps("register", dividend_run.build_register, options.year)
+            dividend_run.generate(world, options.households, options.events, options.year, steps)
+            results["generation_s"] = steps.seconds
+            community_id = world["communities"][0]
+            StaffMembership.objects.create(user_id=world["staff"], community_id=community_id)
         today = date(options.year, 6, 15)
         overview_views.today = lambda: today
         # The home page's to-do lists read the local date: pin it to the bench's year.
@@ -117,6 +130,8 @@ def main():
             client = Client()
             client.force_login(user)
             for name, url, params in pages(options.year, community_id):
+                if options.only and options.only not in name:
+                    continue
                 if role == "staff" and name == "cooperatives":
                     continue  # staff do not read dividend runs (403)
                 report = time_page(client, url, params, options.repeat)
@@ -126,7 +141,7 @@ def main():
         if options.json:
             Path(options.json).write_text(json.dumps(results, ensure_ascii=False, indent=2))
     finally:
-        if options.keep:
+        if options.keep or options.reuse:
             print(f"\nKept database {dividend_run.DB_NAME}.")
         else:
             dividend_run.drop_database()

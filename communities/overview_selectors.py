@@ -23,7 +23,7 @@ from accounts.scope import (
     households_visible_to,
 )
 from pinghu_points.aggregates import ExactSum
-from villages.models import Household, ShareMovement, Village
+from villages.models import Cooperative, Household, ShareMovement, Village
 
 from .models import ScoreEvent
 from .selectors import (
@@ -63,13 +63,19 @@ def previous_month(today):
     return date(today.year - 1, 12, 1) if today.month == 1 else date(today.year, today.month - 1, 1)
 
 
+def _events_of(households):
+    """Counting events of the households. A scope without any filter is every household
+    (the admin's): then no semi-join against the register, which would cost a hash join
+    of every event with 100,000 households for nothing."""
+    events = counting_events()
+    return events.filter(household__in=households) if households.query.where else events
+
+
 def _household_totals(households, *, year, through_month=12):
     """{household_id: (Σ counting points, standing events)} in the year up to the month: one query."""
     rows = (
-        counting_events()
-        .filter(
-            household__in=households, occurred_on__year=year, occurred_on__month__lte=through_month
-        )
+        _events_of(households)
+        .filter(occurred_on__year=year, occurred_on__month__lte=through_month)
         .values("household_id")
         .annotate(total=ExactSum("points"), standing=Count("pk", filter=STANDING))
         .order_by()
@@ -222,116 +228,156 @@ def statistics(*, user, year, month_from, month_to):
     the histogram of annual scores (at the end of `month_to`) and the monthly trend.
 
     "events" counts standing originals (not reversals, not reversed); "adds" those with
-    positive points; "points" is the net sum, reversals included. Nine queries.
+    positive points; "points" is the net sum, reversals included.
+
+    Two passes over the events whatever the number of households and events: one grouped
+    aggregate at the grain (item, scoring community, cooperative, month) — a few hundred rows
+    that Python folds into every table — and one per-household aggregate (annual score
+    and standing adds) for the participation and the histogram. Nine queries in all.
     """
     from .models import ScoringItem
 
     households = households_visible_to(user)
-    events = counting_events().filter(
-        household__in=households,
+    events = _events_of(households).filter(
         occurred_on__year=year,
         occurred_on__month__gte=month_from,
         occurred_on__month__lte=month_to,
     )
-    measures = {
-        "events": Count("pk", filter=STANDING),
-        "adds": Count("pk", filter=STANDING & Q(points__gt=0)),
-        "deducts": Count("pk", filter=STANDING & Q(points__lt=0)),
-        "points": ExactSum("points"),
-    }
+    grain = (
+        events.annotate(month=ExtractMonth("occurred_on"))
+        .values("item_id", "community_id", "household__cooperative_id", "month")
+        .annotate(
+            events=Count("pk", filter=STANDING),
+            adds=Count("pk", filter=STANDING & Q(points__gt=0)),
+            deducts=Count("pk", filter=STANDING & Q(points__lt=0)),
+            points=ExactSum("points"),
+        )
+        .order_by()
+    )
+
+    def bucket(table, key, **fields):
+        return table.setdefault(
+            key, {**fields, "events": 0, "adds": 0, "deducts": 0, "points": ZERO}
+        )
+
+    def add(row, into):
+        for name in ("events", "adds", "deducts"):
+            into[name] += row[name]
+        into["points"] += row["points"] or ZERO
+
     category_labels = dict(ScoringItem.Category.choices)
     direction_labels = dict(ScoringItem.Direction.choices)
-    items = []
-    categories = {}
-    for row in (
-        events.values("item__category", "item__direction", "item__name")
-        .annotate(**measures)
-        .order_by("item__category", "item__direction", "item__name")
-    ):
-        row["points"] = row["points"] or ZERO
-        row["category_label"] = category_labels.get(row["item__category"], row["item__category"])
-        row["direction_label"] = direction_labels.get(row["item__direction"], "")
-        items.append(row)
-        category = categories.setdefault(
-            row["item__category"],
-            {
-                "category": row["item__category"],
-                "label": row["category_label"],
-                "events": 0,
-                "adds": 0,
-                "deducts": 0,
-                "points": ZERO,
-            },
+    items, categories, communities_seen, villages_seen, months = {}, {}, {}, {}, {}
+    grain = list(grain)
+    item_rows = {
+        item.pk: item
+        for item in ScoringItem.objects.filter(pk__in={row["item_id"] for row in grain}).only(
+            "category", "direction", "name"
         )
-        for key in ("events", "adds", "deducts", "points"):
-            category[key] += row[key]
-
-    household_counts = dict(
-        households.order_by()
-        .values("community_id")
-        .annotate(n=Count("pk"))
-        .values_list("community_id", "n")
-    )
-    participants = dict(
-        events.filter(STANDING, points__gt=0)
-        .values("household__community_id")
-        .annotate(n=Count("household_id", distinct=True))
-        .order_by()
-        .values_list("household__community_id", "n")
-    )
-    by_community = []
-    community_events = {
-        row["community_id"]: row
-        for row in events.values("community_id").annotate(**measures).order_by()
     }
+    village_of = dict(
+        Cooperative.objects.filter(
+            pk__in={row["household__cooperative_id"] for row in grain}
+        ).values_list("pk", "village_id")
+    )
+    for row in grain:
+        item = item_rows[row["item_id"]]
+        category = item.category
+        add(
+            row,
+            bucket(
+                items,
+                (category, item.direction, item.name),
+                item__category=category,
+                item__direction=item.direction,
+                item__name=item.name,
+                category_label=category_labels.get(category, category),
+                direction_label=direction_labels.get(item.direction, ""),
+            ),
+        )
+        add(
+            row,
+            bucket(
+                categories,
+                category,
+                category=category,
+                label=category_labels.get(category, category),
+            ),
+        )
+        add(row, bucket(communities_seen, row["community_id"]))
+        add(row, bucket(villages_seen, village_of[row["household__cooperative_id"]]))
+        add(row, bucket(months, row["month"]))
+
+    # Per household: the annual score up to month_to and whether it had a standing add in
+    # the range; the households themselves give the counts per community.
+    pairs = list(households.order_by().values_list("pk", "cooperative_id", "community_id"))
+    standards = standards_by_cooperative(
+        cooperative_ids={cooperative_id for _, cooperative_id, _ in pairs}, year=year
+    )
+    per_household = {
+        row["household_id"]: row
+        for row in _events_of(households)
+        .filter(occurred_on__year=year, occurred_on__month__lte=month_to)
+        .values("household_id")
+        .annotate(
+            total=ExactSum("points"),
+            adds=Count("pk", filter=STANDING & Q(points__gt=0, occurred_on__month__gte=month_from)),
+        )
+        .order_by()
+    }
+    household_counts, participants = defaultdict(int), defaultdict(int)
+    band_counts = [0] * (len(HISTOGRAM_EDGES) + 1)
+    for pk, cooperative_id, community_id in pairs:
+        row = per_household.get(pk)
+        household_counts[community_id] += 1
+        if row is not None and row["adds"]:
+            participants[community_id] += 1
+        score = _clipped(standards.get(cooperative_id), (row or {}).get("total") or ZERO)
+        if score is not None:
+            band_counts[sum(1 for edge in HISTOGRAM_EDGES if score >= edge)] += 1
+
+    by_community = []
     for community in communities_visible_to(user).order_by("code"):
-        row = community_events.get(community.pk, {})
+        row = communities_seen.get(community.pk, {})
         count = household_counts.get(community.pk, 0)
         by_community.append(
             {
                 "community": community,
                 "events": row.get("events", 0),
                 "adds": row.get("adds", 0),
-                "points": row.get("points") or ZERO,
+                "points": row.get("points", ZERO),
                 "households": count,
                 "participants": participants.get(community.pk, 0),
                 "participation": percent(participants.get(community.pk, 0), count),
             }
         )
     by_village = [
-        {**row, "points": row["points"] or ZERO}
-        for row in events.values("household__cooperative__village__name")
-        .annotate(**measures)
-        .order_by("household__cooperative__village__code")
+        {"household__cooperative__village__name": village.name, **villages_seen[village.pk]}
+        for village in Village.objects.filter(pk__in=list(villages_seen)).order_by("code")
     ]
-    household_total = sum(household_counts.values())
+    household_total = len(pairs)
     participant_total = sum(participants.values())
-
-    monthly = {
-        row["month"]: row
-        for row in events.annotate(month=ExtractMonth("occurred_on"))
-        .values("month")
-        .annotate(**measures)
-        .order_by("month")
-    }
     trend = [
         {
             "month": month,
-            "events": monthly.get(month, {}).get("events", 0),
-            "adds": monthly.get(month, {}).get("adds", 0),
-            "points": monthly.get(month, {}).get("points") or ZERO,
+            "events": months.get(month, {}).get("events", 0),
+            "adds": months.get(month, {}).get("adds", 0),
+            "points": months.get(month, {}).get("points", ZERO),
         }
         for month in range(month_from, month_to + 1)
     ]
     return {
-        "categories": list(categories.values()),
-        "items": items,
+        "categories": [categories[key] for key in sorted(categories)],
+        "items": [items[key] for key in sorted(items)],
         "by_community": by_community,
         "by_village": by_village,
         "households": household_total,
         "participants": participant_total,
         "participation": percent(participant_total, household_total),
-        "histogram": score_histogram(households=households, year=year, through_month=month_to),
+        "histogram": [
+            {"label": label, "count": count}
+            for label, count in zip(histogram_labels(), band_counts, strict=True)
+        ],
         "trend": trend,
     }
 
@@ -343,25 +389,6 @@ def histogram_labels():
     ]
     labels.append(f"≥{HISTOGRAM_EDGES[-1]}")
     return labels
-
-
-def score_histogram(*, households, year, through_month=12):
-    """[{"label", "count"}]: annual scores (up to the month) in bands; [low, high) each."""
-    pairs = list(households.order_by().values_list("pk", "cooperative_id"))
-    standards = standards_by_cooperative(
-        cooperative_ids={cooperative_id for _, cooperative_id in pairs}, year=year
-    )
-    totals = _household_totals(households, year=year, through_month=through_month)
-    counts = [0] * (len(HISTOGRAM_EDGES) + 1)
-    for pk, cooperative_id in pairs:
-        score = _clipped(standards.get(cooperative_id), totals.get(pk, (ZERO, 0))[0])
-        if score is None:
-            continue
-        counts[sum(1 for edge in HISTOGRAM_EDGES if score >= edge)] += 1
-    return [
-        {"label": label, "count": count}
-        for label, count in zip(histogram_labels(), counts, strict=True)
-    ]
 
 
 # --- 3. 红黑榜 ---------------------------------------------------------------------------
@@ -565,7 +592,7 @@ def admin_todo(*, user, today):
     last = previous_month(today)
     closed = closed_months(community_ids=[community.pk for community in communities], months=[last])
     households = households_visible_to(user)
-    year_events = counting_events().filter(household__in=households, occurred_on__year=today.year)
+    year_events = _events_of(households).filter(occurred_on__year=today.year)
     scored = year_events.filter(STANDING).values("household_id").distinct().count()
     household_count = households.count()
     return {
