@@ -96,6 +96,10 @@ def test_admin_todo(world, items):
     assert (todo["household_count"], todo["scored"], todo["events"]) == (4, 1, 1)
     assert todo["scored_percent"] == Decimal("25.0")
     assert todo["lockouts"] == 0
+    # The headline figures are cached, keyed by the ledger's last ids: a new event counts.
+    record(world.staff_west, world.b_west, items["clean"], date(YEAR, 6, 1), "5")
+    todo = overview_selectors.admin_todo(user=world.admin, today=TODAY)
+    assert (todo["scored"], todo["events"]) == (2, 2)
 
 
 @pytest.mark.parametrize(
