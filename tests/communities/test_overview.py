@@ -89,9 +89,20 @@ def test_matrix_matches_the_hand_count(scored):
 def test_matrix_page_shows_the_theme_of_a_village_scoring_itself(scored, standard, login):
     standard.theme = "美丽庭院"
     standard.save()
+    # 甲村 still has its own village committee; 乙村 was dissolved into the communities.
+    Community.objects.create(
+        code="JIA",
+        name="甲村村委会",
+        kind=Community.Kind.VILLAGE_COMMITTEE,
+        village=scored.coop_a.village,
+    )
     response = login(scored.admin).get(reverse("overview:matrix"))
     assert response.status_code == 200
-    assert "美丽庭院" in response.content.decode()
+    body = response.content.decode()
+    assert "美丽庭院" in body
+    assert body.count("村委会自评") == 1
+    row = body.split(scored.coop_a.village.name, 1)[1].split("</th>", 1)[0]
+    assert "村委会自评" in row
 
 
 def test_staff_see_only_their_community_in_the_matrix(scored, login):
