@@ -233,7 +233,7 @@ def statistics(*, user, year, month_from, month_to):
     Two passes over the events whatever the number of households and events: one grouped
     aggregate at the grain (item, scoring community, cooperative, month) — a few hundred rows
     that Python folds into every table — and one per-household aggregate (annual score
-    and standing adds) for the participation and the histogram. Nine queries in all.
+    and standing adds) for the participation and the histogram. Eight queries in all.
     """
     from .models import ScoringItem
 
