@@ -462,3 +462,20 @@ def test_cooperative_overview_xlsx_for_a_supervisor_is_scoped(runs, login):
     )
     names = {row[0] for row in list(book.worksheets[0].values)[1:]}
     assert runs.coop_b.name in names and runs.coop_a.name not in names
+
+
+def test_overview_pages_show_no_english_words_in_chinese(scored, runs, login):
+    from tests.test_i18n import english_words
+
+    client = login(scored.admin)
+    for url in (
+        reverse("overview:matrix"),
+        reverse("overview:matrix_cell", args=[scored.coop_a.village_id, scored.east.pk]),
+        reverse("overview:statistics"),
+        reverse("overview:honor_roll"),
+        reverse("overview:cooperatives"),
+    ):
+        assert english_words(client.get(url, {"year": YEAR}), "admin") == set(), url
+    # The audit trail names logins without a real name by their login (staff_east): data.
+    response = client.get(reverse("accounts:audit_list"))
+    assert english_words(response, "admin", "staff", "east", "west") == set()
