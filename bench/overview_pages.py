@@ -43,7 +43,11 @@ def pages(year, community_id):
             "/overview/statistics/",
             {"year": year, "month_from": 1, "month_to": 12, "format": "xlsx"},
         ),
-        ("honor roll", "/overview/honor-roll/", {"year": year, "month": 6, "community": community_id}),
+        (
+            "honor roll",
+            "/overview/honor-roll/",
+            {"year": year, "month": 6, "community": community_id},
+        ),
         ("cooperatives", "/overview/cooperatives/", {"year": year}),
         ("home (to-do)", "/", {}),
     ]
@@ -98,9 +102,7 @@ def main():
 
         from accounts.models import User
         from communities import overview_views
-        from communities.models import StaffMembership
-
-        from communities.models import Community
+        from communities.models import Community, StaffMembership
 
         if options.reuse:
             world = {
