@@ -479,3 +479,23 @@ def test_overview_pages_show_no_english_words_in_chinese(scored, runs, login):
     # The audit trail names logins without a real name by their login (staff_east): data.
     response = client.get(reverse("accounts:audit_list"))
     assert english_words(response, "admin", "staff", "east", "west") == set()
+
+
+@pytest.mark.parametrize("who", ["villager_a", "accountant_a", "supervisor_a"])
+def test_only_staff_and_admin_change_the_publication(scored, login, who):
+    url = reverse("overview:honor_roll_setting", args=[scored.east.pk])
+    assert login(getattr(scored, who)).post(url, {"published": "1"}).status_code == 403
+    scored.east.refresh_from_db()
+    assert not scored.east.honor_roll_published
+
+
+def test_statistics_xlsx_for_an_accountant_counts_only_their_cooperative(scored, login):
+    book = _workbook(
+        login(scored.accountant_b).get(
+            reverse("overview:statistics"), {"year": YEAR, "month_to": 6, "format": "xlsx"}
+        )
+    )
+    villages = [row[0] for row in list(book["按行政村"].values)[1:]]
+    assert villages == [scored.coop_b.village.name]
+    bands = {row[0]: row[1] for row in list(book["年度积分分布"].values)[1:]}
+    assert sum(bands.values()) == 2  # B001 and B002 only
