@@ -10,6 +10,7 @@ def navigation(request):
     items = [(_("首页"), reverse("home"))]
     if user.is_villager:
         items.append((_("积分卡"), reverse("card:mine")))
+        items.append((_("红榜"), reverse("overview:honor_roll")))
     if (
         user.is_subdistrict_admin
         or user.is_accountant
@@ -17,6 +18,7 @@ def navigation(request):
         or user.is_community_staff
     ):
         items.append((_("股东户"), reverse("villages:household_list")))
+        items.append((_("街道总览"), reverse("overview:matrix")))
     if user.is_subdistrict_admin or user.is_community_staff:
         items.append((_("入户评分"), reverse("communities:door")))
         items.append((_("批量录入"), reverse("communities:batch_entry")))

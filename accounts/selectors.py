@@ -1,4 +1,6 @@
-from django.db.models import Count
+from django.db.models import CharField, Count, Q
+from django.db.models.functions import Cast
+from django.utils import timezone
 
 from communities.models import Community, MicroGrid
 
@@ -6,8 +8,11 @@ from .models import AuditRecord
 from .scope import communities_visible_to, cooperatives_visible_to, households_visible_to
 
 
-def home_summary(*, user):
-    """What the role's home page shows: the user's scope, counted."""
+def home_summary(*, user, today=None):
+    """What the role's home page shows: the role's to-do list first, then its scope, counted."""
+    from communities import overview_selectors
+
+    today = today or timezone.localdate()
     households = households_visible_to(user)
     summary = {
         "household_count": households.count(),
@@ -26,7 +31,15 @@ def home_summary(*, user):
             .select_related("community")
             .annotate(household_total=Count("households"))
         )
+    if user.is_community_staff:
+        summary["staff_todo"] = overview_selectors.staff_todo(user=user, today=today)
+        summary["months_to_close_grouped"] = overview_selectors.group_months(
+            summary["staff_todo"]["months_to_close"]
+        )
+    if user.is_accountant or user.is_supervisor:
+        summary["accountant_todo"] = overview_selectors.accountant_todo(user=user)
     if user.is_subdistrict_admin:
+        summary["admin_todo"] = overview_selectors.admin_todo(user=user, today=today)
         summary["community_stats"] = Community.objects.annotate(
             household_total=Count("households", distinct=True),
             cooperative_total=Count("households__cooperative", distinct=True),
@@ -34,15 +47,49 @@ def home_summary(*, user):
     return summary
 
 
-def audit_records(*, action="", actor="", object_type=""):
+def audit_records(
+    *, action="", actor="", object_type="", household=None, date_from=None, date_to=None
+):
+    """The audit trail filtered: action code, actor (login or name containing the text),
+    object type, one household's trail (`household_trail_q`) and a date range (local days,
+    both inclusive)."""
     records = AuditRecord.objects.select_related("actor")
     if action:
         records = records.filter(action=action)
     if actor:
-        records = records.filter(actor_username__icontains=actor)
+        records = records.filter(
+            Q(actor_username__icontains=actor)
+            | Q(actor__first_name__icontains=actor)
+            | Q(actor__last_name__icontains=actor)
+        )
     if object_type:
         records = records.filter(object_type=object_type)
+    if household is not None:
+        records = records.filter(household_trail_q(household))
+    if date_from:
+        records = records.filter(at__date__gte=date_from)
+    if date_to:
+        records = records.filter(at__date__lte=date_to)
     return records
+
+
+def household_trail_q(household):
+    """The records about one household: its own (share movements, imports naming it),
+    its score events (reversals, reviews), the batches that scored it and the villager
+    passwords issued for it."""
+    from communities.models import ScoreEvent
+
+    events = ScoreEvent.objects.filter(household=household)
+    batches = [str(batch) for batch in events.exclude(batch=None).values_list("batch", flat=True)]
+    return (
+        Q(object_type="villages.Household", object_id=str(household.pk))
+        | Q(
+            object_type="communities.ScoreEvent",
+            object_id__in=events.annotate(id_text=Cast("pk", CharField())).values("id_text"),
+        )
+        | Q(action="villager.password_issued", details__household_id=household.pk)
+        | Q(action="score_event.create", details__batch__in=batches)
+    )
 
 
 def audit_actions():

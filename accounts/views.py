@@ -1,3 +1,4 @@
+from django import forms
 from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth import views as auth_views
@@ -119,18 +120,85 @@ def home(request):
     return render(request, "home.html", context)
 
 
+class AuditFilterForm(forms.Form):
+    action = forms.CharField(required=False)
+    actor = forms.CharField(required=False)
+    object_type = forms.CharField(required=False)
+    household = forms.IntegerField(required=False, min_value=1)
+    date_from = forms.DateField(required=False)
+    date_to = forms.DateField(required=False)
+
+
+AUDIT_EXPORT_LIMIT = 50000
+
+
 @login_required
 def audit_list(request):
+    """The readable audit trail (docs/overview.md): labels, names, links, sentences, filters."""
     if not request.user.is_subdistrict_admin:
         raise PermissionDenied
+    from villages.models import Household
+
+    from . import audit_display
+
+    form = AuditFilterForm(request.GET)
+    data = form.cleaned_data if form.is_valid() else {}
+    household = None
+    if data.get("household"):
+        household = Household.objects.filter(pk=data["household"]).first()
     records = selectors.audit_records(
-        action=request.GET.get("action", ""),
-        actor=request.GET.get("actor", ""),
-        object_type=request.GET.get("object_type", ""),
+        action=data.get("action") or "",
+        actor=data.get("actor") or "",
+        object_type=data.get("object_type") or "",
+        household=household,
+        date_from=data.get("date_from"),
+        date_to=data.get("date_to"),
     )
+    if data.get("household") and household is None:
+        records = records.none()
+    if request.GET.get("format") == "xlsx":
+        return _audit_xlsx(audit_display.readable(records[:AUDIT_EXPORT_LIMIT]))
     page = Paginator(records, 50).get_page(request.GET.get("page"))
     return render(
         request,
         "accounts/audit_list.html",
-        {"page": page, "actions": selectors.audit_actions(), "filters": request.GET},
+        {
+            "page": page,
+            "rows": audit_display.readable(page),
+            "actions": audit_display.action_choices(selectors.audit_actions()),
+            "filters": request.GET,
+            "household": household,
+            "export_query": request.GET.urlencode(),
+        },
     )
+
+
+def _audit_xlsx(rows):
+    from django.utils import timezone
+
+    from communities.overview_xlsx import workbook_response
+
+    header = [
+        _("时间"),
+        _("操作人"),
+        _("角色"),
+        _("操作人账号"),
+        _("来源地址"),
+        _("操作"),
+        _("对象"),
+        _("详情"),
+    ]
+    lines = [
+        [
+            timezone.localtime(row["record"].at).strftime("%Y-%m-%d %H:%M:%S"),
+            row["actor"],
+            row["role"],
+            row["record"].actor_username,
+            row["record"].ip_address or "",
+            row["action"],
+            row["record"].object_repr,
+            "；".join(row["details"]),
+        ]
+        for row in rows
+    ]
+    return workbook_response(filename="audit.xlsx", sheets=[(_("审计记录"), header, lines)])

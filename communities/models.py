@@ -33,6 +33,12 @@ class Community(models.Model):
         default=False,
         help_text=_("开启后，一名工作人员录入的积分须由另一名工作人员确认后才计入"),
     )
+    # 红黑榜: whether the community's villagers see its monthly 红榜 (never the 黑榜).
+    honor_roll_published = models.BooleanField(
+        _("向村民公布红榜"),
+        default=False,
+        help_text=_("开启后，本社区村民可在手机上看到每月红榜；黑榜只有工作人员可见"),
+    )
 
     class Meta:
         verbose_name = _("社区")

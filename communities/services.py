@@ -674,3 +674,18 @@ def household_visit_record(*, actor, household, visited_on=None, note="", today=
             details={"visited_on": visited_on.isoformat()},
         )
     return visit
+
+
+@transaction.atomic
+def community_set_honor_roll_published(*, actor, community, published):
+    """Whether the community's villagers see its monthly 红榜 (the 黑榜 never). Audited."""
+    before = community.honor_roll_published
+    community.honor_roll_published = bool(published)
+    community.save(update_fields=["honor_roll_published"])
+    audit_record(
+        actor=actor,
+        action="community.honor_roll_published",
+        target=community,
+        details={"before": before, "after": community.honor_roll_published},
+    )
+    return community

@@ -67,6 +67,9 @@ PATH_PARAMETERS = {
     ("dividends:run_mark_paid", "pk"): "run",
     ("dividends:notice_public", "token"): "=not-a-signed-token",
     ("appeals:detail", "pk"): "appeal",
+    ("overview:matrix_cell", "village_id"): "village",
+    ("overview:matrix_cell", "community_id"): "community",
+    ("overview:honor_roll_setting", "community_id"): "community",
     ("appeals:file_event", "event_id"): "event",
     ("appeals:file_line", "line_id"): "line",
     ("villages:import_job", "pk"): "import_job",
@@ -108,6 +111,8 @@ ID_KINDS = {
     "appeal",
     "line",
     "notice_run",
+    "village",
+    "community",
 }
 ADMIN_MODEL = re.compile(r"^admin/(?P<app>\w+)/(?P<model>\w+)/")
 
@@ -228,6 +233,7 @@ def other_scope(scene, role):
         user=w.villager_b,
         import_job=w.import_job_b,
         appeal=w.appeal_b,
+        village=cooperative.village,
         # A notice is for everyone whose scope reaches the run's cooperative.
         notice_run=w.run_c if role == "staff_east" else run,
         line=w.run_b.lines.exclude(household=w.a_east).order_by("pk").first(),

@@ -1,0 +1,276 @@
+"""The audit trail as people read it (审计记录): one label per action code, the actor's name
+and role, the object as a link and the details as sentences. The one mapping of action
+codes to words is ACTION_LABELS; the audit page, its filter and its xlsx export use it.
+
+Records are never changed: this module only reads them.
+"""
+
+from django.urls import NoReverseMatch, reverse
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
+
+from .models import User
+
+ACTION_LABELS = {
+    "auth.login": gettext_lazy("登录"),
+    "auth.logout": gettext_lazy("退出登录"),
+    "auth.login_failed": gettext_lazy("登录失败"),
+    "auth.password_changed": gettext_lazy("修改密码"),
+    "auth.locked_out": gettext_lazy("账号被锁定"),
+    "auth.lockout_lifted": gettext_lazy("解除登录锁定"),
+    "user.created": gettext_lazy("新建账号"),
+    "user.role_changed": gettext_lazy("变更账号角色"),
+    "user.permissions_changed": gettext_lazy("变更账号权限"),
+    "user.communities_changed": gettext_lazy("变更所属社区"),
+    "villager.password_issued": gettext_lazy("发放村民初始密码"),
+    "score_event.create": gettext_lazy("录入积分"),
+    "score_event.reverse": gettext_lazy("冲正积分"),
+    "score_event.confirmed": gettext_lazy("确认积分记录"),
+    "score_event.rejected": gettext_lazy("驳回积分记录"),
+    "month.close": gettext_lazy("月度关账"),
+    "month.reopen": gettext_lazy("重新开放月份"),
+    "standard.published": gettext_lazy("发布积分标准"),
+    "standard.copied": gettext_lazy("复制积分标准"),
+    "share.issue": gettext_lazy("登记配股"),
+    "share.cancel": gettext_lazy("注销股份"),
+    "share.transfer": gettext_lazy("股份转让"),
+    "share.inheritance": gettext_lazy("股份继承"),
+    "household.import": gettext_lazy("导入股东名册"),
+    "dividend.create": gettext_lazy("创建分红方案"),
+    "dividend.compute": gettext_lazy("计算分红方案"),
+    "dividend.approve": gettext_lazy("审批分红方案"),
+    "dividend.export": gettext_lazy("导出分红清单"),
+    "community.honor_roll_published": gettext_lazy("设置红榜公布"),
+    "demo.seeded": gettext_lazy("生成演示数据"),
+    "demo.scoring_seeded": gettext_lazy("生成演示积分"),
+}
+
+# The words for the detail keys the services write; anything else shows its key.
+DETAIL_LABELS = {
+    "username": gettext_lazy("账号"),
+    "ip_address": gettext_lazy("来源地址"),
+    "failures": gettext_lazy("失败次数"),
+    "attempts_deleted": gettext_lazy("清除的失败记录"),
+    "attempts_lifted": gettext_lazy("解除的失败记录"),
+    "locked": gettext_lazy("开始锁定"),
+    "before": gettext_lazy("变更前"),
+    "after": gettext_lazy("变更后"),
+    "role": gettext_lazy("角色"),
+    "cooperative_id": gettext_lazy("合作社编号"),
+    "household_id": gettext_lazy("股东户编号"),
+    "is_staff": gettext_lazy("可进管理后台"),
+    "is_superuser": gettext_lazy("超级管理员"),
+    "is_active": gettext_lazy("账号有效"),
+    "communities": gettext_lazy("社区"),
+    "relation": gettext_lazy("类型"),
+    "change": gettext_lazy("变动"),
+    "ids": gettext_lazy("编号"),
+    "card_number": gettext_lazy("股东卡号"),
+    "created": gettext_lazy("新建"),
+    "batch": gettext_lazy("批次"),
+    "source": gettext_lazy("来源"),
+    "count": gettext_lazy("条数"),
+    "events": gettext_lazy("积分记录编号"),
+    "points": gettext_lazy("分值"),
+    "reverses": gettext_lazy("被冲正的记录编号"),
+    "reason": gettext_lazy("原因"),
+    "month": gettext_lazy("月份"),
+    "year": gettext_lazy("年度"),
+    "base_points": gettext_lazy("基础分"),
+    "from": gettext_lazy("来自"),
+    "to": gettext_lazy("转入"),
+    "share_class": gettext_lazy("股种"),
+    "quantity": gettext_lazy("股数"),
+    "effective_on": gettext_lazy("生效日期"),
+    "transfer_group": gettext_lazy("转让编号"),
+    "file": gettext_lazy("文件"),
+    "total": gettext_lazy("可分配总额"),
+    "base_pool": gettext_lazy("基本股分红池"),
+    "incentive_pool": gettext_lazy("积分激励池"),
+    "policy": gettext_lazy("激励分配办法"),
+    "parameters": gettext_lazy("分配参数"),
+    "record_date": gettext_lazy("股权登记日"),
+    "households": gettext_lazy("户数"),
+    "base_paid": gettext_lazy("实发基本股分红"),
+    "incentive_paid": gettext_lazy("实发积分激励"),
+    "remainder": gettext_lazy("留存"),
+    "created_by": gettext_lazy("创建人"),
+    "approved_by": gettext_lazy("审批人"),
+    "four_eyes": gettext_lazy("双人审核"),
+    "kind": gettext_lazy("类型"),
+    "format": gettext_lazy("格式"),
+    "households_per_cooperative": gettext_lazy("每社户数"),
+    "min_score": gettext_lazy("最低积分"),
+    "veto": gettext_lazy("一票否决"),
+    "tiers": gettext_lazy("档次"),
+}
+
+
+SOURCE_LABELS = {
+    "batch": gettext_lazy("批量录入"),
+    "import": gettext_lazy("导入检查表"),
+    "api": gettext_lazy("接口"),
+    "demo": gettext_lazy("演示数据"),
+}
+
+
+def action_label(code):
+    """The action in words; an unknown code (a future one) shows as itself."""
+    label = ACTION_LABELS.get(code)
+    return str(label) if label is not None else code
+
+
+def action_choices(codes):
+    """[(code, label)] for the filter, by label."""
+    return sorted(((code, action_label(code)) for code in codes), key=lambda pair: pair[1])
+
+
+def _value(value):
+    if value is True:
+        return _("是")
+    if value is False:
+        return _("否")
+    if value is None or value == "":
+        return "—"
+    if isinstance(value, list):
+        return "、".join(_value(item) for item in value) if value else "—"
+    if isinstance(value, dict):
+        return "，".join(f"{_key(key)} {_value(item)}" for key, item in value.items())
+    if isinstance(value, str) and value in User.Role.values:
+        return str(User.Role(value).label)
+    return str(value)
+
+
+def _key(key):
+    label = DETAIL_LABELS.get(key)
+    return str(label) if label is not None else key
+
+
+def _changes(before, after):
+    """What differs between two snapshots, as "key: old → new" parts."""
+    keys = [key for key in after if before.get(key) != after.get(key)]
+    keys += [key for key in before if key not in after]
+    return [
+        _("%(field)s由「%(old)s」改为「%(new)s」")
+        % {"field": _key(key), "old": _value(before.get(key)), "new": _value(after.get(key))}
+        for key in keys
+    ]
+
+
+def detail_sentences(record):
+    """The record's details as a list of short sentences, never a Python dict."""
+    details = record.details or {}
+    if not isinstance(details, dict):
+        return [_value(details)]
+    d = details
+    action = record.action
+    if action in ("user.role_changed", "user.created") and "after" in d:
+        parts = _changes(d.get("before") or {}, d.get("after") or {})
+        return parts or [_("没有变化")]
+    if action == "score_event.create":
+        return [
+            _("共 %(count)s 条记录，合计 %(points)s 分（来源：%(source)s）")
+            % {
+                "count": d.get("count", "—"),
+                "points": d.get("points", "—"),
+                "source": str(SOURCE_LABELS.get(d.get("source"), _value(d.get("source")))),
+            }
+        ]
+    if action == "score_event.reverse":
+        return [
+            _("冲正记录 %(event)s，分值 %(points)s，原因：%(reason)s")
+            % {
+                "event": d.get("reverses", "—"),
+                "points": d.get("points", "—"),
+                "reason": _value(d.get("reason")),
+            }
+        ]
+    if action in ("month.close", "month.reopen"):
+        sentence = _("月份：%(month)s") % {"month": d.get("month", "—")}
+        if d.get("reason"):
+            sentence += _("，原因：%(reason)s") % {"reason": d["reason"]}
+        return [sentence]
+    if action in ("share.transfer", "share.inheritance"):
+        return [
+            _(
+                "%(quantity)s 股%(share_class)s由 %(source)s 户转入 %(target)s 户，%(date)s 生效，原因：%(reason)s"
+            )
+            % {
+                "quantity": d.get("quantity", "—"),
+                "share_class": d.get("share_class", ""),
+                "source": d.get("from", "—"),
+                "target": d.get("to", "—"),
+                "date": d.get("effective_on", "—"),
+                "reason": _value(d.get("reason")),
+            }
+        ]
+    if action == "community.honor_roll_published":
+        return [_("向村民公布红榜") if d.get("after") else _("停止向村民公布红榜")]
+    return [f"{_key(key)}：{_value(value)}" for key, value in d.items()]
+
+
+def actor_name(record):
+    if record.actor is not None:
+        # Chinese order, family name first and no space: 周晓东.
+        name = f"{record.actor.last_name}{record.actor.first_name}".strip()
+        return name or record.actor.get_username()
+    return record.actor_username or _("系统")
+
+
+def actor_role(record):
+    return str(record.actor.role_label or "") if record.actor is not None else ""
+
+
+def object_links(records):
+    """{record.pk: url or None} for a page of records: one query for score events."""
+    from communities.models import ScoreEvent
+
+    event_ids = [
+        int(record.object_id)
+        for record in records
+        if record.object_type == "communities.ScoreEvent" and record.object_id.isdigit()
+    ]
+    event_households = dict(
+        ScoreEvent.objects.filter(pk__in=event_ids).values_list("pk", "household_id")
+    )
+    links = {}
+    for record in records:
+        links[record.pk] = _object_url(record, event_households)
+    return links
+
+
+def _object_url(record, event_households):
+    if not record.object_id.isdigit():
+        return None
+    pk = int(record.object_id)
+    if record.object_type == "villages.Household":
+        return reverse("villages:household_detail", args=[pk])
+    if record.object_type == "communities.ScoreEvent":
+        household = event_households.get(pk)
+        return reverse("communities:household_points", args=[household]) if household else None
+    if record.object_type == "dividends.DividendRun":
+        return reverse("dividends:run_detail", args=[pk])
+    if "." not in record.object_type:
+        return None
+    app_label, model = record.object_type.lower().split(".", 1)
+    try:
+        return reverse(f"admin:{app_label}_{model}_change", args=[pk])
+    except NoReverseMatch:
+        return None
+
+
+def readable(records):
+    """[{record, action, actor, role, url, details}] for a page of records."""
+    records = list(records)
+    links = object_links(records)
+    return [
+        {
+            "record": record,
+            "action": action_label(record.action),
+            "actor": actor_name(record),
+            "role": actor_role(record),
+            "url": links[record.pk],
+            "details": detail_sentences(record),
+        }
+        for record in records
+    ]

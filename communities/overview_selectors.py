@@ -1,0 +1,645 @@
+"""Reads of the subdistrict overview (街道总览, docs/overview.md): the village–community
+linkage matrix, the statistics, the 红黑榜, the cooperative overview and each role's to-do
+list.
+
+Every function starts from `accounts.scope` and runs a fixed number of queries whatever
+the number of households and events: aggregates are grouped in the database, and only
+per-household totals (one row per household) come back to Python where a score has to be
+clipped to its cooperative's standard.
+"""
+
+from collections import defaultdict
+from dataclasses import dataclass, field
+from datetime import date
+from decimal import ROUND_HALF_UP, Decimal
+
+from django.db.models import Count, Q
+from django.db.models.functions import ExtractMonth
+
+from accounts.scope import (
+    communities_visible_to,
+    cooperatives_signed_by,
+    households_scorable_by,
+    households_visible_to,
+)
+from pinghu_points.aggregates import ExactSum
+from villages.models import Cooperative, Household, ShareMovement, Village
+
+from .models import ScoreEvent
+from .selectors import (
+    closed_months,
+    counting_events,
+    low_streaks,
+    monthly_scores,
+    review_queue,
+    standards_by_cooperative,
+)
+
+ZERO = Decimal("0")
+TENTH = Decimal("0.1")
+# An original event that still stands: not a reversal and not reversed. What "how many
+# clean-ups" counts; the points sums include reversals, so they are net.
+STANDING = Q(reverses__isnull=True, reversal__isnull=True)
+# Persistently low (the points chart's defaults): below 60 for 3 months in a row.
+LOW_THRESHOLD = Decimal("60")
+LOW_MONTHS = 3
+HONOR_ROLL_SIZE = 10
+# Histogram of annual scores: below 60, then bands of 10 up to 120 and above.
+HISTOGRAM_EDGES = [Decimal(edge) for edge in (60, 70, 80, 90, 100, 110, 120)]
+
+
+def one_decimal(value):
+    return value.quantize(TENTH, rounding=ROUND_HALF_UP)
+
+
+def percent(part, whole):
+    """Share in percent with one decimal, None when there is nothing to share."""
+    if not whole:
+        return None
+    return one_decimal(Decimal(part) * 100 / Decimal(whole))
+
+
+def previous_month(today):
+    return date(today.year - 1, 12, 1) if today.month == 1 else date(today.year, today.month - 1, 1)
+
+
+def _events_of(households):
+    """Counting events of the households. A scope without any filter is every household
+    (the admin's): then no semi-join against the register, which would cost a hash join
+    of every event with 100,000 households for nothing."""
+    events = counting_events()
+    return events.filter(household__in=households) if households.query.where else events
+
+
+def _household_totals(households, *, year, through_month=12):
+    """{household_id: (Σ counting points, standing events)} in the year up to the month: one query."""
+    rows = (
+        _events_of(households)
+        .filter(occurred_on__year=year, occurred_on__month__lte=through_month)
+        .values("household_id")
+        .annotate(total=ExactSum("points"), standing=Count("pk", filter=STANDING))
+        .order_by()
+    )
+    return {row["household_id"]: (row["total"] or ZERO, row["standing"]) for row in rows}
+
+
+def _clipped(standard, total):
+    return None if standard is None else standard.clip(standard.base_points + total)
+
+
+# --- 1. Linkage matrix (村社联动) -------------------------------------------------------
+
+
+@dataclass
+class Cell:
+    community_id: int | None = None
+    households: int = 0
+    scored: int = 0
+    score_sum: Decimal = ZERO
+    score_count: int = 0
+
+    def add(self, score, scored):
+        self.households += 1
+        self.scored += 1 if scored else 0
+        if score is not None:
+            self.score_sum += score
+            self.score_count += 1
+
+    @property
+    def average(self):
+        return one_decimal(self.score_sum / self.score_count) if self.score_count else None
+
+    @property
+    def scored_percent(self):
+        return percent(self.scored, self.households)
+
+
+@dataclass
+class Matrix:
+    year: int
+    last_month: date
+    villages: list  # Village, each with .theme (str) and .is_dissolved
+    communities: list  # Community, each with .last_month_closed (bool)
+    cells: dict = field(default_factory=dict)  # {(village_id, community_id): Cell}
+    row_totals: dict = field(default_factory=dict)  # {village_id: Cell}
+    column_totals: dict = field(default_factory=dict)  # {community_id: Cell}
+    total: Cell = field(default_factory=Cell)
+
+    def rows(self):
+        """[(village, [cell or None per community], row total)] for the template."""
+        return [
+            (
+                village,
+                [self.cells.get((village.pk, community.pk)) for community in self.communities],
+                self.row_totals[village.pk],
+            )
+            for village in self.villages
+        ]
+
+    def columns(self):
+        return [(community, self.column_totals.get(community.pk)) for community in self.communities]
+
+    @property
+    def behind(self):
+        return [community for community in self.communities if not community.last_month_closed]
+
+
+def linkage_matrix(*, user, year, today):
+    """Villages (by the cooperative of the household) × communities (where it lives).
+
+    Per cell: households, how many had a standing event in the year, and their average
+    annual score (base + counting events clipped to the standard, households whose
+    cooperative adopted no published standard left out of the average). Six queries.
+    """
+    households = households_visible_to(user)
+    pairs = list(
+        households.order_by().values_list(
+            "pk", "cooperative_id", "cooperative__village_id", "community_id"
+        )
+    )
+    standards = standards_by_cooperative(
+        cooperative_ids={cooperative_id for _, cooperative_id, _, _ in pairs}, year=year
+    )
+    totals = _household_totals(households, year=year)
+    matrix = Matrix(year=year, last_month=previous_month(today), villages=[], communities=[])
+    village_cooperative = {}
+    for pk, cooperative_id, village_id, community_id in pairs:
+        total, standing = totals.get(pk, (ZERO, 0))
+        score = _clipped(standards.get(cooperative_id), total)
+        for key, bucket in (
+            ((village_id, community_id), matrix.cells),
+            (village_id, matrix.row_totals),
+            (community_id, matrix.column_totals),
+        ):
+            bucket.setdefault(key, Cell(community_id=community_id)).add(score, standing > 0)
+        matrix.total.add(score, standing > 0)
+        village_cooperative[village_id] = cooperative_id
+    villages = list(
+        Village.objects.filter(pk__in=matrix.row_totals)
+        .select_related("committee")
+        .order_by("code")
+    )
+    for village in villages:
+        standard = standards.get(village_cooperative.get(village.pk))
+        village.theme = standard.theme if standard is not None else ""
+        village.committee_id = getattr(getattr(village, "committee", None), "pk", None)
+    matrix.villages = villages
+    communities = list(communities_visible_to(user).order_by("code"))
+    closed = closed_months(
+        community_ids=[community.pk for community in communities], months=[matrix.last_month]
+    )
+    for community in communities:
+        community.last_month_closed = (community.pk, matrix.last_month) in closed
+    matrix.communities = communities
+    return matrix
+
+
+def matrix_cell_households(*, user, village_id, community_id):
+    """The households behind one cell, in the user's scope."""
+    households = households_visible_to(user).filter(
+        cooperative__village_id=village_id, community_id=community_id
+    )
+    return households.select_related("cooperative", "community", "micro_grid").order_by(
+        "cooperative__code", "number"
+    )
+
+
+def household_year_figures(*, households, year):
+    """{household_id: (annual score or None, standing events)} for a page of households."""
+    pairs = [(household.pk, household.cooperative_id) for household in households]
+    standards = standards_by_cooperative(
+        cooperative_ids={cooperative_id for _, cooperative_id in pairs}, year=year
+    )
+    totals = _household_totals(Household.objects.filter(pk__in=[pk for pk, _ in pairs]), year=year)
+    return {
+        pk: (
+            _clipped(standards.get(cooperative_id), totals.get(pk, (ZERO, 0))[0]),
+            totals.get(pk, (ZERO, 0))[1],
+        )
+        for pk, cooperative_id in pairs
+    }
+
+
+# --- 2. Statistics ----------------------------------------------------------------------
+
+
+def statistics(*, user, year, month_from, month_to):
+    """Events and points by category and item, by community and by village, participation,
+    the histogram of annual scores (at the end of `month_to`) and the monthly trend.
+
+    "events" counts standing originals (not reversals, not reversed); "adds" those with
+    positive points; "points" is the net sum, reversals included.
+
+    Two passes over the events whatever the number of households and events: one grouped
+    aggregate at the grain (item, scoring community, cooperative, month) — a few hundred rows
+    that Python folds into every table — and one per-household aggregate (annual score
+    and standing adds) for the participation and the histogram. Eight queries in all.
+    """
+    from .models import ScoringItem
+
+    households = households_visible_to(user)
+    events = _events_of(households).filter(
+        occurred_on__year=year,
+        occurred_on__month__gte=month_from,
+        occurred_on__month__lte=month_to,
+    )
+    grain = (
+        events.annotate(month=ExtractMonth("occurred_on"))
+        .values("item_id", "community_id", "household__cooperative_id", "month")
+        .annotate(
+            events=Count("pk", filter=STANDING),
+            adds=Count("pk", filter=STANDING & Q(points__gt=0)),
+            deducts=Count("pk", filter=STANDING & Q(points__lt=0)),
+            points=ExactSum("points"),
+        )
+        .order_by()
+    )
+
+    def bucket(table, key, **fields):
+        return table.setdefault(
+            key, {**fields, "events": 0, "adds": 0, "deducts": 0, "points": ZERO}
+        )
+
+    def add(row, into):
+        for name in ("events", "adds", "deducts"):
+            into[name] += row[name]
+        into["points"] += row["points"] or ZERO
+
+    category_labels = dict(ScoringItem.Category.choices)
+    direction_labels = dict(ScoringItem.Direction.choices)
+    items, categories, communities_seen, villages_seen, months = {}, {}, {}, {}, {}
+    grain = list(grain)
+    item_rows = {
+        item.pk: item
+        for item in ScoringItem.objects.filter(pk__in={row["item_id"] for row in grain}).only(
+            "category", "direction", "name"
+        )
+    }
+    village_of = dict(
+        Cooperative.objects.filter(
+            pk__in={row["household__cooperative_id"] for row in grain}
+        ).values_list("pk", "village_id")
+    )
+    for row in grain:
+        item = item_rows[row["item_id"]]
+        category = item.category
+        add(
+            row,
+            bucket(
+                items,
+                (category, item.direction, item.name),
+                item__category=category,
+                item__direction=item.direction,
+                item__name=item.name,
+                category_label=category_labels.get(category, category),
+                direction_label=direction_labels.get(item.direction, ""),
+            ),
+        )
+        add(
+            row,
+            bucket(
+                categories,
+                category,
+                category=category,
+                label=category_labels.get(category, category),
+            ),
+        )
+        add(row, bucket(communities_seen, row["community_id"]))
+        add(row, bucket(villages_seen, village_of[row["household__cooperative_id"]]))
+        add(row, bucket(months, row["month"]))
+
+    # Per household: the annual score up to month_to and whether it had a standing add in
+    # the range; the households themselves give the counts per community.
+    pairs = list(households.order_by().values_list("pk", "cooperative_id", "community_id"))
+    standards = standards_by_cooperative(
+        cooperative_ids={cooperative_id for _, cooperative_id, _ in pairs}, year=year
+    )
+    per_household = {
+        row["household_id"]: row
+        for row in _events_of(households)
+        .filter(occurred_on__year=year, occurred_on__month__lte=month_to)
+        .values("household_id")
+        .annotate(
+            total=ExactSum("points"),
+            adds=Count("pk", filter=STANDING & Q(points__gt=0, occurred_on__month__gte=month_from)),
+        )
+        .order_by()
+    }
+    household_counts, participants = defaultdict(int), defaultdict(int)
+    band_counts = [0] * (len(HISTOGRAM_EDGES) + 1)
+    for pk, cooperative_id, community_id in pairs:
+        row = per_household.get(pk)
+        household_counts[community_id] += 1
+        if row is not None and row["adds"]:
+            participants[community_id] += 1
+        score = _clipped(standards.get(cooperative_id), (row or {}).get("total") or ZERO)
+        if score is not None:
+            band_counts[sum(1 for edge in HISTOGRAM_EDGES if score >= edge)] += 1
+
+    by_community = []
+    for community in communities_visible_to(user).order_by("code"):
+        row = communities_seen.get(community.pk, {})
+        count = household_counts.get(community.pk, 0)
+        by_community.append(
+            {
+                "community": community,
+                "events": row.get("events", 0),
+                "adds": row.get("adds", 0),
+                "points": row.get("points", ZERO),
+                "households": count,
+                "participants": participants.get(community.pk, 0),
+                "participation": percent(participants.get(community.pk, 0), count),
+            }
+        )
+    by_village = [
+        {"household__cooperative__village__name": village.name, **villages_seen[village.pk]}
+        for village in Village.objects.filter(pk__in=list(villages_seen)).order_by("code")
+    ]
+    household_total = len(pairs)
+    participant_total = sum(participants.values())
+    trend = [
+        {
+            "month": month,
+            "events": months.get(month, {}).get("events", 0),
+            "adds": months.get(month, {}).get("adds", 0),
+            "points": months.get(month, {}).get("points", ZERO),
+        }
+        for month in range(month_from, month_to + 1)
+    ]
+    return {
+        "categories": [categories[key] for key in sorted(categories)],
+        "items": [items[key] for key in sorted(items)],
+        "by_community": by_community,
+        "by_village": by_village,
+        "households": household_total,
+        "participants": participant_total,
+        "participation": percent(participant_total, household_total),
+        "histogram": [
+            {"label": label, "count": count}
+            for label, count in zip(histogram_labels(), band_counts, strict=True)
+        ],
+        "trend": trend,
+    }
+
+
+def histogram_labels():
+    labels = [f"<{HISTOGRAM_EDGES[0]}"]
+    labels += [
+        f"{low}–{high}" for low, high in zip(HISTOGRAM_EDGES, HISTOGRAM_EDGES[1:], strict=False)
+    ]
+    labels.append(f"≥{HISTOGRAM_EDGES[-1]}")
+    return labels
+
+
+# --- 3. 红黑榜 ---------------------------------------------------------------------------
+
+
+def honor_roll(*, community, month, size=HONOR_ROLL_SIZE):
+    """(红榜, 黑榜) of the community's households (where they live) for the month.
+
+    红榜: the households with the most net counting points above zero, most first;
+    黑榜: those below zero, lowest first; ties by cooperative code and household number.
+    Each row: {"household", "points"}. Three queries.
+    """
+    totals = (
+        counting_events()
+        .filter(
+            household__community=community,
+            occurred_on__year=month.year,
+            occurred_on__month=month.month,
+        )
+        .values("household_id")
+        .annotate(total=ExactSum("points"))
+        .order_by()
+    )
+    totals = {row["household_id"]: row["total"] for row in totals if row["total"]}
+    ids_red = [pk for pk, total in totals.items() if total > 0]
+    ids_black = [pk for pk, total in totals.items() if total < 0]
+    households = {
+        household.pk: household
+        for household in Household.objects.filter(pk__in=ids_red + ids_black).select_related(
+            "cooperative"
+        )
+    }
+
+    def ranked(ids, descending):
+        rows = [{"household": households[pk], "points": totals[pk]} for pk in ids]
+        rows.sort(
+            key=lambda row: (
+                -row["points"] if descending else row["points"],
+                row["household"].cooperative.code,
+                row["household"].number,
+            )
+        )
+        return rows[:size]
+
+    return ranked(ids_red, True), ranked(ids_black, False)
+
+
+# --- 4. Cooperative overview --------------------------------------------------------------
+
+
+def _chosen_runs(runs):
+    """{(cooperative_id, year): run}: the approved run, else the latest version."""
+    chosen = {}
+    for run in runs:
+        key = (run.cooperative_id, run.year)
+        current = chosen.get(key)
+        if current is None or (run.status == run.Status.APPROVED) > (
+            current.status == current.Status.APPROVED
+        ):
+            chosen[key] = run
+        elif (run.status == run.Status.APPROVED) == (
+            current.status == current.Status.APPROVED
+        ) and run.version > current.version:
+            chosen[key] = run
+    return chosen
+
+
+FIGURES = ("total", "base_pool", "incentive_pool", "base_paid", "incentive_paid", "remainder")
+
+
+def cooperative_overview(*, user, year):
+    """Per cooperative the user may read the runs of: this year's and last year's run
+    (the approved one, else the latest version) with pools, base and incentive paid
+    (Σ of the lines), remainder kept, and the change from last year; and the total.
+    Three queries."""
+    from dividends.models import DividendLine, DividendRun
+
+    cooperatives = list(cooperatives_signed_by(user).order_by("code"))
+    runs = DividendRun.objects.filter(
+        cooperative__in=[cooperative.pk for cooperative in cooperatives],
+        year__in=[year, year - 1],
+    ).order_by()
+    chosen = _chosen_runs(runs)
+    paid = {
+        row["run_id"]: row
+        for row in DividendLine.objects.filter(run_id__in=[run.pk for run in chosen.values()])
+        .values("run_id")
+        .annotate(base=ExactSum("base_amount"), incentive=ExactSum("incentive_amount"))
+        .order_by()
+    }
+
+    def figures(run):
+        if run is None:
+            return None
+        lines = paid.get(run.pk, {})
+        computed = run.status in (run.Status.COMPUTED, run.Status.APPROVED)
+        return {
+            "run": run,
+            "total": run.total,
+            "base_pool": run.base_pool,
+            "incentive_pool": run.incentive_pool,
+            "base_paid": (lines.get("base") or ZERO) if computed else None,
+            "incentive_paid": run.incentive_paid if computed else None,
+            "remainder": run.remainder if computed else None,
+        }
+
+    rows = []
+    totals = {"current": dict.fromkeys(FIGURES, ZERO), "previous": dict.fromkeys(FIGURES, ZERO)}
+    for cooperative in cooperatives:
+        current = figures(chosen.get((cooperative.pk, year)))
+        previous = figures(chosen.get((cooperative.pk, year - 1)))
+        change = {}
+        for name in FIGURES:
+            now = current and current[name]
+            before = previous and previous[name]
+            change[name] = now - before if now is not None and before is not None else None
+            for key, value in (("current", now), ("previous", before)):
+                if value is not None:
+                    totals[key][name] += value
+        rows.append(
+            {"cooperative": cooperative, "current": current, "previous": previous, "change": change}
+        )
+    totals["change"] = {
+        name: totals["current"][name] - totals["previous"][name] for name in FIGURES
+    }
+    return {"rows": rows, "totals": totals}
+
+
+# --- 5. Each role's to-do list ------------------------------------------------------------
+
+
+def months_to_close(*, communities, today):
+    """[(community, month)] of this year's past months not closed, oldest first. One query."""
+    months = [date(today.year, month, 1) for month in range(1, today.month)]
+    closed = closed_months(community_ids=[community.pk for community in communities], months=months)
+    return [
+        (community, month)
+        for month in months
+        for community in communities
+        if (community.pk, month) not in closed
+    ]
+
+
+def low_not_visited(*, user, today):
+    """Households in the staff member's communities below 60 for 3 months in a row up to
+    this month that have no score event yet this month (not yet visited): a list of ids."""
+    households = households_scorable_by(user)
+    series = monthly_scores(households=households, year=today.year, through_month=today.month)
+    low = low_streaks(series=series, threshold=LOW_THRESHOLD, months=LOW_MONTHS)
+    if not low:
+        return []
+    visited = set(
+        ScoreEvent.objects.filter(
+            household_id__in=list(low),
+            occurred_on__year=today.year,
+            occurred_on__month=today.month,
+        ).values_list("household_id", flat=True)
+    )
+    return sorted(pk for pk in low if pk not in visited)
+
+
+def staff_todo(*, user, today):
+    communities = list(communities_visible_to(user).order_by("code"))
+    return {
+        "months_to_close": months_to_close(communities=communities, today=today),
+        "pending_reviews": review_queue(user=user).count(),
+        "low_not_visited": len(low_not_visited(user=user, today=today)),
+        "communities": communities,
+    }
+
+
+def accountant_todo(*, user):
+    """Runs to compute (draft, failed) or approve (computed), and register changes
+    (share movements) recorded since the cooperative's latest run was created."""
+    from dividends.models import DividendRun
+
+    cooperatives = list(cooperatives_signed_by(user))
+    runs = DividendRun.objects.filter(cooperative__in=cooperatives)
+    counts = runs.aggregate(
+        to_compute=Count(
+            "pk", filter=Q(status__in=[DividendRun.Status.DRAFT, DividendRun.Status.FAILED])
+        ),
+        to_approve=Count("pk", filter=Q(status=DividendRun.Status.COMPUTED)),
+    )
+    latest = runs.order_by("-created_at").values_list("created_at", flat=True).first()
+    movements = ShareMovement.objects.filter(household__cooperative__in=cooperatives)
+    if latest is not None:
+        movements = movements.filter(recorded_at__gt=latest)
+    return {
+        **counts,
+        "register_changes": movements.count(),
+        "since": latest,
+    }
+
+
+HEADLINE_CACHE_SECONDS = 600
+
+
+def headline_figures(*, user, today):
+    """Households, households scored this year (a standing event) and standing events this
+    year, in the user's scope.
+
+    Two passes over the year's events (seconds at 2 million events), so the result is
+    cached, keyed by what it depends on: the user, the year, the household count and the
+    highest score event and review ids. The ledger is append-only, so a new event, a
+    reversal or a review changes the key and the figures are recomputed; nothing else
+    changes them.
+    """
+    from django.core.cache import cache
+    from django.db.models import Max
+
+    from .models import EventReview
+
+    households = households_visible_to(user)
+    household_count = households.count()
+    last_event = ScoreEvent.objects.aggregate(last=Max("pk"))["last"]
+    last_review = EventReview.objects.aggregate(last=Max("pk"))["last"]
+    key = f"overview:headline:{user.pk}:{today.year}:{household_count}:{last_event}:{last_review}"
+    figures = cache.get(key)
+    if figures is None:
+        year_events = _events_of(households).filter(STANDING, occurred_on__year=today.year)
+        figures = {
+            "household_count": household_count,
+            "scored": year_events.values("household_id").distinct().count(),
+            "events": year_events.count(),
+        }
+        cache.set(key, figures, HEADLINE_CACHE_SECONDS)
+    return {**figures, "scored_percent": percent(figures["scored"], household_count)}
+
+
+def admin_todo(*, user, today):
+    """Communities that have not closed last month, lockouts and the headline figures."""
+    from accounts.backends import current_lockouts
+
+    communities = list(communities_visible_to(user).order_by("code"))
+    last = previous_month(today)
+    closed = closed_months(community_ids=[community.pk for community in communities], months=[last])
+    return {
+        "last_month": last,
+        "behind": [community for community in communities if (community.pk, last) not in closed],
+        "lockouts": len(current_lockouts("username")),
+        **headline_figures(user=user, today=today),
+    }
+
+
+def group_months(pairs):
+    """[(community, [months])] from [(community, month)], communities in first-seen order."""
+    grouped = defaultdict(list)
+    order = []
+    for community, month in pairs:
+        if community.pk not in grouped:
+            order.append(community)
+        grouped[community.pk].append(month)
+    return [(community, grouped[community.pk]) for community in order]

@@ -1,0 +1,446 @@
+"""The subdistrict overview (街道总览, docs/overview.md): linkage matrix, statistics,
+红黑榜 and cooperative overview, each with its xlsx download.
+
+Scope: every page reads through `accounts.scope` via `overview_selectors`. The matrix and
+statistics are for everyone but villagers (staff: their communities, accountants and
+supervisors: their cooperative, admin: all). The 红黑榜 is for community staff and the
+admin; a villager sees only the published 红榜 of their own community. The cooperative
+overview is for those who read dividend runs (`cooperatives_signed_by`).
+"""
+
+from datetime import date
+
+from django import forms
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied
+from django.core.paginator import Paginator
+from django.http import Http404
+from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
+from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
+from django.views.decorators.http import require_POST
+
+from accounts.scope import communities_visible_to
+from villages.models import mask_name
+
+from . import overview_selectors as selectors
+from . import services
+from .overview_xlsx import workbook_response
+
+FIRST_YEAR = 2018
+
+
+def today():
+    """The local date; a function so tests can pin it."""
+    return timezone.localdate()
+
+
+class PeriodForm(forms.Form):
+    year = forms.IntegerField(required=False, min_value=FIRST_YEAR, max_value=2100)
+    month_from = forms.IntegerField(required=False, min_value=1, max_value=12)
+    month_to = forms.IntegerField(required=False, min_value=1, max_value=12)
+    month = forms.IntegerField(required=False, min_value=1, max_value=12)
+    community = forms.IntegerField(required=False, min_value=1)
+
+
+def _period(request):
+    """(year, month_from, month_to, month, community id) from the query, defaults filled."""
+    form = PeriodForm(request.GET)
+    data = form.cleaned_data if form.is_valid() else {}
+    now = today()
+    year = data.get("year") or now.year
+    last = now.month if year == now.year else 12
+    month_from = data.get("month_from") or 1
+    month_to = data.get("month_to") or last
+    if month_from > month_to:
+        month_from, month_to = month_to, month_from
+    month = data.get("month") or (now.month if year == now.year else 12)
+    return year, month_from, month_to, month, data.get("community")
+
+
+def _require_reader(user):
+    """Matrix and statistics: everyone but villagers (scope narrows the rest)."""
+    if user.is_villager or not (
+        user.is_subdistrict_admin
+        or user.is_community_staff
+        or user.is_accountant
+        or user.is_supervisor
+    ):
+        raise PermissionDenied
+
+
+def _years():
+    return list(range(today().year, FIRST_YEAR - 1, -1))
+
+
+# --- Linkage matrix ----------------------------------------------------------------------
+
+
+@login_required
+def matrix(request):
+    _require_reader(request.user)
+    year = _period(request)[0]
+    data = selectors.linkage_matrix(user=request.user, year=year, today=today())
+    if request.GET.get("format") == "xlsx":
+        return _matrix_xlsx(data)
+    return render(
+        request, "overview/matrix.html", {"matrix": data, "year": year, "years": _years()}
+    )
+
+
+def _matrix_xlsx(data):
+    header = [_("行政村"), _("主题"), _("社区"), _("股东户数"), _("已计分户数"), _("平均年度积分")]
+    rows = []
+    for village, cells, row_total in data.rows():
+        for community, cell in zip(data.communities, cells, strict=True):
+            if cell is not None:
+                rows.append(
+                    [
+                        village.name,
+                        village.theme,
+                        community.name,
+                        cell.households,
+                        cell.scored,
+                        cell.average,
+                    ]
+                )
+        rows.append(
+            [
+                village.name,
+                village.theme,
+                _("合计"),
+                row_total.households,
+                row_total.scored,
+                row_total.average,
+            ]
+        )
+    behind = [[community.name, data.last_month.strftime("%Y-%m")] for community in data.behind]
+    return workbook_response(
+        filename=f"linkage-matrix-{data.year}.xlsx",
+        sheets=[
+            (_("村社联动"), header, rows),
+            (_("上月未关账社区"), [_("社区"), _("月份")], behind),
+        ],
+    )
+
+
+@login_required
+def matrix_cell(request, village_id, community_id):
+    _require_reader(request.user)
+    year = _period(request)[0]
+    households = selectors.matrix_cell_households(
+        user=request.user, village_id=village_id, community_id=community_id
+    )
+    page = Paginator(households, 50).get_page(request.GET.get("page"))
+    figures = selectors.household_year_figures(households=list(page), year=year)
+    rows = [(household, *figures[household.pk]) for household in page]
+    return render(
+        request,
+        "overview/matrix_cell.html",
+        {
+            "page": page,
+            "rows": rows,
+            "year": year,
+            "village_id": village_id,
+            "community_id": community_id,
+        },
+    )
+
+
+# --- Statistics --------------------------------------------------------------------------
+
+
+@login_required
+def statistics(request):
+    _require_reader(request.user)
+    year, month_from, month_to, _month, _community = _period(request)
+    data = selectors.statistics(
+        user=request.user, year=year, month_from=month_from, month_to=month_to
+    )
+    if request.GET.get("format") == "xlsx":
+        return _statistics_xlsx(data, year, month_from, month_to)
+    chart_data = {
+        "categories": {
+            "labels": [row["label"] for row in data["categories"]],
+            "events": [row["events"] for row in data["categories"]],
+            "points": [str(row["points"]) for row in data["categories"]],
+        },
+        "trend": {
+            "labels": [_("%(month)s月") % {"month": row["month"]} for row in data["trend"]],
+            "events": [row["events"] for row in data["trend"]],
+            "points": [str(row["points"]) for row in data["trend"]],
+        },
+        "histogram": {
+            "labels": [row["label"] for row in data["histogram"]],
+            "counts": [row["count"] for row in data["histogram"]],
+        },
+        "text": {
+            "events": _("记录数"),
+            "points": _("净积分"),
+            "households": _("户数"),
+        },
+    }
+    return render(
+        request,
+        "overview/statistics.html",
+        {
+            "stats": data,
+            "chart_data": chart_data,
+            "year": year,
+            "month_from": month_from,
+            "month_to": month_to,
+            "years": _years(),
+            "months": range(1, 13),
+        },
+    )
+
+
+def _statistics_xlsx(data, year, month_from, month_to):
+    measures = [_("记录数"), _("加分次数"), _("扣分次数"), _("净积分")]
+    return workbook_response(
+        filename=f"statistics-{year}-{month_from:02d}-{month_to:02d}.xlsx",
+        sheets=[
+            (
+                _("按类别"),
+                [_("类别"), *measures],
+                [
+                    [r["label"], r["events"], r["adds"], r["deducts"], r["points"]]
+                    for r in data["categories"]
+                ],
+            ),
+            (
+                _("按积分项"),
+                [_("类别"), _("加/扣"), _("积分项"), *measures],
+                [
+                    [
+                        r["category_label"],
+                        r["direction_label"],
+                        r["item__name"],
+                        r["events"],
+                        r["adds"],
+                        r["deducts"],
+                        r["points"],
+                    ]
+                    for r in data["items"]
+                ],
+            ),
+            (
+                _("按社区"),
+                [
+                    _("社区"),
+                    _("记录数"),
+                    _("加分次数"),
+                    _("净积分"),
+                    _("股东户数"),
+                    _("有加分的户数"),
+                    _("参与率（%）"),
+                ],
+                [
+                    [
+                        r["community"].name,
+                        r["events"],
+                        r["adds"],
+                        r["points"],
+                        r["households"],
+                        r["participants"],
+                        r["participation"],
+                    ]
+                    for r in data["by_community"]
+                ],
+            ),
+            (
+                _("按行政村"),
+                [_("行政村"), *measures],
+                [
+                    [
+                        r["household__cooperative__village__name"],
+                        r["events"],
+                        r["adds"],
+                        r["deducts"],
+                        r["points"],
+                    ]
+                    for r in data["by_village"]
+                ],
+            ),
+            (
+                _("年度积分分布"),
+                [_("积分段"), _("户数")],
+                [[r["label"], r["count"]] for r in data["histogram"]],
+            ),
+            (
+                _("逐月趋势"),
+                [_("月份"), _("记录数"), _("加分次数"), _("净积分")],
+                [
+                    [f"{year}-{r['month']:02d}", r["events"], r["adds"], r["points"]]
+                    for r in data["trend"]
+                ],
+            ),
+        ],
+    )
+
+
+# --- 红黑榜 ---------------------------------------------------------------------------------
+
+
+@login_required
+def honor_roll(request):
+    user = request.user
+    year, _from, _to, month, community_id = _period(request)
+    first = date(year, month, 1)
+    if user.is_villager:
+        # Only the villager's own community, only the 红榜, only when published.
+        community = user.household.community
+        if community_id and community_id != community.pk:
+            raise Http404
+        red, black = selectors.honor_roll(community=community, month=first)
+        rows = [
+            {"name": mask_name(row["household"].head_name), "points": row["points"]} for row in red
+        ]
+        return render(
+            request,
+            "overview/honor_roll_villager.html",
+            {
+                "community": community,
+                "month": first,
+                "published": community.honor_roll_published,
+                "rows": rows if community.honor_roll_published else [],
+            },
+        )
+    if not (user.is_subdistrict_admin or user.is_community_staff):
+        raise PermissionDenied
+    communities = list(communities_visible_to(user).order_by("code"))
+    if community_id:
+        community = next((c for c in communities if c.pk == community_id), None)
+        if community is None:
+            raise Http404
+    else:
+        community = communities[0] if communities else None
+    red = black = []
+    if community is not None:
+        red, black = selectors.honor_roll(community=community, month=first)
+    if community is not None and request.GET.get("format") == "xlsx":
+        header = [_("名次"), _("股东户"), _("户主"), _("合作社"), _("当月净积分")]
+
+        def sheet(rows):
+            return [
+                [
+                    index,
+                    row["household"].number,
+                    row["household"].head_name,
+                    row["household"].cooperative.name,
+                    row["points"],
+                ]
+                for index, row in enumerate(rows, 1)
+            ]
+
+        return workbook_response(
+            filename=f"honor-roll-{community.code}-{first:%Y-%m}.xlsx",
+            sheets=[(_("红榜"), header, sheet(red)), (_("黑榜"), header, sheet(black))],
+        )
+    return render(
+        request,
+        "overview/honor_roll.html",
+        {
+            "communities": communities,
+            "community": community,
+            "month": first,
+            "year": year,
+            "month_number": month,
+            "years": _years(),
+            "months": range(1, 13),
+            "lists": [(_("红榜"), red, "honor-red"), (_("黑榜"), black, "honor-black")],
+        },
+    )
+
+
+@login_required
+@require_POST
+def honor_roll_setting(request, community_id):
+    user = request.user
+    if not (user.is_subdistrict_admin or user.is_community_staff):
+        raise PermissionDenied
+    community = get_object_or_404(communities_visible_to(user), pk=community_id)
+    published = request.POST.get("published") == "1"
+    services.community_set_honor_roll_published(
+        actor=user, community=community, published=published
+    )
+    messages.success(
+        request,
+        _("%(community)s 的红榜已向村民公布") % {"community": community}
+        if published
+        else _("%(community)s 的红榜已停止向村民公布") % {"community": community},
+    )
+    return redirect(f"{reverse('overview:honor_roll')}?community={community.pk}")
+
+
+# --- Cooperative overview ----------------------------------------------------------------
+
+
+FIGURE_LABELS = {
+    "total": gettext_lazy("可分配总额"),
+    "base_pool": gettext_lazy("基本股分红池"),
+    "incentive_pool": gettext_lazy("积分激励池"),
+    "base_paid": gettext_lazy("实发基本股分红"),
+    "incentive_paid": gettext_lazy("实发积分激励"),
+    "remainder": gettext_lazy("留存（美丽基金）"),
+}
+
+
+@login_required
+def cooperatives(request):
+    user = request.user
+    if not (user.is_subdistrict_admin or user.is_accountant or user.is_supervisor):
+        raise PermissionDenied
+    year = _period(request)[0]
+    data = selectors.cooperative_overview(user=user, year=year)
+    if request.GET.get("format") == "xlsx":
+        header = [_("合作社"), _("年度"), _("状态"), *FIGURE_LABELS.values()]
+        rows = []
+        for row in data["rows"]:
+            for figures in (row["current"], row["previous"]):
+                if figures is not None:
+                    run = figures["run"]
+                    rows.append(
+                        [
+                            row["cooperative"].name,
+                            run.year,
+                            run.get_status_display(),
+                            *(figures[name] for name in FIGURE_LABELS),
+                        ]
+                    )
+        for key, label in (("current", year), ("previous", year - 1)):
+            rows.append(
+                [_("街道合计"), label, "", *(data["totals"][key][n] for n in FIGURE_LABELS)]
+            )
+        return workbook_response(
+            filename=f"cooperatives-{year}.xlsx", sheets=[(_("合作社分红概览"), header, rows)]
+        )
+    table = [
+        {
+            "cooperative": row["cooperative"],
+            "current": row["current"] and row["current"]["run"],
+            "previous": row["previous"] and row["previous"]["run"],
+            "figures": [
+                (
+                    label,
+                    row["current"] and row["current"][name],
+                    row["previous"] and row["previous"][name],
+                    row["change"][name],
+                )
+                for name, label in FIGURE_LABELS.items()
+            ],
+        }
+        for row in data["rows"]
+    ]
+    totals = [
+        (label, *(data["totals"][key][name] for key in ("current", "previous", "change")))
+        for name, label in FIGURE_LABELS.items()
+    ]
+    return render(
+        request,
+        "overview/cooperatives.html",
+        {"table": table, "totals": totals, "year": year, "years": _years()},
+    )
