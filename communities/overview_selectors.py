@@ -15,6 +15,7 @@ from decimal import ROUND_HALF_UP, Decimal
 
 from django.db.models import Count, Q
 from django.db.models.functions import ExtractMonth
+from django.utils import timezone
 
 from accounts.scope import (
     communities_visible_to,
@@ -550,9 +551,19 @@ def low_not_visited(*, user, today):
     return sorted(pk for pk in low if pk not in visited)
 
 
+def open_appeals(*, user, today):
+    """Open appeals the user must answer: how many, and the age in days of the oldest."""
+    from appeals.selectors import open_appeals_for
+
+    filed = list(open_appeals_for(user).values_list("filed_at", flat=True))
+    oldest = (today - timezone.localdate(min(filed))).days if filed else None
+    return {"count": len(filed), "oldest_days": oldest}
+
+
 def staff_todo(*, user, today):
     communities = list(communities_visible_to(user).order_by("code"))
     return {
+        "open_appeals": open_appeals(user=user, today=today),
         "months_to_close": months_to_close(communities=communities, today=today),
         "pending_reviews": review_queue(user=user).count(),
         "low_not_visited": len(low_not_visited(user=user, today=today)),
@@ -560,7 +571,7 @@ def staff_todo(*, user, today):
     }
 
 
-def accountant_todo(*, user):
+def accountant_todo(*, user, today=None):
     """Runs to compute (draft, failed) or approve (computed), and register changes
     (share movements) recorded since the cooperative's latest run was created."""
     from dividends.models import DividendRun
@@ -579,6 +590,7 @@ def accountant_todo(*, user):
         movements = movements.filter(recorded_at__gt=latest)
     return {
         **counts,
+        "open_appeals": open_appeals(user=user, today=today or timezone.localdate()),
         "register_changes": movements.count(),
         "since": latest,
     }

@@ -241,3 +241,26 @@ def test_appeal_photo_is_private(world, wrong_deduction, login):
     assert login(world.staff_east).get(url).status_code == 200
     assert login(world.staff_west).get(url).status_code == 404
     assert login(world.villager_b).get(url).status_code == 404
+
+
+def test_open_appeals_are_on_the_staff_home_with_their_age(world, wrong_deduction, login):
+    """Issue 14's to-do list: the staff who must answer see the open appeals and the oldest's age."""
+
+    from appeals import services as appeal_services
+    from communities import overview_selectors
+
+    appeal = appeal_services.appeal_file(
+        actor=world.villager_a, event=wrong_deduction, text="没有乱堆"
+    )
+    today = timezone.localdate(appeal.filed_at)
+
+    assert overview_selectors.open_appeals(user=world.staff_east, today=today) == {
+        "count": 1,
+        "oldest_days": 0,
+    }
+    later = today + timedelta(days=3)
+    assert overview_selectors.open_appeals(user=world.staff_east, today=later)["oldest_days"] == 3
+    # The other community's staff answers nothing here.
+    assert overview_selectors.open_appeals(user=world.staff_west, today=today)["count"] == 0
+    body = login(world.staff_east).get(reverse("home")).content.decode()
+    assert "待答复的申诉" in body and reverse("appeals:list") in body

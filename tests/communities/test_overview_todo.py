@@ -50,7 +50,14 @@ def test_staff_pending_reviews_are_those_of_others(world, items):
 
 def test_staff_low_households_not_yet_visited(world, items):
     # 80 − 20 − 10 = 50 from January: below 60 for six months up to June.
-    record(world.staff_east, world.a_east, items["crime"], date(YEAR, 1, 5))
+    factories.confirmed_veto(
+        actor=world.staff_east,
+        confirmer=world.admin,
+        household=world.a_east,
+        item=items["crime"],
+        occurred_on=date(YEAR, 1, 5),
+        today=TODAY,
+    )
     record(world.staff_east, world.a_east, items["litter"], date(YEAR, 1, 6), "10")
     assert overview_selectors.low_not_visited(user=world.staff_east, today=TODAY) == [
         world.a_east.pk
