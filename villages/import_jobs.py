@@ -74,6 +74,8 @@ def import_job_refused(*, kind, user, file_name, errors, cooperative=None, commu
 
 def import_job_start(*, kind, user, file, cooperative=None, community=None, effective_on=None):
     """Keep the file in a new job and send it to the worker (eager without a broker)."""
+    from pinghu_points.jobs import send_bounded
+
     from .tasks import import_job_run
 
     file.seek(0)
@@ -86,10 +88,14 @@ def import_job_start(*, kind, user, file, cooperative=None, community=None, effe
         file_name=(getattr(file, "name", "") or "")[:255],
         content=file.read(),
     )
+    # Bounded like the dividend runs: a broker that is down or never answers fails the job
+    # at once with a message, instead of holding the page (a late delivery finds it failed).
     try:
-        import_job_run.delay(job.pk)
+        sent = send_bounded(import_job_run, (job.pk,)) is not None
     except Exception:
         logger.exception("import job %s could not be sent to the queue", job.pk)
+        sent = False
+    if not sent:
         _finish_failed(
             job.pk,
             [RowError(None, "", "", _("后台任务队列暂时不可用，未导入任何数据，请稍后重新上传"))],

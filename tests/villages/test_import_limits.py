@@ -17,6 +17,7 @@ from openpyxl import Workbook, load_workbook
 from accounts.models import User
 from pinghu_points.spreadsheets import SpreadsheetImportError, error_report_xlsx, read_rows
 from tests import factories
+from tests.dividends import test_jobs
 from villages import import_jobs
 from villages.models import Household, ImportJob, ShareClass
 
@@ -417,3 +418,29 @@ def test_the_admin_import_refuses_a_large_upload_and_keeps_the_csrf_check(
     client.handler.enforce_csrf_checks = True
     response = client.post(url, {"cooperative": register.coop_a.pk, "file": upload(xlsx([]))})
     assert response.status_code == 403
+
+
+# A queue that refuses connections, or accepts them and never answers (tests/dividends).
+broker_down = test_jobs.broker_down
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_background_import_with_the_broker_down_fails_at_once_and_saves_nothing(
+    register, login, settings, broker_down
+):
+    """A queue that refuses or never answers: the page answers within the publish bound with
+    the job failed and a message, never a job left "排队中" or a page held for minutes."""
+    settings.IMPORT_BACKGROUND_BYTES = 20 * 1024
+    client = login(register.accountant_a)
+    file = xlsx(many_good_rows(2000))
+    started = time.monotonic()
+    response = client.post(
+        reverse("villages:household_import"),
+        {"cooperative": register.coop_a.pk, "file": upload(file)},
+    )
+    assert time.monotonic() - started < test_jobs.BOUND
+    job = ImportJob.objects.get()
+    assert response.status_code == 302
+    assert job.status == ImportJob.Status.FAILED
+    assert "后台任务队列暂时不可用" in client.get(response["Location"]).content.decode()
+    assert Household.objects.filter(cooperative=register.coop_a).count() == 2
