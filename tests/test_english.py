@@ -118,7 +118,9 @@ def test_login_error_in_english(english, world):
     response = english.post(
         reverse("accounts:login"), {"username": "acc_a", "password": "wrong-password"}
     )
-    assert "case-sensitive" not in response.content.decode()
+    body = response.content.decode()
+    assert "may be case-sensitive" not in body
+    assert "The card number is not case-sensitive" in body
 
 
 # --- Home page per role ------------------------------------------------------------
