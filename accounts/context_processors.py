@@ -10,6 +10,8 @@ def navigation(request):
     items = [(_("首页"), reverse("home"))]
     if user.is_villager:
         items.append((_("积分卡"), reverse("card:mine")))
+    if user.is_bank:
+        items.append((_("善治金融"), reverse("banking:home")))
     if (
         user.is_subdistrict_admin
         or user.is_accountant

@@ -49,6 +49,8 @@ def home(request):
     user = request.user
     if user.must_change_password:
         return redirect("accounts:password_change")
+    if user.is_bank:  # the bank officer's only page is the bank's window
+        return redirect("banking:home")
     context = selectors.home_summary(user=user)
     return render(request, "home.html", context)
 

@@ -450,6 +450,12 @@ def private_file_visible(*, user, name):
         return False
     if ScoreEvent.objects.filter(evidence=name, household__in=households_visible_to(user)).exists():
         return True
-    return StandardAdoption.objects.filter(
+    if StandardAdoption.objects.filter(
         resolution=name, cooperative__in=cooperatives_visible_to(user)
+    ).exists():
+        return True
+    from banking.models import Consent  # the signed consent form: the household's scope
+
+    return Consent.objects.filter(
+        form_photo=name, household__in=households_visible_to(user)
     ).exists()

@@ -25,6 +25,7 @@ urlpatterns = [
     path("communities/", include("communities.urls")),
     path("card/", include("villages.card_urls")),
     path("dividends/", include("dividends.urls")),
+    path("bank/", include("banking.urls")),
     path("i18n/", include("django.conf.urls.i18n")),
     path("admin/", admin.site.urls),
     path("files/<path:name>", file_views.private_file, name="private_file"),

@@ -80,6 +80,7 @@ def user(
     role="",
     cooperative_=None,
     household_=None,
+    bank_=None,
     communities=(),
     password="pass-word-123",
     **extra,
@@ -91,8 +92,16 @@ def user(
         role=role,
         cooperative=cooperative_,
         household=household_,
+        bank=bank_,
         **extra,
     )
     for c in communities:
         StaffMembership.objects.create(user=u, community=c)
     return u
+
+
+def bank(*, code="PHRCB", name="平湖农商银行"):
+    """The local bank (created by banking's data migration; made again if a test removed it)."""
+    from banking.models import Bank
+
+    return Bank.objects.get_or_create(code=code, defaults={"name": name})[0]
