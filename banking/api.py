@@ -103,7 +103,7 @@ class LookupSerializer(serializers.Serializer):
     consent = serializers.BooleanField(
         help_text="Whether the head with this ID number consented to the caller's bank."
     )
-    households = BankHouseholdSerializer(many=True)
+    households = BankHouseholdSerializer(many=True, source="rows")
 
 
 ID_NUMBER = re.compile(ID_NUMBER_PATTERN)
@@ -136,7 +136,7 @@ class BankLookupView(APIView):
             user=request.user,
             kind="lookup",
             household_ids=[row.household_id for row in result.rows],
-            details={"id_number": Household(head_id_number=id_number).masked_id_number},
+            details={"id_number": selectors.masked(id_number)},
         )
         return Response(LookupSerializer(result).data)
 
