@@ -8,7 +8,7 @@ route with a parameter this file cannot fill fails the test: give it a mapping.
 
 For each route and role:
 - GET (with the other scope's ids in the query string as well) answers below 500; with a
-  path parameter a non-admin answers 302/400/403/404/405, never the object; no answer
+  path parameter a non-admin answers 302/400/401/403/404/405, never the object; no answer
   contains the other scope's household names;
 - POST with the other scope's ids as form fields changes nothing: every row of the
   accounts, villages, communities and dividends tables is the same afterwards;
@@ -31,6 +31,8 @@ from django.test import Client
 from django.urls import URLPattern, URLResolver, get_resolver
 
 from accounts.models import AuditRecord
+from banking import services as bank_services
+from banking.models import Bank
 from communities.services import Entry, score_events_record
 from dividends import services as dividend_services
 from dividends.models import DividendRun
@@ -43,8 +45,8 @@ from villages.models import ImportJob
 standard = points_fixtures.standard
 items = points_fixtures.items
 
-ROLES = ["admin", "staff_east", "accountant_a", "villager_a", "anonymous"]
-APPS_CHECKED = ("accounts", "villages", "communities", "dividends")
+ROLES = ["admin", "staff_east", "accountant_a", "villager_a", "bank", "anonymous"]
+APPS_CHECKED = ("accounts", "villages", "communities", "dividends", "banking")
 
 # (route name, parameter) -> the kind of object whose id goes there. Route names are
 # namespaced as in reverse(); API router routes have no namespace.
@@ -76,6 +78,18 @@ PATH_PARAMETERS = {
     ("dividend-run-detail", "pk"): "run",
     ("dividend-run-approve", "pk"): "run",
     ("dividend-run-lines", "pk"): "run",
+    # API v1 mounts the same viewsets under the `v1` namespace, plus the bank's endpoints.
+    ("v1:cooperative-detail", "pk"): "cooperative",
+    ("v1:household-detail", "pk"): "household",
+    ("v1:score-event-detail", "pk"): "event",
+    ("v1:household-score-detail", "pk"): "household",
+    ("v1:dividend-run-detail", "pk"): "run",
+    ("v1:dividend-run-approve", "pk"): "run",
+    ("v1:dividend-run-lines", "pk"): "run",
+    ("v1:bank-household-detail", "pk"): "household",
+    # The bank's window: the consent desk and withdrawal (banking.views).
+    ("banking:desk", "household_id"): "household",
+    ("banking:consent_withdraw", "consent_id"): "consent",
     # The admin site (staff only; the subdistrict admin sees everything anyway).
     ("admin:view_on_site", "content_type_id"): "household_content_type",
     ("admin:view_on_site", "object_id"): "household",
@@ -88,7 +102,26 @@ PATH_PARAMETERS = {
     ("private_file", "name"): "=evidence/2026/03/not-yours.jpg",
 }
 # Kinds whose values are ids: each is also tried above the largest bigint.
-ID_KINDS = {"household", "event", "run", "cooperative", "user", "admin_object", "import_job"}
+ID_KINDS = {
+    "household",
+    "event",
+    "run",
+    "cooperative",
+    "user",
+    "admin_object",
+    "import_job",
+    "consent",
+}
+# The bank's reads record what it saw (audit trail, "bank last looked"): those rows are
+# the bank's own reads, not a change of another scope.
+BANK_READ_ROUTES = {
+    "banking:home",
+    "banking:lookup",
+    "banking:export",
+    "v1:bank-household-list",
+    "v1:bank-household-detail",
+    "v1:bank-lookup",
+}
 ADMIN_MODEL = re.compile(r"^admin/(?P<app>\w+)/(?P<model>\w+)/")
 
 
@@ -136,6 +169,15 @@ def scene(world, items, django_capture_on_commit_callbacks):
         assert run.status == DividendRun.Status.COMPUTED, run.error
         runs[cooperative.code] = dividend_services.dividend_run_approve(actor=supervisor, run=run)
     world.run_a, world.run_b = runs["COOPA"], runs["COOPB"]
+    # Consents: a_east's head to the world's bank; b_west's head to another bank only.
+    world.consent_a = bank_services.consent_give(
+        household=world.a_east, bank=world.bank_officer.bank, actor=world.villager_a
+    )
+    world.consent_b = bank_services.consent_give(
+        household=world.b_west,
+        bank=Bank.objects.create(code="OTHERBANK", name="别的银行"),
+        actor=world.villager_b,
+    )
     # An import started by the other cooperative's accountant: its page is theirs alone.
     world.import_job_b = ImportJob.objects.create(
         kind=ImportJob.Kind.REGISTER,
@@ -168,6 +210,9 @@ def other_scope(scene, role):
     elif role == "villager_a":  # every other household, even of the same cooperative
         household, grid, community = w.a_west, w.grid_west, w.west
         hidden = [h for h in everybody if h != w.a_east]
+    elif role == "bank":  # every household but the one whose head consented to this bank
+        household, grid, community = w.b_west, w.grid_west, w.west
+        hidden = [h for h in everybody if h != w.a_east]
     else:  # anonymous sees nothing; the admin sees everything (nothing hidden)
         household, grid, community = w.b_west, w.grid_west, w.west
         hidden = [] if role == "admin" else everybody
@@ -180,6 +225,7 @@ def other_scope(scene, role):
         community=community,
         user=w.villager_b,
         import_job=w.import_job_b,
+        consent=w.consent_b,
         household_content_type=ContentType.objects.get_for_model(household),
         hidden_names=[h.head_name for h in hidden],
     )
@@ -248,7 +294,13 @@ def build_url(route, values):
 
 # Tables whose rows change in place (a run approved, a household edited, a user locked);
 # every other table only grows or shrinks, and every write is audited as well.
-WATCHED_ROWS = ("dividends.DividendRun", "villages.Household", "accounts.User")
+WATCHED_ROWS = (
+    "dividends.DividendRun",
+    "villages.Household",
+    "accounts.User",
+    "banking.Consent",
+    "banking.ApiToken",
+)
 
 
 def snapshot():
@@ -281,6 +333,7 @@ def client_for(scene, role, *, enforce_csrf_checks=False):
             "staff_east": scene.staff_east,
             "accountant_a": scene.accountant_a,
             "villager_a": scene.villager_a,
+            "bank": scene.bank_officer,
         }[role]
         client.force_login(user)
         client.user = user
@@ -347,7 +400,7 @@ def test_no_route_shows_or_changes_another_scope(scene, role):
         if response.status_code >= 500:
             problems.append(f"GET {label}: {response.status_code}")
         if parameters and role != "admin" and any(k in ID_KINDS for k in kinds.values()):
-            if response.status_code not in (302, 400, 403, 404, 405):
+            if response.status_code not in (302, 400, 401, 403, 404, 405):
                 problems.append(f"GET {label}: {response.status_code} for another scope's id")
         leaked = [n for n in other.hidden_names if n.encode() in body]
         if leaked:
@@ -360,6 +413,12 @@ def test_no_route_shows_or_changes_another_scope(scene, role):
             )
             if all(action == "dividend.export" for action in added):
                 after["accounts.AuditRecord"] = before["accounts.AuditRecord"]
+        if role == "bank" and name in BANK_READ_ROUTES:
+            # The bank's read is recorded (audit line, "last looked"), nothing else changes.
+            added = AuditRecord.objects.filter(pk__gt=before_audit or 0)
+            if all(record.action.startswith("bank.") for record in added):
+                after["accounts.AuditRecord"] = before["accounts.AuditRecord"]
+                after["banking.BankLookup"] = before["banking.BankLookup"]
         if changed := changed_tables(before, after):
             problems.append(f"GET {label}: changed {changed}")
 
