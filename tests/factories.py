@@ -105,3 +105,19 @@ def bank(*, code="PHRCB", name="平湖农商银行"):
     from banking.models import Bank
 
     return Bank.objects.get_or_create(code=code, defaults={"name": name})[0]
+
+
+def credit_grades():
+    """The example grade table of banking's data migration (a transactional test's flush
+    removes migration data, so tests make it themselves)."""
+    from banking.models import CreditGrade
+
+    for min_score, grade, amount in (
+        ("90", "A", "300000.00"),
+        ("80", "B", "200000.00"),
+        ("70", "C", "100000.00"),
+        ("60", "D", "50000.00"),
+    ):
+        CreditGrade.objects.get_or_create(
+            grade=grade, defaults={"min_score": Decimal(min_score), "amount": Decimal(amount)}
+        )

@@ -8,12 +8,18 @@ import pytest
 from banking import services
 from banking.models import ApiToken
 from communities.services import Entry, score_events_record
+from tests import factories
 from tests.communities import conftest as points_fixtures
 
 standard = points_fixtures.standard
 items = points_fixtures.items
 
 SECRET_NOTE = "门口堆放杂物已清理"
+
+
+@pytest.fixture(autouse=True)
+def grades(db):
+    factories.credit_grades()
 
 
 @pytest.fixture
