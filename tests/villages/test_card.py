@@ -467,8 +467,9 @@ def test_query_count_is_the_same_for_10_and_2000_events(world, items, login):
 
 
 # Session, user, household, standard, totals, veto, pending count, own months, grid average
-# (3), event count and page, dividend lines, standard items.
-CARD_QUERIES = 15
+# (3), event count and page, dividend lines, standard items; the bank section (3): open
+# consents, the bank's last look, the banks.
+CARD_QUERIES = 18
 
 
 @pytest.mark.parametrize("count", [10, 2000])
