@@ -175,3 +175,63 @@ def test_the_schema_marks_the_old_paths_deprecated(world, login, path):
     assert "401" in v1["get"]["responses"] and "429" in v1["get"]["responses"]
     assert "401" not in schema["paths"][path]["get"]["responses"]
     assert "429" not in schema["paths"][path]["get"]["responses"]
+
+
+def test_staff_token_records_a_batch_without_a_session(scored, tokens, client, world, items):
+    _, key = tokens["east"]
+    body = {
+        "entries": [
+            {"household": world.a_east.pk, "item": items["clean"].pk, "occurred_on": "2026-04-02"}
+        ]
+    }
+    response = client.post(
+        "/api/v1/score-events/",
+        body,
+        content_type="application/json",
+        headers={"Authorization": f"Bearer {key}"},
+    )
+    assert response.status_code == 201, response.content
+    assert response.json()[0]["household"] == world.a_east.pk
+    # Out of the token's scope: refused, nothing saved.
+    body["entries"][0]["household"] = world.a_west.pk
+    refused = client.post(
+        "/api/v1/score-events/",
+        body,
+        content_type="application/json",
+        headers={"Authorization": f"Bearer {key}"},
+    )
+    assert refused.status_code in (400, 403)
+    assert not world.a_west.score_events.exists()
+
+
+def test_the_admin_creates_a_token_and_sees_the_key_once(world, login):
+    world.admin.is_superuser = True  # as seed_demo creates the subdistrict admin
+    world.admin.save()
+    client = login(world.admin)
+    response = client.post(
+        "/admin/banking/apitoken/add/",
+        {"name": "农商行系统", "scope": "bank", "bank": world.bank_officer.bank_id},
+        follow=True,
+    )
+    assert response.status_code == 200
+    token = ApiToken.objects.get(name="农商行系统")
+    shown = [str(message) for message in response.context["messages"]]
+    key = next(text.split("：")[-1] for text in shown if "只显示这一次" in text)
+    assert token.key_hash == hashlib.sha256(key.encode()).hexdigest()
+    # Never shown again: the token's page does not carry the key.
+    page = client.get(f"/admin/banking/apitoken/{token.pk}/change/").content.decode()
+    assert key not in page
+    # Revoked by the admin action.
+    client.post(
+        "/admin/banking/apitoken/",
+        {"action": "revoke", "_selected_action": [token.pk]},
+    )
+    token.refresh_from_db()
+    assert token.revoked_at is not None
+
+
+def test_a_bank_token_needs_a_bank(world):
+    from django.core.exceptions import ValidationError
+
+    with pytest.raises(ValidationError):
+        services.api_token_create(name="x", scope=ApiToken.Scope.BANK, actor=world.admin)
