@@ -11,6 +11,8 @@ def navigation(request):
     if user.is_villager:
         items.append((_("积分卡"), reverse("card:mine")))
         items.append((_("红榜"), reverse("overview:honor_roll")))
+    if user.is_bank:
+        items.append((_("善治金融"), reverse("banking:home")))
     if (
         user.is_subdistrict_admin
         or user.is_accountant

@@ -11,6 +11,8 @@ class User(AbstractUser):
         # 理事长 / 监事长: reads the cooperative's register and runs, and signs (approves) runs.
         SUPERVISOR = "supervisor", _("合作社理事长/监事长")
         VILLAGER = "villager", _("村民")
+        # 农商银行信贷员: reads consenting households' scores and grades, nothing else.
+        BANK = "bank", _("合作银行信贷员")
 
     role = models.CharField(_("角色"), max_length=32, choices=Role.choices, blank=True)
     # Community staff: the communities they work for.
@@ -40,6 +42,15 @@ class User(AbstractUser):
         related_name="logins",
         verbose_name=_("股东户"),
     )
+    # Bank: the one bank whose officer this is (docs/bank.md).
+    bank = models.ForeignKey(
+        "banking.Bank",
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="officers",
+        verbose_name=_("银行"),
+    )
     must_change_password = models.BooleanField(_("须修改密码"), default=False)
     # When the current password was issued (printed for a villager); cleared once the user
     # sets their own. An issued password expires after ISSUED_PASSWORD_VALID_DAYS.
@@ -63,6 +74,10 @@ class User(AbstractUser):
                 condition=~models.Q(role="villager") | models.Q(household__isnull=False),
                 name="villager_has_household",
             ),
+            models.CheckConstraint(
+                condition=~models.Q(role="bank") | models.Q(bank__isnull=False),
+                name="bank_officer_has_bank",
+            ),
         ]
 
     @property
@@ -84,6 +99,10 @@ class User(AbstractUser):
     @property
     def is_villager(self):
         return self.role == self.Role.VILLAGER
+
+    @property
+    def is_bank(self):
+        return self.role == self.Role.BANK
 
     @property
     def role_label(self):

@@ -117,3 +117,35 @@ def sees_staff_names(user):
     return bool(
         getattr(user, "is_authenticated", False) and user.is_active and not user.is_villager
     )
+
+
+def households_seen_by_bank(user):
+    """Households a bank officer (or a bank's API token) may read: those whose head's consent
+    to this bank is in force today (docs/bank.md). Nobody else reads through the bank's
+    window; a bank officer reads through nothing else (`households_visible_to` is empty)."""
+    from banking.models import Consent
+
+    households = Household.objects.all()
+    if not getattr(user, "is_authenticated", False) or not user.is_active:
+        return households.none()
+    if not user.is_bank or user.bank_id is None:
+        return households.none()
+    return households.filter(
+        pk__in=Consent.objects.in_force().filter(bank_id=user.bank_id).values("household_id")
+    )
+
+
+def households_consent_enterable_by(user):
+    """Households whose consent (to a bank) this user may record or withdraw: the villager
+    their own (as the household head's login), community staff their residents at the
+    desk, the subdistrict admin any."""
+    households = Household.objects.all()
+    if not getattr(user, "is_authenticated", False) or not user.is_active:
+        return households.none()
+    if user.is_subdistrict_admin:
+        return households
+    if user.is_community_staff:
+        return households.filter(community__staff_memberships__user=user).distinct()
+    if user.is_villager:
+        return households.filter(pk=user.household_id)
+    return households.none()

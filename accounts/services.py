@@ -41,10 +41,12 @@ def _valid_ip(value):
 
 def audit_record(*, actor, action, target=None, details=None, ip_address=None):
     """The one way to write the audit trail. Every write service calls it."""
-    actor = actor if getattr(actor, "is_authenticated", False) else None
+    username = actor.get_username() if getattr(actor, "is_authenticated", False) else ""
+    # A bank's API token acts through an unsaved principal: named, but no row to point at.
+    actor = actor if username and actor.pk is not None else None
     return AuditRecord.objects.create(
         actor=actor,
-        actor_username=actor.get_username() if actor else "",
+        actor_username=username,
         ip_address=_valid_ip(ip_address or current_ip_address()),
         action=action,
         object_type=target._meta.label if target is not None else "",

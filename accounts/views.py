@@ -116,6 +116,8 @@ def home(request):
     if user.is_villager:
         # Card first: the villager's home is their point card (docs/villagers.md).
         return redirect("card:mine")
+    if user.is_bank:  # the bank officer's only page is the bank's window
+        return redirect("banking:home")
     context = selectors.home_summary(user=user)
     return render(request, "home.html", context)
 

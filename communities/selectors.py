@@ -476,6 +476,10 @@ def private_file_visible(*, user, name):
         from appeals.selectors import appeals_visible_to
 
         return appeals_visible_to(user).filter(photo=name).exists()
+    from banking.models import Consent  # the signed consent form: the household's scope
+
+    if Consent.objects.filter(form_photo=name, household__in=households_visible_to(user)).exists():
+        return True
     return False
 
 

@@ -61,6 +61,7 @@ INSTALLED_APPS = [
     "communities",
     "dividends",
     "appeals",
+    "banking",
 ]
 
 MIDDLEWARE = [
@@ -277,6 +278,8 @@ REST_FRAMEWORK = {
     "PAGE_SIZE": 50,
     # Adds the error answers (400/401/403/404/429) to every operation.
     "DEFAULT_SCHEMA_CLASS": "pinghu_points.schema.AutoSchema",
+    # Requests made with an API token, per token (banking.throttling, docs/api.md "Rates").
+    "DEFAULT_THROTTLE_RATES": {"token": os.environ.get("API_TOKEN_RATE", "600/minute")},
 }
 SPECTACULAR_SETTINGS = {
     "TITLE": "Pinghu shareholder points API",
@@ -292,6 +295,11 @@ SPECTACULAR_SETTINGS = {
     "SWAGGER_UI_DIST": "SIDECAR",
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "REDOC_DIST": "SIDECAR",
+    # The unversioned /api/ paths are marked deprecated (their successor is /api/v1/).
+    "POSTPROCESSING_HOOKS": [
+        "drf_spectacular.hooks.postprocess_schema_enums",
+        "pinghu_points.api_urls.mark_deprecated",
+    ],
     # `<id:…>` (pinghu_points.parameters.IdConverter): a bigint id, not a string.
     "PATH_CONVERTER_OVERRIDES": {
         "id": {"type": "integer", "minimum": 1, "maximum": 2**63 - 1},

@@ -27,6 +27,7 @@ urlpatterns = [
     path("dividends/", include("dividends.urls")),
     path("appeals/", include("appeals.urls")),
     path("overview/", include("communities.overview_urls")),
+    path("bank/", include("banking.urls")),
     path("i18n/", include("django.conf.urls.i18n")),
     path("admin/", admin.site.urls),
     path("files/<path:name>", file_views.private_file, name="private_file"),

@@ -94,6 +94,10 @@ def world(db):
         villager_b=factories.user(
             username="villager_b", role=User.Role.VILLAGER, household_=b_west
         ),
+        # 农商银行信贷员: sees only households whose head consented to this bank.
+        bank_officer=factories.user(
+            username="bank_officer", role=User.Role.BANK, bank_=factories.bank()
+        ),
     )
 
 

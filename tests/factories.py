@@ -80,6 +80,7 @@ def user(
     role="",
     cooperative_=None,
     household_=None,
+    bank_=None,
     communities=(),
     password="pass-word-123",
     **extra,
@@ -91,6 +92,7 @@ def user(
         role=role,
         cooperative=cooperative_,
         household=household_,
+        bank=bank_,
         **extra,
     )
     for c in communities:
@@ -139,3 +141,26 @@ def confirmed_veto_reversal(*, actor, confirmer, event, reason):
     )
     services.score_event_review(actor=confirmer, event=reversal, decision="confirmed")
     return reversal
+
+
+def bank(*, code="PHRCB", name="平湖农商银行"):
+    """The local bank (created by banking's data migration; made again if a test removed it)."""
+    from banking.models import Bank
+
+    return Bank.objects.get_or_create(code=code, defaults={"name": name})[0]
+
+
+def credit_grades():
+    """The example grade table of banking's data migration (a transactional test's flush
+    removes migration data, so tests make it themselves)."""
+    from banking.models import CreditGrade
+
+    for min_score, grade, amount in (
+        ("90", "A", "300000.00"),
+        ("80", "B", "200000.00"),
+        ("70", "C", "100000.00"),
+        ("60", "D", "50000.00"),
+    ):
+        CreditGrade.objects.get_or_create(
+            grade=grade, defaults={"min_score": Decimal(min_score), "amount": Decimal(amount)}
+        )

@@ -8,7 +8,7 @@ route with a parameter this file cannot fill fails the test: give it a mapping.
 
 For each route and role:
 - GET (with the other scope's ids in the query string as well) answers below 500; with a
-  path parameter a non-admin answers 302/400/403/404/405, never the object; no answer
+  path parameter a non-admin answers 302/400/401/403/404/405, never the object; no answer
   contains the other scope's household names;
 - POST with the other scope's ids as form fields changes nothing: every row of the
   accounts, villages, communities and dividends tables is the same afterwards;
@@ -32,6 +32,8 @@ from django.urls import URLPattern, URLResolver, get_resolver
 
 from accounts.models import AuditRecord
 from appeals import services as appeal_services
+from banking import services as bank_services
+from banking.models import Bank
 from communities.models import StandardAdoption
 from communities.services import Entry, score_events_record
 from dividends import services as dividend_services
@@ -45,8 +47,8 @@ from villages.models import ImportJob
 standard = points_fixtures.standard
 items = points_fixtures.items
 
-ROLES = ["admin", "staff_east", "accountant_a", "villager_a", "anonymous"]
-APPS_CHECKED = ("accounts", "villages", "communities", "dividends", "appeals")
+ROLES = ["admin", "staff_east", "accountant_a", "villager_a", "bank", "anonymous"]
+APPS_CHECKED = ("accounts", "villages", "communities", "dividends", "appeals", "banking")
 
 # (route name, parameter) -> the kind of object whose id goes there. Route names are
 # namespaced as in reverse(); API router routes have no namespace.
@@ -88,6 +90,18 @@ PATH_PARAMETERS = {
     ("dividend-run-detail", "pk"): "run",
     ("dividend-run-approve", "pk"): "run",
     ("dividend-run-lines", "pk"): "run",
+    # API v1 mounts the same viewsets under the `v1` namespace, plus the bank's endpoints.
+    ("v1:cooperative-detail", "pk"): "cooperative",
+    ("v1:household-detail", "pk"): "household",
+    ("v1:score-event-detail", "pk"): "event",
+    ("v1:household-score-detail", "pk"): "household",
+    ("v1:dividend-run-detail", "pk"): "run",
+    ("v1:dividend-run-approve", "pk"): "run",
+    ("v1:dividend-run-lines", "pk"): "run",
+    ("v1:bank-household-detail", "pk"): "household",
+    # The bank's window: the consent desk and withdrawal (banking.views).
+    ("banking:desk", "household_id"): "household",
+    ("banking:consent_withdraw", "consent_id"): "consent",
     # The admin site (staff only; the subdistrict admin sees everything anyway).
     ("admin:view_on_site", "content_type_id"): "household_content_type",
     ("admin:view_on_site", "object_id"): "household",
@@ -113,6 +127,17 @@ ID_KINDS = {
     "notice_run",
     "village",
     "community",
+    "consent",
+}
+# The bank's reads record what it saw (audit trail, "bank last looked"): those rows are
+# the bank's own reads, not a change of another scope.
+BANK_READ_ROUTES = {
+    "banking:home",
+    "banking:lookup",
+    "banking:export",
+    "v1:bank-household-list",
+    "v1:bank-household-detail",
+    "v1:bank-lookup",
 }
 ADMIN_MODEL = re.compile(r"^admin/(?P<app>\w+)/(?P<model>\w+)/")
 
@@ -188,6 +213,15 @@ def scene(world, standard, items, django_capture_on_commit_callbacks):
         text="分红金额有误",
         line=world.run_b.lines.get(household=world.b_west),
     )
+    # Consents: a_east's head to the world's bank; b_west's head to another bank only.
+    world.consent_a = bank_services.consent_give(
+        household=world.a_east, bank=world.bank_officer.bank, actor=world.villager_a
+    )
+    world.consent_b = bank_services.consent_give(
+        household=world.b_west,
+        bank=Bank.objects.create(code="OTHERBANK", name="别的银行"),
+        actor=world.villager_b,
+    )
     # An import started by the other cooperative's accountant: its page is theirs alone.
     world.import_job_b = ImportJob.objects.create(
         kind=ImportJob.Kind.REGISTER,
@@ -220,6 +254,9 @@ def other_scope(scene, role):
     elif role == "villager_a":  # every other household, even of the same cooperative
         household, grid, community = w.a_west, w.grid_west, w.west
         hidden = [h for h in everybody if h != w.a_east]
+    elif role == "bank":  # every household but the one whose head consented to this bank
+        household, grid, community = w.b_west, w.grid_west, w.west
+        hidden = [h for h in everybody if h != w.a_east]
     else:  # anonymous sees nothing; the admin sees everything (nothing hidden)
         household, grid, community = w.b_west, w.grid_west, w.west
         hidden = [] if role == "admin" else everybody
@@ -237,6 +274,7 @@ def other_scope(scene, role):
         # A notice is for everyone whose scope reaches the run's cooperative.
         notice_run=w.run_c if role == "staff_east" else run,
         line=w.run_b.lines.exclude(household=w.a_east).order_by("pk").first(),
+        consent=w.consent_b,
         household_content_type=ContentType.objects.get_for_model(household),
         hidden_names=[h.head_name for h in hidden],
     )
@@ -305,7 +343,14 @@ def build_url(route, values):
 
 # Tables whose rows change in place (a run approved, a household edited, a user locked);
 # every other table only grows or shrinks, and every write is audited as well.
-WATCHED_ROWS = ("dividends.DividendRun", "villages.Household", "accounts.User", "appeals.Appeal")
+WATCHED_ROWS = (
+    "dividends.DividendRun",
+    "villages.Household",
+    "accounts.User",
+    "appeals.Appeal",
+    "banking.Consent",
+    "banking.ApiToken",
+)
 
 
 def snapshot():
@@ -338,6 +383,7 @@ def client_for(scene, role, *, enforce_csrf_checks=False):
             "staff_east": scene.staff_east,
             "accountant_a": scene.accountant_a,
             "villager_a": scene.villager_a,
+            "bank": scene.bank_officer,
         }[role]
         client.force_login(user)
         client.user = user
@@ -404,7 +450,7 @@ def test_no_route_shows_or_changes_another_scope(scene, role):
         if response.status_code >= 500:
             problems.append(f"GET {label}: {response.status_code}")
         if parameters and role != "admin" and any(k in ID_KINDS for k in kinds.values()):
-            if response.status_code not in (302, 400, 403, 404, 405):
+            if response.status_code not in (302, 400, 401, 403, 404, 405):
                 problems.append(f"GET {label}: {response.status_code} for another scope's id")
         leaked = [n for n in other.hidden_names if n.encode() in body]
         if leaked:
@@ -417,6 +463,12 @@ def test_no_route_shows_or_changes_another_scope(scene, role):
             )
             if all(action == "dividend.export" for action in added):
                 after["accounts.AuditRecord"] = before["accounts.AuditRecord"]
+        if role == "bank" and name in BANK_READ_ROUTES:
+            # The bank's read is recorded (audit line, "last looked"), nothing else changes.
+            added = AuditRecord.objects.filter(pk__gt=before_audit or 0)
+            if all(record.action.startswith("bank.") for record in added):
+                after["accounts.AuditRecord"] = before["accounts.AuditRecord"]
+                after["banking.BankLookup"] = before["banking.BankLookup"]
         if changed := changed_tables(before, after):
             problems.append(f"GET {label}: changed {changed}")
 

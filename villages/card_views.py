@@ -35,6 +35,7 @@ from django.views.decorators.http import require_GET
 
 from accounts.scope import communities_visible_to, households_visible_to
 from appeals import selectors as appeal_selectors
+from banking import selectors as bank_selectors
 from communities import selectors as points
 from communities.models import MicroGrid, ScoreEvent, ScoringItem
 from pinghu_points.formatting import plain_points, signed_points
@@ -297,6 +298,8 @@ def _card_context(request, household, year):
         "is_own": is_own,
         "can_print": _may_print(user),
         "min_grid": MIN_GRID_FOR_AVERAGE,
+        # 善治金融: consent to the bank and when it last looked (templates/banking/).
+        "bank_consent": bank_selectors.card_consent(household=household, user=user),
     }
 
 

@@ -167,6 +167,8 @@ LOGINS = (
     ),
     # A villager logs in with the household card number (cooperative code + household number).
     ("TONGJIE-0001", User.Role.VILLAGER, "household", "TONGJIE/0001", "通界村 0001 号股东户村民"),
+    # 善治金融: the bank's loan officer sees only households whose head consented (docs/bank.md).
+    ("bank_phrcb", User.Role.BANK, "bank", "PHRCB", "平湖农商银行信贷员（仅看已授权的户）"),
 )
 
 # A few ledger movements after the reform, made through villages.services.share_transfer.
@@ -627,6 +629,12 @@ def _ensure_logins(cooperatives, communities, created):
             fields.update(is_staff=True, is_superuser=True)
         elif scope == "cooperative":
             fields["cooperative"] = cooperatives[scope_code]
+        elif scope == "bank":
+            from banking.models import Bank
+
+            fields["bank"] = Bank.objects.get_or_create(
+                code=scope_code, defaults={"name": "平湖农商银行"}
+            )[0]
         elif scope == "household":
             coop_code, number = scope_code.split("/")
             household = cooperatives[coop_code].households.get(number=number)

@@ -1,5 +1,6 @@
 from django.core.management.base import BaseCommand, CommandError
 
+from banking.demo import seed_bank_demo
 from communities.demo import seed_scoring_demo
 from dividends.demo import seed_dividend_demo
 from villages.demo import SMALL_HOUSEHOLDS_PER_COOPERATIVE, seed_demo
@@ -37,3 +38,5 @@ class Command(BaseCommand):
         # Standards and a year of points, then Tongjie's published 2019 dividend.
         seed_scoring_demo(stdout=self.stdout)
         seed_dividend_demo(stdout=self.stdout)
+        # 善治金融: household TONGJIE/0001 consents to the bank (banking/demo.py).
+        seed_bank_demo(stdout=self.stdout)

@@ -1,0 +1,54 @@
+from django import forms
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+from villages.models import ID_NUMBER_PATTERN
+
+from .models import Bank
+
+
+class LookupForm(forms.Form):
+    id_number = forms.RegexField(
+        label=_("户主身份证号（18位，完整输入）"),
+        regex=ID_NUMBER_PATTERN,
+        max_length=18,
+        min_length=18,
+        error_messages={"invalid": _("身份证号应为18位，最后一位可为X")},
+    )
+
+    def clean_id_number(self):
+        return self.cleaned_data["id_number"].strip().upper()
+
+    def __init__(self, *args, **kwargs):
+        data = kwargs.get("data")
+        if data is not None and "id_number" in data:
+            data = data.copy()
+            data["id_number"] = data["id_number"].strip().upper()
+            kwargs["data"] = data
+        super().__init__(*args, **kwargs)
+
+
+class ConsentForm(forms.Form):
+    bank = forms.ModelChoiceField(label=_("授权银行"), queryset=Bank.objects.none())
+    starts_on = forms.DateField(
+        label=_("授权开始日期"), widget=forms.DateInput(attrs={"type": "date"})
+    )
+    ends_on = forms.DateField(
+        label=_("授权结束日期（可不填）"),
+        required=False,
+        widget=forms.DateInput(attrs={"type": "date"}),
+    )
+    form_photo = forms.ImageField(label=_("户主签字的纸质授权书照片"), required=False)
+
+    def __init__(self, *args, banks, at_desk, **kwargs):
+        kwargs.setdefault("initial", {}).setdefault("starts_on", timezone.localdate())
+        super().__init__(*args, **kwargs)
+        self.fields["bank"].queryset = banks
+        if banks.count() == 1:
+            self.fields["bank"].initial = banks.first()
+        if at_desk:
+            self.fields["form_photo"].required = True
+        else:
+            # On the card the consent starts the day it is given; only the end is a choice.
+            del self.fields["form_photo"]
+            del self.fields["starts_on"]
