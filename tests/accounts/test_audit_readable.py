@@ -69,6 +69,7 @@ def test_every_action_code_written_by_the_code_has_a_chinese_label():
         written |= set(re.findall(r'action="([a-z_]+\.[a-z_]+)"', text))
         written |= set(re.findall(r'else "([a-z_]+\.[a-z_]+)"', text))
     written |= {"score_event.confirmed", "score_event.rejected"}  # f"score_event.{decision}"
+    written |= {f"bank.{kind}" for kind in ("lookup", "list", "detail", "export")}  # f"bank.{kind}"
     assert written
     missing = written - set(audit_display.ACTION_LABELS)
     assert not missing

@@ -93,7 +93,6 @@ def test_set_language_back_to_chinese(client, db):
 
 def test_english_login_error_no_longer_says_case_sensitive(world, client):
     # Our own message replaced Django's "both fields may be case-sensitive" (issue 13);
-    # its English text comes with the lead's catalogue regeneration.
     client.post(reverse("set_language"), {"language": "en"})
 
     response = client.post(
@@ -102,7 +101,8 @@ def test_english_login_error_no_longer_says_case_sensitive(world, client):
 
     body = response.content.decode()
     assert 'class="errorlist"' in body
-    assert "case-sensitive" not in body
+    assert "may be case-sensitive" not in body
+    assert "The card number is not case-sensitive" in body
 
 
 def test_login_with_right_password_goes_home(world, client):
