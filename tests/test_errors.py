@@ -85,9 +85,9 @@ def test_404_for_another_scope_says_not_found_without_the_technical_reason(quiet
 def test_403_shows_the_reason_the_view_gave(quiet_client, world):
     quiet_client.force_login(world.villager_a)
 
-    response = quiet_client.get("/card/print/")
+    response = quiet_client.get("/communities/scoring/batch/")
 
-    assert_site_page_in_chinese(response, 403, "没有权限", "只有工作人员可以打印积分卡")
+    assert_site_page_in_chinese(response, 403, "没有权限", "只有社区工作人员可以录入积分")
 
 
 @pytest.mark.urls(__name__)
@@ -178,7 +178,7 @@ def test_an_ordinary_403_is_logged_without_a_traceback(quiet_client, world, capl
     quiet_client.force_login(world.villager_a)
 
     with caplog.at_level(logging.WARNING, logger="django.request"):
-        assert quiet_client.get("/card/print/").status_code == 403
+        assert quiet_client.get("/communities/scoring/batch/").status_code == 403
 
     records = [record for record in caplog.records if record.name == "django.request"]
     assert records, "the 403 is still logged, as one line"

@@ -305,15 +305,12 @@ def test_public_notice_shows_no_veto_when_the_run_did_not_apply_it(
     world, items, django_capture_on_commit_callbacks, file_format
 ):
     """Finding 7: A002 has a veto item, but the run was computed with the veto off."""
-    scoring.score_events_record(
+    factories.confirmed_veto(  # a reason, a photo and a second person, as the ledger takes it
         actor=world.staff_west,
-        entries=[
-            Entry(
-                household_id=world.a_west.pk,
-                item_id=items["crime"].pk,
-                occurred_on=date(YEAR, 3, 10),
-            )
-        ],
+        confirmer=world.admin,
+        household=world.a_west,
+        item=items["crime"],
+        occurred_on=date(YEAR, 3, 10),
         today=date(YEAR, 12, 31),
     )
     run = services.dividend_run_create(

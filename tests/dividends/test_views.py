@@ -799,18 +799,13 @@ def test_statement_shows_the_tier_reached(login, make_run, world):
 
 
 def test_statement_says_why_no_incentive_was_paid(login, make_run, world, items):
-    from communities import services as scoring
-    from communities.services import Entry
 
-    scoring.score_events_record(
+    factories.confirmed_veto(  # a reason, a photo and a second person, as the ledger takes it
         actor=world.staff_east,
-        entries=[
-            Entry(
-                household_id=world.a_east.pk,
-                item_id=items["crime"].pk,
-                occurred_on=date(YEAR, 3, 10),
-            )
-        ],
+        confirmer=world.admin,
+        household=world.a_east,
+        item=items["crime"],
+        occurred_on=date(YEAR, 3, 10),
         today=date(YEAR, 12, 31),
     )
     vetoed = make_run()
