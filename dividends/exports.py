@@ -213,6 +213,14 @@ def export_filename(*, run, kind, file_format, households, total):
     return safe_filename(f"{stem}_公示.{file_format}")
 
 
+def notice_starts_on(run):
+    """The 公示 starts the day the run is approved, as on the notice page (dividends/notice.py);
+    a computed run's draft notice counts from today."""
+    if run.approved_at is not None:
+        return timezone.localdate(run.approved_at)
+    return timezone.localdate()
+
+
 def export_run(*, run, kind, file_format, notice_from=None):
     """(content bytes, file name, content type) of a run's bank list or public notice.
 
@@ -236,7 +244,7 @@ def export_run(*, run, kind, file_format, notice_from=None):
     if kind == "bank":
         sheet, total = bank_sheet(run, lines)
     else:
-        sheet, total = notice_sheet(run, lines, starts_on=notice_from or timezone.localdate())
+        sheet, total = notice_sheet(run, lines, starts_on=notice_from or notice_starts_on(run))
     content, content_type = sheet_bytes(sheet, file_format)
     filename = export_filename(
         run=run, kind=kind, file_format=file_format, households=len(lines), total=total

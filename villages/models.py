@@ -101,7 +101,7 @@ class Cooperative(models.Model):
         _("公示天数"),
         default=7,
         validators=[MinValueValidator(1)],
-        help_text=_("分红公示张贴的天数，公示期从导出公示之日算起"),
+        help_text=_("分红公示张贴的天数，公示期从分红方案审批之日算起"),
     )
 
     class Meta:

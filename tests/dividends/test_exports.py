@@ -3,7 +3,7 @@ amounts that add up exactly, the csv byte order mark, and no query per line."""
 
 import csv
 import io
-from datetime import date
+from datetime import date, timedelta
 from decimal import Decimal
 
 import openpyxl
@@ -453,3 +453,25 @@ def test_query_count_does_not_grow_with_lines(
         counts.append(len(queries))
 
     assert counts[0] == counts[1] <= 2
+
+
+def test_an_approved_run_s_notice_counts_its_period_from_the_approval_like_the_notice_page(
+    world, computed_run, monkeypatch
+):
+    """Exported weeks later, the file still prints the 公示 period the notice page shows."""
+    from django.utils import timezone
+
+    from dividends import notice
+
+    services.dividend_run_approve(actor=world.supervisor_a, run=computed_run)
+    computed_run.refresh_from_db()
+    first, last = notice.notice_window(computed_run)
+    real_localdate = timezone.localdate
+    later = real_localdate() + timedelta(days=40)
+    monkeypatch.setattr(
+        timezone, "localdate", lambda value=None: later if value is None else real_localdate(value)
+    )
+    preamble = read(export_run(run=computed_run, kind="notice", file_format="csv")[0], "csv")[0]
+
+    assert preamble[1].startswith(f"公示期：{first.year}年{first.month}月{first.day}日至")
+    assert f"{last.year}年{last.month}月{last.day}日" in preamble[1]
