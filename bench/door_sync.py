@@ -32,7 +32,6 @@ import sys
 import tempfile
 import time
 import uuid
-from datetime import date
 from pathlib import Path
 
 import bench_database  # bench/ is on sys.path when a bench runs as a script
@@ -41,8 +40,6 @@ ROOT = Path(__file__).resolve().parent.parent
 DB_NAME = "pinghu_bench_door"
 SERVER_DATABASE_URL = "postgres://postgres@127.0.0.1:5432/postgres"
 DATABASE_URL = f"postgres://postgres@127.0.0.1:5432/{DB_NAME}"
-HOUSEHOLDS_PER_GRID = 10
-ITEMS = 5
 CHUNK = 10  # what door.js sends per request
 
 
@@ -60,69 +57,16 @@ def setup_django(media_root):
 
 
 def build(grid_count):
-    from django.core.management import call_command
-    from django.utils import timezone
+    """The batch bench's world (one community, `grid_count` grids of 10 households, a
+    standard of 5 items, a staff login): (staff, grids, items)."""
+    import batch_entry_load
 
-    from accounts.models import User
-    from communities.models import (
-        Community,
-        MicroGrid,
-        ScoringItem,
-        ScoringStandard,
-        StaffMembership,
-        StandardAdoption,
-    )
-    from villages.models import Cooperative, Household, Village
+    from communities.models import MicroGrid, ScoringItem
 
-    call_command("migrate", verbosity=0, interactive=False)
-    today = timezone.localdate()
-    village = Village.objects.create(code="BENCH", name="基准村", dissolved_on=date(2020, 1, 1))
-    cooperative = Cooperative.objects.create(
-        code="BENCH", name="基准村股份经济合作社", village=village
-    )
-    community = Community.objects.create(code="BENCH", name="基准社区")
-    grids = MicroGrid.objects.bulk_create(
-        MicroGrid(community=community, code=f"G{n:03d}", name=f"第{n}微网格")
-        for n in range(1, grid_count + 1)
-    )
-    Household.objects.bulk_create(
-        Household(
-            cooperative=cooperative,
-            community=community,
-            micro_grid=grid,
-            number=f"{g * HOUSEHOLDS_PER_GRID + k + 1:05d}",
-            head_name=f"户主{g * HOUSEHOLDS_PER_GRID + k + 1}",
-        )
-        for g, grid in enumerate(grids)
-        for k in range(HOUSEHOLDS_PER_GRID)
-    )
-    standard = ScoringStandard.objects.create(
-        name="基准测试标准", year=today.year, status=ScoringStandard.Status.PUBLISHED
-    )
-    StandardAdoption.objects.create(
-        standard=standard,
-        cooperative=cooperative,
-        meeting_date=date(today.year, 1, 10),
-        votes_for=40,
-    )
-    items = ScoringItem.objects.bulk_create(
-        ScoringItem(
-            standard=standard,
-            code=f"B{k:02d}",
-            name=f"基准项{k}",
-            category=ScoringItem.Category.ENVIRONMENT,
-            direction=ScoringItem.Direction.ADD if k < 3 else ScoringItem.Direction.DEDUCT,
-            default_points=1,
-            min_points=1,
-            max_points=10,
-        )
-        for k in range(ITEMS)
-    )
-    staff = User.objects.create_user(
-        username="bench_leader", password=uuid.uuid4().hex, role=User.Role.COMMUNITY_STAFF
-    )
-    StaffMembership.objects.create(user=staff, community=community)
-    return staff, list(MicroGrid.objects.order_by("code")), items
+    world = batch_entry_load.build(grid_count)
+    grids = list(MicroGrid.objects.filter(pk__in=world["grids"]).order_by("code"))
+    items = list(ScoringItem.objects.filter(pk__in=world["items"]).order_by("code"))
+    return world["staff"], grids, items
 
 
 def photo_bytes(kilobytes):
