@@ -1,44 +1,110 @@
 from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
+
+# Short labels for the phone's bottom tab bar: five tabs share 360 px.
+TAB_LABELS = {
+    "home": pgettext_lazy("tab", "首页"),
+    "card": pgettext_lazy("tab", "积分卡"),
+    "honor": pgettext_lazy("tab", "红榜"),
+    "bank": pgettext_lazy("tab", "名单"),
+    "bank_lookup": pgettext_lazy("tab", "查询"),
+    "households": pgettext_lazy("tab", "股东户"),
+    "overview": pgettext_lazy("tab", "总览"),
+    "door": pgettext_lazy("tab", "入户"),
+    "review": pgettext_lazy("tab", "复核"),
+    "months": pgettext_lazy("tab", "关账"),
+    "dividends": pgettext_lazy("tab", "分红"),
+    "approval": pgettext_lazy("tab", "审批"),
+    "appeals": pgettext_lazy("tab", "申诉"),
+    "audit": pgettext_lazy("tab", "审计"),
+    "password": pgettext_lazy("tab", "密码"),
+}
+
+# Each role's main destinations, in tab order: what that person opens most days.
+TABS_BY_ROLE = (
+    # A villager's and a bank officer's home redirects to their page: no home tab.
+    ("is_villager", ("card", "honor", "password")),
+    ("is_bank", ("bank", "bank_lookup", "password")),
+    ("is_community_staff", ("home", "door", "households", "review", "months")),
+    ("is_accountant", ("home", "households", "dividends", "appeals", "overview")),
+    ("is_supervisor", ("home", "approval", "households", "overview")),
+    ("is_subdistrict_admin", ("home", "overview", "households", "dividends", "audit")),
+)
 
 
-def navigation(request):
-    """The menu for the user's role. Menus are a convenience; scope is enforced in views."""
-    user = getattr(request, "user", None)
-    if user is None or not user.is_authenticated:
-        return {"nav_items": []}
-    items = [(_("首页"), reverse("home"))]
+def _menu(user):
+    """(key, label, url) for every destination the user's role has, in menu order."""
+    items = [("home", _("首页"), reverse("home"))]
     if user.is_villager:
-        items.append((_("积分卡"), reverse("card:mine")))
-        items.append((_("红榜"), reverse("overview:honor_roll")))
+        items.append(("card", _("积分卡"), reverse("card:mine")))
+        items.append(("honor", _("红榜"), reverse("overview:honor_roll")))
     if user.is_bank:
-        items.append((_("善治金融"), reverse("banking:home")))
+        items.append(("bank", _("善治金融"), reverse("banking:home")))
+        items.append(("bank_lookup", _("按身份证号查询"), reverse("banking:lookup")))
     if (
         user.is_subdistrict_admin
         or user.is_accountant
         or user.is_supervisor
         or user.is_community_staff
     ):
-        items.append((_("股东户"), reverse("villages:household_list")))
-        items.append((_("街道总览"), reverse("overview:matrix")))
+        items.append(("households", _("股东户"), reverse("villages:household_list")))
+        items.append(("overview", _("街道总览"), reverse("overview:matrix")))
     if user.is_subdistrict_admin or user.is_community_staff:
-        items.append((_("入户评分"), reverse("communities:door")))
-        items.append((_("批量录入"), reverse("communities:batch_entry")))
-        items.append((_("积分复核"), reverse("communities:review_queue")))
-        items.append((_("美丽积分图"), reverse("communities:points_chart")))
-        items.append((_("月度关账"), reverse("communities:month_list")))
-        items.append((_("导入检查表"), reverse("communities:score_event_import")))
-        items.append((_("打印积分卡"), reverse("card:print")))
+        items.append(("door", _("入户评分"), reverse("communities:door")))
+        items.append(("batch", _("批量录入"), reverse("communities:batch_entry")))
+        items.append(("review", _("积分复核"), reverse("communities:review_queue")))
+        items.append(("chart", _("美丽积分图"), reverse("communities:points_chart")))
+        items.append(("months", _("月度关账"), reverse("communities:month_list")))
+        items.append(("event_import", _("导入检查表"), reverse("communities:score_event_import")))
+        items.append(("print", _("打印积分卡"), reverse("card:print")))
     if user.is_subdistrict_admin or user.is_accountant:
-        items.append((_("导入股东名册"), reverse("villages:household_import")))
-        items.append((_("分红"), reverse("dividends:run_list")))
+        items.append(("register_import", _("导入股东名册"), reverse("villages:household_import")))
+        items.append(("dividends", _("分红"), reverse("dividends:run_list")))
     elif user.is_supervisor:
-        items.append((_("分红审批"), reverse("dividends:run_list")))
+        items.append(("approval", _("分红审批"), reverse("dividends:run_list")))
     if user.is_subdistrict_admin or user.is_community_staff or user.is_accountant:
-        items.append((_("申诉"), reverse("appeals:list")))
-        items.append((_("登录锁定"), reverse("accounts:lockouts")))
+        items.append(("appeals", _("申诉"), reverse("appeals:list")))
+        items.append(("lockouts", _("登录锁定"), reverse("accounts:lockouts")))
     if user.is_subdistrict_admin:
-        items.append((_("审计记录"), reverse("accounts:audit_list")))
+        items.append(("audit", _("审计记录"), reverse("accounts:audit_list")))
     if user.is_staff:
-        items.append((_("管理后台"), reverse("admin:index")))
-    return {"nav_items": items}
+        items.append(("admin", _("管理后台"), reverse("admin:index")))
+    items.append(("password", _("修改密码"), reverse("accounts:password_change")))
+    return items
+
+
+def _current(items, path):
+    """The destination the page belongs to: the longest menu address the path starts with."""
+    home = reverse("home")
+    best = None
+    for key, label, url in items:
+        matches = path == url if url == home else path.startswith(url)
+        if matches and (best is None or len(url) > len(best[2])):
+            best = (key, label, url)
+    return best
+
+
+def navigation(request):
+    """The menu, the phone's tab bar and the page's section for the user's role.
+
+    Menus are a convenience; scope is enforced in views.
+    """
+    user = getattr(request, "user", None)
+    if user is None or not user.is_authenticated:
+        return {"nav_items": [], "tab_items": [], "current_section": None}
+    menu = _menu(user)
+    current = _current(menu, request.path)
+    by_key = {key: url for key, _label, url in menu}
+    tab_keys = next((keys for role, keys in TABS_BY_ROLE if getattr(user, role, False)), ("home",))
+    tabs = [
+        (TAB_LABELS[key], by_key[key], current is not None and current[0] == key)
+        for key in tab_keys
+        if key in by_key
+    ]
+    return {
+        # The password page sits in the user menu, not in the list of destinations.
+        "nav_items": [(label, url) for key, label, url in menu if key != "password"],
+        "tab_items": tabs,
+        "current_section": current[1] if current else None,
+    }

@@ -1,17 +1,29 @@
 /* What every page shares (loaded by base.html). No inline script or event handler
  * anywhere: the Content-Security-Policy allows scripts from our own files only.
  *
- * - The language switch submits itself when a language is chosen (a button shows
+ * - A language switch submits itself when a language is chosen (a button shows
  *   without JavaScript).
  * - Any button with data-print prints the page.
+ * - The phone's user menu (a <details>) closes on Escape or a tap outside it.
  */
 (function () {
   "use strict";
-  var language = document.getElementById("language-select");
-  if (language && language.form) {
-    language.addEventListener("change", function () { language.form.submit(); });
-  }
+  Array.prototype.forEach.call(document.querySelectorAll("[data-language-switch]"), function (select) {
+    select.addEventListener("change", function () { select.form.submit(); });
+  });
   Array.prototype.forEach.call(document.querySelectorAll("[data-print]"), function (button) {
     button.addEventListener("click", function () { window.print(); });
   });
+  var menu = document.querySelector(".user-menu");
+  if (menu) {
+    document.addEventListener("click", function (event) {
+      if (menu.open && !menu.contains(event.target)) { menu.open = false; }
+    });
+    document.addEventListener("keydown", function (event) {
+      if (event.key === "Escape" && menu.open) {
+        menu.open = false;
+        menu.querySelector("summary").focus();
+      }
+    });
+  }
 })();
