@@ -20,6 +20,7 @@ from django.utils import timezone
 from accounts.scope import (
     communities_visible_to,
     cooperatives_signed_by,
+    cooperatives_visible_to,
     households_scorable_by,
     households_visible_to,
 )
@@ -196,7 +197,16 @@ def linkage_matrix(*, user, year, today):
 
 
 def matrix_cell_households(*, user, village_id, community_id):
-    """The households behind one cell, in the user's scope."""
+    """The households behind one cell, in the user's scope; None for a cell outside it.
+
+    A cell is the user's when both its community and its village's cooperative are in
+    scope: a cell outside it is not there at all, not an empty list.
+    """
+    if not (
+        communities_visible_to(user).filter(pk=community_id).exists()
+        and cooperatives_visible_to(user).filter(village_id=village_id).exists()
+    ):
+        return None
     households = households_visible_to(user).filter(
         cooperative__village_id=village_id, community_id=community_id
     )

@@ -23,7 +23,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_POST
 
-from accounts.scope import communities_visible_to, cooperatives_visible_to
+from accounts.scope import communities_visible_to
 from villages.models import mask_name
 
 from . import overview_selectors as selectors
@@ -130,16 +130,12 @@ def _matrix_xlsx(data):
 @login_required
 def matrix_cell(request, village_id, community_id):
     _require_reader(request.user)
-    # A cell outside the user's scope is not there, as everywhere (not an empty list).
-    if not (
-        communities_visible_to(request.user).filter(pk=community_id).exists()
-        and cooperatives_visible_to(request.user).filter(village_id=village_id).exists()
-    ):
-        raise Http404
-    year = _period(request)[0]
     households = selectors.matrix_cell_households(
         user=request.user, village_id=village_id, community_id=community_id
     )
+    if households is None:  # outside the user's scope: not there, as everywhere
+        raise Http404
+    year = _period(request)[0]
     page = Paginator(households, 50).get_page(request.GET.get("page"))
     figures = selectors.household_year_figures(households=list(page), year=year)
     rows = [(household, *figures[household.pk]) for household in page]
