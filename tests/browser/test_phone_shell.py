@@ -61,22 +61,45 @@ def log_in(page, base_url, username):
     assert "/accounts/login/" not in page.url, f"{username} could not log in"
 
 
+def fit_problems(page, where, *, tab_bar=True):
+    """What keeps the page from fitting a 360 px phone, as readable lines."""
+    problems = []
+    header = page.locator(".site-header").bounding_box()
+    if header["height"] > 60:
+        problems.append(f"{where}: header {header['height']:.0f} px tall")
+    if tab_bar:
+        bar = page.locator(".tab-bar").bounding_box()
+        if (
+            not page.locator(".tab-bar").is_visible()
+            or bar["y"] + bar["height"] > PHONE["height"] + 0.5
+        ):
+            problems.append(f"{where}: the tab bar is not on screen")
+    if not page.evaluate(NO_SIDEWAYS_SCROLL):
+        problems.append(f"{where}: scrolls sideways")
+    return problems + [f"{where}: {small}" for small in page.evaluate(SMALL_TARGETS)]
+
+
+def phone_context(browser):
+    context = browser.new_context(
+        viewport=PHONE, is_mobile=True, has_touch=True, locale="zh-CN", timezone_id="Asia/Shanghai"
+    )
+    context.set_default_timeout(15_000)
+    return context
+
+
 def test_each_roles_main_pages_fit_a_phone(live_server, demo, browser, artifacts):
     shots = artifacts / "phone-shell"
     shots.mkdir(exist_ok=True)
     problems = []
     for username in ROLES:
-        context = browser.new_context(
-            viewport=PHONE,
-            is_mobile=True,
-            has_touch=True,
-            locale="zh-CN",
-            timezone_id="Asia/Shanghai",
-        )
-        context.set_default_timeout(15_000)
+        context = phone_context(browser)
         page = context.new_page()
         violations = watch_csp(page)
         try:
+            if username == ROLES[0]:  # the login page, before anyone has logged in
+                page.goto(f"{live_server.url}/accounts/login/")
+                problems += fit_problems(page, "login", tab_bar=False)
+                page.screenshot(path=str(shots / "login.png"), full_page=True)
             log_in(page, live_server.url, username)
             tabs = page.locator(".tab-bar a")
             assert 3 <= tabs.count() <= 5, f"{username}: {tabs.count()} tabs"
@@ -85,18 +108,10 @@ def test_each_roles_main_pages_fit_a_phone(live_server, demo, browser, artifacts
                 page.goto(f"{live_server.url}{path}")
                 page.wait_for_load_state("networkidle")
                 where = f"{username} {path}"
-                header = page.locator(".site-header").bounding_box()
-                if header["height"] > 60:
-                    problems.append(f"{where}: header {header['height']:.0f} px tall")
-                bar = page.locator(".tab-bar").bounding_box()
-                if not page.locator(".tab-bar").is_visible() or bar["y"] + bar["height"] > 780.5:
-                    problems.append(f"{where}: the tab bar is not on screen")
                 current = page.locator(".tab-bar a[aria-current=page]")
                 if current.count() != 1 or current.get_attribute("href") != path:
                     problems.append(f"{where}: the tab bar does not mark this page")
-                if not page.evaluate(NO_SIDEWAYS_SCROLL):
-                    problems.append(f"{where}: scrolls sideways")
-                problems += [f"{where}: {small}" for small in page.evaluate(SMALL_TARGETS)]
+                problems += fit_problems(page, where)
                 name = path.strip("/").replace("/", "-") or "home"
                 page.screenshot(path=str(shots / f"{username}-{name}.png"), full_page=True)
         finally:
@@ -106,10 +121,7 @@ def test_each_roles_main_pages_fit_a_phone(live_server, demo, browser, artifacts
 
 
 def test_the_user_menu_holds_menu_language_and_logout(live_server, demo, browser, artifacts):
-    context = browser.new_context(
-        viewport=PHONE, is_mobile=True, has_touch=True, locale="zh-CN", timezone_id="Asia/Shanghai"
-    )
-    context.set_default_timeout(15_000)
+    context = phone_context(browser)
     page = context.new_page()
     violations = watch_csp(page)
     try:
