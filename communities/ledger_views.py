@@ -40,6 +40,7 @@ from villages.models import Household
 from . import selectors, services
 from .forms import MonthChangeForm, ReversalForm, ReviewForm
 from .models import EventReview, MonthStatusChange, ScoreEvent
+from .month_display import month_table, month_url
 
 ZERO = Decimal("0.0")  # shown as points are: one decimal place
 MONTHS_SHOWN = 12
@@ -228,11 +229,6 @@ def review_queue(request):
     return render(request, "communities/review_queue.html", {"events": events})
 
 
-def _month_close_url(community, label):
-    query = urlencode({"community": community.pk, "month": label})
-    return f"{reverse('communities:month_close')}?{query}"
-
-
 @login_required
 @require_http_methods(["GET"])
 def month_close_confirm(request):
@@ -263,6 +259,8 @@ def month_close_confirm(request):
             "closed": selectors.month_is_closed(community=community, month=month),
             "future": month > selectors.first_of_month(timezone.localdate()),
             "summary": selectors.month_events_summary(community=community, month=month),
+            # The phone's month list links here: reopening lives on this page too.
+            "can_reopen": user.is_subdistrict_admin,
         },
     )
 
@@ -298,7 +296,7 @@ def month_list(request):
         label = data["month"].strftime("%Y-%m")
         if data["action"] == MonthStatusChange.Action.CLOSE and not data["confirm"]:
             # Not confirmed: show what closing means first.
-            return redirect(_month_close_url(community, label))
+            return redirect(month_url(community, label))
         try:
             if data["action"] == MonthStatusChange.Action.CLOSE:
                 services.month_close(actor=user, community=community, month=data["month"])
@@ -325,21 +323,7 @@ def month_list(request):
     states = selectors.month_states(
         community_ids=[community.pk for community in communities], months=months
     )
-    table = []
-    for community in communities:
-        rows = []
-        for month in months:
-            change = states.get((community.pk, month))
-            rows.append(
-                {
-                    "month": month,
-                    "value": month.strftime("%Y-%m"),
-                    "closed": change is not None
-                    and change.action == MonthStatusChange.Action.CLOSE,
-                    "change": change,
-                }
-            )
-        table.append({"community": community, "months": rows})
+    table = month_table(communities=communities, months=months, states=states)
     return render(
         request,
         "communities/month_list.html",

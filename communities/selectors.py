@@ -6,10 +6,10 @@ from dataclasses import dataclass
 from datetime import date
 from decimal import ROUND_HALF_UP, Decimal
 
-from django.db.models import Count, Prefetch, Q
-from django.db.models.functions import ExtractMonth
+from django.db.models import Count, DecimalField, OuterRef, Prefetch, Q, Subquery, Value
+from django.db.models.functions import Coalesce, ExtractMonth, Greatest, Least
 
-from pinghu_points.aggregates import ExactSum
+from pinghu_points.aggregates import ExactDecimal, ExactSum
 from villages.models import Household
 
 from .models import (
@@ -82,6 +82,37 @@ def annual_scores(*, households, year):
             None if standard is None else standard.clip(standard.base_points + totals.get(pk, ZERO))
         )
     return scores
+
+
+def with_annual_score(households, *, year):
+    """`households` with `annual_score` annotated, computed in the list's own query: the same
+    clip(base + Σ counting events, lower, upper) as `annual_scores`, None where the
+    cooperative adopted no published standard for the year. For lists that show a score on
+    every row (the household list) without a query per row."""
+    adopted = StandardAdoption.objects.filter(
+        cooperative_id=OuterRef("cooperative_id"),
+        year=year,
+        standard__status=ScoringStandard.Status.PUBLISHED,
+    )
+
+    def standard(field):
+        return Subquery(adopted.values(f"standard__{field}")[:1])
+
+    events = (
+        counting_events()
+        .filter(household_id=OuterRef("pk"), occurred_on__year=year)
+        .order_by()
+        .values("household_id")
+        .annotate(total=ExactSum("points"))
+        .values("total")
+    )
+    points = DecimalField(max_digits=9, decimal_places=1)
+    total = Coalesce(Subquery(events), Value(ZERO), output_field=points)
+    # Without a standard all three bounds are NULL, and so is the score.
+    score = Least(
+        Greatest(standard("base_points") + total, standard("lower_bound")), standard("upper_bound")
+    )
+    return households.annotate(annual_score=ExactDecimal(score, output_field=points))
 
 
 def household_annual_score(*, household, year):

@@ -8,6 +8,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from accounts.scope import households_payable_by, households_visible_to
+from communities import selectors as points
 from pinghu_points.parameters import parse_id
 
 from . import selectors, services
@@ -30,11 +31,16 @@ def household_list(request):
         households = households.filter(micro_grid_id=grid_id)
     query = request.GET.get("q", "").strip()
     households = selectors.households_matching(households, query)
+    # This year's score rides in the page's own query: each row shows it (the phone row's figure).
+    year = timezone.localdate().year
+    households = points.with_annual_score(households, year=year)
     page = Paginator(households.order_by("cooperative__code", "number"), 50).get_page(
         request.GET.get("page")
     )
     return render(
-        request, "villages/household_list.html", {"page": page, "query": query, "grid": grid}
+        request,
+        "villages/household_list.html",
+        {"page": page, "query": query, "grid": grid, "year": year},
     )
 
 

@@ -3,8 +3,8 @@
 Issue 9 finding 1: SQLite sums decimals as binary floating point, so the one-decimal events
 −3.3, +5.1, −1.3, −1.1, +0.6 added up to −3.3e-16 and a score of 80 became 79.99999999999999967
 in the dividend. Hypothesis generates one-decimal events and checks the annual score, the
-monthly chart, the batch page's month and year figures, the point card, the caps and the
-dividend's score. Runs on SQLite and, with DATABASE_URL set, on PostgreSQL.
+monthly chart, the batch page's month and year figures, the point card, the household list,
+the caps and the dividend's score. Runs on SQLite and, with DATABASE_URL set, on PostgreSQL.
 """
 
 import re
@@ -104,10 +104,13 @@ def test_every_points_aggregate_is_the_exact_decimal_sum(world, items, standard,
         totals = selectors.event_totals(household_ids=list(expected), year=YEAR)
         annual = selectors.annual_scores(households=queryset, year=YEAR)
         cooperative, _ = selectors.cooperative_scores(cooperative=world.coop_a, year=YEAR)
+        # The household list's score, computed in the list's own query.
+        listed = {h.pk: h.annual_score for h in selectors.with_annual_score(queryset, year=YEAR)}
         for household in households:
             figures = expected[household.pk]
             assert_exact(totals.get(household.pk, D("0")), figures["total"])
             assert_exact(annual[household.pk], figures["score"])
+            assert_exact(listed[household.pk], figures["score"])
             assert_exact(cooperative[household.pk], figures["score"])
             assert_exact(
                 selectors.household_annual_score(household=household, year=YEAR), figures["score"]
