@@ -13,6 +13,7 @@ import dj_database_url
 from import_export.formats import base_formats as _import_export_formats
 
 from pinghu_points import exports as _pinghu_exports
+from pinghu_points.lan import lan_ipv4_addresses
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 
@@ -32,6 +33,11 @@ if not SECRET_KEY:
         raise RuntimeError("SECRET_KEY must be set when DEBUG is off")
     SECRET_KEY = "insecure-development-key-only-for-debug-mode-do-not-deploy"
 ALLOWED_HOSTS = envlist("ALLOWED_HOSTS", "127.0.0.1,localhost,testserver" if DEBUG else "")
+# The demo served to phones (`make run HOST=0.0.0.0` sets the flag): a phone on the same
+# network asks for this machine by its LAN address. Only with DEBUG on; production lists
+# its host names in ALLOWED_HOSTS and nothing else.
+if DEBUG and envbool("DEMO_ALLOW_LAN_HOSTS", False):
+    ALLOWED_HOSTS = [*ALLOWED_HOSTS, *lan_ipv4_addresses()]
 CSRF_TRUSTED_ORIGINS = envlist("CSRF_TRUSTED_ORIGINS", "")
 # How many reverse proxies we run in front of the app (docs/deployment.md). Each appends
 # its peer to X-Forwarded-For; the client is the hop this many from the right

@@ -29,6 +29,7 @@ CONFIG_VARIABLES = (
     "CSRF_TRUSTED_ORIGINS",
     "SECURE_SSL_REDIRECT",
     "SECURE_HSTS_SECONDS",
+    "DEMO_ALLOW_LAN_HOSTS",
 )
 
 
@@ -101,6 +102,76 @@ def test_production_hardening_is_on():
         "SECURE_SSL_REDIRECT": True,
         "SECURE_HSTS_SECONDS": 31536000,
     }
+
+
+# --- The demo served to phones on the LAN (`make run HOST=0.0.0.0`) -----------------
+
+# A LAN address the phone would use; pinned so the cases do not depend on this machine.
+PHONE_HOST = "192.168.1.23"
+
+
+def read_settings_with_lan(names, **environment):
+    """read_settings, with this machine's LAN addresses pinned to PHONE_HOST."""
+    code = (
+        "import json, django; import pinghu_points.lan as lan; "
+        f"lan.lan_ipv4_addresses = lambda: [{PHONE_HOST!r}]; "
+        "from django.conf import settings; from django.http.request import validate_host; "
+        "django.setup(); "
+        f"values = {{n: getattr(settings, n) for n in {list(names)!r}}}; "
+        f"values['phone_host_valid'] = validate_host('{PHONE_HOST}', settings.ALLOWED_HOSTS); "
+        "print(json.dumps(values, default=str))"
+    )
+    completed = run(["-c", code], **environment)
+    assert completed.returncode == 0, completed.stderr
+    return json.loads(completed.stdout.strip().splitlines()[-1])
+
+
+def test_production_allowed_hosts_ignore_the_demo_lan_flag():
+    names = ["ALLOWED_HOSTS", "SESSION_COOKIE_SECURE", "CSRF_COOKIE_SECURE"]
+    strict = read_settings_with_lan(names, **production_environment())
+    flagged = read_settings_with_lan(names, **production_environment(DEMO_ALLOW_LAN_HOSTS="1"))
+    assert strict == flagged
+    assert flagged["ALLOWED_HOSTS"] == ["example.org"]
+    assert flagged["phone_host_valid"] is False
+    # Production without ALLOWED_HOSTS still accepts nothing, flag or not.
+    environment = production_environment(DEMO_ALLOW_LAN_HOSTS="1")
+    del environment["ALLOWED_HOSTS"]
+    assert read_settings_with_lan(["ALLOWED_HOSTS"], **environment)["ALLOWED_HOSTS"] == []
+
+
+def test_demo_accepts_the_lan_address_only_with_the_flag():
+    names = [
+        "DEBUG",
+        "ALLOWED_HOSTS",
+        "CSRF_TRUSTED_ORIGINS",
+        "SESSION_COOKIE_SECURE",
+        "CSRF_COOKIE_SECURE",
+        "SECURE_SSL_REDIRECT",
+    ]
+    loopback = read_settings_with_lan(names)
+    assert loopback["ALLOWED_HOSTS"] == ["127.0.0.1", "localhost", "testserver"]
+    assert loopback["phone_host_valid"] is False
+    lan = read_settings_with_lan(names, DEMO_ALLOW_LAN_HOSTS="1")
+    assert lan["ALLOWED_HOSTS"] == ["127.0.0.1", "localhost", "testserver", PHONE_HOST]
+    assert lan["phone_host_valid"] is True
+    # Plain http on the LAN address: cookies without Secure, no redirect to https; the
+    # CSRF origin check compares with the request's own host (tests/test_first_minute.py).
+    assert lan["DEBUG"] is True
+    assert lan["CSRF_TRUSTED_ORIGINS"] == []
+    assert (lan["SESSION_COOKIE_SECURE"], lan["CSRF_COOKIE_SECURE"]) == (False, False)
+    assert lan["SECURE_SSL_REDIRECT"] is False
+
+
+def test_demo_lan_flag_reads_this_machines_addresses():
+    from pinghu_points.lan import lan_ipv4_addresses
+
+    values = read_settings(["ALLOWED_HOSTS"], DEMO_ALLOW_LAN_HOSTS="1")
+    assert values["ALLOWED_HOSTS"] == [
+        "127.0.0.1",
+        "localhost",
+        "testserver",
+        *lan_ipv4_addresses(),
+    ]
 
 
 def test_embedded_defaults_chinese_shanghai_sqlite_and_eager_celery():

@@ -214,6 +214,14 @@ def test_command_prints_summary_and_logins():
     assert "未新建" in out.getvalue()
 
 
+def test_command_at_verbosity_0_prints_nothing():
+    # `make run` seeds this way: demo_banner prints the logins last instead.
+    out = StringIO()
+    call_command("seed_demo", "--small", verbosity=0, stdout=out)
+    assert out.getvalue() == ""
+    assert User.objects.filter(username="TONGJIE-0001").exists()
+
+
 # --------------------------------------------------------------------------- full size
 
 

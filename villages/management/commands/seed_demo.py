@@ -31,12 +31,14 @@ class Command(BaseCommand):
         per_cooperative = options["households_per_cooperative"]
         if options["small"]:
             per_cooperative = SMALL_HOUSEHOLDS_PER_COOPERATIVE
+        # --verbosity 0 (`make run`): nothing; demo_banner prints the logins last.
+        stdout = self.stdout if options["verbosity"] > 0 else None
         try:
-            seed_demo(stdout=self.stdout, households_per_cooperative=per_cooperative)
+            seed_demo(stdout=stdout, households_per_cooperative=per_cooperative)
         except ValueError as error:
             raise CommandError(str(error)) from error
         # Standards and a year of points, then Tongjie's published 2019 dividend.
-        seed_scoring_demo(stdout=self.stdout)
-        seed_dividend_demo(stdout=self.stdout)
+        seed_scoring_demo(stdout=stdout)
+        seed_dividend_demo(stdout=stdout)
         # 善治金融: household TONGJIE/0001 consents to the bank (banking/demo.py).
-        seed_bank_demo(stdout=self.stdout)
+        seed_bank_demo(stdout=stdout)
