@@ -36,6 +36,9 @@ MONEY_FORMAT = "#,##0.00"
 SCORE_FORMAT = "0.0"
 # Shares: at least two decimals, and every decimal the exact value has (up to six).
 SHARES_FORMAT = "#,##0.00####"
+# Excel's text format: a household or ID number typed over the cell stays text (leading
+# zeros and all 18 digits kept) instead of becoming a number.
+TEXT_FORMAT = "@"
 
 XLSX_CONTENT_TYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 CSV_CONTENT_TYPE = "text/csv; charset=utf-8"
@@ -66,7 +69,8 @@ class Column:
     (in Excel's character units; a Chinese character counts about two)."""
 
     header: str
-    # "text"; "money" (2 decimals); "shares" (exact, at least 2 decimals); "score" (1 decimal);
+    # "text"; "identifier" (text, and the cell formatted as text for whoever edits it);
+    # "money" (2 decimals); "shares" (exact, at least 2 decimals); "score" (1 decimal);
     # "number" (as stored)
     kind: str = "text"
     width: int = 12
@@ -177,6 +181,12 @@ def _cell(ws, value, column=None, font=None):
     else:
         cell.value = ooxml_escape(neutralise(_text(value)))
         cell.data_type = "s"  # text stays text, whatever it starts with
+    if (
+        column is not None
+        and column.kind == "identifier"
+        and (value is None or cell.data_type == "s")
+    ):
+        cell.number_format = TEXT_FORMAT  # an empty cell too: it is the one a typist fills
     if font is not None:
         cell.font = font
     return cell

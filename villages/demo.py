@@ -25,13 +25,13 @@ from accounts.models import AuditRecord, User
 from accounts.services import audit_record
 from communities.models import Community, MicroGrid, StaffMembership
 
+from .idnumbers import AREA_CODE, is_valid_id_number, luhn_complete, make_id_number
 from .models import Cooperative, Household, Member, ShareClass, ShareMovement, Village
 from .selectors import holdings_by_household
 from .services import share_transfer
 
 DEMO_PASSWORD = "pinghu-demo-2026"
 SEED = "danghu-demo-v1"
-AREA_CODE = "330482"  # 浙江省嘉兴市平湖市
 SMALL_HOUSEHOLDS_PER_COOPERATIVE = 12
 GRID_SIZE = 10
 
@@ -175,48 +175,6 @@ LOGINS = (
 INHERITANCE = (date(2020, 4, 15), "股东去世，人口股由子女所在户继承（生不增、死不减、可继承）")
 TRANSFER = (date(2021, 3, 1), "分户后户内成员股权随人转让")
 TRANSFER_COOPERATIVES = ("TONGJIE", "NANHETOU", "DONGFANG")
-
-
-# --------------------------------------------------------------------------- identity numbers
-
-ID_WEIGHTS = (7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2)
-ID_CHECK_CHARS = "10X98765432"
-
-
-def id_check_digit(first17):
-    """GB 11643-1999 check character (ISO 7064 MOD 11-2) of the first 17 digits."""
-    total = sum(int(digit) * weight for digit, weight in zip(first17, ID_WEIGHTS, strict=True))
-    return ID_CHECK_CHARS[total % 11]
-
-
-def is_valid_id_number(value):
-    """18 characters, a real birth date, and the right check character."""
-    if len(value) != 18 or not value[:17].isdigit():
-        return False
-    try:
-        date(int(value[6:10]), int(value[10:12]), int(value[12:14]))
-    except ValueError:
-        return False
-    return value[17] == id_check_digit(value[:17])
-
-
-def make_id_number(*, birth, sequence, area=AREA_CODE):
-    """Area code, birth date, 3-digit sequence (odd for men, even for women), check char."""
-    first17 = f"{area}{birth:%Y%m%d}{sequence:03d}"
-    return first17 + id_check_digit(first17)
-
-
-def luhn_complete(partial):
-    """Append the Luhn check digit, as bank card numbers carry."""
-    total = 0
-    for i, char in enumerate(reversed(partial)):
-        digit = int(char)
-        if i % 2 == 0:
-            digit *= 2
-            if digit > 9:
-                digit -= 9
-        total += digit
-    return partial + str((10 - total % 10) % 10)
 
 
 BANKS = (
@@ -732,8 +690,8 @@ __all__ = [
     "VILLAGES",
     "URBAN_COMMUNITIES",
     "LOGINS",
+    "AREA_CODE",
     "SeedResult",
-    "id_check_digit",
     "is_valid_id_number",
     "make_id_number",
     "plan_village",

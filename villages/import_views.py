@@ -1,18 +1,23 @@
+import io
+
 from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
-from django.http import FileResponse
+from django.http import FileResponse, Http404
 from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.csrf import csrf_exempt, csrf_protect
 
 from accounts.scope import cooperatives_managed_by
+from pinghu_points.exports import XLSX_CONTENT_TYPE
+from pinghu_points.parameters import parse_id
 from pinghu_points.spreadsheets import too_large
 
 from .import_forms import HouseholdImportForm
 from .import_jobs import import_from_page
 from .models import ImportJob
+from .samples import register_sample
 
 SAMPLE_FILE = settings.BASE_DIR / "docs" / "samples" / "households.xlsx"
 # Room for the form's other fields and the multipart boundaries around the file.
@@ -103,5 +108,29 @@ def household_import(request):
 
 @login_required
 def household_import_sample(request):
-    """The sample register, so a user starts from a file with the right header."""
-    return FileResponse(open(SAMPLE_FILE, "rb"), as_attachment=True, filename="股东名册样例.xlsx")
+    """The sample register made for a cooperative the user manages, which imports as it is
+    (villages/samples.py): `?cooperative=<id>`, by default the first one.
+
+    Refused like the import page to anyone who manages none; another cooperative's id is
+    404. Only when there is not a single community to live in is it the generic file.
+    """
+    cooperatives = cooperatives_managed_by(request.user)
+    cooperative = cooperatives.first()
+    if cooperative is None:
+        raise PermissionDenied
+    if asked := request.GET.get("cooperative"):
+        cooperative_id = parse_id(asked)
+        cooperative = cooperatives.filter(pk=cooperative_id).first() if cooperative_id else None
+        if cooperative is None:
+            raise Http404
+    sample = register_sample(cooperative)
+    if sample is None:
+        return FileResponse(
+            open(SAMPLE_FILE, "rb"), as_attachment=True, filename="股东名册样例.xlsx"
+        )
+    return FileResponse(
+        io.BytesIO(sample.xlsx()),
+        as_attachment=True,
+        filename=sample.filename,
+        content_type=XLSX_CONTENT_TYPE,
+    )

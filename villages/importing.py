@@ -29,6 +29,7 @@ from pinghu_points.spreadsheets import (
     read_rows,
 )
 
+from .idnumbers import id_check_character
 from .models import (
     Cooperative,
     Household,
@@ -58,8 +59,6 @@ TEXT_ONLY_COLUMNS = {ID_NUMBER, BANK_ACCOUNT}
 # Stored data, not interface text: kept in Chinese whatever the language of the page.
 IMPORT_REASON = "名册导入"
 HEAD_RELATION = "户主"
-ID_WEIGHTS = [7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2]
-ID_CHECK_CHARACTERS = "10X98765432"
 MAX_QUANTITY = Decimal("9999999999.99")  # ShareMovement.quantity: 12 digits, 2 decimals
 
 
@@ -209,8 +208,8 @@ class _Row:
 
 def _check_rows(cooperative, data_rows, columns, share_classes):
     """Check every row against the file and the database; return (households to create, errors)."""
-    communities = _community_lookup()
-    grids = _micro_grid_lookup()
+    communities = community_lookup()
+    grids = micro_grid_lookup()
     registered = set(cooperative.households.values_list("number", flat=True))
     first_row_of_number = {}
     households, errors = [], []
@@ -332,7 +331,7 @@ def _save(cooperative, households, *, actor, effective_on):
 _AMBIGUOUS = object()
 
 
-def _community_lookup():
+def community_lookup():
     """{name or code: Community}; a code wins over another community's identical name."""
     lookup = {}
     communities = list(Community.objects.all())
@@ -341,7 +340,7 @@ def _community_lookup():
     return lookup
 
 
-def _micro_grid_lookup():
+def micro_grid_lookup():
     """{(community id, name or code): MicroGrid}; codes are unique in a community, names need not be."""
     lookup = {}
     grids = list(MicroGrid.objects.all())
@@ -366,14 +365,6 @@ def _id_number_problem(value):
     if value[17] != id_check_character(value[:17]):
         return _("身份证号校验位不正确")
     return None
-
-
-def id_check_character(first_17_digits):
-    """The 18th character of a resident ID number for its first 17 digits."""
-    total = sum(
-        int(digit) * weight for digit, weight in zip(first_17_digits, ID_WEIGHTS, strict=True)
-    )
-    return ID_CHECK_CHARACTERS[total % 11]
 
 
 def _quantity(value):

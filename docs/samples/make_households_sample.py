@@ -7,12 +7,21 @@ communities that must already exist in the system (matched by name or code);
 replace them, the household numbers and the people before importing for real.
 The cooperative must have the share classes 人口股 and 农龄股. ID numbers are
 made up but valid, check character included (GB 11643).
+
+The import page offers a sample GENERATED for the user's cooperative instead, which
+imports unchanged (villages/samples.py); this file is the one for the docs.
 """
 
+import sys
 from pathlib import Path
 
 from openpyxl import Workbook
 from openpyxl.styles import Font
+
+# The project root, for villages.idnumbers (plain Python, no Django needed).
+sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
+
+from villages.idnumbers import with_check_character  # noqa: E402
 
 OUT = Path(__file__).with_name("households.xlsx")
 HEADER = [
@@ -43,12 +52,6 @@ HOUSEHOLDS = [
     ("0010", "金晓东", "33048219881117010", "13805730010", "示例社区二", "", 3, None, "6228480000000000100"),
 ]
 # fmt: on
-WEIGHTS = [7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2]
-
-
-def with_check_character(first_17):
-    total = sum(int(digit) * weight for digit, weight in zip(first_17, WEIGHTS, strict=True))
-    return first_17 + "10X98765432"[total % 11]
 
 
 def main():
