@@ -76,6 +76,11 @@ def fit_problems(page, where, *, tab_bar=True):
             problems.append(f"{where}: the tab bar is not on screen")
     if not page.evaluate(NO_SIDEWAYS_SCROLL):
         problems.append(f"{where}: scrolls sideways")
+    overflowing = page.evaluate(
+        "[...document.querySelectorAll('.tab-bar a')]"
+        ".filter(a => a.scrollWidth > a.clientWidth).map(a => a.textContent)"
+    )
+    problems += [f"{where}: the tab label {label!r} does not fit" for label in overflowing]
     return problems + [f"{where}: {small}" for small in page.evaluate(SMALL_TARGETS)]
 
 
@@ -144,8 +149,12 @@ def test_the_user_menu_holds_menu_language_and_logout(live_server, demo, browser
         assert not panel.is_visible()
 
         page.click(".user-menu summary")
-        page.select_option("#language-select-menu", "en")
-        page.wait_for_function("document.documentElement.lang === 'en'")
+        with page.expect_navigation():
+            page.select_option("#language-select-menu", "en")
+        page.wait_for_load_state("networkidle")
+        assert page.locator("html").get_attribute("lang") == "en"
+        page.screenshot(path=str(artifacts / "phone-shell" / "staff-home-english.png"))
+        assert fit_problems(page, "staff_donghu / in English") == []
         assert page.locator(".tab-bar a").first.inner_text() == "Home"
         page.click(".user-menu summary")
         page.click(".user-menu-logout button")
