@@ -6,10 +6,10 @@ from dataclasses import dataclass
 from datetime import date
 from decimal import ROUND_HALF_UP, Decimal
 
-from django.db.models import Count, DecimalField, OuterRef, Prefetch, Q, Subquery, Value
-from django.db.models.functions import Coalesce, ExtractMonth, Greatest, Least
+from django.db.models import Count, Prefetch, Q
+from django.db.models.functions import ExtractMonth
 
-from pinghu_points.aggregates import ExactDecimal, ExactSum
+from pinghu_points.aggregates import ExactSum
 from villages.models import Household
 
 from .models import (
@@ -84,35 +84,18 @@ def annual_scores(*, households, year):
     return scores
 
 
-def with_annual_score(households, *, year):
-    """`households` with `annual_score` annotated, computed in the list's own query: the same
-    clip(base + Σ counting events, lower, upper) as `annual_scores`, None where the
-    cooperative adopted no published standard for the year. For lists that show a score on
-    every row (the household list) without a query per row."""
-    adopted = StandardAdoption.objects.filter(
-        cooperative_id=OuterRef("cooperative_id"),
+def with_annual_scores(households, *, year):
+    """`households` (a page of a list) as a list, each with `annual_score` set: the rule of
+    `annual_scores` (three queries whatever the page's length), for lists that show a score
+    on every row."""
+    households = list(households)
+    scores = annual_scores(
+        households=Household.objects.filter(pk__in=[household.pk for household in households]),
         year=year,
-        standard__status=ScoringStandard.Status.PUBLISHED,
     )
-
-    def standard(field):
-        return Subquery(adopted.values(f"standard__{field}")[:1])
-
-    events = (
-        counting_events()
-        .filter(household_id=OuterRef("pk"), occurred_on__year=year)
-        .order_by()
-        .values("household_id")
-        .annotate(total=ExactSum("points"))
-        .values("total")
-    )
-    points = DecimalField(max_digits=9, decimal_places=1)
-    total = Coalesce(Subquery(events), Value(ZERO), output_field=points)
-    # Without a standard all three bounds are NULL, and so is the score.
-    score = Least(
-        Greatest(standard("base_points") + total, standard("lower_bound")), standard("upper_bound")
-    )
-    return households.annotate(annual_score=ExactDecimal(score, output_field=points))
+    for household in households:
+        household.annual_score = scores[household.pk]
+    return households
 
 
 def household_annual_score(*, household, year):

@@ -1,29 +1,11 @@
-"""The one database sum of decimals: every points, shares and money aggregate goes through it
-(and arithmetic on such sums through ExactDecimal)."""
+"""The one database sum of decimals: every points, shares and money aggregate goes through it."""
 
 from decimal import Decimal
 
-from django.db.models import ExpressionWrapper, Sum
+from django.db.models import Sum
 
 
-class _ColumnPlaces:
-    """Reads a decimal expression back with its output field's places on SQLite (below)."""
-
-    def get_db_converters(self, connection):
-        converters = super().get_db_converters(connection)
-        if connection.vendor == "sqlite":
-            converters.append(self._to_column_places)
-        return converters
-
-    def _to_column_places(self, value, expression, connection):
-        if value is None:
-            return None
-        places = self.output_field.decimal_places
-        exact = Decimal(value).quantize(Decimal(1).scaleb(-places))
-        return exact if exact else abs(exact)
-
-
-class ExactSum(_ColumnPlaces, Sum):
+class ExactSum(Sum):
     """Σ of a decimal column, exact on every database: a Decimal with the column's places.
 
     PostgreSQL sums `numeric` exactly. SQLite has no decimal type: it keeps the values as
@@ -40,10 +22,15 @@ class ExactSum(_ColumnPlaces, Sum):
     200,000 sums at once).
     """
 
+    def get_db_converters(self, connection):
+        converters = super().get_db_converters(connection)
+        if connection.vendor == "sqlite":
+            converters.append(self._to_column_places)
+        return converters
 
-class ExactDecimal(_ColumnPlaces, ExpressionWrapper):
-    """Arithmetic on exact sums and decimal columns (a base plus a sum, clipped), read back
-    exact the same way: SQLite computes it in floating point, and Django rounds only a plain
-    column to its places, so 100 + (−3.3e-16) would come back as 100.000000000000 beside
-    PostgreSQL's 100.0. `output_field` gives the places.
-    """
+    def _to_column_places(self, value, expression, connection):
+        if value is None:
+            return None
+        places = self.output_field.decimal_places
+        exact = Decimal(value).quantize(Decimal(1).scaleb(-places))
+        return exact if exact else abs(exact)

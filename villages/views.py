@@ -31,12 +31,12 @@ def household_list(request):
         households = households.filter(micro_grid_id=grid_id)
     query = request.GET.get("q", "").strip()
     households = selectors.households_matching(households, query)
-    # This year's score rides in the page's own query: each row shows it (the phone row's figure).
-    year = timezone.localdate().year
-    households = points.with_annual_score(households, year=year)
     page = Paginator(households.order_by("cooperative__code", "number"), 50).get_page(
         request.GET.get("page")
     )
+    # Each row shows this year's score (the phone row's figure): a few queries for the page.
+    year = timezone.localdate().year
+    page.object_list = points.with_annual_scores(page.object_list, year=year)
     return render(
         request,
         "villages/household_list.html",

@@ -104,8 +104,8 @@ def test_every_points_aggregate_is_the_exact_decimal_sum(world, items, standard,
         totals = selectors.event_totals(household_ids=list(expected), year=YEAR)
         annual = selectors.annual_scores(households=queryset, year=YEAR)
         cooperative, _ = selectors.cooperative_scores(cooperative=world.coop_a, year=YEAR)
-        # The household list's score, computed in the list's own query.
-        listed = {h.pk: h.annual_score for h in selectors.with_annual_score(queryset, year=YEAR)}
+        # The household list's score, set on a page of households.
+        listed = {h.pk: h.annual_score for h in selectors.with_annual_scores(queryset, year=YEAR)}
         for household in households:
             figures = expected[household.pk]
             assert_exact(totals.get(household.pk, D("0")), figures["total"])
