@@ -247,6 +247,29 @@ CELERY_TASK_PUBLISH_RETRY_POLICY = {
 }
 CELERY_REDIS_SOCKET_CONNECT_TIMEOUT = BROKER_CONNECT_TIMEOUT
 CELERY_REDIS_SOCKET_TIMEOUT = BROKER_SOCKET_TIMEOUT
+
+# Django's caches. "default" holds what one process may recompute (the overview's headline
+# figures, a run's basis): in memory, so a Redis outage never takes a page down. "throttle"
+# holds the API tokens' request counters (banking.throttling): THROTTLE_CACHE_URL=redis://…
+# shares them between gunicorn workers, so a token gets its rate, not the rate times the
+# workers; unset (make run, tests), each process counts on its own.
+THROTTLE_CACHE_URL = os.environ.get("THROTTLE_CACHE_URL", "")
+CACHES = {
+    "default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"},
+    "throttle": (
+        {
+            "BACKEND": "django.core.cache.backends.redis.RedisCache",
+            "LOCATION": THROTTLE_CACHE_URL,
+            "KEY_PREFIX": "pinghu-throttle",
+            "OPTIONS": {
+                "socket_connect_timeout": BROKER_CONNECT_TIMEOUT,
+                "socket_timeout": BROKER_SOCKET_TIMEOUT,
+            },
+        }
+        if THROTTLE_CACHE_URL
+        else {"BACKEND": "django.core.cache.backends.locmem.LocMemCache", "LOCATION": "throttle"}
+    ),
+}
 CELERY_RESULT_BACKEND_TRANSPORT_OPTIONS = {
     "retry_policy": {
         "max_retries": 1,

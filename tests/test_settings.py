@@ -214,6 +214,16 @@ def test_database_url_and_broker_url_are_read_from_the_environment():
     assert values["CELERY_TASK_ALWAYS_EAGER"] is False
 
 
+def test_the_throttle_counters_go_to_redis_when_asked():
+    default = read_settings(["CACHES"])["CACHES"]
+    assert default["throttle"]["BACKEND"].endswith("LocMemCache")
+    shared = read_settings(["CACHES"], THROTTLE_CACHE_URL="redis://cache.internal:6379/2")["CACHES"]
+    assert shared["throttle"]["BACKEND"] == "django.core.cache.backends.redis.RedisCache"
+    assert shared["throttle"]["LOCATION"] == "redis://cache.internal:6379/2"
+    # What may be recomputed stays in memory: a Redis outage takes no page down.
+    assert shared["default"]["BACKEND"].endswith("LocMemCache")
+
+
 # --- docker-compose.yml -------------------------------------------------------------
 
 COMPOSE_FILE = PROJECT_ROOT / "docker-compose.yml"
@@ -225,7 +235,13 @@ def test_compose_file_has_web_worker_postgres_and_redis():
     assert {"web", "worker", "postgres", "redis"} <= set(services)
     for name in ("web", "worker"):
         environment = services[name]["environment"]
-        for variable in ("DATABASE_URL", "CELERY_BROKER_URL", "SECRET_KEY", "DEBUG"):
+        for variable in (
+            "DATABASE_URL",
+            "CELERY_BROKER_URL",
+            "THROTTLE_CACHE_URL",
+            "SECRET_KEY",
+            "DEBUG",
+        ):
             assert variable in environment, (name, variable)
         assert str(environment["DEBUG"]) == "0"
         assert {"postgres", "redis"} <= set(services[name]["depends_on"])

@@ -4,7 +4,7 @@ token; the bank's endpoints; the old /api/ paths deprecated (issue 15)."""
 import hashlib
 
 import pytest
-from django.core.cache import cache
+from django.core.cache import caches
 from rest_framework.settings import api_settings
 
 from accounts.models import AuditRecord
@@ -135,14 +135,14 @@ def test_last_used_is_recorded(tokens, api):
 def test_throttled_per_token(tokens, api, monkeypatch):
     from banking.throttling import TokenRateThrottle
 
-    cache.clear()
+    caches["throttle"].clear()
     monkeypatch.setattr(TokenRateThrottle, "THROTTLE_RATES", {"token": "3/minute"})
     _, east = tokens["east"]
     _, villager = tokens["villager"]
     assert [api("/api/v1/households/", east).status_code for _ in range(4)] == [200] * 3 + [429]
     # Another token has its own allowance.
     assert api("/api/v1/households/", villager).status_code == 200
-    cache.clear()
+    caches["throttle"].clear()
 
 
 def test_the_rate_is_configured():
