@@ -409,6 +409,10 @@ LOGGING = {
         }
     },
     "handlers": {"console": {"class": "logging.StreamHandler"}},
-    "loggers": {"django.request": {"filters": ["client_errors_without_traceback"]}},
+    "loggers": {
+        # Django's own console handler would print each message a second time beside ours.
+        "django": {"handlers": [], "propagate": True},
+        "django.request": {"filters": ["client_errors_without_traceback"]},
+    },
     "root": {"handlers": ["console"], "level": os.environ.get("LOG_LEVEL", "WARNING")},
 }
