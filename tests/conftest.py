@@ -1,16 +1,45 @@
 """One world with a user per role and scope (the healthchecks `hc/test.py` pattern):
 for every check there is a user who should see and one who should not."""
 
+import threading
 from types import SimpleNamespace
 
 import pytest
 from django.conf import settings as django_settings
+from django.core.servers.basehttp import ThreadedWSGIServer
+from django.test.testcases import LiveServerThread
 from django.utils import translation
 
 from accounts.models import User
 from tests import factories
 
 PASSWORD = "pass-word-123"
+
+
+class OneRequestAtATimeServer(ThreadedWSGIServer):
+    """The live server, answering one request at a time when it shares the tests' in-memory
+    SQLite connection: two request threads on one sqlite3 connection can deadlock (a page
+    that fetches its data while the browser asks for its manifest hung CI once). Connections
+    stay threaded, so a browser's keep-alive connection never blocks another one."""
+
+    def set_app(self, application):
+        if not self.connections_override:
+            return super().set_app(application)
+        lock = threading.Lock()
+
+        def one_at_a_time(environ, start_response):
+            with lock:
+                response = application(environ, start_response)
+                try:
+                    return [b"".join(response)]  # read while the connection is ours
+                finally:
+                    if hasattr(response, "close"):
+                        response.close()
+
+        return super().set_app(one_at_a_time)
+
+
+LiveServerThread.server_class = OneRequestAtATimeServer
 
 
 @pytest.fixture
