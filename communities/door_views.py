@@ -129,16 +129,6 @@ def _item_json(item):
     }
 
 
-def _event_state(event):
-    if event.is_reversal:
-        return "reversal"
-    if event.review_state in ("pending", "rejected"):
-        return event.review_state
-    if event.reversal_or_none is not None:
-        return "reversed"
-    return "counted"
-
-
 @login_required
 @require_GET
 def door_data(request):
@@ -192,7 +182,7 @@ def door_data(request):
             "points": signed_points(event.points),
             "note": event.note,
             "occurredOn": event.occurred_on.isoformat(),
-            "state": _event_state(event),
+            "state": event.reader_state,
             "photo": bool(event.evidence),
         }
         for event in data.events

@@ -66,7 +66,13 @@ class EventRow:
 
     @property
     def reversal(self):
-        return self.event.reversal_or_none
+        return self.event.offsetting_reversal
+
+    @property
+    def waiting_reversal(self):
+        """A reversal that does not count (yet): a veto's, awaiting or refused its second person."""
+        reversal = self.event.reversal_or_none
+        return reversal if reversal is not None and not reversal.counts else None
 
     @property
     def review_state(self):

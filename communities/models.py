@@ -363,6 +363,25 @@ class ScoreEvent(AppendOnlyModel):
             return None
 
     @property
+    def offsetting_reversal(self):
+        """The reversal that cancels this event: one that counts. A veto's reversal waits for
+        its second person, and one they rejected cancels nothing: the event still counts."""
+        reversal = self.reversal_or_none
+        return reversal if reversal is not None and reversal.counts else None
+
+    @property
+    def reader_state(self):
+        """What the card and the door app tell: reversal, pending, rejected, reversed or
+        counted (a reversal's own review shows through review_state beside it)."""
+        if self.is_reversal:
+            return "reversal"
+        if self.review_state in ("pending", "rejected"):
+            return self.review_state
+        if self.offsetting_reversal is not None:
+            return "reversed"
+        return "counted"
+
+    @property
     def review_state(self):
         """none (no review needed), pending, confirmed or rejected."""
         if not self.needs_review:

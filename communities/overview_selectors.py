@@ -39,9 +39,13 @@ from .selectors import (
 
 ZERO = Decimal("0")
 TENTH = Decimal("0.1")
-# An original event that still stands: not a reversal and not reversed. What "how many
-# clean-ups" counts; the points sums include reversals, so they are net.
-STANDING = Q(reverses__isnull=True, reversal__isnull=True)
+# An original event that still stands: not a reversal and not cancelled by a reversal that
+# counts (ScoreEvent.offsetting_reversal: a veto's reversal awaiting or refused its second
+# person cancels nothing). What "how many clean-ups" counts; the points sums include
+# reversals, so they are net.
+STANDING = Q(reverses__isnull=True) & ~(
+    Q(reversal__needs_review=False) | Q(reversal__review__decision="confirmed")
+)
 # Persistently low (the points chart's defaults): below 60 for 3 months in a row.
 LOW_THRESHOLD = Decimal("60")
 LOW_MONTHS = 3

@@ -123,18 +123,12 @@ class EventRow:
 
     @property
     def reversal(self):
-        return self.event.reversal_or_none
+        return self.event.offsetting_reversal
 
     @property
     def state(self):
         """reversal, reversed, pending, rejected or counted: what the villager reads."""
-        if self.event.is_reversal:
-            return "reversal"
-        if self.event.review_state in ("pending", "rejected"):
-            return self.event.review_state
-        if self.reversal is not None:
-            return "reversed"
-        return "counted"
+        return self.event.reader_state
 
     @property
     def points_text(self):
