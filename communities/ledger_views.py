@@ -70,9 +70,7 @@ class EventRow:
 
     @property
     def waiting_reversal(self):
-        """A reversal that does not count (yet): a veto's, awaiting or refused its second person."""
-        reversal = self.event.reversal_or_none
-        return reversal if reversal is not None and not reversal.counts else None
+        return self.event.waiting_reversal
 
     @property
     def review_state(self):

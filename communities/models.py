@@ -370,6 +370,12 @@ class ScoreEvent(AppendOnlyModel):
         return reversal if reversal is not None and reversal.counts else None
 
     @property
+    def waiting_reversal(self):
+        """A reversal that does not count (yet): a veto's, awaiting or refused its second person."""
+        reversal = self.reversal_or_none
+        return reversal if reversal is not None and not reversal.counts else None
+
+    @property
     def reader_state(self):
         """What the card and the door app tell: reversal, pending, rejected, reversed or
         counted (a reversal's own review shows through review_state beside it)."""

@@ -236,7 +236,7 @@ def household_events(*, household, year):
     """The household's events of the year, newest first, with reversals and reviews at hand."""
     return (
         ScoreEvent.objects.filter(household=household, occurred_on__year=year)
-        .select_related("item", "community", "entered_by", "reverses", "review", "reversal")
+        .select_related("item", "community", "entered_by", "reverses", "review", "reversal__review")
         .order_by("-occurred_on", "-id")
     )
 
@@ -550,7 +550,7 @@ def door_grid(*, user, grid, month):
         ScoreEvent.objects.filter(
             household_id__in=ids, occurred_on__year=month.year, occurred_on__month=month.month
         )
-        .select_related("item", "review", "reversal")
+        .select_related("item", "review", "reversal__review")
         .order_by("-occurred_on", "-id")
     )
     visited = {event.household_id for event in events if event.review_state != "rejected"}
