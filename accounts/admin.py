@@ -5,7 +5,7 @@ from django.utils.translation import gettext_lazy as _
 from communities.models import StaffMembership
 
 from .models import AuditRecord, User
-from .services import audit_record, role_snapshot
+from .services import audit_record, role_snapshot, villager_login_changed
 
 
 class StaffMembershipInline(admin.TabularInline):
@@ -40,6 +40,28 @@ class UserAdmin(BaseUserAdmin):
         (_("角色与范围"), {"fields": ["role", "cooperative", "household"]}),
     )
 
+    # Logins (and with them villagers' passwords) are the subdistrict admin's alone, whatever
+    # Django permissions another login was given: a supervisor or staff member who got into
+    # the admin site must not be able to set a villager's password and log in as them.
+    @staticmethod
+    def _keeps_logins(request):
+        return request.user.is_active and request.user.is_subdistrict_admin
+
+    def has_module_permission(self, request):
+        return self._keeps_logins(request) and super().has_module_permission(request)
+
+    def has_view_permission(self, request, obj=None):
+        return self._keeps_logins(request) and super().has_view_permission(request, obj)
+
+    def has_add_permission(self, request):
+        return self._keeps_logins(request) and super().has_add_permission(request)
+
+    def has_change_permission(self, request, obj=None):
+        return self._keeps_logins(request) and super().has_change_permission(request, obj)
+
+    def has_delete_permission(self, request, obj=None):
+        return self._keeps_logins(request) and super().has_delete_permission(request, obj)
+
     def save_model(self, request, obj, form, change):
         # Role and scope are permissions: every change of them goes to the audit trail.
         before = {}
@@ -48,13 +70,44 @@ class UserAdmin(BaseUserAdmin):
             before = role_snapshot(previous)
         super().save_model(request, obj, form, change)
         after = role_snapshot(obj)
-        if before != after:
+        if not change and obj.is_villager:
+            villager_login_changed(
+                actor=request.user,
+                action="villager.login_created",
+                login=obj,
+                household=obj.household,
+                details={"channel": "admin", "after": after},
+            )
+        elif before != after:
             audit_record(
                 actor=request.user,
                 action="user.role_changed" if change else "user.created",
                 target=obj,
                 details={"before": before, "after": after},
             )
+
+    def user_change_password(self, request, id, form_url=""):
+        """The admin's "set password" page, audited: a villager's login as
+        `villager.password_reset`, any other as `user.password_reset` (never the password)."""
+        response = super().user_change_password(request, id, form_url)
+        if request.method == "POST" and response.status_code == 302:
+            login = User.objects.select_related("household").get(pk=id)
+            if login.is_villager:
+                villager_login_changed(
+                    actor=request.user,
+                    action="villager.password_reset",
+                    login=login,
+                    household=login.household,
+                    details={"channel": "admin"},
+                )
+            else:
+                audit_record(
+                    actor=request.user,
+                    action="user.password_reset",
+                    target=login,
+                    details={"channel": "admin"},
+                )
+        return response
 
     def save_formset(self, request, form, formset, change):
         super().save_formset(request, form, formset, change)

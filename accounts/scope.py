@@ -24,6 +24,33 @@ def households_visible_to(user):
     return households.none()
 
 
+def households_login_keepable_by(user):
+    """Households whose villager login this user may create, issue a password for, reset
+    and unlock (docs/villagers.md, "发放初始密码"): the staff of the household's community,
+    the accountant of its cooperative, the subdistrict admin. Not the supervisor
+    (理事长/监事长), who reads the register but must not be able to take over a villager's
+    login (and with it the villager's consent to the bank); not the bank, nor villagers."""
+    households = Household.objects.all()
+    if not getattr(user, "is_authenticated", False) or not user.is_active:
+        return households.none()
+    if user.is_subdistrict_admin:
+        return households
+    if user.is_community_staff:
+        return households.filter(community__staff_memberships__user=user).distinct()
+    if user.is_accountant:
+        return households.filter(cooperative_id=user.cooperative_id)
+    return households.none()
+
+
+def keeps_villager_logins(user):
+    """Whether the user's role keeps villager logins at all (the pages answer 403 if not)."""
+    return bool(
+        getattr(user, "is_authenticated", False)
+        and user.is_active
+        and (user.is_subdistrict_admin or user.is_community_staff or user.is_accountant)
+    )
+
+
 def households_scorable_by(user):
     """Households this user may add or deduct points for: those living in their communities."""
     households = Household.objects.all()

@@ -73,10 +73,19 @@ def audit_records(
     return records
 
 
+# What a change to a household's villager login writes (accounts.services.villager_login_changed).
+VILLAGER_LOGIN_ACTIONS = (
+    "villager.login_created",
+    "villager.password_issued",
+    "villager.password_reset",
+    "auth.lockout_lifted",
+)
+
+
 def household_trail_q(household):
     """The records about one household: its own (share movements, imports naming it),
-    its score events (reversals, reviews), the batches that scored it and the villager
-    passwords issued for it."""
+    its score events (reversals, reviews), the batches that scored it and every change of
+    its villager login (created, password issued or reset, lockout lifted)."""
     from communities.models import ScoreEvent
 
     events = ScoreEvent.objects.filter(household=household)
@@ -87,7 +96,7 @@ def household_trail_q(household):
             object_type="communities.ScoreEvent",
             object_id__in=events.annotate(id_text=Cast("pk", CharField())).values("id_text"),
         )
-        | Q(action="villager.password_issued", details__household_id=household.pk)
+        | Q(action__in=VILLAGER_LOGIN_ACTIONS, details__household_id=household.pk)
         | Q(action="score_event.create", details__batch__in=batches)
     )
 

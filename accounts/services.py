@@ -134,12 +134,28 @@ def issued_password_expired(user, *, now=None):
 
 
 def may_issue_villager_password(*, actor, household):
-    """Staff of the household's community, the accountant of its cooperative, the admin."""
-    from .scope import households_visible_to
+    """Staff of the household's community, the accountant of its cooperative, the admin:
+    `accounts.scope.households_login_keepable_by`. Never the supervisor."""
+    from .scope import households_login_keepable_by
 
-    if not getattr(actor, "is_authenticated", False) or actor.is_villager:
-        return False
-    return households_visible_to(actor).filter(pk=household.pk).exists()
+    return households_login_keepable_by(actor).filter(pk=household.pk).exists()
+
+
+def villager_login_changed(*, actor, action, login, household, details=None):
+    """The one audit line of a change to a villager login, named for what it is:
+    `villager.login_created`, `villager.password_issued`, `villager.password_reset` (the
+    login had a password, issued or the villager's own), `auth.lockout_lifted`. Each
+    names the household, so its trail (`accounts.selectors.household_trail_q`) finds it."""
+    return audit_record(
+        actor=actor,
+        action=action,
+        target=login,
+        details={
+            "household_id": household.pk if household else None,
+            "card_number": household.card_number if household else login.username,
+            **(details or {}),
+        },
+    )
 
 
 @transaction.atomic
@@ -150,6 +166,11 @@ def villager_password_issue(*, actor, household):
     shown once; the villager must change it at the first login. It never reaches the
     audit trail. Failed attempts recorded against the card number are lifted too: a new
     password is what a locked-out villager comes to the office for.
+
+    Audited as what happened (docs/villagers.md, "审计"): a login created for the household
+    (`villager.login_created`), its first password (`villager.password_issued`) or a new one
+    replacing a password it had (`villager.password_reset`: sessions logged in with the old
+    one end), and a lockout lifted with it (`auth.lockout_lifted`).
     """
     from axes.utils import reset as axes_reset
     from django.core.exceptions import PermissionDenied, ValidationError
@@ -170,6 +191,8 @@ def villager_password_issue(*, actor, household):
         )
     elif not user.is_active:
         raise ValidationError(_("该账号已停用，请联系街道管理员启用后再发放密码。"))
+    had_password = not created and user.has_usable_password()
+    replaced = ("issued" if user.must_change_password else "own") if had_password else None
     if not user.first_name:
         user.first_name = household.head_name[:150]
     password = initial_password()
@@ -179,25 +202,40 @@ def villager_password_issue(*, actor, household):
     user.full_clean(exclude=["password"])
     user.save()
     lifted = axes_reset(username=user.username)
-    audit_record(
+    if created:
+        villager_login_changed(
+            actor=actor, action="villager.login_created", login=user, household=household
+        )
+    villager_login_changed(
         actor=actor,
-        action="villager.password_issued",
-        target=user,
-        details={
-            "household_id": household.pk,
-            "card_number": username,
-            "created": created,
-            "attempts_lifted": lifted,
-        },
+        action="villager.password_reset" if had_password else "villager.password_issued",
+        login=user,
+        household=household,
+        details={"created": created, "attempts_lifted": lifted}
+        | ({"replaced": replaced} if replaced else {}),
     )
+    if lifted:
+        villager_login_changed(
+            actor=actor,
+            action="auth.lockout_lifted",
+            login=user,
+            household=household,
+            details={
+                "username": user.username,
+                "ip_address": "",
+                "attempts_deleted": lifted,
+                "with_password": True,
+            },
+        )
     return user, password
 
 
 def may_lift_lockout(*, actor, username=None, ip_address=None):
-    """The admin lifts any lockout; staff and accountants those of villagers in their scope."""
-    from .scope import households_visible_to
+    """The admin lifts any lockout; staff and accountants those of the villager logins they
+    keep (`households_login_keepable_by`: never the supervisor)."""
+    from .scope import households_login_keepable_by, keeps_villager_logins
 
-    if not getattr(actor, "is_authenticated", False) or actor.is_villager:
+    if not keeps_villager_logins(actor):
         return False
     if actor.is_subdistrict_admin:
         return True
@@ -206,7 +244,7 @@ def may_lift_lockout(*, actor, username=None, ip_address=None):
     return User.objects.filter(
         username=username,
         role=User.Role.VILLAGER,
-        household__in=households_visible_to(actor),
+        household__in=households_login_keepable_by(actor),
     ).exists()
 
 
@@ -224,6 +262,7 @@ def lockout_lift(*, actor, username=None, ip_address=None):
     before = failure_counts(username=username, ip_address=ip_address)
     deleted = axes_reset(ip=ip_address or None, username=username or None)
     target = User.objects.filter(username=username).first() if username else None
+    household = target.household if target is not None and target.is_villager else None
     audit_record(
         actor=actor,
         action="auth.lockout_lifted",
@@ -233,6 +272,7 @@ def lockout_lift(*, actor, username=None, ip_address=None):
             "ip_address": ip_address or "",
             "failures": before,
             "attempts_deleted": deleted,
-        },
+        }
+        | ({"household_id": household.pk} if household else {}),
     )
     return deleted

@@ -19,7 +19,7 @@ from django.views.decorators.http import require_http_methods
 
 from . import backends, services
 from .models import User
-from .scope import households_visible_to
+from .scope import households_login_keepable_by, keeps_villager_logins
 
 # The issued password waits here between the POST and the one page that shows it.
 ISSUED_SESSION_KEY = "villager_password_issued"
@@ -39,10 +39,11 @@ def villager_password(request, household_id):
     GET asks for confirmation; POST issues and redirects back here, where the password is
     shown exactly once: it is taken out of the session as the page is drawn.
     """
-    if request.user.is_villager:
+    if not keeps_villager_logins(request.user):
+        # The supervisor, the bank and villagers never keep villager logins.
         raise PermissionDenied
     household = get_object_or_404(
-        households_visible_to(request.user).select_related("cooperative", "community"),
+        households_login_keepable_by(request.user).select_related("cooperative", "community"),
         pk=household_id,
     )
     if request.method == "POST":
@@ -84,16 +85,12 @@ def villager_password(request, household_id):
     )
 
 
-def _may_see_lockouts(user):
-    return user.is_subdistrict_admin or user.is_community_staff or user.is_accountant
-
-
 @login_required
 @require_http_methods(["GET", "POST"])
 def lockout_list(request):
     """Accounts (and, for the admin, addresses) locked out now, with an unlock button."""
     user = request.user
-    if not _may_see_lockouts(user):
+    if not keeps_villager_logins(user):
         raise PermissionDenied
     if request.method == "POST":
         return _lift(request)
@@ -110,7 +107,7 @@ def lockout_list(request):
             User.objects.filter(
                 username__in=logins,
                 role=User.Role.VILLAGER,
-                household__in=households_visible_to(user),
+                household__in=households_login_keepable_by(user),
             ).values_list("username", flat=True)
         )
         accounts = [row for row in accounts if row["key"] in in_scope]

@@ -47,7 +47,7 @@ from villages.models import ImportJob
 standard = points_fixtures.standard
 items = points_fixtures.items
 
-ROLES = ["admin", "staff_east", "accountant_a", "villager_a", "bank", "anonymous"]
+ROLES = ["admin", "staff_east", "accountant_a", "supervisor_a", "villager_a", "bank", "anonymous"]
 APPS_CHECKED = ("accounts", "villages", "communities", "dividends", "appeals", "banking")
 
 # (route name, parameter) -> the kind of object whose id goes there. Route names are
@@ -248,7 +248,7 @@ def other_scope(scene, role):
         household, grid, community = w.b_west, w.grid_west, w.west
         cooperative = w.coop_c
         hidden = [w.a_west, w.b_west, w.c_west]
-    elif role == "accountant_a":  # the other cooperatives
+    elif role in ("accountant_a", "supervisor_a"):  # the other cooperatives
         household, grid, community = w.b_east, w.grid_east, w.east
         hidden = [w.b_east, w.b_west, w.c_west]
     elif role == "villager_a":  # every other household, even of the same cooperative
@@ -382,6 +382,7 @@ def client_for(scene, role, *, enforce_csrf_checks=False):
             "admin": scene.admin,
             "staff_east": scene.staff_east,
             "accountant_a": scene.accountant_a,
+            "supervisor_a": scene.supervisor_a,
             "villager_a": scene.villager_a,
             "bank": scene.bank_officer,
         }[role]
@@ -508,3 +509,28 @@ def test_no_route_shows_or_changes_another_scope(scene, role):
             )
 
     assert problems == [], "\n".join(problems)
+
+
+# --- The supervisor's refusals in their own cooperative (issue 20, point 1) ------------------
+
+# Routes that change a villager login. The supervisor may read the households of their own
+# cooperative, and still may change none of their logins.
+LOGIN_ROUTES = ["accounts:villager_password", "accounts:lockouts"]
+
+
+def test_supervisor_changes_no_login_of_their_own_cooperative(scene):
+    from django.urls import reverse
+
+    from accounts.services import villager_password_issue
+
+    login, _ = villager_password_issue(actor=scene.accountant_a, household=scene.a_east)
+    client = client_for(scene, "supervisor_a")
+    before = snapshot()
+    for household in (scene.a_east, scene.a_west):  # with a login and without one
+        url = reverse("accounts:villager_password", args=[household.pk])
+        assert client.get(url).status_code == 403, url
+        assert client.post(url).status_code == 403, url
+    lockouts = reverse("accounts:lockouts")
+    assert client.get(lockouts).status_code == 403
+    assert client.post(lockouts, {"username": login.username}).status_code == 403
+    assert changed_tables(before, snapshot()) == []

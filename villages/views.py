@@ -7,7 +7,11 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from accounts.scope import households_payable_by, households_visible_to
+from accounts.scope import (
+    households_login_keepable_by,
+    households_payable_by,
+    households_visible_to,
+)
 from communities import selectors as points
 from pinghu_points.parameters import parse_id
 
@@ -64,6 +68,7 @@ def household_detail(request, pk):
             ),
             "ledger": selectors.household_share_ledger(household=household),
             "can_manage": can_manage,
+            "can_keep_login": households_login_keepable_by(request.user).filter(pk=pk).exists(),
         },
     )
 

@@ -89,7 +89,9 @@ def test_reissuing_replaces_the_password_of_the_same_login(world, issued):
     assert again.pk == user.pk
     assert not again.check_password(first) and again.check_password(second)
     assert again.must_change_password is True
-    assert AuditRecord.objects.filter(action="villager.password_issued").count() == 2
+    assert AuditRecord.objects.filter(action="villager.password_issued").count() == 1
+    reset = AuditRecord.objects.get(action="villager.password_reset")
+    assert reset.actor == world.accountant_a and reset.details["replaced"] == "issued"
 
 
 @pytest.mark.parametrize("user_name", ["staff_west", "accountant_b", "villager_a", "villager_b"])
@@ -709,8 +711,11 @@ def test_reissuing_the_password_lifts_the_lockout(world, locked, client):
     response = post_login(client, "COOPA-A001", new_password)
 
     assert response.status_code == 302
-    record = AuditRecord.objects.filter(action="villager.password_issued").latest("id")
+    record = AuditRecord.objects.filter(action="villager.password_reset").latest("id")
     assert record.details["attempts_lifted"] == 1
+    lifted = AuditRecord.objects.get(action="auth.lockout_lifted")
+    assert lifted.details["household_id"] == world.a_east.pk
+    assert lifted.details["attempts_deleted"] == 1
 
 
 def test_menu_offers_the_lockouts_page_to_staff_not_villagers(world, login):
