@@ -15,13 +15,14 @@ import re
 import django_filters
 from django.utils.translation import gettext_lazy as _
 from drf_spectacular.utils import OpenApiParameter, extend_schema
-from rest_framework import mixins, serializers, viewsets
-from rest_framework.exceptions import ValidationError
+from rest_framework import mixins, serializers, status, viewsets
+from rest_framework.exceptions import APIException, ValidationError
 from rest_framework.filters import OrderingFilter
 from rest_framework.permissions import BasePermission
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from accounts.lookup_limits import LookupRefused
 from villages.models import ID_NUMBER_PATTERN, Household
 
 from . import selectors, services
@@ -109,9 +110,23 @@ class LookupSerializer(serializers.Serializer):
 ID_NUMBER = re.compile(ID_NUMBER_PATTERN)
 
 
+class LookupRefusedError(APIException):
+    """429 with the reason (`lookup_throttled`, `lookup_blocked`) and `Retry-After`."""
+
+    status_code = status.HTTP_429_TOO_MANY_REQUESTS
+    default_code = "throttled"
+
+    def __init__(self, refusal):
+        super().__init__(detail={"detail": refusal.message, "code": refusal.code})
+        self.wait = refusal.retry_after
+
+
 class BankLookupView(APIView):
     """Look up one household head by the full ID number (exact match only). Without consent
-    the answer is `consent: false` and nothing else, whether or not such a household exists."""
+    the answer is `consent: false` and nothing else, whether or not such a household exists.
+    Per officer or token, on every channel: at most BANK_LOOKUP_RATE look-ups, and after
+    BANK_LOOKUP_MISSES look-ups that found nobody the look-up is refused for a while and
+    the admin is told (429, `code` `lookup_throttled` or `lookup_blocked`, `Retry-After`)."""
 
     permission_classes = [IsBankOfficer]
 
@@ -131,13 +146,12 @@ class BankLookupView(APIView):
         id_number = request.query_params.get("id_number", "").strip().upper()
         if not ID_NUMBER.match(id_number):
             raise ValidationError({"id_number": [_("身份证号应为18位，最后一位可为X")]})
-        result = selectors.bank_lookup(user=request.user, id_number=id_number)
-        services.bank_looked(
-            user=request.user,
-            kind="lookup",
-            household_ids=[row.household_id for row in result.rows],
-            details={"id_number": selectors.masked(id_number)},
-        )
+        try:
+            result = services.bank_id_lookup(
+                user=request.user, id_number=id_number, token=request.auth
+            )
+        except LookupRefused as refused:
+            raise LookupRefusedError(refused.refusal) from None
         return Response(LookupSerializer(result).data)
 
 

@@ -14,6 +14,7 @@ from django.utils import timezone
 
 from accounts.scope import households_consent_enterable_by, households_seen_by_bank
 from communities.selectors import annual_scores
+from villages.models import mask_id_number_tail
 
 from .models import Bank, BankLookup, Consent, CreditGrade
 
@@ -77,7 +78,7 @@ def bank_rows(*, households, today=None):
                 household_id=household.pk,
                 number=household.number,
                 head_name=household.head_name,
-                masked_id_number=household.masked_id_number,
+                masked_id_number=mask_id_number_tail(household.head_id_number),
                 scores=scores,
                 graded_year=graded_year,
                 grade=grade.grade if grade else None,

@@ -8,6 +8,7 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from accounts.lookup_limits import LookupLimit, lookup_check, lookup_recorded
 from accounts.scope import households_consent_enterable_by
 from accounts.services import audit_record
 from communities.files import clean_photo
@@ -85,6 +86,41 @@ def consent_withdraw(*, consent, actor):
     return consent
 
 
+# The bank's look-up by a full ID number: per officer (login or token), every channel.
+BANK_ID_LOOKUP = LookupLimit(
+    action="bank.lookup",
+    blocked_action="bank.lookup_blocked",
+    rate_setting="BANK_LOOKUP_RATE",
+    misses_setting="BANK_LOOKUP_MISSES",
+)
+
+
+@transaction.atomic
+def bank_id_lookup(*, user, id_number, token=None):
+    """The officer's look-up of a head by the full ID number (docs/bank.md, "Look-ups"):
+    refused (`accounts.lookup_limits.LookupRefused`) above the rate or after a series of
+    misses, else answered and recorded like every bank read. The caller's row (the login,
+    or the API token a bank token stands for) is locked meanwhile, so simultaneous requests
+    of one officer are counted one after the other."""
+    from accounts.models import User
+
+    from . import selectors
+
+    if user.pk is not None:
+        User.objects.select_for_update().filter(pk=user.pk).first()
+    elif isinstance(token, ApiToken):
+        ApiToken.objects.select_for_update().filter(pk=token.pk).first()
+    lookup_check(limit=BANK_ID_LOOKUP, actor=user)
+    result = selectors.bank_lookup(user=user, id_number=id_number)
+    bank_looked(
+        user=user,
+        kind="lookup",
+        household_ids=[row.household_id for row in result.rows],
+        details={"id_number": selectors.masked(id_number)},
+    )
+    return result
+
+
 def bank_looked(*, user, kind, household_ids, details=None):
     """The bank saw these households: one audit line for the request, and per household the
     time the card shows as "bank last looked". `kind`: lookup, list, detail or export."""
@@ -92,11 +128,13 @@ def bank_looked(*, user, kind, household_ids, details=None):
     BankLookup.objects.bulk_create(
         BankLookup(household_id=pk, bank_id=user.bank_id, at=now, kind=kind) for pk in household_ids
     )
-    audit_record(
-        actor=user,
-        action=f"bank.{kind}",
-        details={"bank": user.bank.code, "households": list(household_ids), **(details or {})},
-    )
+    details = {"bank": user.bank.code, "households": list(household_ids), **(details or {})}
+    if kind == "lookup":  # the line the look-up limits count (found or not)
+        lookup_recorded(
+            limit=BANK_ID_LOOKUP, actor=user, found=bool(household_ids), details=details
+        )
+        return
+    audit_record(actor=user, action=f"bank.{kind}", details=details)
 
 
 # --- API tokens ------------------------------------------------------------------------

@@ -21,6 +21,7 @@ from django.utils.http import content_disposition_header
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
+from accounts.lookup_limits import LookupRefused
 from pinghu_points.exports import XLSX_CONTENT_TYPE, xlsx_bytes
 
 from . import exports, selectors, services
@@ -67,21 +68,21 @@ def bank_lookup(request):
     user = request.user
     _require_bank(user)
     form = LookupForm(data=request.GET or None)
-    result = None
+    result = refusal = None
     if form.is_valid():
-        id_number = form.cleaned_data["id_number"]
-        result = selectors.bank_lookup(user=user, id_number=id_number)
-        services.bank_looked(
-            user=user,
-            kind="lookup",
-            household_ids=[row.household_id for row in result.rows],
-            details={"id_number": selectors.masked(id_number)},
-        )
-    return render(
+        try:
+            result = services.bank_id_lookup(user=user, id_number=form.cleaned_data["id_number"])
+        except LookupRefused as refused:
+            refusal = refused.refusal
+    response = render(
         request,
         "banking/bank_lookup.html",
-        {"form": form, "result": result, "years": selectors.bank_years()},
+        {"form": form, "result": result, "refusal": refusal, "years": selectors.bank_years()},
+        status=429 if refusal else 200,
     )
+    if refusal:
+        response["Retry-After"] = str(refusal.retry_after)
+    return response
 
 
 @login_required

@@ -357,7 +357,10 @@ def batch_entry(request):
                     params["grid"] = grid.pk
                 return redirect(f"{reverse('communities:batch_entry')}?{urlencode(params)}")
 
-    households = selectors.batch_households(user=user, grid=grid, query=query, limit=SEARCH_LIMIT)
+    found, refusal = _searched(user, query)
+    households = selectors.batch_households(
+        user=user, grid=grid, query=query, limit=SEARCH_LIMIT, found=found
+    )
     truncated = len(households) > SEARCH_LIMIT
     households = households[:SEARCH_LIMIT]
     rows, items, standards = _table(
@@ -377,6 +380,7 @@ def batch_entry(request):
         "grids": grids,
         "current_grid": grid,
         "query": query,
+        "refusal": refusal,
         "truncated": truncated,
         "rows": rows,
         "items": items,
@@ -400,4 +404,23 @@ def batch_entry(request):
             else ""
         ),
     }
-    return render(request, "communities/batch.html", context)
+    response = render(request, "communities/batch.html", context, status=429 if refusal else 200)
+    if refusal:
+        response["Retry-After"] = str(refusal.retry_after)
+    return response
+
+
+def _searched(user, query):
+    """(what the search finds, None) or (nothing, the refusal): a search by a whole phone,
+    ID or account number is limited and recorded (villages.services.household_search)."""
+    from accounts.lookup_limits import LookupRefused
+    from villages.services import household_search
+
+    if not query:
+        return None, None
+    try:
+        return household_search(
+            user=user, households=households_scorable_by(user), query=query
+        ), None
+    except LookupRefused as refused:
+        return Household.objects.none(), refused.refusal

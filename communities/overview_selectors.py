@@ -645,6 +645,26 @@ def headline_figures(*, user, today):
     return {**figures, "scored_percent": percent(figures["scored"], household_count)}
 
 
+LOOKUP_BLOCK_DAYS = 7
+
+
+def lookup_blocks():
+    """How often in the last week a look-up by a whole secret number was stopped after a
+    series of misses (accounts.lookup_limits): the bank's ID look-up, the staff's search."""
+    from accounts.lookup_limits import blocked_recently
+
+    blocks = blocked_recently(
+        actions=["bank.lookup_blocked", "household.number_search_blocked"],
+        days=LOOKUP_BLOCK_DAYS,
+    )
+    counts = dict(blocks.values_list("action").annotate(count=Count("pk")).order_by())
+    return {
+        "bank_lookup_blocks": counts.get("bank.lookup_blocked", 0),
+        "number_search_blocks": counts.get("household.number_search_blocked", 0),
+        "lookup_block_days": LOOKUP_BLOCK_DAYS,
+    }
+
+
 def admin_todo(*, user, today):
     """Communities that have not closed last month, lockouts and the headline figures."""
     from accounts.backends import current_lockouts
@@ -656,6 +676,7 @@ def admin_todo(*, user, today):
         "last_month": last,
         "behind": [community for community in communities if (community.pk, last) not in closed],
         "lockouts": len(current_lockouts("username")),
+        **lookup_blocks(),
         **headline_figures(user=user, today=today),
     }
 

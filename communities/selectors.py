@@ -374,7 +374,7 @@ def batch_grids(*, user):
     )
 
 
-def batch_households(*, user, grid, query, limit):
+def batch_households(*, user, grid, query, limit, found=None):
     """The households the user may score shown on the batch page, as a list.
 
     With a `query`: those `villages.selectors.households_matching` finds (number or name
@@ -386,8 +386,11 @@ def batch_households(*, user, grid, query, limit):
 
     households = households_scorable_by(user).select_related("cooperative", "community")
     if query:
+        # `found`: what the search found already (villages.services.household_search, which
+        # limits and records a search by a whole personal number).
+        found = households_matching(households, query) if found is None else found
         return list(
-            households_matching(households, query).order_by(
+            found.select_related("cooperative", "community").order_by(
                 "community__code", "cooperative__code", "number", "pk"
             )[: limit + 1]
         )

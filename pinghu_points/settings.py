@@ -22,6 +22,16 @@ def envbool(name, default):
     return os.environ.get(name, str(default)).strip().lower() in ("1", "true", "yes", "on")
 
 
+def envrate(name, default):
+    """A rate "N/period" (period s, m, h or d, or a word starting with one): refused on a typo."""
+    import re
+
+    value = os.environ.get(name, default).strip()
+    if not re.fullmatch(r"\d+\s*/\s*\d*\s*[smhd]\w*", value):
+        raise RuntimeError(f"{name} must be a rate like 60/hour, not {value!r}")
+    return value
+
+
 def envlist(name, default):
     return [item.strip() for item in os.environ.get(name, default).split(",") if item.strip()]
 
@@ -179,6 +189,13 @@ AUTH_PASSWORD_VALIDATORS = [
 # An issued (printed) villager password not changed within this many days no longer
 # logs in; the villager asks for a new one (docs/villagers.md).
 ISSUED_PASSWORD_VALID_DAYS = int(os.environ.get("ISSUED_PASSWORD_VALID_DAYS", "14"))
+# Look-ups by a whole secret number, per caller (login or API token), on every channel
+# (accounts.lookup_limits, docs/bank.md): at most RATE look-ups; after MISSES look-ups that
+# found nobody, refused until the oldest of them leaves the window, and the admin is told.
+BANK_LOOKUP_RATE = envrate("BANK_LOOKUP_RATE", "60/hour")
+BANK_LOOKUP_MISSES = envrate("BANK_LOOKUP_MISSES", "10/day")
+HOUSEHOLD_NUMBER_SEARCH_RATE = envrate("HOUSEHOLD_NUMBER_SEARCH_RATE", "120/hour")
+HOUSEHOLD_NUMBER_SEARCH_MISSES = envrate("HOUSEHOLD_NUMBER_SEARCH_MISSES", "20/day")
 
 LANGUAGE_CODE = "zh-hans"
 LANGUAGES = [("zh-hans", "简体中文"), ("en", "English")]

@@ -534,3 +534,36 @@ def test_supervisor_changes_no_login_of_their_own_cooperative(scene):
     assert client.get(lockouts).status_code == 403
     assert client.post(lockouts, {"username": login.username}).status_code == 403
     assert changed_tables(before, snapshot()) == []
+
+
+# --- The bank's throttles (issue 20, point 2) ----------------------------------------------
+
+
+@pytest.mark.parametrize("channel", ["page", "session", "basic", "token"])
+def test_the_banks_lookup_is_throttled_on_every_channel(scene, settings, channel):
+    import base64
+
+    from banking.models import ApiToken
+    from tests.conftest import PASSWORD
+
+    settings.BANK_LOOKUP_RATE = "5/hour"
+    settings.BANK_LOOKUP_MISSES = "100/day"
+    client = Client()
+    headers = {}
+    if channel in ("page", "session"):
+        client.force_login(scene.bank_officer)
+    elif channel == "basic":
+        credentials = f"{scene.bank_officer.username}:{PASSWORD}".encode()
+        headers = {"HTTP_AUTHORIZATION": f"Basic {base64.b64encode(credentials).decode()}"}
+    else:
+        _, key = bank_services.api_token_create(
+            name="walk", scope=ApiToken.Scope.BANK, bank=scene.bank_officer.bank, actor=scene.admin
+        )
+        headers = {"HTTP_AUTHORIZATION": f"Bearer {key}"}
+    url = "/bank/lookup/" if channel == "page" else "/api/v1/bank/lookup/"
+    query = {"id_number": scene.a_east.head_id_number}
+
+    answers = [client.get(url, query, **headers) for _ in range(6)]
+
+    assert [answer.status_code for answer in answers] == [200] * 5 + [429]
+    assert scene.a_east.head_name.encode() not in answers[-1].content

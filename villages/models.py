@@ -35,6 +35,18 @@ def mask_id_number(value):
     return value[:6] + "*" * (len(value) - 10) + value[-4:]
 
 
+def mask_id_number_tail(value):
+    """330482199001011234 -> **************1234: only the last four (尾号), for the bank.
+
+    The loan officer finds a head by the full number the applicant shows (the look-up);
+    the list only has to tell two heads of one name apart. The place (digits 1–6) and the
+    birth date (7–14) are not the bank's business, and the birth date is what a guesser
+    would try (docs/bank.md, "What the bank sees")."""
+    if not value:
+        return ""
+    return "*" * max(len(value) - 4, 0) + value[-4:]
+
+
 def mask_account(value):
     """Bank account: only the last four digits are shown."""
     if not value:

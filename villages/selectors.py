@@ -43,6 +43,16 @@ def households_matching(households, query):
     return households.filter(matches)
 
 
+def searched_number(query):
+    """The whole personal number a search is for (a phone, an ID number, a bank account:
+    seven digits or more, an ID's final X allowed), or None for any other search. Such a
+    search is limited and recorded (`villages.services.household_search`)."""
+    whole = (query or "").strip().replace(" ", "").replace("-", "").upper()
+    if len(whole) >= 7 and whole[:-1].isdigit() and (whole[-1].isdigit() or whole[-1] == "X"):
+        return whole
+    return None
+
+
 def household_holdings(*, household, on):
     """Shares per share class held on date `on`, derived from the ledger.
 

@@ -5,9 +5,10 @@ from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils.translation import gettext as _
 
+from accounts.lookup_limits import LookupLimit, lookup_check, lookup_recorded
 from accounts.services import audit_record
 
-from .models import Household, ShareMovement
+from .models import Household, ShareMovement, mask_account, mask_id_number, mask_phone
 
 
 def _lock_households(*households):
@@ -151,3 +152,51 @@ def share_transfer(
         },
     )
     return outgoing
+
+
+# --- Searching by a whole personal number (docs/architecture.md, "Personal data") ----------
+
+# Lists show phones, ID numbers and accounts masked; a search by the whole number answers
+# whether a guess is right. Per user, like the bank's look-up (accounts.lookup_limits).
+HOUSEHOLD_NUMBER_SEARCH = LookupLimit(
+    action="household.number_search",
+    blocked_action="household.number_search_blocked",
+    rate_setting="HOUSEHOLD_NUMBER_SEARCH_RATE",
+    misses_setting="HOUSEHOLD_NUMBER_SEARCH_MISSES",
+)
+
+
+def _masked_number(number):
+    if len(number) == 11:
+        return mask_phone(number)
+    if len(number) == 18:
+        return mask_id_number(number)
+    return mask_account(number)
+
+
+@transaction.atomic
+def household_search(*, user, households, query):
+    """The households of `households` a search for `query` finds (`households_matching`).
+
+    A search by a whole personal number (`searched_number`) is refused
+    (`accounts.lookup_limits.LookupRefused`) above HOUSEHOLD_NUMBER_SEARCH_RATE or after
+    HOUSEHOLD_NUMBER_SEARCH_MISSES searches that found nothing, and each one is recorded
+    (`household.number_search`, the number masked): so the masked digits cannot be guessed
+    through the search box. Any other search is neither limited nor recorded."""
+    from accounts.models import User
+
+    from .selectors import households_matching, searched_number
+
+    number = searched_number(query)
+    found = households_matching(households, query)
+    if number is None:
+        return found
+    User.objects.select_for_update().filter(pk=user.pk).first()
+    lookup_check(limit=HOUSEHOLD_NUMBER_SEARCH, actor=user)
+    lookup_recorded(
+        limit=HOUSEHOLD_NUMBER_SEARCH,
+        actor=user,
+        found=found.exists(),
+        details={"number": _masked_number(number)},
+    )
+    return found

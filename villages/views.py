@@ -7,6 +7,7 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from accounts.lookup_limits import LookupRefused
 from accounts.scope import (
     households_login_keepable_by,
     households_payable_by,
@@ -34,18 +35,28 @@ def household_list(request):
             raise Http404
         households = households.filter(micro_grid_id=grid_id)
     query = request.GET.get("q", "").strip()
-    households = selectors.households_matching(households, query)
+    refusal = None
+    try:
+        households = services.household_search(
+            user=request.user, households=households, query=query
+        )
+    except LookupRefused as refused:
+        refusal, households = refused.refusal, households.none()
     page = Paginator(households.order_by("cooperative__code", "number"), 50).get_page(
         request.GET.get("page")
     )
     # Each row shows this year's score (the phone row's figure): a few queries for the page.
     year = timezone.localdate().year
     page.object_list = points.with_annual_scores(page.object_list, year=year)
-    return render(
+    response = render(
         request,
         "villages/household_list.html",
-        {"page": page, "query": query, "grid": grid, "year": year},
+        {"page": page, "query": query, "grid": grid, "year": year, "refusal": refusal},
+        status=429 if refusal else 200,
     )
+    if refusal:
+        response["Retry-After"] = str(refusal.retry_after)
+    return response
 
 
 @login_required
