@@ -374,6 +374,25 @@ def batch_grids(*, user):
     )
 
 
+def paid_years(*, cooperative_ids, years):
+    """{(cooperative_id, year)} among these whose dividend is approved (paid or under its
+    公示): such a year is closed for score events and reversals (docs/scoring.md, "A paid
+    year is closed"). One query."""
+    from dividends.models import DividendRun
+
+    if not cooperative_ids or not years:
+        return set()
+    return set(
+        DividendRun.objects.filter(
+            cooperative_id__in=set(cooperative_ids),
+            year__in=set(years),
+            status=DividendRun.Status.APPROVED,
+        )
+        .values_list("cooperative_id", "year")
+        .distinct()
+    )
+
+
 def batch_households(*, user, grid, query, limit, found=None):
     """The households the user may score shown on the batch page, as a list.
 
@@ -493,11 +512,16 @@ def private_file_visible(*, user, name):
         from appeals.selectors import appeals_visible_to
 
         return appeals_visible_to(user).filter(photo=name).exists()
-    from banking.models import Consent  # the signed consent form: the household's scope
+    # The signed consent form: those docs/bank.md names — the household's villager, the
+    # staff of its community (who took it at the desk), the admin. Not the cooperative's
+    # accountant or supervisor (who read the register, not the household's dealings with
+    # the bank), never the bank. The same scope records and withdraws consents.
+    from accounts.scope import households_consent_enterable_by
+    from banking.models import Consent
 
-    if Consent.objects.filter(form_photo=name, household__in=households_visible_to(user)).exists():
-        return True
-    return False
+    return Consent.objects.filter(
+        form_photo=name, household__in=households_consent_enterable_by(user)
+    ).exists()
 
 
 # --- The door entry (scoring on the phone, one household at a time) ------------------------

@@ -119,6 +119,20 @@ def _cap_usage(*, pairs, years, months):
     return used_year, used_month
 
 
+def paid_year_message(*, cooperative, year):
+    """Why a paid year takes no score event and no reversal (one wording everywhere)."""
+    return _(
+        "%(cooperative)s %(year)s 年的分红已审批，该年度的积分已随分红定格，"
+        "不能再录入、冲正或确认。如需更正，请联系街道管理员（见积分说明“已分红年度”）。"
+    ) % {"cooperative": cooperative.name, "year": year}
+
+
+def refuse_paid_year(*, cooperative, year):
+    """ValidationError when `cooperative`'s dividend of `year` is approved."""
+    if selectors.paid_years(cooperative_ids=[cooperative.pk], years=[year]):
+        raise ValidationError(paid_year_message(cooperative=cooperative, year=year))
+
+
 def validate_entries(*, actor, entries, today=None, deduction_reason_required=False):
     """Check a whole batch; return (errors, prepared rows). Nothing is written.
 
@@ -148,6 +162,10 @@ def validate_entries(*, actor, entries, today=None, deduction_reason_required=Fa
             year=year,
         ).items():
             standards[(cooperative_id, year)] = standard
+    paid = selectors.paid_years(
+        cooperative_ids={household.cooperative_id for household in households.values()},
+        years=years,
+    )
     month_starts = {
         selectors.first_of_month(entry.occurred_on) for entry in entries if entry.occurred_on
     }
@@ -200,6 +218,9 @@ def validate_entries(*, actor, entries, today=None, deduction_reason_required=Fa
                 _("积分项“%(item)s”不属于%(cooperative)s %(year)s 年采用的积分标准")
                 % {"item": item.name, "cooperative": household.cooperative.name, "year": year},
             )
+            continue
+        if (household.cooperative_id, year) in paid:
+            fail("occurred_on", paid_year_message(cooperative=household.cooperative, year=year))
             continue
         month = selectors.first_of_month(entry.occurred_on)
         if (household.community_id, month) in closed:
@@ -501,13 +522,15 @@ def score_event_reverse(*, actor, event, reason, evidence=None):
     )
     event = (
         ScoreEvent.objects.select_for_update()
-        .select_related("household__community", "community", "item")
+        .select_related("household__community", "household__cooperative", "community", "item")
         .get(pk=event.pk)
     )
     if not households_scorable_by(actor).filter(pk=event.household_id).exists():
         raise PermissionDenied(_("该户不在您负责的社区"))
     if event.is_reversal:
         raise ValidationError(_("冲正记录不能再冲正，请重新录入"))
+    # The year the event counts in is paid: its score is the one the dividend paid on.
+    refuse_paid_year(cooperative=event.household.cooperative, year=event.occurred_on.year)
     if ScoreEvent.objects.filter(reverses=event).exists():
         raise ValidationError(_("该记录已冲正"))
     review = EventReview.objects.filter(event=event).first()
@@ -530,6 +553,8 @@ def score_event_reverse(*, actor, event, reason, evidence=None):
         community=event.household.community, month=selectors.first_of_month(occurred_on)
     ):
         raise ValidationError(_("当月已关账，不能冲正"))
+    if occurred_on.year != event.occurred_on.year:
+        refuse_paid_year(cooperative=event.household.cooperative, year=occurred_on.year)
     if event.item.is_veto:
         if not evidence:
             raise ValidationError(_("撤销一票否决须上传照片"))
@@ -558,7 +583,11 @@ def score_event_reverse(*, actor, event, reason, evidence=None):
 @transaction.atomic
 def score_event_review(*, actor, event, decision, reason=""):
     """A second staff member confirms or rejects an event awaiting review."""
-    event = ScoreEvent.objects.select_for_update().get(pk=event.pk)
+    event = (
+        ScoreEvent.objects.select_for_update(of=("self",))
+        .select_related("household__cooperative")
+        .get(pk=event.pk)
+    )
     if not households_scorable_by(actor).filter(pk=event.household_id).exists():
         raise PermissionDenied(_("该户不在您负责的社区"))
     if not event.needs_review:
@@ -573,6 +602,9 @@ def score_event_review(*, actor, event, decision, reason=""):
         raise ValidationError(_("理由最多 %(count)s 个字") % {"count": NOTE_MAX_LENGTH})
     if decision == EventReview.Decision.REJECTED and not (reason or "").strip():
         raise ValidationError(_("驳回必须填写理由"))
+    if decision == EventReview.Decision.CONFIRMED:
+        # Confirming would let the event count in a year whose dividend is paid on its score.
+        refuse_paid_year(cooperative=event.household.cooperative, year=event.occurred_on.year)
     review = EventReview.objects.create(
         event=event, decision=decision, reason=(reason or "").strip(), reviewer=actor
     )

@@ -485,9 +485,9 @@ def five_items(items, standard):
 
 
 # Session, user, grids, the photo items, then the service: lock, households, items,
-# the community lock (month close), standards, closed months, two cap sums, one insert,
+# the community lock (month close), standards, closed months, paid years, two cap sums, one insert,
 # one audit record (+ savepoints).
-SAVE_QUERY_BOUND = 16
+SAVE_QUERY_BOUND = 17
 # Session, user, grids, households, standards, items, month points, year scores, closed months.
 PAGE_QUERY_BOUND = 11
 
