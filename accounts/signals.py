@@ -29,13 +29,36 @@ def audit_logout(sender, request, user, **kwargs):
         audit_record(actor=user, action="auth.logout", target=user)
 
 
+def typed_username_details(typed):
+    """What the audit trail keeps of a username typed at a failed login.
+
+    People type their password into the username box. So the trail keeps the name only
+    when it is an existing login's (under any spelling the login accepts: the stored
+    name); anything else is kept as `unknown_username`, a keyed hash (HMAC with
+    SECRET_KEY, 12 hex digits) and its length: the admin still sees that one unknown name
+    was tried again and again, and nobody can read what it was (docs/villagers.md, "审计").
+    """
+    from django.utils.crypto import salted_hmac
+
+    from .backends import canonical_username
+
+    typed = str(typed or "")
+    if not typed:
+        return {"username": ""}
+    known = canonical_username(typed)
+    if known and User.objects.filter(username=known).exists():
+        return {"username": known}
+    digest = salted_hmac("accounts.login_failed.username", typed).hexdigest()[:12]
+    return {"username": "", "unknown_username": digest, "typed_length": len(typed)}
+
+
 @receiver(user_login_failed)
 def audit_login_failed(sender, credentials, request=None, **kwargs):
-    # Never store the password that was tried; the username explains the failure.
+    # Never the password that was tried, nor a username that may be one.
     audit_record(
         actor=None,
         action="auth.login_failed",
-        details={"username": str(credentials.get("username", ""))[:150]},
+        details=typed_username_details(credentials.get("username", "")),
         ip_address=client_address(request) if request else None,
     )
 
@@ -93,7 +116,7 @@ def _audit_locked_out(sender, request, username, ip_address, **kwargs):
         action="auth.locked_out",
         target=User.objects.filter(username=username).first() if username else None,
         details={
-            "username": str(username or "")[:150],
+            **typed_username_details(username),
             "ip_address": ip_address or "",
             "locked": starting,
             "failures": counts,

@@ -23,6 +23,7 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from accounts.lookup_limits import LookupRefused
+from accounts.permissions import PasswordChanged
 from villages.models import ID_NUMBER_PATTERN, Household
 
 from . import selectors, services
@@ -72,7 +73,7 @@ class BankHouseholdViewSet(viewsets.ReadOnlyModelViewSet):
     the last three years and the credit grade."""
 
     serializer_class = BankHouseholdSerializer
-    permission_classes = [IsBankOfficer]
+    permission_classes = [PasswordChanged, IsBankOfficer]
     filterset_class = BankHouseholdFilter
     filter_backends = [django_filters.rest_framework.DjangoFilterBackend, OrderingFilter]
     ordering_fields = ["number", "head_name"]
@@ -128,7 +129,7 @@ class BankLookupView(APIView):
     BANK_LOOKUP_MISSES look-ups that found nobody the look-up is refused for a while and
     the admin is told (429, `code` `lookup_throttled` or `lookup_blocked`, `Retry-After`)."""
 
-    permission_classes = [IsBankOfficer]
+    permission_classes = [PasswordChanged, IsBankOfficer]
 
     @extend_schema(
         parameters=[
@@ -165,7 +166,7 @@ class CreditGradeViewSet(mixins.ListModelMixin, viewsets.GenericViewSet):
     """The subdistrict's grade table: a score of at least `min_score` earns `grade`."""
 
     serializer_class = CreditGradeSerializer
-    permission_classes = [IsBankOfficer]
+    permission_classes = [PasswordChanged, IsBankOfficer]
     pagination_class = None
     filter_backends = []
     queryset = CreditGrade.objects.order_by("-min_score")

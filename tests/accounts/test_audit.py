@@ -359,3 +359,20 @@ def test_group_change_through_admin_names_the_admin(world, superadmin, client):
     assert record.actor == superadmin
     assert record.ip_address == "10.4.4.4"
     assert record.details["ids"] == [group.pk]
+
+
+def test_a_password_typed_as_the_username_never_reaches_the_trail(world, client):
+    """Issue 20, point 11: only an existing login's name is kept; anything else as a keyed
+    hash, the same for the same text, so repeated tries show without the text."""
+    secret = "my-Secret-pass-2026"
+    for _ in range(2):
+        client.post(reverse("accounts:login"), {"username": secret, "password": "whatever"})
+    client.post(reverse("accounts:login"), {"username": "ACC_A", "password": "wrong"})
+
+    failures = list(AuditRecord.objects.filter(action="auth.login_failed").order_by("pk"))
+    assert secret not in repr(list(AuditRecord.objects.values()))
+    assert secret.lower() not in repr(list(AuditRecord.objects.values())).lower()
+    assert failures[0].details["username"] == ""
+    assert failures[0].details["unknown_username"] == failures[1].details["unknown_username"]
+    assert failures[0].details["typed_length"] == len(secret)
+    assert failures[2].details["username"] == "acc_a"  # a real login, as stored

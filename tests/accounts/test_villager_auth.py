@@ -409,7 +409,7 @@ def test_login_and_failure_are_audited_with_the_address(world, issued, client):
     post_login(client, "coopa-a001", password, ip="10.2.3.5")
 
     failure = AuditRecord.objects.get(action="auth.login_failed")
-    assert failure.details["username"] == "coopa-a001"
+    assert failure.details["username"] == "COOPA-A001"  # the login it means, as stored
     assert failure.ip_address == "10.2.3.4"
     assert WRONG not in repr(failure.details)
     login_record = AuditRecord.objects.get(action="auth.login")
@@ -724,3 +724,43 @@ def test_menu_offers_the_lockouts_page_to_staff_not_villagers(world, login):
 
     assert f'href="{LOCKOUTS}"' in staff_body
     assert f'href="{LOCKOUTS}"' not in villager_body
+
+
+# --- The documented code on every channel (issue 20, point 11) ---------------------------
+
+
+def test_basic_auth_gets_the_documented_code(world, issued, client):
+    token = base64.b64encode(f"COOPA-A001:{issued[1]}".encode()).decode()
+
+    for path in ("/api/households/", "/api/v1/households/", "/api/v1/score-events/"):
+        response = client.get(path, HTTP_AUTHORIZATION=f"Basic {token}")
+        assert response.status_code == 403, path
+        assert response.json()["code"] == "password_change_required", path
+
+
+def test_an_api_token_of_the_login_gets_the_documented_code(world, issued, client):
+    from banking import services as bank_services
+    from banking.models import ApiToken
+
+    _, key = bank_services.api_token_create(
+        name="phone", scope=ApiToken.Scope.USER, user=issued[0], actor=world.admin
+    )
+
+    for path in ("/api/v1/households/", f"/api/v1/households/{world.b_west.pk}/"):
+        response = client.get(path, HTTP_AUTHORIZATION=f"Bearer {key}")
+        assert response.status_code == 403, path
+        assert response.json()["code"] == "password_change_required", path
+
+
+def test_a_bank_officer_with_an_issued_password_gets_the_documented_code(world, client):
+    officer = world.bank_officer
+    officer.must_change_password = True
+    officer.save()
+    token = base64.b64encode(f"{officer.username}:{PASSWORD}".encode()).decode()
+
+    response = client.get(
+        "/api/v1/bank/lookup/", {"id_number": "x"}, HTTP_AUTHORIZATION=f"Basic {token}"
+    )
+
+    assert response.status_code == 403
+    assert response.json()["code"] == "password_change_required"

@@ -109,3 +109,18 @@ def test_the_end_is_not_before_the_start(scored, world):
             actor=world.villager_a,
             ends_on=date(2000, 1, 1),
         )
+
+
+def test_the_signed_form_is_served_only_to_the_roles_bank_md_names(scored, login, world):
+    """Issue 20, point 11: the cooperative's accountant and supervisor read the register,
+    not the household's consent paper; the villager, the desk staff and the admin do."""
+    login(world.staff_east).post(
+        f"/bank/desk/{world.a_east.pk}/",
+        {"bank": world.bank_officer.bank_id, "starts_on": "2026-01-01", "form_photo": photo()},
+    )
+    url = Consent.objects.get().form_photo.url
+
+    for user in (world.staff_east, world.villager_a, world.admin):
+        assert login(user).get(url).status_code == 200, user
+    for user in (world.accountant_a, world.supervisor_a, world.bank_officer, world.staff_west):
+        assert login(user).get(url).status_code == 404, user
