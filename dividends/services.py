@@ -36,7 +36,7 @@ from villages import selectors as register
 from villages.models import Cooperative, Household, mask_id_number
 
 from .models import DividendLine, DividendRun
-from .money import floor_fen, higher_score_first, split_by_weights, to_fen
+from .money import exact, exact_share, floor_fen, higher_score_first, split_by_weights, to_fen
 from .policies import Candidate, allocate_incentive, validate_parameters
 
 logger = logging.getLogger(__name__)
@@ -100,11 +100,12 @@ def pools(*, total, incentive_mode, incentive_value):
     total = Decimal(total)
     value = Decimal(incentive_value)
     if incentive_mode == DividendRun.IncentiveMode.RATIO_OF_BASE:
-        base = to_fen(total / (1 + value))
+        # The exact quotient (a Fraction), rounded once, half up, to the fen.
+        base = to_fen(exact(total) / (1 + exact(value)))
     elif incentive_mode == DividendRun.IncentiveMode.SHARE_OF_TOTAL:
         if value > 1:
             raise ValidationError(_("激励池占总额的比例不能超过1"))
-        base = total - to_fen(total * value)
+        base = total - to_fen(exact(total) * exact(value))
     elif incentive_mode == DividendRun.IncentiveMode.FIXED:
         if value > total:
             raise ValidationError(_("积分激励池不能超过可分配总额"))
@@ -117,13 +118,13 @@ def pools(*, total, incentive_mode, incentive_value):
 def incentive_ceiling(total):
     """The largest incentive pool in fen allowed without an explicit confirmation:
     20% of the total, rounded down (a pool of one fen more is above 20%)."""
-    return floor_fen(Decimal(total) * INCENTIVE_CEILING)
+    return floor_fen(exact(total) * exact(INCENTIVE_CEILING))
 
 
 def exceeds_ceiling(*, total, incentive_pool):
     """Whether the pool is above 20% of the total, compared exactly (not with a rounded
     20%: T = 0.03 and a pool of 0.01 is 33%)."""
-    return Decimal(incentive_pool) > Decimal(total) * INCENTIVE_CEILING
+    return exact(incentive_pool) > exact(total) * exact(INCENTIVE_CEILING)
 
 
 def _require_manager(actor, cooperative):
@@ -584,7 +585,7 @@ def compute_lines(*, run, progress=lambda percent: None):
             weighted_shares=weighted[household.pk],
             score=scores[household.pk],
             vetoed=household.pk in vetoed,
-            base_exact=run.base_pool * weighted[household.pk] / total_weight,
+            base_exact=exact_share(run.base_pool, weighted[household.pk], total_weight),
         )
         for household in households
     ]
