@@ -16,8 +16,10 @@ results (whole fen) are Decimals again.
 import math
 from decimal import Decimal, Inexact, localcontext
 from fractions import Fraction
+from functools import lru_cache
 
 FEN = Decimal("0.01")
+MAX_DIGITS = 27  # scaleb rounds to the context precision (28) beyond this
 ZERO = Fraction(0)
 
 
@@ -34,7 +36,9 @@ def exact(value):
 
 def _decimal(units, places):
     """An integer count of 10^-places as an exact Decimal with that many places."""
-    return Decimal((1 if units < 0 else 0, tuple(map(int, str(abs(units)))), -places))
+    if abs(units) >= 10**MAX_DIGITS:
+        raise ArithmeticError("amount too large")
+    return Decimal(units).scaleb(-places)  # exact below the context's 28 digits
 
 
 def _yuan(fen):
@@ -54,18 +58,42 @@ def floor_fen(amount):
     return _yuan(math.floor(exact(amount) * 100))
 
 
+def _ratio(value):
+    """(numerator, denominator) of an exact value, without building a Fraction."""
+    if isinstance(value, Fraction):
+        return value.numerator, value.denominator
+    if isinstance(value, int):
+        return value, 1
+    if isinstance(value, float):
+        raise TypeError("money is never a float")
+    return Decimal(value).as_integer_ratio()
+
+
+@lru_cache(maxsize=4096)
 def exact_share(amount, weight, total_weight):
-    """amount × weight ÷ total_weight as an exact Fraction (0 when nothing weighs)."""
-    total_weight = exact(total_weight)
-    if total_weight == 0:
+    """amount × weight ÷ total_weight as an exact Fraction (0 when nothing weighs).
+
+    Cached: most households hold one of a few holdings, so a run of 100,000 households
+    works out a few distinct shares (each one a single exact division)."""
+    total_numerator, total_denominator = _ratio(total_weight)
+    if total_numerator == 0:
         return ZERO
-    return exact(amount) * exact(weight) / total_weight
+    amount_numerator, amount_denominator = _ratio(amount)
+    weight_numerator, weight_denominator = _ratio(weight)
+    return Fraction(
+        amount_numerator * weight_numerator * total_denominator,
+        amount_denominator * weight_denominator * total_numerator,
+    )
 
 
 def tier_ask(base_exact, share):
     """What a household asks under tiers: its tier's share of its exact base, rounded down
-    to the fen (the one rounding of an ask)."""
-    return floor_fen(exact(base_exact) * exact(share))
+    to the fen (the one rounding of an ask), in integer arithmetic."""
+    base_numerator, base_denominator = _ratio(base_exact)
+    share_numerator, share_denominator = _ratio(share)
+    return _yuan(
+        (base_numerator * share_numerator * 100) // (base_denominator * share_denominator)
+    )
 
 
 def exact_product(a, b):
@@ -89,9 +117,9 @@ def rounded(value, places=4):
 def _as_integers(weights):
     """Exact weights (Decimal, int or Fraction) as integers with the same ratios: each
     times the least common multiple of their denominators (no float, no context)."""
-    fractions = [exact(weight) for weight in weights]
-    scale = math.lcm(*(fraction.denominator for fraction in fractions)) if fractions else 1
-    return [fraction.numerator * (scale // fraction.denominator) for fraction in fractions]
+    ratios = [_ratio(weight) for weight in weights]
+    scale = math.lcm(*{denominator for _, denominator in ratios}) if ratios else 1
+    return [numerator * (scale // denominator) for numerator, denominator in ratios]
 
 
 def higher_score_first(scores):
