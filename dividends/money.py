@@ -91,9 +91,7 @@ def tier_ask(base_exact, share):
     to the fen (the one rounding of an ask), in integer arithmetic."""
     base_numerator, base_denominator = _ratio(base_exact)
     share_numerator, share_denominator = _ratio(share)
-    return _yuan(
-        (base_numerator * share_numerator * 100) // (base_denominator * share_denominator)
-    )
+    return _yuan((base_numerator * share_numerator * 100) // (base_denominator * share_denominator))
 
 
 def exact_product(a, b):

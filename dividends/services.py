@@ -860,7 +860,12 @@ def dividend_run_exported(*, actor, run, kind, file_format):
 @transaction.atomic
 def dividend_run_mark_paid(*, actor, run, paid_on=None):
     """Record that an approved run was paid. Refused while the run is under notice (公示):
-    the households may still object until the period's last day (docs/villagers.md)."""
+    the households may still object until the period's last day (docs/villagers.md).
+
+    Judged by today's local date (`notice.today`), never by the typed one: nothing can be
+    recorded before the period has ended. The payment date (default today) can be neither
+    in the future nor on or before the period's last day. Every path (the run page, and
+    any other that records a payment) comes through here."""
     from . import notice
     from .models import DividendPayment
 
@@ -869,11 +874,21 @@ def dividend_run_mark_paid(*, actor, run, paid_on=None):
     run = DividendRun.objects.select_for_update().select_related("cooperative").get(pk=run.pk)
     if run.status != DividendRun.Status.APPROVED:
         raise ValidationError(_("方案审批后才能登记发放"))
-    paid_on = paid_on or notice.today()
-    window = notice.notice_window(run)
-    if paid_on <= window[1]:
+    today = notice.today()
+    paid_on = paid_on or today
+    last_day = notice.notice_window(run)[1]
+    if today <= last_day:
         raise ValidationError(
-            _("公示期到 %(last)s 为止，公示期结束后才能登记发放") % {"last": window[1].isoformat()}
+            _("公示期到 %(last)s 为止，公示期结束后才能登记发放") % {"last": last_day.isoformat()}
+        )
+    if paid_on > today:
+        raise ValidationError(
+            _("发放日期 %(date)s 晚于今天，不能预先登记发放") % {"date": paid_on.isoformat()}
+        )
+    if paid_on <= last_day:
+        raise ValidationError(
+            _("发放日期 %(date)s 在公示期内（公示期到 %(last)s 为止），须在公示期结束之后")
+            % {"date": paid_on.isoformat(), "last": last_day.isoformat()}
         )
     if DividendPayment.objects.filter(run=run).exists():
         raise ValidationError(_("该方案已登记发放"))
