@@ -441,11 +441,15 @@ def statement_explanation(line, run):
     longer give the line's weighted shares (a weight was changed after computing), the
     quantities are shown without weights (`weights_reproduce` False).
     """
+    from .exports import SHARE_CLASS_ORDER, in_class_order
     from .policies import _parsed_tiers
 
-    weights = dict(run.cooperative.share_classes.values_list("name", "weight"))
+    classes = list(
+        run.cooperative.share_classes.order_by(*SHARE_CLASS_ORDER).values_list("name", "weight")
+    )
+    weights = dict(classes)
     share_rows = []
-    for name, quantity in sorted((line.shares or {}).items()):
+    for name, quantity in in_class_order(line.shares, [name for name, _weight in classes]):
         quantity = Decimal(str(quantity))
         weight = weights.get(name)
         share_rows.append(
