@@ -46,19 +46,41 @@ ZERO = Decimal("0")
 INCENTIVE_CEILING = Decimal("0.20")
 
 
-def _stored_as_given(value, *, places, field):
-    """Whether `value` is a number ≥ 0 that `field`'s column stores exactly as it is,
-    with at most `places` decimals (no digit is rounded away on the way in)."""
+TOO_LARGE = "too_large"
+
+
+def _column_limit(field):
+    """The smallest value `field`'s column cannot store (10^12 yuan for the total)."""
+    column = DividendRun._meta.get_field(field)
+    return Decimal(10) ** (column.max_digits - column.decimal_places)
+
+
+def _input_problem(value, *, places, field):
+    """Why `field`'s column cannot store `value` exactly as given: None when it can;
+    "invalid" for what is not a number ≥ 0 with at most `places` decimals; TOO_LARGE for
+    a number that is fine but does not fit the column (a size, not a decimals, problem)."""
     try:
         value = Decimal(value)
     except (InvalidOperation, TypeError, ValueError):
-        return False
+        return "invalid"
     if not value.is_finite() or value < 0:
-        return False
+        return "invalid"
+    if value >= _column_limit(field):
+        return TOO_LARGE
     if value != value.quantize(Decimal(1).scaleb(-places)):
-        return False
-    column = DividendRun._meta.get_field(field)
-    return value < Decimal(10) ** (column.max_digits - column.decimal_places)
+        return "invalid"
+    return None
+
+
+def _too_large_message(label, value, field):
+    largest = _column_limit(field) - Decimal(1).scaleb(
+        -DividendRun._meta.get_field(field).decimal_places
+    )
+    return _("%(label)s“%(value)s”过大：最多 %(largest)s") % {
+        "label": label,
+        "value": value,
+        "largest": f"{largest:,}",
+    }
 
 
 def validate_money_inputs(*, total, incentive_mode, incentive_value):
@@ -67,20 +89,29 @@ def validate_money_inputs(*, total, incentive_mode, incentive_value):
 
     The total and a fixed incentive pool are yuan to the fen (at most 2 decimals), a ratio
     or share at most 4 decimals (what the run stores); nothing is rounded silently, so
-    what the run stores is exactly what it computed with. Raises a ValidationError keyed
-    by `total` / `incentive_value` (the form's field names).
+    what the run stores is exactly what it computed with. A value too large for its
+    column is refused with a message about its size (`--total 1000000000000`), not about
+    decimals. Raises a ValidationError keyed by `total` / `incentive_value` (the form's
+    field names).
     """
     errors = {}
-    if not _stored_as_given(total, places=2, field="total"):
+    problem = _input_problem(total, places=2, field="total")
+    if problem == TOO_LARGE:
+        errors["total"] = _too_large_message(_("可分配总额"), total, "total")
+    elif problem:
         errors["total"] = _(
             "可分配总额“%(value)s”无效：须为不小于0的金额，精确到分（最多两位小数）"
         ) % {"value": total}
-    if incentive_mode == DividendRun.IncentiveMode.FIXED:
-        if not _stored_as_given(incentive_value, places=2, field="incentive_value"):
-            errors["incentive_value"] = _(
-                "积分激励池金额“%(value)s”无效：须为不小于0的金额，精确到分（最多两位小数）"
-            ) % {"value": incentive_value}
-    elif not _stored_as_given(incentive_value, places=4, field="incentive_value"):
+    fixed = incentive_mode == DividendRun.IncentiveMode.FIXED
+    problem = _input_problem(incentive_value, places=2 if fixed else 4, field="incentive_value")
+    if problem == TOO_LARGE:
+        label = _("积分激励池金额") if fixed else _("激励比例")
+        errors["incentive_value"] = _too_large_message(label, incentive_value, "incentive_value")
+    elif problem and fixed:
+        errors["incentive_value"] = _(
+            "积分激励池金额“%(value)s”无效：须为不小于0的金额，精确到分（最多两位小数）"
+        ) % {"value": incentive_value}
+    elif problem:
         errors["incentive_value"] = _(
             "激励比例“%(value)s”无效：须为不小于0的小数，最多四位小数"
         ) % {"value": incentive_value}
