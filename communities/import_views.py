@@ -11,6 +11,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
 from accounts.scope import communities_visible_to
+from pinghu_points.formatting import signed_points_total
 from villages.import_jobs import import_from_page
 from villages.import_views import import_page_context, refuse_large_uploads
 from villages.models import ImportJob
@@ -85,7 +86,7 @@ def score_event_import(request):
                 % {
                     "events": result.events,
                     "households": result.households,
-                    "points": f"{result.points:+}",
+                    "points": signed_points_total(result.points),
                     "community": community.name,
                 },
             )

@@ -25,7 +25,7 @@ from django.utils.translation import gettext as _
 
 from pinghu_points.exports import Column, Sheet, plain_decimal, safe_filename, sheet_bytes
 from pinghu_points.formatting import money, person_name
-from villages.models import mask_name
+from villages.models import ShareClass, mask_name
 
 from .models import DividendLine, DividendRun
 
@@ -66,9 +66,37 @@ def money_text(value):
     return f"{Decimal(value):.2f}"
 
 
-def shares_summary(shares):
-    """{"人口股": "3", "农龄股": "2.50"} -> "人口股3；农龄股2.5" (in the snapshot's order)."""
-    return "；".join(f"{name}{plain_number(quantity)}" for name, quantity in (shares or {}).items())
+# The share classes' own order: the order they were created in.
+SHARE_CLASS_ORDER = ("pk",)
+
+
+def share_class_names(cooperative_id):
+    """The names of a cooperative's share classes in their own order: the order they were
+    created in (the register sample's columns, the order `compute_lines` writes the
+    snapshot in). One query."""
+    return list(
+        ShareClass.objects.filter(cooperative_id=cooperative_id)
+        .order_by(*SHARE_CLASS_ORDER)
+        .values_list("name", flat=True)
+    )
+
+
+def in_class_order(shares, names):
+    """[(name, quantity)] of a line's shares snapshot in the classes' own order (`names`,
+    from `share_class_names`), never in the JSON column's key order: PostgreSQL's jsonb
+    keeps keys shortest first, SQLite as written. A class no longer in `names` (renamed
+    or removed since) comes last, by name."""
+    position = {name: index for index, name in enumerate(names or ())}
+    return sorted(
+        (shares or {}).items(), key=lambda item: (position.get(item[0], len(position)), item[0])
+    )
+
+
+def shares_summary(shares, names=None):
+    """{"人口股": "3", "农龄股": "2.50"} -> "人口股3；农龄股2.5", in the classes' own order
+    (`names`; without it, the order given)."""
+    pairs = in_class_order(shares, names) if names is not None else (shares or {}).items()
+    return "；".join(f"{name}{plain_number(quantity)}" for name, quantity in pairs)
 
 
 def annual_summary(year):
@@ -123,7 +151,7 @@ def _status_text(run):
 def bank_sheet(run, lines):
     cooperative = run.cooperative
     approved = (
-        f"{person_name(run.approved_by)}（{chinese_date(run.approved_at.date())}）"
+        f"{person_name(run.approved_by)}（{chinese_date(timezone.localdate(run.approved_at))}）"
         if run.approved_by_id and run.approved_at
         else "未审批"
     )
@@ -159,12 +187,13 @@ def notice_sheet(run, lines, *, starts_on):
     first, last = notice_period(run=run, starts_on=starts_on)
     contact = cooperative.notice_contact or person_name(run.created_by, empty=cooperative.name)
     rules = "有一票否决项的户不发积分激励" if run.veto_applies else "本次分红未启用一票否决"
+    class_names = share_class_names(run.cooperative_id)
     rows = [
         [
             line.household_number,
             mask_name(line.head_name),
             line.head_id_number_masked,
-            shares_summary(line.shares),
+            shares_summary(line.shares, class_names),
             line.weighted_shares,
             line.score,
             veto_text(line, run),

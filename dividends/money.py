@@ -1,24 +1,123 @@
-"""The one money helper: every amount is Decimal yuan, every split goes through here."""
+"""The one money helper: every amount is Decimal yuan, every split goes through here.
 
-from decimal import ROUND_DOWN, ROUND_HALF_UP, Decimal
+Every ask and every split is computed exactly before its one documented rounding: the
+exact values are `fractions.Fraction`s (or integer fen), never a Decimal quotient rounded
+to 28 digits. A quotient such as 400 ÷ 3 is not a Decimal; rounded to 133.333…3 and taken
+30% of, it floors to 39.99 where the exact ask is 40.00 (issue 20, point 4). Only the
+results (whole fen) are Decimals again.
+
+- `to_fen`: half up to the fen (the pools: B = T ÷ (1 + r), I = T × s);
+- `floor_fen`: down to the fen (a tier's ask, the incentive ceiling);
+- `exact_share`: pool × weight ÷ all weights, exact (the base a tier's ask is taken from);
+- `tier_ask`: a tier's share of an exact base, rounded down to the fen;
+- `split_by_weights`: largest remainder in integer fen, with `higher_score_first` ties.
+"""
+
+import math
+from decimal import Decimal, Inexact, localcontext
+from fractions import Fraction
+from functools import lru_cache
 
 FEN = Decimal("0.01")
+MAX_DIGITS = 27  # scaleb rounds to the context precision (28) beyond this
+ZERO = Fraction(0)
+
+
+def exact(value):
+    """The exact rational value of a Decimal, int, Fraction or decimal text (never a float)."""
+    if isinstance(value, Fraction):
+        return value
+    if isinstance(value, float):
+        raise TypeError("money is never a float")
+    if isinstance(value, Decimal) and not value.is_finite():
+        raise ArithmeticError(f"not a finite amount: {value!r}")
+    return Fraction(value)
+
+
+def _decimal(units, places):
+    """An integer count of 10^-places as an exact Decimal with that many places."""
+    if abs(units) >= 10**MAX_DIGITS:
+        raise ArithmeticError("amount too large")
+    return Decimal(units).scaleb(-places)  # exact below the context's 28 digits
+
+
+def _yuan(fen):
+    """Integer fen as Decimal yuan with two places (12345 → Decimal("123.45"))."""
+    return _decimal(fen, 2)
 
 
 def to_fen(amount):
-    """Round a Decimal amount to the fen (half up, as on a bank slip)."""
-    return Decimal(amount).quantize(FEN, rounding=ROUND_HALF_UP)
+    """Round an amount to the fen, half up (away from zero, as on a bank slip), exactly."""
+    hundredths = exact(amount) * 100
+    fen = math.floor(abs(hundredths) + Fraction(1, 2))
+    return _yuan(-fen if hundredths < 0 else fen)
 
 
 def floor_fen(amount):
-    return Decimal(amount).quantize(FEN, rounding=ROUND_DOWN)
+    """Round an amount down to the fen, exactly."""
+    return _yuan(math.floor(exact(amount) * 100))
+
+
+def _ratio(value):
+    """(numerator, denominator) of an exact value, without building a Fraction."""
+    if isinstance(value, Fraction):
+        return value.numerator, value.denominator
+    if isinstance(value, int):
+        return value, 1
+    if isinstance(value, float):
+        raise TypeError("money is never a float")
+    return Decimal(value).as_integer_ratio()
+
+
+@lru_cache(maxsize=4096)
+def exact_share(amount, weight, total_weight):
+    """amount × weight ÷ total_weight as an exact Fraction (0 when nothing weighs).
+
+    Cached: most households hold one of a few holdings, so a run of 100,000 households
+    works out a few distinct shares (each one a single exact division)."""
+    total_numerator, total_denominator = _ratio(total_weight)
+    if total_numerator == 0:
+        return ZERO
+    amount_numerator, amount_denominator = _ratio(amount)
+    weight_numerator, weight_denominator = _ratio(weight)
+    return Fraction(
+        amount_numerator * weight_numerator * total_denominator,
+        amount_denominator * weight_denominator * total_numerator,
+    )
+
+
+def tier_ask(base_exact, share):
+    """What a household asks under tiers: its tier's share of its exact base, rounded down
+    to the fen (the one rounding of an ask), in integer arithmetic."""
+    base_numerator, base_denominator = _ratio(base_exact)
+    share_numerator, share_denominator = _ratio(share)
+    return _yuan((base_numerator * share_numerator * 100) // (base_denominator * share_denominator))
+
+
+def exact_product(a, b):
+    """a × b as an exact Decimal (the weight score × weighted shares): the product of two
+    coefficients has at most their digits together, so a context that wide never rounds."""
+    a, b = Decimal(a), Decimal(b)
+    with localcontext() as context:
+        context.prec = len(a.as_tuple().digits) + len(b.as_tuple().digits) + 1
+        context.traps[Inexact] = True
+        return a * b
+
+
+def rounded(value, places=4):
+    """An exact value shown to `places` decimals, half up (a share before the fen rounding
+    on the statement: 280,800.0000). For display only, never for money paid."""
+    scaled = exact(value) * 10**places
+    units = math.floor(abs(scaled) + Fraction(1, 2))
+    return _decimal(-units if scaled < 0 else units, places)
 
 
 def _as_integers(weights):
-    """Scale Decimal weights to integers with the same ratios (exact, no float)."""
-    exponent = min((weight.as_tuple().exponent for weight in weights), default=0)
-    scale = Decimal(1).scaleb(-exponent) if exponent < 0 else Decimal(1)
-    return [int(weight * scale) for weight in weights]
+    """Exact weights (Decimal, int or Fraction) as integers with the same ratios: each
+    times the least common multiple of their denominators (no float, no context)."""
+    ratios = [_ratio(weight) for weight in weights]
+    scale = math.lcm(*{denominator for _, denominator in ratios}) if ratios else 1
+    return [numerator * (scale // denominator) for numerator, denominator in ratios]
 
 
 def higher_score_first(scores):
@@ -35,19 +134,19 @@ def higher_score_first(scores):
 def split_by_weights(total, weighted, *, tie_break=None):
     """Split `total` yuan over [(key, weight)] so the parts add up to it to the fen.
 
-    Largest-remainder method: everyone gets the floor of their exact share in fen,
-    the fen left over go one each to the largest remainders; equal remainders are
+    Largest-remainder method in integer fen: everyone gets the floor of their exact share
+    in fen, the fen left over go one each to the largest remainders; equal remainders are
     broken by `tie_break(key)` ascending (by default the key itself), so the result is
-    deterministic. Zero weights get zero. Returns {key: Decimal}.
+    deterministic. Zero weights get zero. Weights may be Decimal, int or Fraction; they
+    are used exactly. Returns {key: Decimal}.
     """
     total = to_fen(total)
     if total < 0:
         raise ValueError("cannot split a negative amount")
     keys = [key for key, _ in weighted]
-    weights = [Decimal(weight) for _, weight in weighted]
-    if any(weight < 0 for weight in weights):
+    integer_weights = _as_integers([weight for _, weight in weighted])
+    if any(weight < 0 for weight in integer_weights):
         raise ValueError("weights must not be negative")
-    integer_weights = _as_integers(weights)
     weight_sum = sum(integer_weights)
     if weight_sum == 0:
         return dict.fromkeys(keys, Decimal("0.00"))
@@ -60,7 +159,7 @@ def split_by_weights(total, weighted, *, tie_break=None):
     left_over = total_fen - sum(floors.values())
     for key in _largest_remainders(keys, remainders, left_over, tie_break):
         floors[key] += 1
-    return {key: Decimal(fen).scaleb(-2) for key, fen in floors.items()}
+    return {key: _yuan(fen) for key, fen in floors.items()}
 
 
 def _largest_remainders(keys, remainders, count, tie_break):

@@ -10,7 +10,7 @@ What the notice shows is `exports.notice_sheet`: the paper notice, row for row (
 names and ID numbers, no bank data). See docs/villagers.md, "分红公示".
 """
 
-from datetime import date
+from datetime import date, timedelta
 
 import segno
 from django.contrib import messages
@@ -172,4 +172,6 @@ def notice_panel(request, run):
         "payment": payment,
         "may_mark_paid": payment is None and not under and services.may_pay_run(request.user, run),
         "today": notice.today(),
+        # The payment date the form accepts: after the period, not after today.
+        "first_payable_day": window[1] + timedelta(days=1),
     }

@@ -3,8 +3,9 @@ so it can be tested by hand and by hypothesis without a database."""
 
 from dataclasses import dataclass
 from decimal import Decimal
+from fractions import Fraction
 
-from .money import floor_fen, higher_score_first, split_by_weights
+from .money import exact_product, higher_score_first, split_by_weights, tier_ask
 
 ZERO = Decimal("0")
 NO_FEN = Decimal("0.00")
@@ -16,9 +17,11 @@ class Candidate:
     weighted_shares: Decimal
     score: Decimal
     vetoed: bool
-    # The exact, unrounded base (pool × shares ÷ all shares): tiers use it so that
-    # households with equal shares are treated equally whatever the fen rounding did.
-    base_exact: Decimal = ZERO
+    # The exact, unrounded base (pool × shares ÷ all shares, `money.exact_share`, a
+    # Fraction): tiers ask their share of it, so that households with equal shares are
+    # treated equally whatever the fen rounding of the base did, and an exact ask of a
+    # whole fen is that fen (not one less from a rounded quotient).
+    base_exact: Decimal | Fraction = ZERO
 
 
 def eligible(candidate, parameters):
@@ -105,9 +108,10 @@ def allocate_incentive(*, policy, parameters, pool, candidates):
 
     - score: the whole pool split in proportion to the score of eligible households;
     - score_shares: in proportion to score × weighted shares;
-    - tiers: each eligible household asks for its tier's share of its exact base amount,
-      rounded down to the fen, and gets it; if the asks add up to more than the pool,
-      the pool is split in proportion to the asks (those amounts in fen) instead.
+    - tiers: each eligible household asks for its tier's share of its exact base amount
+      (a Fraction), rounded down to the fen (`money.tier_ask`), and gets it; if the asks
+      add up to more than the pool, the pool is split in proportion to the asks (those
+      amounts in fen) instead.
     Ineligible households (vetoed, below the minimum score) get nothing; a score of 0
     or below weighs 0 under the proportional policies. A pool split gives the odd fen by
     largest remainder, equal remainders to the higher score, then to the lower household
@@ -122,9 +126,9 @@ def allocate_incentive(*, policy, parameters, pool, candidates):
         elif policy == "score":
             weight = max(candidate.score, ZERO)
         elif policy == "score_shares":
-            weight = max(candidate.score, ZERO) * candidate.weighted_shares
+            weight = exact_product(max(candidate.score, ZERO), candidate.weighted_shares)
         elif policy == "tiers":
-            weight = floor_fen(candidate.base_exact * _tier_share(candidate.score, tiers))
+            weight = tier_ask(candidate.base_exact, _tier_share(candidate.score, tiers))
         else:
             raise ValueError(f"unknown policy {policy!r}")
         weights.append((candidate.number, weight))

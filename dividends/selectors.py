@@ -13,6 +13,7 @@
 
 from dataclasses import dataclass
 from decimal import ROUND_HALF_UP, Decimal
+from fractions import Fraction
 
 from django.db.models import Count, F, OuterRef, Q, Subquery, Value
 from django.db.models.functions import Abs, Coalesce
@@ -24,7 +25,7 @@ from pinghu_points.aggregates import ExactSum
 
 from . import services
 from .models import DividendLine, DividendRun
-from .money import to_fen
+from .money import exact_product, exact_share, tier_ask, to_fen
 
 ZERO = Decimal("0.00")
 
@@ -365,13 +366,13 @@ class StatementExplanation:
     share_rows: list
     weights_reproduce: bool  # Σ quantity × today's weight == the line's weighted shares
     basis: RunBasis
-    base_exact: Decimal  # B × w ÷ W, before the fen rounding
+    base_exact: Fraction  # B × w ÷ W exactly, before the fen rounding
     eligible: bool
     reason: str  # "veto" | "min_score" | "no_score" | "" (why no incentive)
     weight: Decimal  # this line's incentive weight (score, score × shares, or tier share)
     tier_min_score: Decimal | None
     tier_share: Decimal | None
-    incentive_exact: Decimal | None  # proportional share of the pool before rounding
+    incentive_exact: Fraction | None  # proportional share of the pool, exact, before rounding
     tiers_scaled: bool  # tiers asked for more than the pool: split in proportion instead
 
 
@@ -383,7 +384,7 @@ def _candidate(number, weighted_shares, score, vetoed, *, total_weighted, base_p
         weighted_shares=weighted_shares,
         score=score,
         vetoed=vetoed,
-        base_exact=base_pool * weighted_shares / total_weighted if total_weighted else ZERO,
+        base_exact=exact_share(base_pool, weighted_shares, total_weighted),
     )
 
 
@@ -396,7 +397,7 @@ def _line_weight(candidate, run):
     if run.policy == DividendRun.Policy.SCORE:
         return candidate.score
     if run.policy == DividendRun.Policy.SCORE_SHARES:
-        return candidate.score * candidate.weighted_shares
+        return exact_product(candidate.score, candidate.weighted_shares)
     return tier_share(candidate.score, run.parameters.get("tiers", []))
 
 
@@ -407,8 +408,6 @@ def run_basis(run):
     never change, so the result is cached per run.
     """
     from django.core.cache import cache
-
-    from .money import floor_fen
 
     key = f"dividends:run-basis:{run.pk}:{run.computed_at and run.computed_at.timestamp()}"
     cached = cache.get(key)
@@ -427,7 +426,7 @@ def run_basis(run):
         )
         weight = _line_weight(candidate, run)
         if run.policy == DividendRun.Policy.TIERS:
-            asked += floor_fen(candidate.base_exact * weight)
+            asked += tier_ask(candidate.base_exact, weight)
         else:
             basis_sum += weight
     basis = RunBasis(total_weighted=total_weighted, incentive_basis=basis_sum, tiers_asked=asked)
@@ -442,12 +441,15 @@ def statement_explanation(line, run):
     longer give the line's weighted shares (a weight was changed after computing), the
     quantities are shown without weights (`weights_reproduce` False).
     """
-    from .money import floor_fen
+    from .exports import SHARE_CLASS_ORDER, in_class_order
     from .policies import _parsed_tiers
 
-    weights = dict(run.cooperative.share_classes.values_list("name", "weight"))
+    classes = list(
+        run.cooperative.share_classes.order_by(*SHARE_CLASS_ORDER).values_list("name", "weight")
+    )
+    weights = dict(classes)
     share_rows = []
-    for name, quantity in sorted((line.shares or {}).items()):
+    for name, quantity in in_class_order(line.shares, [name for name, _weight in classes]):
         quantity = Decimal(str(quantity))
         weight = weights.get(name)
         share_rows.append(
@@ -481,11 +483,11 @@ def statement_explanation(line, run):
                 break
         scaled = basis.tiers_asked > run.incentive_pool
         if scaled and basis.tiers_asked:
-            incentive_exact = (
-                run.incentive_pool * floor_fen(candidate.base_exact * weight) / (basis.tiers_asked)
+            incentive_exact = exact_share(
+                run.incentive_pool, tier_ask(candidate.base_exact, weight), basis.tiers_asked
             )
     elif basis.incentive_basis:
-        incentive_exact = run.incentive_pool * weight / basis.incentive_basis
+        incentive_exact = exact_share(run.incentive_pool, weight, basis.incentive_basis)
     return StatementExplanation(
         share_rows=share_rows,
         weights_reproduce=reproduce,

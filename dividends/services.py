@@ -36,7 +36,7 @@ from villages import selectors as register
 from villages.models import Cooperative, Household, mask_id_number
 
 from .models import DividendLine, DividendRun
-from .money import floor_fen, higher_score_first, split_by_weights, to_fen
+from .money import exact, exact_share, floor_fen, higher_score_first, split_by_weights, to_fen
 from .policies import Candidate, allocate_incentive, validate_parameters
 
 logger = logging.getLogger(__name__)
@@ -46,19 +46,41 @@ ZERO = Decimal("0")
 INCENTIVE_CEILING = Decimal("0.20")
 
 
-def _stored_as_given(value, *, places, field):
-    """Whether `value` is a number ≥ 0 that `field`'s column stores exactly as it is,
-    with at most `places` decimals (no digit is rounded away on the way in)."""
+TOO_LARGE = "too_large"
+
+
+def _column_limit(field):
+    """The smallest value `field`'s column cannot store (10^12 yuan for the total)."""
+    column = DividendRun._meta.get_field(field)
+    return Decimal(10) ** (column.max_digits - column.decimal_places)
+
+
+def _input_problem(value, *, places, field):
+    """Why `field`'s column cannot store `value` exactly as given: None when it can;
+    "invalid" for what is not a number ≥ 0 with at most `places` decimals; TOO_LARGE for
+    a number that is fine but does not fit the column (a size, not a decimals, problem)."""
     try:
         value = Decimal(value)
     except (InvalidOperation, TypeError, ValueError):
-        return False
+        return "invalid"
     if not value.is_finite() or value < 0:
-        return False
+        return "invalid"
+    if value >= _column_limit(field):
+        return TOO_LARGE
     if value != value.quantize(Decimal(1).scaleb(-places)):
-        return False
-    column = DividendRun._meta.get_field(field)
-    return value < Decimal(10) ** (column.max_digits - column.decimal_places)
+        return "invalid"
+    return None
+
+
+def _too_large_message(label, value, field):
+    largest = _column_limit(field) - Decimal(1).scaleb(
+        -DividendRun._meta.get_field(field).decimal_places
+    )
+    return _("%(label)s“%(value)s”过大：最多 %(largest)s") % {
+        "label": label,
+        "value": value,
+        "largest": f"{largest:,}",
+    }
 
 
 def validate_money_inputs(*, total, incentive_mode, incentive_value):
@@ -67,20 +89,29 @@ def validate_money_inputs(*, total, incentive_mode, incentive_value):
 
     The total and a fixed incentive pool are yuan to the fen (at most 2 decimals), a ratio
     or share at most 4 decimals (what the run stores); nothing is rounded silently, so
-    what the run stores is exactly what it computed with. Raises a ValidationError keyed
-    by `total` / `incentive_value` (the form's field names).
+    what the run stores is exactly what it computed with. A value too large for its
+    column is refused with a message about its size (`--total 1000000000000`), not about
+    decimals. Raises a ValidationError keyed by `total` / `incentive_value` (the form's
+    field names).
     """
     errors = {}
-    if not _stored_as_given(total, places=2, field="total"):
+    problem = _input_problem(total, places=2, field="total")
+    if problem == TOO_LARGE:
+        errors["total"] = _too_large_message(_("可分配总额"), total, "total")
+    elif problem:
         errors["total"] = _(
             "可分配总额“%(value)s”无效：须为不小于0的金额，精确到分（最多两位小数）"
         ) % {"value": total}
-    if incentive_mode == DividendRun.IncentiveMode.FIXED:
-        if not _stored_as_given(incentive_value, places=2, field="incentive_value"):
-            errors["incentive_value"] = _(
-                "积分激励池金额“%(value)s”无效：须为不小于0的金额，精确到分（最多两位小数）"
-            ) % {"value": incentive_value}
-    elif not _stored_as_given(incentive_value, places=4, field="incentive_value"):
+    fixed = incentive_mode == DividendRun.IncentiveMode.FIXED
+    problem = _input_problem(incentive_value, places=2 if fixed else 4, field="incentive_value")
+    if problem == TOO_LARGE:
+        label = _("积分激励池金额") if fixed else _("激励比例")
+        errors["incentive_value"] = _too_large_message(label, incentive_value, "incentive_value")
+    elif problem and fixed:
+        errors["incentive_value"] = _(
+            "积分激励池金额“%(value)s”无效：须为不小于0的金额，精确到分（最多两位小数）"
+        ) % {"value": incentive_value}
+    elif problem:
         errors["incentive_value"] = _(
             "激励比例“%(value)s”无效：须为不小于0的小数，最多四位小数"
         ) % {"value": incentive_value}
@@ -100,11 +131,12 @@ def pools(*, total, incentive_mode, incentive_value):
     total = Decimal(total)
     value = Decimal(incentive_value)
     if incentive_mode == DividendRun.IncentiveMode.RATIO_OF_BASE:
-        base = to_fen(total / (1 + value))
+        # The exact quotient (a Fraction), rounded once, half up, to the fen.
+        base = to_fen(exact(total) / (1 + exact(value)))
     elif incentive_mode == DividendRun.IncentiveMode.SHARE_OF_TOTAL:
         if value > 1:
             raise ValidationError(_("激励池占总额的比例不能超过1"))
-        base = total - to_fen(total * value)
+        base = total - to_fen(exact(total) * exact(value))
     elif incentive_mode == DividendRun.IncentiveMode.FIXED:
         if value > total:
             raise ValidationError(_("积分激励池不能超过可分配总额"))
@@ -117,13 +149,13 @@ def pools(*, total, incentive_mode, incentive_value):
 def incentive_ceiling(total):
     """The largest incentive pool in fen allowed without an explicit confirmation:
     20% of the total, rounded down (a pool of one fen more is above 20%)."""
-    return floor_fen(Decimal(total) * INCENTIVE_CEILING)
+    return floor_fen(exact(total) * exact(INCENTIVE_CEILING))
 
 
 def exceeds_ceiling(*, total, incentive_pool):
     """Whether the pool is above 20% of the total, compared exactly (not with a rounded
     20%: T = 0.03 and a pool of 0.01 is 33%)."""
-    return Decimal(incentive_pool) > Decimal(total) * INCENTIVE_CEILING
+    return exact(incentive_pool) > exact(total) * exact(INCENTIVE_CEILING)
 
 
 def _require_manager(actor, cooperative):
@@ -584,7 +616,7 @@ def compute_lines(*, run, progress=lambda percent: None):
             weighted_shares=weighted[household.pk],
             score=scores[household.pk],
             vetoed=household.pk in vetoed,
-            base_exact=run.base_pool * weighted[household.pk] / total_weight,
+            base_exact=exact_share(run.base_pool, weighted[household.pk], total_weight),
         )
         for household in households
     ]
@@ -859,7 +891,12 @@ def dividend_run_exported(*, actor, run, kind, file_format):
 @transaction.atomic
 def dividend_run_mark_paid(*, actor, run, paid_on=None):
     """Record that an approved run was paid. Refused while the run is under notice (公示):
-    the households may still object until the period's last day (docs/villagers.md)."""
+    the households may still object until the period's last day (docs/villagers.md).
+
+    Judged by today's local date (`notice.today`), never by the typed one: nothing can be
+    recorded before the period has ended. The payment date (default today) can be neither
+    in the future nor on or before the period's last day. Every path (the run page, and
+    any other that records a payment) comes through here."""
     from . import notice
     from .models import DividendPayment
 
@@ -868,11 +905,21 @@ def dividend_run_mark_paid(*, actor, run, paid_on=None):
     run = DividendRun.objects.select_for_update().select_related("cooperative").get(pk=run.pk)
     if run.status != DividendRun.Status.APPROVED:
         raise ValidationError(_("方案审批后才能登记发放"))
-    paid_on = paid_on or notice.today()
-    window = notice.notice_window(run)
-    if paid_on <= window[1]:
+    today = notice.today()
+    paid_on = paid_on or today
+    last_day = notice.notice_window(run)[1]
+    if today <= last_day:
         raise ValidationError(
-            _("公示期到 %(last)s 为止，公示期结束后才能登记发放") % {"last": window[1].isoformat()}
+            _("公示期到 %(last)s 为止，公示期结束后才能登记发放") % {"last": last_day.isoformat()}
+        )
+    if paid_on > today:
+        raise ValidationError(
+            _("发放日期 %(date)s 晚于今天，不能预先登记发放") % {"date": paid_on.isoformat()}
+        )
+    if paid_on <= last_day:
+        raise ValidationError(
+            _("发放日期 %(date)s 在公示期内（公示期到 %(last)s 为止），须在公示期结束之后")
+            % {"date": paid_on.isoformat(), "last": last_day.isoformat()}
         )
     if DividendPayment.objects.filter(run=run).exists():
         raise ValidationError(_("该方案已登记发放"))

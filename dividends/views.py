@@ -460,7 +460,6 @@ def statement(request, pk, household_id):
         {
             "line": line,
             "run": line.run,
-            "shares": sorted(line.shares.items()),
             "why": selectors.statement_explanation(line, line.run),
             "back_url": back_url,
         },

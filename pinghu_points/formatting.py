@@ -28,6 +28,13 @@ def signed_points(value, *, empty=""):
     return ("+" if value > 0 else "") + plain_points(value)
 
 
+def signed_points_total(value):
+    """A total of points with its sign and always one decimal, as the import's summary
+    prints it (docs/import-formats.md): +4.0, -3.5, 0.0."""
+    value = Decimal(value).quantize(TENTH, rounding=ROUND_HALF_UP)
+    return f"{value:+}" if value else "0.0"
+
+
 CENT = Decimal("0.01")
 
 

@@ -5,10 +5,9 @@
 {{ line.weighted_shares|exact }}       3.000000 → 3, 0.499950 → 0.49995 (never rounded)
 """
 
-from decimal import ROUND_HALF_UP, Decimal
-
 from django import template
 
+from dividends.money import rounded
 from pinghu_points.exports import plain_decimal
 from pinghu_points.formatting import money as money_text
 
@@ -39,7 +38,8 @@ def exact(value):
 
 @register.filter
 def money_exact(value):
-    """An exact share of a pool before the fen rounding, to 4 decimals: 280,800.0000."""
+    """An exact share of a pool (Decimal or Fraction) before the fen rounding, to 4
+    decimals, half up: 280,800.0000, 133.3333 for 400 ÷ 3."""
     if value is None or value == "":
         return ""
-    return f"{Decimal(value).quantize(Decimal('0.0001'), rounding=ROUND_HALF_UP):,.4f}"
+    return f"{rounded(value, 4):,.4f}"

@@ -490,3 +490,22 @@ def test_the_shipped_sample_imports_after_the_demo(db):
     sample = settings.BASE_DIR / "docs" / "samples" / "score_events.xlsx"
     result = score_event_import(community=donghu, file=sample, actor=staff)
     assert (result.events, result.households) == (8, 8)
+
+
+def test_command_prints_the_total_with_its_decimal_as_documented(world, items, tmp_path):
+    """Issue 20, point 11: a whole total prints as docs/import-formats.md shows it (+4.0)."""
+    out = io.StringIO()
+    rows = [
+        ["A001", "COOPA", "CY01", "2", date(2026, 4, 2), ""],
+        ["B001", "COOPB", "CY01", "2", date(2026, 4, 3), ""],
+    ]
+    call_command(
+        "import_score_events",
+        save(tmp_path, rows),
+        "--community",
+        "EAST",
+        "--actor",
+        "staff_east",
+        stdout=out,
+    )
+    assert out.getvalue().strip() == "已导入 2 条积分记录，涉及 2 户，合计 +4.0 分（东湖社区）"

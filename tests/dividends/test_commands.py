@@ -444,3 +444,23 @@ def test_run_dividend_stores_what_it_computed_with(
     assert (run.base_pool, run.incentive_pool) == services.pools(
         total=run.total, incentive_mode=run.incentive_mode, incentive_value=run.incentive_value
     )
+
+
+def test_run_dividend_refuses_a_total_too_large_with_the_size_message(world, standard):
+    """Issue 20, point 11: `--total 1000000000000` is refused because of its size, not
+    with the message about decimals (it has none)."""
+    with pytest.raises(CommandError) as refused:
+        run_command(
+            "--cooperative", "COOPA", "--year", "2026", "--total", "1000000000000",
+            "--incentive-ratio", "0.2",
+        )  # fmt: skip
+    message = str(refused.value)
+    assert "可分配总额“1000000000000”过大：最多 999,999,999,999.99" in message
+    assert "小数" not in message
+    assert not DividendRun.objects.exists()
+    # One more digit is still about the decimals.
+    with pytest.raises(CommandError, match="最多两位小数"):
+        run_command(
+            "--cooperative", "COOPA", "--year", "2026", "--total", "100.001",
+            "--incentive-ratio", "0.2",
+        )  # fmt: skip

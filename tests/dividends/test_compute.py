@@ -1046,3 +1046,50 @@ def test_a_score_of_zero_weighs_nothing_under_the_proportional_policies(world, i
     run = compute(create_run(world, policy=policy))
     assert amounts(run, "incentive_amount") == {"A001": D("0.00"), "A002": D("200.00")}
     assert_lines_add_up(run)
+
+
+def test_a_tier_ask_of_a_whole_fen_is_paid_that_fen(world, standard):
+    """Issue 20, point 4: T = 500.00, incentive share 0.2, tiers 60:0.3, three households
+    of one share scoring 80, 30, 30. B = 400.00; the first household's exact ask is
+    400/3 × 0.3 = 40.00, and it is paid 40.00 (the 28-digit quotient 133.333…3 paid 39.99).
+    The statement explains the same ask and the run's Σ asks is 40.00."""
+    item = ScoringItem.objects.create(
+        standard=standard,
+        code="KF01",
+        name="扣分",
+        direction=ScoringItem.Direction.DEDUCT,
+        default_points=D("10"),
+        min_points=D("1"),
+        max_points=D("50"),
+    )
+    coop = factories.cooperative()
+    StandardAdoption.objects.create(
+        standard=standard, cooperative=coop, meeting_date=date(YEAR, 1, 15), votes_for=9
+    )
+    for number, deduction in (("H1", None), ("H2", "-50"), ("H3", "-50")):
+        household = factories.household(
+            cooperative_=coop, community_=world.east, number=number, shares={"RK": 1}
+        )
+        if deduction:
+            event(household, item, deduction)
+    run = compute(
+        create_run(
+            world,
+            cooperative=coop,
+            actor=world.admin,
+            total=D("500.00"),
+            incentive_mode=Mode.SHARE_OF_TOTAL,
+            incentive_value=D("0.2"),
+            policy=Policy.TIERS,
+            parameters={"tiers": [{"min_score": "60", "share_of_base": "0.3"}]},
+        )
+    )
+    assert (run.base_pool, run.incentive_pool) == (D("400.00"), D("100.00"))
+    assert [line.score for line in lines_of(run).values()] == [D("80"), D("30"), D("30")]
+    assert amounts(run, "incentive_amount") == {"H1": D("40.00"), "H2": D("0"), "H3": D("0")}
+    assert (run.incentive_paid, run.remainder) == (D("40.00"), D("60.00"))
+    assert sums(run)["total"] == D("440.00")
+    assert_lines_add_up(run)
+    from dividends import selectors
+
+    assert selectors.run_basis(run).tiers_asked == D("40.00")

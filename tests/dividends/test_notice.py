@@ -141,3 +141,87 @@ def test_run_page_flags_an_appeal_under_notice(world, run, on, login):
 
     assert 'id="run-appeals-flag"' in body
     assert "（公示期内）" in body
+
+
+# --- Issue 20, point 5: no payment before the period has ended, whatever date is typed ---
+
+
+def _pay(client, run, day):
+    return client.post(reverse("dividends:run_mark_paid", args=[run.pk]), {"paid_on": day})
+
+
+def test_a_payment_dated_after_the_period_is_refused_while_the_period_runs(world, run, on, login):
+    """The typed date is after the period's last day, but today is inside it: refused."""
+    on(APPROVED_ON)  # the first day of the period
+    with pytest.raises(ValidationError, match="公示期结束后才能登记发放"):
+        services.dividend_run_mark_paid(actor=world.accountant_a, run=run, paid_on=AFTER)
+    client = login(world.accountant_a)
+    response = _pay(client, run, AFTER.isoformat())
+    assert response.status_code == 302
+    assert not DividendPayment.objects.exists()
+    assert not AuditRecord.objects.filter(action="dividend_run.paid").exists()
+    page = client.get(reverse("dividends:run_detail", args=[run.pk])).content.decode()
+    assert "公示期结束后才能登记发放" in page
+
+
+def test_a_payment_date_in_the_future_is_refused(world, run, on, login):
+    on(AFTER)
+    tomorrow = AFTER + timedelta(days=1)
+    with pytest.raises(ValidationError, match="晚于今天"):
+        services.dividend_run_mark_paid(actor=world.accountant_a, run=run, paid_on=tomorrow)
+    _pay(login(world.accountant_a), run, tomorrow.isoformat())
+    assert not DividendPayment.objects.exists()
+
+
+def test_a_payment_date_inside_the_period_is_refused_after_it(world, run, on, login):
+    on(AFTER + timedelta(days=10))
+    for day in (APPROVED_ON, LAST_DAY):
+        with pytest.raises(ValidationError, match="在公示期内"):
+            services.dividend_run_mark_paid(actor=world.accountant_a, run=run, paid_on=day)
+        _pay(login(world.accountant_a), run, day.isoformat())
+    assert not DividendPayment.objects.exists()
+    # The first day after the period, and today, are accepted (once).
+    services.dividend_run_mark_paid(actor=world.accountant_a, run=run, paid_on=AFTER)
+    assert DividendPayment.objects.get(run=run).paid_on == AFTER
+
+
+def test_the_payment_form_offers_only_dates_after_the_period_up_to_today(world, run, on, login):
+    on(AFTER + timedelta(days=2))
+    page = (
+        login(world.accountant_a)
+        .get(reverse("dividends:run_detail", args=[run.pk]))
+        .content.decode()
+    )
+    assert f'min="{AFTER.isoformat()}"' in page
+    assert f'max="{(AFTER + timedelta(days=2)).isoformat()}"' in page
+
+
+def test_the_api_records_no_payment(world, run, on, login):
+    """No API route records a payment: the run is read-only there (no update, no action)."""
+    on(DURING)
+    client = login(world.accountant_a)
+    detail = f"/api/dividend-runs/{run.pk}/"
+    for method, url in [
+        ("post", f"{detail}paid/"),
+        ("post", f"{detail}payment/"),
+        ("patch", detail),
+        ("put", detail),
+    ]:
+        response = getattr(client, method)(
+            url, {"paid_on": AFTER.isoformat()}, content_type="application/json"
+        )
+        assert response.status_code in (404, 405), (method, url, response.status_code)
+    assert not DividendPayment.objects.exists()
+
+
+def test_the_admin_records_no_payment(world, run, on, login):
+    """The admin shows runs read-only and has no page that adds a payment."""
+    on(DURING)
+    client = login(world.admin)
+    assert client.get("/admin/dividends/dividendpayment/add/").status_code == 404
+    response = client.post(
+        "/admin/dividends/dividendpayment/add/",
+        {"run": run.pk, "paid_on": AFTER.isoformat(), "recorded_by": world.admin.pk},
+    )
+    assert response.status_code == 404
+    assert not DividendPayment.objects.exists()

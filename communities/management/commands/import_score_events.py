@@ -7,6 +7,7 @@ from django.utils.translation import gettext as _
 from accounts.models import User
 from communities.importing import ScoreEventImportError, score_event_import
 from communities.models import Community
+from pinghu_points.formatting import signed_points_total
 from pinghu_points.spreadsheets import command_error_lines
 
 
@@ -56,7 +57,7 @@ class Command(BaseCommand):
             % {
                 "events": result.events,
                 "households": result.households,
-                "points": f"{result.points:+}",
+                "points": signed_points_total(result.points),
                 "community": community_obj.name,
             }
         )
