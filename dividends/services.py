@@ -255,15 +255,11 @@ def _send(run_id):
         )
 
     # Eager mode computes right here; then the computation's errors propagate.
-    result = send_bounded(compute_dividend_run, (run_id,), on_sent=record)
-    if result is None:
-        logger.warning(
-            "dividend run %s saved but not sent: the job queue is unreachable; "
-            "the sweep sends it when the queue is back",
-            run_id,
-        )
-        return False
-    return True
+    # One log line when it cannot be sent; the sweep sends it when the queue is back.
+    result = send_bounded(
+        compute_dividend_run, (run_id,), on_sent=record, label=f"dividend run {run_id}"
+    )
+    return result is not None
 
 
 def dividend_run_recompute(*, actor, run):

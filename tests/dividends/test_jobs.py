@@ -438,3 +438,91 @@ def test_broker_down_the_command_says_the_run_is_saved(world, standard, broker_d
             stdout=io.StringIO(),
         )
     assert DividendRun.objects.filter(status=Status.QUEUED).count() == 2
+
+
+@pytest.mark.django_db(transaction=True)
+def test_broker_down_the_command_prints_one_clean_message(world, standard, broker_down, caplog):
+    """No traceback, no Celery "must be restarted" above the command's own message: the
+    sender never subscribes to a result it does not read, and a refusal is one log line."""
+    caplog.set_level("WARNING")
+    out, err = io.StringIO(), io.StringIO()
+    call_command(
+        "run_dividend",
+        *["--cooperative", "COOPA", "--year", str(YEAR), "--total", "561600"],
+        "--incentive-ratio",
+        "0.2",
+        stdout=out,
+        stderr=err,
+    )
+    assert "已保存，但任务队列暂时无法连接" in out.getvalue()
+    assert err.getvalue() == ""
+    assert not [record for record in caplog.records if record.exc_info], caplog.text
+    assert "must be restarted" not in caplog.text
+    assert all(record.levelname == "WARNING" for record in caplog.records), caplog.text
+
+
+@pytest.mark.django_db(transaction=True)
+def test_broker_hung_the_command_process_ends_within_the_publish_bound(world, standard):
+    """The whole `manage.py run_dividend` process, with a broker that accepts connections
+    and never answers: it ends about BROKER_PUBLISH_TIMEOUT after it starts (it took 19.6 s:
+    the interpreter waited at exit for the abandoned publishing thread)."""
+    import subprocess
+    import sys
+
+    from tests.worker import PROJECT_ROOT, worker_database_url
+
+    if connection.vendor != "postgresql":
+        pytest.skip("another process reads the test database: PostgreSQL")
+    listener = socket.socket()
+    listener.bind(("127.0.0.1", 0))
+    listener.listen(50)
+    accepted = []
+
+    def accept():
+        with contextlib.suppress(OSError):
+            while True:
+                accepted.append(listener.accept()[0])
+
+    threading.Thread(target=accept, daemon=True).start()
+    broker = f"redis://127.0.0.1:{listener.getsockname()[1]}/0"
+    environment = {
+        **os.environ,
+        "DATABASE_URL": worker_database_url(
+            os.environ["DATABASE_URL"], connection.settings_dict["NAME"]
+        ),
+        "CELERY_BROKER_URL": broker,
+        "CELERY_RESULT_BACKEND": broker,
+        "BROKER_PUBLISH_TIMEOUT": "1",
+    }
+    command = [sys.executable, "manage.py", "run_dividend", "--cooperative", "COOPA"]
+    command += ["--year", str(YEAR), "--total", "561600", "--incentive-ratio", "0.2"]
+    environment["PYTHONUNBUFFERED"] = "1"
+    process = subprocess.Popen(
+        command,
+        cwd=PROJECT_ROOT,
+        env=environment,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    lines = []
+    for line in process.stdout:  # the message is the command's last line
+        lines.append(line.rstrip("\n"))
+        said_at = time.monotonic()
+    process.wait(120)
+    lingered = time.monotonic() - said_at
+    stderr = process.stderr.read()
+    for sock in [listener, *accepted]:
+        sock.close()
+
+    assert process.returncode == 0, stderr
+    run = DividendRun.objects.get()
+    assert lines[-1] == (
+        f"分红方案 {run.pk} 已保存，但任务队列暂时无法连接：队列恢复后会自动计算，不必重新创建。"
+    )
+    assert "Traceback" not in stderr and "restarted" not in stderr, stderr
+    assert stderr.splitlines() == [
+        f"dividend run {run.pk} not sent: the job queue did not answer within 1.0s"
+    ]
+    # It said so and ended; it did not wait at exit for the publish it gave up on.
+    assert lingered < 1.5, lingered
