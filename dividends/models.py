@@ -69,10 +69,10 @@ class DividendRun(models.Model):
     task_id = models.CharField(_("任务编号"), max_length=64, blank=True)
     # The job's sign of life: set when the run is sent, when a task takes it and at each
     # progress step. A queued or running run whose heartbeat is older than
-    # DIVIDEND_RUN_STALE_SECONDS has no live task (docs/dividends.md, "The job").
+    # JOB_STALE_SECONDS has no live task (docs/dividends.md, "The job").
     heartbeat_at = models.DateTimeField(_("最近活动时间"), null=True, blank=True)
     # How many times a task has started computing the run (bounded by
-    # DIVIDEND_RUN_MAX_ATTEMPTS, so a run that kills its worker cannot loop for ever).
+    # JOB_MAX_ATTEMPTS, so a run that kills its worker cannot loop for ever).
     attempts = models.PositiveSmallIntegerField(_("计算次数"), default=0)
     created_by = models.ForeignKey(
         settings.AUTH_USER_MODEL,

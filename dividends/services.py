@@ -11,27 +11,23 @@ import itertools
 import json
 import logging
 from collections import namedtuple
-from datetime import date, timedelta
+from datetime import date
 from decimal import Decimal, InvalidOperation
 
-from django.conf import settings
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import (
     DatabaseError,
     IntegrityError,
-    InterfaceError,
-    OperationalError,
     connection,
     transaction,
 )
-from django.db.models import Q
-from django.db.models.functions import Coalesce
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from accounts.scope import cooperatives_managed_by, cooperatives_signed_by
 from accounts.services import audit_record
 from communities import selectors as scoring
+from pinghu_points import jobs
 from villages import selectors as register
 from villages.models import Cooperative, Household, mask_id_number
 
@@ -261,45 +257,43 @@ def _refuse_if_year_approved(cooperative, year):
 
 
 def dividend_run_enqueue(*, run):
-    """Send the run's computation to the job queue once the run is committed.
+    """Send the run's computation to the job queue once the run is committed
+    (`pinghu_points.jobs.enqueue`).
 
     Outside a transaction it is sent at once and the answer says what happened: True when
     the queue took it (without a broker: computed right here, in-process, whose errors
     propagate), False when the broker could not be reached in time: the run stays queued,
-    with no task id, and the sweep sends it when the queue is back
-    (`dividend_runs_sweep`). Inside a transaction it is sent at commit and the answer is
-    None.
+    with no task id, and the sweep sends it when the queue is back. Inside a transaction
+    it is sent at commit and the answer is None.
     """
-    if transaction.get_connection().in_atomic_block:
-        transaction.on_commit(lambda: _send(run.pk))
-        return None
-    return _send(run.pk)
+    return jobs.enqueue(RUN_JOBS, run.pk)
 
 
 def _send(run_id):
-    from pinghu_points.jobs import send_bounded
+    return jobs.send(RUN_JOBS, run_id)
 
-    from .tasks import compute_dividend_run
 
-    def record(result):
-        DividendRun.objects.filter(pk=run_id, status__in=ACTIVE).update(
-            task_id=result.id or "", heartbeat_at=timezone.now()
-        )
-
-    # Eager mode computes right here; then the computation's errors propagate.
-    result = send_bounded(compute_dividend_run, (run_id,), on_sent=record)
-    if result is None:
-        logger.warning(
-            "dividend run %s saved but not sent: the job queue is unreachable; "
-            "the sweep sends it when the queue is back",
-            run_id,
-        )
-        return False
-    return True
+def recompute_refusal(*, actor, run):
+    """Why `run` may not be recomputed as a new version by `actor`, or None: only a
+    computed run, by its cooperative's accountant or an admin (an approved year refuses
+    any new version in `dividend_run_create`; a failed or stalled run is sent again as
+    the same version, `dividend_run_retry`)."""
+    if not cooperatives_managed_by(actor).filter(pk=run.cooperative_id).exists():
+        return _("您不能为该合作社分红")
+    if run.status != DividendRun.Status.COMPUTED:
+        return _("当前状态（%(status)s）的方案不能重新计算") % {"status": run.get_status_display()}
+    return None
 
 
 def dividend_run_recompute(*, actor, run):
-    """Recompute as a new version with the same inputs (e.g. after late score events)."""
+    """Recompute a computed run as a new version with the same inputs (e.g. after late
+    score events). The service checks it may (`recompute_refusal`), whoever calls it."""
+    run = DividendRun.objects.select_related("cooperative").get(pk=run.pk)
+    refusal = recompute_refusal(actor=actor, run=run)
+    if refusal is not None:
+        if not cooperatives_managed_by(actor).filter(pk=run.cooperative_id).exists():
+            raise PermissionDenied(refusal)
+        raise ValidationError(refusal)
     return dividend_run_create(
         actor=actor,
         cooperative=run.cooperative,
@@ -316,87 +310,12 @@ def dividend_run_recompute(*, actor, run):
 
 # The job (docs/dividends.md, "The job"): a run waits `queued`, is `running` while a task
 # computes it and ends `computed` or `failed` with a reason the accountant can act on.
+# Claim, heartbeat, sweep, attempts and retry are the one job mechanism of
+# pinghu_points/jobs.py; RUN_JOBS tells it what a dividend run is.
 ACTIVE = (DividendRun.Status.QUEUED, DividendRun.Status.RUNNING)
 HAS_LINES = (DividendRun.Status.COMPUTED, DividendRun.Status.APPROVED)
-# The database went away, timed out or dropped the connection: nothing was written and
-# the same computation may well succeed on a new connection.
-TRANSIENT_DATABASE_ERRORS = (OperationalError, InterfaceError)
-
-
-def _last_sign_of_life(run):
-    return run.heartbeat_at or run.created_at
-
-
-def run_is_stale(run, *, now=None):
-    """Queued or running with no sign of life for DIVIDEND_RUN_STALE_SECONDS: no live task
-    has it (a task beats at every progress step, far more often than that)."""
-    now = now or timezone.now()
-    return run.status in ACTIVE and _last_sign_of_life(run) < now - timedelta(
-        seconds=settings.DIVIDEND_RUN_STALE_SECONDS
-    )
-
-
-def run_can_retry(run, *, now=None):
-    """Whether "重新计算" (the same version, again) is offered: a failed run; a queued run
-    that never reached the job queue or waited too long; a running run with no live task."""
-    if run.status == DividendRun.Status.FAILED:
-        return True
-    if run.status == DividendRun.Status.QUEUED and not run.task_id:
-        return True
-    return run_is_stale(run, now=now)
-
-
-@transaction.atomic
-def dividend_run_retry(*, actor, run):
-    """Put a failed, unsent or stalled run back in the queue (same version, same inputs);
-    call `dividend_run_enqueue` afterwards to send it. No lines exist for such a run."""
-    _require_manager(actor, run.cooperative)
-    locked = DividendRun.objects.select_for_update().get(pk=run.pk)
-    if not run_can_retry(locked):
-        raise ValidationError(
-            _("当前状态（%(status)s）的方案不能重新计算") % {"status": locked.get_status_display()}
-        )
-    previous = {"status": locked.status, "attempts": locked.attempts, "error": locked.error}
-    DividendRun.objects.filter(pk=locked.pk).update(
-        status=DividendRun.Status.QUEUED,
-        progress=0,
-        error="",
-        attempts=0,
-        task_id="",
-        heartbeat_at=timezone.now(),
-    )
-    audit_record(actor=actor, action="dividend.retry", target=locked, details=previous)
-    locked.refresh_from_db()
-    return locked
-
-
-def drop_broken_connection():
-    """Close this thread's database connection after an error that may have broken it,
-    so that the next query opens a fresh one. Not inside a transaction (whose caller
-    still owns the connection); never raises."""
-    if connection.in_atomic_block:
-        return
-    try:
-        connection.close()
-    except DatabaseError:
-        logger.debug("closing the broken connection failed", exc_info=True)
-
-
-def _fail(run_id, message):
-    """Mark a run that has no lines failed with `message`, even on a connection that has
-    just broken (it is replaced once); never raises."""
-    for _attempt in range(2):
-        try:
-            DividendRun.objects.filter(pk=run_id).exclude(status__in=HAS_LINES).update(
-                status=DividendRun.Status.FAILED, error=message[:2000], heartbeat_at=timezone.now()
-            )
-            return True
-        except DatabaseError:
-            logger.warning("dividend run %s: could not record the failure", run_id, exc_info=True)
-            if connection.in_atomic_block:
-                return False
-            drop_broken_connection()
-    return False
+TRANSIENT_DATABASE_ERRORS = jobs.TRANSIENT_DATABASE_ERRORS
+drop_broken_connection = jobs.drop_broken_connection
 
 
 def interrupted_message():
@@ -413,91 +332,89 @@ def database_lost_message():
     )
 
 
+def _compute_task():
+    from .tasks import compute_dividend_run
+
+    return compute_dividend_run
+
+
+def _failed_fields(message):
+    return {"status": DividendRun.Status.FAILED, "error": message[:2000]}
+
+
+RUN_JOBS = jobs.JobKind(
+    label="dividend run",
+    model=DividendRun,
+    task=_compute_task,
+    failed_fields=_failed_fields,
+    interrupted_message=interrupted_message,
+    claimed_fields={"progress": 5, "error": ""},
+    retried_fields={"progress": 0, "error": ""},
+)
+
+
+def run_is_stale(run, *, now=None):
+    """Queued or running with no sign of life for JOB_STALE_SECONDS (the sweep's rule)."""
+    return jobs.is_stale(run, RUN_JOBS, now=now)
+
+
+def run_can_retry(run, *, now=None):
+    """Whether "重新计算" (the same version, again) is offered: a failed run; a queued run
+    that never reached the job queue; a queued or running run whose heartbeat is overdue
+    (JOB_OVERDUE_SECONDS: its worker was killed, its message lost)."""
+    return jobs.can_retry(run, RUN_JOBS, now=now)
+
+
+def run_stall(run, *, now=None):
+    """What the run page says about a run that may have stalled (`jobs.Stall`), or None."""
+    return jobs.stall(run, RUN_JOBS, now=now)
+
+
+@transaction.atomic
+def dividend_run_retry(*, actor, run):
+    """Put a failed, unsent or stalled run back in the queue (same version, same inputs);
+    call `dividend_run_enqueue` afterwards to send it. No lines exist for such a run."""
+    _require_manager(actor, run.cooperative)
+    error = DividendRun.objects.values_list("error", flat=True).get(pk=run.pk)
+    try:
+        run, previous = jobs.retry(RUN_JOBS, run.pk)
+    except ValidationError:
+        locked = DividendRun.objects.get(pk=run.pk)
+        raise ValidationError(
+            _("当前状态（%(status)s）的方案不能重新计算") % {"status": locked.get_status_display()}
+        ) from None
+    previous["error"] = error
+    audit_record(actor=actor, action="dividend.retry", target=run, details=previous)
+    return run
+
+
+def _fail(run_id, message):
+    """Mark a run that has no lines failed with `message` (never raises)."""
+    return jobs.fail(RUN_JOBS, run_id, message)
+
+
 def dividend_run_interrupted(*, run_id):
     """The task gave up on a run after its database connection kept breaking."""
     return _fail(run_id, database_lost_message())
 
 
 def dividend_runs_sweep(*, now=None):
-    """Find runs queued or running with no live task and send them again or, after
-    DIVIDEND_RUN_MAX_ATTEMPTS started tasks, fail them with a reason (Celery beat calls
-    this every DIVIDEND_SWEEP_INTERVAL seconds).
-
-    A run whose row is locked is being written by a live task and is skipped. A queued
-    run that never reached the queue (the broker was down) is sent at the next sweep.
-    Returns {"resent": [ids], "failed": [ids]}.
-    """
-    now = now or timezone.now()
-    stale_before = now - timedelta(seconds=settings.DIVIDEND_RUN_STALE_SECONDS)
-    unsent_before = now - timedelta(seconds=min(settings.DIVIDEND_SWEEP_INTERVAL, 30))
-    candidates = (
-        DividendRun.objects.filter(status__in=ACTIVE)
-        .alias(alive_at=Coalesce("heartbeat_at", "created_at"))
-        .filter(
-            Q(alive_at__lt=stale_before)
-            | Q(status=DividendRun.Status.QUEUED, task_id="", alive_at__lt=unsent_before)
-        )
-    )
-    resent, failed = [], []
-    for run_id in list(candidates.values_list("pk", flat=True)):
-        with transaction.atomic():
-            run = candidates.select_for_update(skip_locked=True).filter(pk=run_id).first()
-            if run is None:
-                continue  # a live task holds it, or it moved on meanwhile
-            if run.attempts >= settings.DIVIDEND_RUN_MAX_ATTEMPTS:
-                DividendRun.objects.filter(pk=run.pk).update(
-                    status=DividendRun.Status.FAILED,
-                    error=interrupted_message(),
-                    heartbeat_at=now,
-                )
-                failed.append(run.pk)
-            else:
-                # The next sweep waits a whole period again before it looks at this run.
-                DividendRun.objects.filter(pk=run.pk).update(heartbeat_at=now)
-                resent.append(run.pk)
-    for run_id in resent:
-        if not _send(run_id):
-            break  # the queue is down: the next sweep tries again
-    if resent or failed:
-        logger.warning("dividend sweep: re-sent runs %s, failed runs %s", resent, failed)
-    return {"resent": resent, "failed": failed}
+    """Re-send, or fail with a reason, the runs no live task computes (`jobs.sweep`).
+    Returns {"resent": [ids], "failed": [ids]}."""
+    return jobs.sweep(RUN_JOBS, now=now)
 
 
 def _claim(run_id):
-    """Take the run for this task, under its row lock, BEFORE reading its status: a
-    duplicate task waits here while another one writes, then finds the run computed and
-    leaves it alone. Returns the run (now running), or None when there is nothing to do."""
-    with transaction.atomic():
-        run = DividendRun.objects.select_for_update().get(pk=run_id)
-        if run.status not in ACTIVE:
-            return None  # computed, approved, or failed (only a person sends it again)
-        if run.attempts >= settings.DIVIDEND_RUN_MAX_ATTEMPTS:
-            DividendRun.objects.filter(pk=run.pk).update(
-                status=DividendRun.Status.FAILED,
-                error=interrupted_message(),
-                heartbeat_at=timezone.now(),
-            )
-            return None
-        run.attempts += 1
-        # Conditional as well: SQLite has no row lock (select_for_update does nothing).
-        taken = DividendRun.objects.filter(pk=run.pk, status__in=ACTIVE).update(
-            status=DividendRun.Status.RUNNING,
-            progress=5,
-            error="",
-            attempts=run.attempts,
-            heartbeat_at=timezone.now(),
-        )
-        if not taken:
-            return None
+    """Take the run for this task (`jobs.claim`: under the row lock, before reading the
+    status). Returns the run (now running), or None when there is nothing to do."""
+    if not jobs.claim(RUN_JOBS, run_id):
+        return None
     return DividendRun.objects.select_related("cooperative", "created_by").get(pk=run_id)
 
 
 def _set_progress(run, progress):
-    # Outside the writing transaction, so a polling browser sees it at once; also the
-    # heartbeat. Only while running: a duplicate task never touches a computed run.
-    DividendRun.objects.filter(pk=run.pk, status=DividendRun.Status.RUNNING).update(
-        progress=progress, heartbeat_at=timezone.now()
-    )
+    # Also the heartbeat; only while running (jobs.beat).
+    jobs.beat(RUN_JOBS, run.pk, progress=progress)
 
 
 # One computed line: the DividendLine fields except the run. Plain tuples, not model

@@ -1,25 +1,23 @@
-"""The dividend jobs (docs/dividends.md, "The job"). Thin: the services do the work.
+"""The dividend job (docs/dividends.md, "The job"). Thin: the services do the work.
 
-Both are safe to run twice. `compute_dividend_run` is acknowledged only when it ends
+`compute_dividend_run` is safe to run twice and acknowledged only when it ends
 (settings: acks late, rejected when the worker is lost), so a killed worker's task goes
 back on the queue; a broken database connection is retried here with a growing pause.
-`sweep_dividend_runs` runs on Celery beat's schedule (settings.CELERY_BEAT_SCHEDULE).
+The sweep of stalled runs is the one sweep of every job (`pinghu_points.jobs.sweep_jobs`,
+on Celery beat's schedule).
 """
 
 import logging
 
 from celery import shared_task
 
+from pinghu_points import jobs
+
 from . import services
 
 logger = logging.getLogger(__name__)
 
-# Retries after a broken database connection: 5, 10, 20, 40, 60 seconds apart.
-DATABASE_RETRIES = 5
-
-
-def _retry_pause(retries):
-    return min(60, 5 * 2**retries)
+DATABASE_RETRIES = jobs.DATABASE_RETRIES
 
 
 @shared_task(bind=True, acks_late=True, reject_on_worker_lost=True, max_retries=DATABASE_RETRIES)
@@ -31,21 +29,21 @@ def compute_dividend_run(self, run_id):
 
     try:
         run = services.dividend_run_compute(run_id=run_id, progress=progress)
-    except services.TRANSIENT_DATABASE_ERRORS as error:
+    except jobs.TRANSIENT_DATABASE_ERRORS as error:
         # The connection is unusable (dropped, server restarted, statement timed out):
         # drop it, so the next attempt opens a fresh one. Nothing was written.
-        services.drop_broken_connection()
+        jobs.drop_broken_connection()
         if self.request.is_eager or self.request.retries >= self.max_retries:
             services.dividend_run_interrupted(run_id=run_id)
             raise
         logger.warning(
             "dividend run %s: database connection lost (%s); retrying", run_id, error.__class__
         )
-        raise self.retry(exc=error, countdown=_retry_pause(self.request.retries)) from error
+        raise self.retry(exc=error, countdown=jobs.retry_pause(self.request.retries)) from error
     return {"run": run.pk, "status": run.status, "progress": run.progress}
 
 
 @shared_task(acks_late=False, ignore_result=True)
 def sweep_dividend_runs():
-    """Re-send or fail, with a reason, the runs that no live task is computing."""
+    """The dividend runs' part of the sweep (kept for a beat schedule of an older release)."""
     return services.dividend_runs_sweep()

@@ -39,6 +39,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from accounts.scope import households_visible_to
+from pinghu_points import jobs
 
 from . import notice_views, selectors, services
 from .forms import DividendRunForm, PoolsPreviewForm
@@ -187,9 +188,10 @@ def _approval_context(request, run):
         # Only worth saying on a run that is waiting for a signature.
         "approval_refusal": refusal if run.status == DividendRun.Status.COMPUTED else None,
         "year_approved_run": approved if approved is not None and approved.pk != run.pk else None,
+        # The button only; the service checks again (`services.recompute_refusal`). A failed
+        # run is computed again as the same version ("重新计算", run_retry).
         "can_recompute": _is_payer(request.user)
         and approved is None
-        # A failed run is computed again as the same version ("重新计算", run_retry).
         and run.status == DividendRun.Status.COMPUTED,
     }
 
@@ -222,6 +224,7 @@ def run_detail(request, pk):
             "ceiling_percent": int(services.INCENTIVE_CEILING * 100),
             **_approval_context(request, run),
             "can_retry": services.run_can_retry(run),
+            "stall_hint": _stall_hint(run),
             "tiers": run.parameters.get("tiers") or [],
             "notice": notice_views.notice_panel(request, run),
             "exports": [
@@ -248,8 +251,15 @@ def run_progress(request, pk):
             "error": state.error,
             "done": state.done,
             "can_retry": services.run_can_retry(run),
+            "stalled": _stall_hint(run),
         }
     )
+
+
+def _stall_hint(run):
+    """The run page's words for a run that may have stalled (empty while it runs fine)."""
+    stall = services.run_stall(run)
+    return jobs.stall_message(stall, action=_("重新计算")) if stall else ""
 
 
 @login_required
@@ -295,11 +305,9 @@ def run_approve(request, pk):
 def run_recompute(request, pk):
     _require_payer(request.user)
     run = _run_or_404(request, pk)
-    if run.status != DividendRun.Status.COMPUTED:
-        messages.error(
-            request,
-            _("当前状态（%(status)s）的方案不能重新计算") % {"status": run.get_status_display()},
-        )
+    refusal = services.recompute_refusal(actor=request.user, run=run)
+    if refusal is not None:
+        messages.error(request, refusal)
         return redirect("dividends:run_detail", pk=run.pk)
     try:
         new_run = services.dividend_run_recompute(actor=request.user, run=run)

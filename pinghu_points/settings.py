@@ -295,18 +295,34 @@ CELERY_RESULT_BACKEND_TRANSPORT_OPTIONS = {
         "interval_max": 0.5,
     }
 }
-# The sweep (Celery beat, the `beat` service of docker-compose.yml): every
-# DIVIDEND_SWEEP_INTERVAL seconds it re-sends, or fails with a reason, the dividend runs
-# queued or running with no sign of life for DIVIDEND_RUN_STALE_SECONDS.
-DIVIDEND_RUN_STALE_SECONDS = int(os.environ.get("DIVIDEND_RUN_STALE_SECONDS", "300"))
-DIVIDEND_RUN_MAX_ATTEMPTS = int(os.environ.get("DIVIDEND_RUN_MAX_ATTEMPTS", "3"))
-DIVIDEND_SWEEP_INTERVAL = int(os.environ.get("DIVIDEND_SWEEP_INTERVAL", "60"))
+# Background jobs (dividend runs, import jobs: one mechanism, pinghu_points/jobs.py and
+# docs/deployment.md, "Background jobs"). A job gives a sign of life (its heartbeat) when
+# it is sent, taken and at every progress step. With none for JOB_OVERDUE_SECONDS the
+# page says it may have stalled and offers to send it again; with none for
+# JOB_STALE_SECONDS the sweep (Celery beat, the `beat` service of docker-compose.yml,
+# every JOB_SWEEP_INTERVAL seconds) sends it again, or fails it with a reason once
+# JOB_MAX_ATTEMPTS tasks have started it. A job that never reached the queue is sent
+# after JOB_UNSENT_SECONDS. The old DIVIDEND_RUN_* / DIVIDEND_SWEEP_INTERVAL variables
+# are still read when the JOB_* ones are not set.
+
+
+def _job_seconds(name, old_name, default):
+    return int(os.environ.get(name, os.environ.get(old_name, default)))
+
+
+JOB_STALE_SECONDS = _job_seconds("JOB_STALE_SECONDS", "DIVIDEND_RUN_STALE_SECONDS", 300)
+JOB_MAX_ATTEMPTS = _job_seconds("JOB_MAX_ATTEMPTS", "DIVIDEND_RUN_MAX_ATTEMPTS", 3)
+JOB_SWEEP_INTERVAL = _job_seconds("JOB_SWEEP_INTERVAL", "DIVIDEND_SWEEP_INTERVAL", 60)
+JOB_OVERDUE_SECONDS = int(os.environ.get("JOB_OVERDUE_SECONDS", 60))
+JOB_UNSENT_SECONDS = int(os.environ.get("JOB_UNSENT_SECONDS", min(JOB_SWEEP_INTERVAL, 30)))
+JOB_KINDS = ["dividends.services.RUN_JOBS", "villages.import_jobs.IMPORT_JOBS"]
+CELERY_IMPORTS = ["pinghu_points.jobs"]
 CELERY_BEAT_SCHEDULE = {
-    "sweep-dividend-runs": {
-        "task": "dividends.tasks.sweep_dividend_runs",
-        "schedule": DIVIDEND_SWEEP_INTERVAL,
+    "sweep-jobs": {
+        "task": "pinghu_points.jobs.sweep_jobs",
+        "schedule": JOB_SWEEP_INTERVAL,
         # A sweep that waited longer than one interval is replaced by the next one.
-        "options": {"expires": DIVIDEND_SWEEP_INTERVAL},
+        "options": {"expires": JOB_SWEEP_INTERVAL},
     },
 }
 

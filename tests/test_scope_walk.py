@@ -77,6 +77,7 @@ PATH_PARAMETERS = {
     ("villages:import_job", "pk"): "import_job",
     ("villages:import_job_progress", "pk"): "import_job",
     ("villages:import_job_errors", "pk"): "import_job",
+    ("villages:import_job_retry", "pk"): "import_job",
     ("dividends:run_lines", "pk"): "run",
     ("dividends:run_export", "pk"): "run",
     ("dividends:run_export", "kind"): "=bank",

@@ -9,6 +9,10 @@ imported rows are committed together or not at all, and a task delivered twice (
 worker lost, a retry) imports once. The file is emptied once the task has run.
 A refused import, small or large, keeps its errors (the first IMPORT_ERRORS_KEPT) for
 the downloadable error report.
+
+A job is a job like a dividend run (pinghu_points/jobs.py, `IMPORT_JOBS`): taken under its
+row lock, a heartbeat at every progress step, the sweep re-sends it when its worker died
+(or fails it with a reason after JOB_MAX_ATTEMPTS), and "重新导入" sends it again.
 """
 
 import io
@@ -16,10 +20,13 @@ import logging
 from dataclasses import dataclass, field
 
 from django.conf import settings
-from django.core.exceptions import PermissionDenied
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from accounts.services import audit_record
+from pinghu_points import jobs
 from pinghu_points.spreadsheets import RowError, SpreadsheetImportError, file_size, too_large
 
 from .models import ImportJob
@@ -72,12 +79,73 @@ def import_job_refused(*, kind, user, file_name, errors, cooperative=None, commu
     )
 
 
-def import_job_start(*, kind, user, file, cooperative=None, community=None, effective_on=None):
-    """Keep the file in a new job and send it to the worker (eager without a broker)."""
-    from pinghu_points.jobs import send_bounded
+def interrupted_message():
+    return _(
+        "导入多次中断（后台程序被重启或数据库连接中断），未导入任何数据。文件仍保存在系统中："
+        "请点“重新导入”再试；如仍不成功，请联系系统管理员。"
+    )
 
+
+def database_lost_message():
+    return _(
+        "导入时数据库连接中断，未导入任何数据。文件仍保存在系统中：请点“重新导入”再试；"
+        "如仍不成功，请联系系统管理员。"
+    )
+
+
+def _import_task():
     from .tasks import import_job_run
 
+    return import_job_run
+
+
+def _failed_fields(message):
+    """A job failed for a reason that is not its file's (interrupted, database lost): its
+    file is kept, so "重新导入" can send it again."""
+    errors = [RowError(None, "", "", message)]
+    return {
+        "status": ImportJob.Status.FAILED,
+        "progress": 100,
+        "error_count": len(errors),
+        "errors": _kept_errors(errors),
+        "finished_at": timezone.now(),
+    }
+
+
+def has_file(job):
+    """Whether the job still holds its file (it is emptied once the import has run)."""
+    return ImportJob.objects.filter(pk=job.pk).exclude(content=b"").exists()
+
+
+# The one job mechanism (pinghu_points/jobs.py), told what an import job is.
+IMPORT_JOBS = jobs.JobKind(
+    label="import job",
+    model=ImportJob,
+    task=_import_task,
+    failed_fields=_failed_fields,
+    interrupted_message=interrupted_message,
+    claimed_fields={"progress": 0},
+    retried_fields={"progress": 0, "error_count": 0, "errors": [], "finished_at": None},
+    failed_can_retry=has_file,
+    queued=ImportJob.Status.QUEUED,
+    running=ImportJob.Status.RUNNING,
+    failed=ImportJob.Status.FAILED,
+)
+
+
+def job_can_retry(job, *, now=None):
+    """Whether "重新导入" is offered: a job whose import never ran (interrupted too often,
+    the database lost: its file is kept), one never sent, or one whose heartbeat is
+    overdue (JOB_OVERDUE_SECONDS: its worker was killed, its message lost)."""
+    return jobs.can_retry(job, IMPORT_JOBS, now=now)
+
+
+def job_stall(job, *, now=None):
+    return jobs.stall(job, IMPORT_JOBS, now=now)
+
+
+def import_job_start(*, kind, user, file, cooperative=None, community=None, effective_on=None):
+    """Keep the file in a new job and send it to the worker (eager without a broker)."""
     file.seek(0)
     job = ImportJob.objects.create(
         kind=kind,
@@ -91,7 +159,7 @@ def import_job_start(*, kind, user, file, cooperative=None, community=None, effe
     # Bounded like the dividend runs: a broker that is down or never answers fails the job
     # at once with a message, instead of holding the page (a late delivery finds it failed).
     try:
-        sent = send_bounded(import_job_run, (job.pk,)) is not None
+        sent = jobs.send(IMPORT_JOBS, job.pk)
     except Exception:
         logger.exception("import job %s could not be sent to the queue", job.pk)
         sent = False
@@ -104,13 +172,35 @@ def import_job_start(*, kind, user, file, cooperative=None, community=None, effe
     return job
 
 
+@transaction.atomic
+def import_job_retry(*, actor, job):
+    """Put the actor's failed, unsent or stalled job back in the queue (attempts 0), audited
+    as `import.retry`; call `import_job_send` afterwards. Only the user who started it."""
+    if job.user_id != getattr(actor, "pk", None):
+        raise PermissionDenied(_("只有发起导入的用户可以重新导入"))
+    try:
+        job, previous = jobs.retry(IMPORT_JOBS, job.pk)
+    except ValidationError:
+        raise ValidationError(_("该导入已经结束或正在进行，不能重新导入")) from None
+    audit_record(
+        actor=actor,
+        action="import.retry",
+        target=job,
+        details={**previous, "kind": job.kind, "file": job.file_name},
+    )
+    return job
+
+
+def import_job_send(*, job):
+    """Send a retried job now: True when the queue took it (eager: imported here), False
+    when it is unreachable: the job stays queued with its file and the sweep sends it."""
+    return jobs.send(IMPORT_JOBS, job.pk)
+
+
 def import_job_run(*, job_id, report=None):
-    """The task's work: import the job's file once; safe to run twice."""
-    claimed = ImportJob.objects.filter(
-        pk=job_id, status__in=[ImportJob.Status.QUEUED, ImportJob.Status.RUNNING]
-    ).update(status=ImportJob.Status.RUNNING, progress=0)
-    if not claimed:
-        return  # done or failed already
+    """The task's work: import the job's file once; safe to run twice (`jobs.claim`)."""
+    if not jobs.claim(IMPORT_JOBS, job_id):
+        return  # done or failed already, or interrupted too often (failed with a reason)
     job = ImportJob.objects.select_related("user", "cooperative", "community").get(pk=job_id)
     file = io.BytesIO(bytes(job.content))
     file.name = job.file_name
@@ -121,9 +211,7 @@ def import_job_run(*, job_id, report=None):
         percent = min(90, int(fraction * 90))
         if percent > last[0]:
             last[0] = percent
-            ImportJob.objects.filter(pk=job_id, status=ImportJob.Status.RUNNING).update(
-                progress=percent
-            )
+            jobs.beat(IMPORT_JOBS, job_id, progress=percent)  # also the heartbeat
             if report:
                 report(percent)
 
@@ -136,6 +224,7 @@ def import_job_run(*, job_id, report=None):
         locked.result = result.as_dict()
         locked.content = b""
         locked.finished_at = timezone.now()
+        locked.heartbeat_at = timezone.now()
         locked.save()
 
     try:
@@ -144,6 +233,8 @@ def import_job_run(*, job_id, report=None):
         )
     except JobAlreadyFinished:
         return
+    except jobs.TRANSIENT_DATABASE_ERRORS:
+        raise  # nothing was written: the task retries on a new connection
     except PermissionDenied as error:
         _finish_failed(job_id, [RowError(None, "", "", str(error))])
     except SpreadsheetImportError as error:
@@ -154,6 +245,11 @@ def import_job_run(*, job_id, report=None):
             job_id,
             [RowError(None, "", "", _("导入时发生意外错误，未导入任何数据，请重新上传"))],
         )
+
+
+def import_job_interrupted(*, job_id):
+    """The task gave up after its database connection kept breaking; the file is kept."""
+    return jobs.fail(IMPORT_JOBS, job_id, database_lost_message())
 
 
 def _finish_failed(job_id, errors):
@@ -167,6 +263,7 @@ def _finish_failed(job_id, errors):
         errors=_kept_errors(errors),
         content=b"",
         finished_at=timezone.now(),
+        heartbeat_at=timezone.now(),
     )
 
 

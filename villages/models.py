@@ -376,6 +376,11 @@ class ImportJob(models.Model):
     result = models.JSONField(_("结果"), default=dict, blank=True)
     error_count = models.PositiveIntegerField(_("错误数"), default=0)
     errors = models.JSONField(_("错误"), default=list, blank=True)
+    # The job mechanism's fields (pinghu_points/jobs.py), as on a dividend run: the task
+    # that was sent, the job's sign of life, how many tasks have started it.
+    task_id = models.CharField(_("任务编号"), max_length=64, blank=True)
+    heartbeat_at = models.DateTimeField(_("最近活动时间"), null=True, blank=True)
+    attempts = models.PositiveSmallIntegerField(_("导入次数"), default=0)
     created_at = models.DateTimeField(_("创建时间"), auto_now_add=True)
     finished_at = models.DateTimeField(_("完成时间"), null=True, blank=True)
 

@@ -1,14 +1,18 @@
 import base64
 import io
+import logging
 from datetime import date
 
 from celery import shared_task
 
 from accounts.models import User
+from pinghu_points import jobs
 
 from . import import_jobs
 from .importing import RegisterImportError, household_register_import
 from .models import Cooperative
+
+logger = logging.getLogger(__name__)
 
 
 @shared_task
@@ -34,13 +38,26 @@ def import_households(cooperative_code, filename, content_b64, actor_id, effecti
     return {"ok": True, **result.as_dict()}
 
 
-@shared_task(bind=True)
+@shared_task(
+    bind=True, acks_late=True, reject_on_worker_lost=True, max_retries=jobs.DATABASE_RETRIES
+)
 def import_job_run(self, job_id):
-    """A page's large Excel import; all the work is in import_jobs.import_job_run."""
+    """A page's large Excel import; all the work is in import_jobs.import_job_run.
+
+    Safe to run twice; a broken database connection is retried with a growing pause, as
+    for a dividend run, and then fails the job with a reason (its file kept)."""
 
     def report(percent):
         if not self.request.is_eager:
             self.update_state(state="PROGRESS", meta={"progress": percent})
 
-    import_jobs.import_job_run(job_id=job_id, report=report)
+    try:
+        import_jobs.import_job_run(job_id=job_id, report=report)
+    except jobs.TRANSIENT_DATABASE_ERRORS as error:
+        jobs.drop_broken_connection()
+        if self.request.is_eager or self.request.retries >= self.max_retries:
+            import_jobs.import_job_interrupted(job_id=job_id)
+            raise
+        logger.warning("import job %s: database connection lost (%s); retrying", job_id, error)
+        raise self.retry(exc=error, countdown=jobs.retry_pause(self.request.retries)) from error
     return {"job": job_id}

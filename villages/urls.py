@@ -20,6 +20,7 @@ urlpatterns = [
         import_job_views.import_job_progress,
         name="import_job_progress",
     ),
+    path("imports/<id:pk>/retry/", import_job_views.import_job_retry, name="import_job_retry"),
     path(
         "imports/<id:pk>/errors.xlsx",
         import_job_views.import_job_errors,

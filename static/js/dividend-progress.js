@@ -4,7 +4,8 @@
  *    the run is computed or failed, then reloads the page to show the results. The bar,
  *    the percentage, the status beside it and the status badge in the title all come
  *    from the same answer (selectors.progress_state), so they never disagree.
- *    While no live task has the run (can_retry), it shows the "重新计算" button.
+ *    While no live task has the run (can_retry), it shows the "重新计算" button, and the
+ *    server's hint (stalled) when the run may have stalled.
  * 2. New run form: a live preview of the two pools, computed here in exact integer fen
  *    (BigInt, no float) by the same rule as the server, then checked against the server's
  *    own answer (a small JSON endpoint calling services.pools); above the 20% ceiling the
@@ -27,6 +28,7 @@
     var errorBox = document.getElementById("run-progress-error");
     var retryBox = document.getElementById("run-retry");
     var hint = document.getElementById("run-progress-hint");
+    var stalled = document.getElementById("run-stalled");
     var failures = 0;
 
     var show = function (data) {
@@ -49,7 +51,12 @@
       // No live task has the run (the server's rule): offer "重新计算" while still polling,
       // in case the sweep or a worker takes it up again.
       if (retryBox) retryBox.hidden = !data.can_retry;
-      if (hint) hint.hidden = Boolean(data.can_retry);
+      if (hint) hint.hidden = Boolean(data.can_retry || data.stalled);
+      // The server's words for a run that may have stalled: what, and when the sweep acts.
+      if (stalled) {
+        stalled.textContent = data.stalled || "";
+        stalled.hidden = !data.stalled;
+      }
     };
 
     var poll = function () {

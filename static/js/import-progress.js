@@ -1,6 +1,7 @@
 /* Excel import job page (导入): while the job is queued or running, poll
  * /villages/imports/<id>/progress/ every second, move the <progress> bar, and reload the
- * page when the job is done or failed, to show its result or its errors.
+ * page when the job is done or failed, to show its result or its errors. When the job
+ * may have stalled it shows the server's hint and the "重新导入" button.
  * The page works without this script (reload it by hand); the server does all the work.
  */
 (function () {
@@ -11,6 +12,9 @@
   var bar = document.getElementById("import-progress-bar");
   var text = document.getElementById("import-progress-text");
   var statusLabel = document.getElementById("import-progress-status");
+  var hint = document.getElementById("import-progress-hint");
+  var retryBox = document.getElementById("import-retry");
+  var stalled = document.getElementById("import-stalled");
   var failures = 0;
 
   var poll = function () {
@@ -26,6 +30,14 @@
         bar.textContent = percent + "%";
         text.textContent = percent + "%";
         if (data.status_label) statusLabel.textContent = data.status_label;
+        // No live task has the job (the server's rule): offer "重新导入" and say why,
+        // while still polling in case the sweep or a worker takes it up again.
+        if (retryBox) retryBox.hidden = !data.can_retry;
+        if (hint) hint.hidden = Boolean(data.can_retry || data.stalled);
+        if (stalled) {
+          stalled.textContent = data.stalled || "";
+          stalled.hidden = !data.stalled;
+        }
         if (data.done) {
           window.setTimeout(function () { window.location.reload(); }, 600);
         } else {

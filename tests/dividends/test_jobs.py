@@ -16,6 +16,7 @@ from datetime import timedelta
 from decimal import Decimal
 
 import pytest
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.management import CommandError, call_command
 from django.db import InterfaceError, connection
 from django.urls import reverse
@@ -155,7 +156,7 @@ def test_the_eager_task_gives_up_with_a_reason_when_the_connection_keeps_breakin
 
 def test_a_run_that_keeps_killing_its_worker_is_failed_with_a_reason(world, standard):
     run = create_run(world)
-    # Started DIVIDEND_RUN_MAX_ATTEMPTS times, never finished (the worker died each time).
+    # Started JOB_MAX_ATTEMPTS times, never finished (the worker died each time).
     DividendRun.objects.filter(pk=run.pk).update(status=Status.RUNNING, attempts=3)
 
     run = services.dividend_run_compute(run_id=run.pk)
@@ -169,7 +170,7 @@ def test_a_run_that_keeps_killing_its_worker_is_failed_with_a_reason(world, stan
 
 
 def test_the_sweep_resends_a_stalled_run_and_it_is_computed(world, standard, settings):
-    settings.DIVIDEND_RUN_STALE_SECONDS = 60
+    settings.JOB_STALE_SECONDS = 60
     run = create_run(world)
     age(run, 61, status=Status.RUNNING, progress=45, attempts=1, task_id="lost")
 
@@ -181,7 +182,7 @@ def test_the_sweep_resends_a_stalled_run_and_it_is_computed(world, standard, set
 
 
 def test_the_sweep_leaves_a_live_run_alone(world, standard, settings):
-    settings.DIVIDEND_RUN_STALE_SECONDS = 60
+    settings.JOB_STALE_SECONDS = 60
     running = age(create_run(world), 30, status=Status.RUNNING, attempts=1, task_id="live")
     queued = age(create_run(world), 59, task_id="waiting")
     computed = services.dividend_run_compute(run_id=create_run(world).pk)
@@ -195,8 +196,8 @@ def test_the_sweep_leaves_a_live_run_alone(world, standard, settings):
 
 
 def test_the_sweep_fails_a_run_interrupted_too_often_with_a_reason(world, standard, settings):
-    settings.DIVIDEND_RUN_STALE_SECONDS = 60
-    settings.DIVIDEND_RUN_MAX_ATTEMPTS = 3
+    settings.JOB_STALE_SECONDS = 60
+    settings.JOB_MAX_ATTEMPTS = 3
     run = age(create_run(world), 61, status=Status.RUNNING, attempts=3, task_id="lost")
 
     assert services.dividend_runs_sweep() == {"resent": [], "failed": [run.pk]}
@@ -206,8 +207,8 @@ def test_the_sweep_fails_a_run_interrupted_too_often_with_a_reason(world, standa
 
 
 def test_the_sweep_sends_a_run_the_broker_never_got(world, standard, settings):
-    settings.DIVIDEND_RUN_STALE_SECONDS = 300
-    settings.DIVIDEND_SWEEP_INTERVAL = 60
+    settings.JOB_STALE_SECONDS = 300
+    settings.JOB_UNSENT_SECONDS = 30
     run = age(create_run(world), 31)  # queued, no task id: never sent
 
     assert services.dividend_runs_sweep() == {"resent": [run.pk], "failed": []}
@@ -218,14 +219,17 @@ def test_the_sweep_sends_a_run_the_broker_never_got(world, standard, settings):
 def test_the_sweep_is_on_celery_beats_schedule():
     from django.conf import settings
 
-    from dividends.tasks import sweep_dividend_runs
+    from pinghu_points.jobs import sweep_jobs
 
-    entry = settings.CELERY_BEAT_SCHEDULE["sweep-dividend-runs"]
-    assert entry["task"] == sweep_dividend_runs.name == "dividends.tasks.sweep_dividend_runs"
-    assert entry["schedule"] == settings.DIVIDEND_SWEEP_INTERVAL
-    assert app.conf.beat_schedule["sweep-dividend-runs"]["task"] == entry["task"]
+    entry = settings.CELERY_BEAT_SCHEDULE["sweep-jobs"]
+    assert entry["task"] == sweep_jobs.name == "pinghu_points.jobs.sweep_jobs"
+    assert entry["schedule"] == settings.JOB_SWEEP_INTERVAL
+    assert app.conf.beat_schedule["sweep-jobs"]["task"] == entry["task"]
+    assert "pinghu_points.jobs" in app.conf.imports  # the worker knows the task
+    assert settings.JOB_KINDS == ["dividends.services.RUN_JOBS", "villages.import_jobs.IMPORT_JOBS"]
     transport = app.conf.broker_transport_options
-    assert transport["visibility_timeout"] == 1800 > settings.DIVIDEND_RUN_STALE_SECONDS
+    assert transport["visibility_timeout"] == 1800 > settings.JOB_STALE_SECONDS
+    assert settings.JOB_OVERDUE_SECONDS < settings.JOB_STALE_SECONDS
     assert app.conf.task_acks_late and app.conf.task_reject_on_worker_lost
 
 
@@ -235,7 +239,7 @@ def test_the_sweep_is_on_celery_beats_schedule():
 def test_a_stalled_run_offers_retry_and_is_computed_again(
     world, standard, settings, login, django_capture_on_commit_callbacks
 ):
-    settings.DIVIDEND_RUN_STALE_SECONDS = 60
+    settings.JOB_STALE_SECONDS = 60
     client = login(world.accountant_a)
     run = age(create_run(world), 61, status=Status.RUNNING, progress=20, attempts=1, task_id="x")
     page = client.get(reverse("dividends:run_detail", args=[run.pk])).content.decode()
@@ -438,3 +442,113 @@ def test_broker_down_the_command_says_the_run_is_saved(world, standard, broker_d
             stdout=io.StringIO(),
         )
     assert DividendRun.objects.filter(status=Status.QUEUED).count() == 2
+
+
+@pytest.mark.django_db(transaction=True)
+def test_broker_down_the_command_prints_one_clean_message(world, standard, broker_down, caplog):
+    """No traceback, no Celery "must be restarted" above the command's own message: the
+    sender never subscribes to a result it does not read, and a refusal is one log line."""
+    caplog.set_level("WARNING")
+    out, err = io.StringIO(), io.StringIO()
+    call_command(
+        "run_dividend",
+        *["--cooperative", "COOPA", "--year", str(YEAR), "--total", "561600"],
+        "--incentive-ratio",
+        "0.2",
+        stdout=out,
+        stderr=err,
+    )
+    assert "已保存，但任务队列暂时无法连接" in out.getvalue()
+    assert err.getvalue() == ""
+    assert not [record for record in caplog.records if record.exc_info], caplog.text
+    assert "must be restarted" not in caplog.text
+    assert all(record.levelname == "WARNING" for record in caplog.records), caplog.text
+
+
+@pytest.mark.django_db(transaction=True)
+def test_broker_hung_the_command_process_ends_within_the_publish_bound(world, standard):
+    """The whole `manage.py run_dividend` process, with a broker that accepts connections
+    and never answers: it ends about BROKER_PUBLISH_TIMEOUT after it starts (it took 19.6 s:
+    the interpreter waited at exit for the abandoned publishing thread)."""
+    import subprocess
+    import sys
+
+    from tests.worker import PROJECT_ROOT, worker_database_url
+
+    if connection.vendor != "postgresql":
+        pytest.skip("another process reads the test database: PostgreSQL")
+    listener = socket.socket()
+    listener.bind(("127.0.0.1", 0))
+    listener.listen(50)
+    accepted = []
+
+    def accept():
+        with contextlib.suppress(OSError):
+            while True:
+                accepted.append(listener.accept()[0])
+
+    threading.Thread(target=accept, daemon=True).start()
+    broker = f"redis://127.0.0.1:{listener.getsockname()[1]}/0"
+    environment = {
+        **os.environ,
+        "DATABASE_URL": worker_database_url(
+            os.environ["DATABASE_URL"], connection.settings_dict["NAME"]
+        ),
+        "CELERY_BROKER_URL": broker,
+        "CELERY_RESULT_BACKEND": broker,
+        "BROKER_PUBLISH_TIMEOUT": "1",
+    }
+    command = [sys.executable, "manage.py", "run_dividend", "--cooperative", "COOPA"]
+    command += ["--year", str(YEAR), "--total", "561600", "--incentive-ratio", "0.2"]
+    environment["PYTHONUNBUFFERED"] = "1"
+    process = subprocess.Popen(
+        command,
+        cwd=PROJECT_ROOT,
+        env=environment,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    lines = []
+    for line in process.stdout:  # the message is the command's last line
+        lines.append(line.rstrip("\n"))
+        said_at = time.monotonic()
+    process.wait(120)
+    lingered = time.monotonic() - said_at
+    stderr = process.stderr.read()
+    for sock in [listener, *accepted]:
+        sock.close()
+
+    assert process.returncode == 0, stderr
+    run = DividendRun.objects.get()
+    assert lines[-1] == (
+        f"分红方案 {run.pk} 已保存，但任务队列暂时无法连接：队列恢复后会自动计算，不必重新创建。"
+    )
+    assert "Traceback" not in stderr and "restarted" not in stderr, stderr
+    assert stderr.splitlines() == [
+        f"dividend run {run.pk} not sent: the job queue did not answer within 1.0s"
+    ]
+    # It said so and ended; it did not wait at exit for the publish it gave up on.
+    assert lingered < 1.5, lingered
+
+
+# --- "按当前台账重新计算为新版本": the service checks the run itself ------------------------
+
+
+@pytest.mark.parametrize("status", [Status.QUEUED, Status.RUNNING, Status.FAILED])
+def test_the_recompute_service_refuses_a_run_that_is_not_computed(world, standard, status):
+    run = create_run(world)
+    DividendRun.objects.filter(pk=run.pk).update(status=status)
+
+    with pytest.raises(ValidationError, match="的方案不能重新计算"):
+        services.dividend_run_recompute(actor=world.accountant_a, run=run)
+    assert DividendRun.objects.count() == 1
+
+
+def test_the_recompute_service_refuses_who_does_not_keep_the_cooperative(world, standard):
+    run = services.dividend_run_compute(run_id=create_run(world).pk)
+    for actor in (world.accountant_b, world.supervisor_a, world.staff_east):
+        with pytest.raises(PermissionDenied):
+            services.dividend_run_recompute(actor=actor, run=run)
+    assert DividendRun.objects.count() == 1
+    assert services.dividend_run_recompute(actor=world.accountant_a, run=run).version == 2

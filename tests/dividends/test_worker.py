@@ -213,8 +213,8 @@ def test_a_run_whose_worker_is_killed_is_computed_by_the_next_worker(world, item
 
 def test_the_sweep_resends_a_run_whose_worker_was_killed(world, items, worker_database):
     """The same, recovered by the periodic sweep (beat sends it; here the test does): the
-    run is running with no sign of life for DIVIDEND_RUN_STALE_SECONDS (1 s here)."""
-    from dividends.tasks import sweep_dividend_runs
+    run is running with no sign of life for JOB_STALE_SECONDS (1 s here)."""
+    from pinghu_points.jobs import sweep_jobs
 
     some_households(world)
     run = new_run(world, items)
@@ -229,12 +229,12 @@ def test_the_sweep_resends_a_run_whose_worker_was_killed(world, items, worker_da
         app=app,
         database_url=worker_database,
         queue=first.queue,
-        env={"DIVIDEND_RUN_STALE_SECONDS": "1"},
+        env={"JOB_STALE_SECONDS": "1"},
     ) as second:
         time.sleep(1.5)
-        sweep_dividend_runs.delay()
+        sweep_jobs.delay()
         assert wait_for(lambda: run_status(run) == Status.COMPUTED), second.log()
-        assert second.wait_for_log("dividend sweep: re-sent runs"), second.log()
+        assert second.wait_for_log("dividend run sweep: re-sent"), second.log()
     assert_computed_once(run, 32)
 
 

@@ -359,7 +359,14 @@ def test_a_large_valid_register_runs_as_a_background_job(register, login, settin
     assert "已导入 2000 户股东户、2000 条股权登记" in page.content.decode()
     assert 'src="/static/js/import-progress.js"' in page.content.decode()
     progress = client.get(reverse("villages:import_job_progress", args=[job.pk])).json()
-    assert progress == {"status": "done", "status_label": "已导入", "progress": 100, "done": True}
+    assert progress == {
+        "status": "done",
+        "status_label": "已导入",
+        "progress": 100,
+        "done": True,
+        "can_retry": False,
+        "stalled": "",
+    }
 
     client.force_login(register.staff_east)
     for name in ("villages:import_job", "villages:import_job_progress"):
