@@ -39,6 +39,7 @@ ACTION_LABELS = {
     "share.transfer": gettext_lazy("股份转让"),
     "share.inheritance": gettext_lazy("股份继承"),
     "household.import": gettext_lazy("导入股东名册"),
+    "import.retry": gettext_lazy("重新导入（后台中断后再试）"),
     "dividend.create": gettext_lazy("创建分红方案"),
     "dividend.compute": gettext_lazy("计算分红方案"),
     "dividend.approve": gettext_lazy("审批分红方案"),

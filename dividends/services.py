@@ -280,6 +280,9 @@ def recompute_refusal(*, actor, run):
     the same version, `dividend_run_retry`)."""
     if not cooperatives_managed_by(actor).filter(pk=run.cooperative_id).exists():
         return _("您不能为该合作社分红")
+    approved = approved_run_of_year(cooperative=run.cooperative, year=run.year)
+    if approved is not None:
+        return _year_approved_message(approved)
     if run.status != DividendRun.Status.COMPUTED:
         return _("当前状态（%(status)s）的方案不能重新计算") % {"status": run.get_status_display()}
     return None

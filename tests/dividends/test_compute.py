@@ -287,6 +287,7 @@ def test_run_pools_and_version(world, standard):
     assert (run.status, run.version) == (Status.QUEUED, 1)
     assert (run.base_pool, run.incentive_pool) == (D("1000.00"), D("200.00"))
     assert run.parameters == {"veto": True}
+    compute(run)
     assert services.dividend_run_recompute(actor=world.accountant_a, run=run).version == 2
 
 
@@ -987,6 +988,7 @@ def test_the_odd_fen_of_the_base_goes_to_the_higher_score(world, standard):
 def test_recompute_as_a_new_version_gives_the_same_pools(world, standard):
     """Finding 3: what is stored is what was used, so a new version computes the same."""
     run = create_run(world, total=D("1000000.00"), incentive_value=D("0.1235"))
+    compute(run)
     again = services.dividend_run_recompute(actor=world.accountant_a, run=run)
     again.refresh_from_db()
     assert (again.total, again.incentive_value) == (D("1000000.00"), D("0.1235"))

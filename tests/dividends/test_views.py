@@ -515,7 +515,7 @@ def test_approve_freezes_and_only_one_version_of_a_year_can_be_approved(login, m
     # An approved run cannot be recomputed from its page either.
     client = login(world.accountant_a)
     response = client.post(reverse("dividends:run_recompute", args=[first.pk]), follow=True)
-    assert "不能重新计算" in response.content.decode()
+    assert "已冻结，不能再创建新版本" in response.content.decode()
     response = client.post(reverse("dividends:run_recompute", args=[second.pk]), follow=True)
     assert "已冻结，不能再创建新版本" in response.content.decode()
     assert DividendRun.objects.count() == 2
