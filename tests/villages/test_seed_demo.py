@@ -1,6 +1,5 @@
 """`manage.py seed_demo`: the Danghu demo subdistrict, built once and only once."""
 
-import time
 from collections import Counter
 from datetime import date
 from decimal import Decimal
@@ -8,6 +7,8 @@ from io import StringIO
 
 import pytest
 from django.core.management import call_command
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
 
 from accounts.models import AuditRecord, User
 from communities.models import Community, MicroGrid, StaffMembership
@@ -226,7 +227,6 @@ def test_command_at_verbosity_0_prints_nothing():
 
 
 def test_full_seed_has_698_tongjie_households_with_shares():
-    started = time.monotonic()
     # A small seed first: the full seed completes it instead of starting over.
     demo.seed_demo(households_per_cooperative=SMALL)
     small_names = list(
@@ -234,8 +234,12 @@ def test_full_seed_has_698_tongjie_households_with_shares():
         .order_by("number")
         .values_list("head_name", flat=True)
     )
-    result = demo.seed_demo()
-    assert time.monotonic() - started < 30
+    # `make run` stays quick because the seed writes in bulk: its queries are bounded well
+    # below one per household (about 1,700 for some 3,500 households; a busy machine made
+    # a wall-clock bound flaky).
+    with CaptureQueriesContext(connection) as queries:
+        result = demo.seed_demo()
+    assert len(queries.captured_queries) < 2500
     assert result.totals["tongjie_households"] == 698
     assert Household.objects.filter(cooperative__code="TONGJIE").count() == 698
     assert 3000 <= Household.objects.count() <= 4000
