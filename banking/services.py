@@ -42,7 +42,10 @@ def consent_give(*, household, bank, actor, starts_on=None, ends_on=None, form_p
         entered_by=actor,
     )
     if form_photo:
-        consent.form_photo = clean_photo(form_photo)
+        try:
+            consent.form_photo = clean_photo(form_photo)
+        except ValidationError as error:
+            raise ValidationError({"form_photo": error.messages}) from error
     if Consent.objects.filter(household=household, bank=bank, withdrawn_at__isnull=True).exists():
         raise ValidationError(_("这一户已经授权该银行，如需修改请先撤回"))
     try:

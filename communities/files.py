@@ -15,11 +15,13 @@ object it belongs to (docs/deployment.md, "Uploaded files").
 
 import io
 import posixpath
+import tempfile
 import uuid
+import warnings
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
-from django.core.files.base import ContentFile
+from django.core.files.base import File
 from django.core.files.storage import FileSystemStorage
 from django.urls import reverse
 from django.utils import timezone
@@ -28,6 +30,13 @@ from django.utils.translation import gettext as _
 # Photos are scaled down to fit this square; a phone photo keeps plenty of detail.
 PHOTO_MAX_SIDE = 2560
 PHOTO_QUALITY = 85
+# Only the first frame is kept; an "animation" of more frames than this is refused unread.
+# (Some phones store a second, small frame with a JPEG: a depth or HDR map.)
+PHOTO_MAX_FRAMES = 16
+EXIF_ORIENTATION = 0x0112
+SPOOL_MAX_MEMORY_BYTES = 256 * 1024
+
+
 PDF_SIGNATURE = b"%PDF-"
 
 # What is served, by the stored name's extension; anything else is an octet-stream download.
@@ -42,8 +51,11 @@ CONTENT_TYPES = {
 INLINE_TYPES = {"image/jpeg", "image/png", "image/gif", "image/webp"}
 
 
-class CleanFile(ContentFile):
+class CleanFile(File):
     """An upload that passed the checks and was rewritten; checking it again is a no-op."""
+
+    def __init__(self, content, name):
+        super().__init__(_spooled(content), name=name)
 
 
 def max_upload_bytes():
@@ -67,31 +79,139 @@ def _read_limited(upload):
     return data
 
 
-def _reencoded_jpeg(data):
-    """The image in `data` as a fresh JPEG without metadata, or ValidationError."""
-    from PIL import Image, ImageOps
+def _too_many_pixels(size=None):
+    limit = settings.PHOTO_MAX_PIXELS // 10_000
+    if size is None:  # Pillow itself refused to open it (above twice its own limit)
+        message = _("照片太大：超过 %(limit)s 万像素，没有保存。请用相机的普通模式重新拍照") % {
+            "limit": limit
+        }
+    else:
+        message = _(
+            "照片太大：%(width)s×%(height)s 像素，最多 %(limit)s 万像素，没有保存。"
+            "请用相机的普通模式重新拍照"
+        ) % {"width": size[0], "height": size[1], "limit": limit}
+    return ValidationError(message, code="too_many_pixels")
 
+
+def _measured(image):
+    """Refuse an opened (not yet decoded) image whose header promises too much.
+
+    `Image.open` reads only the header: the size and the mode are known, no pixel is. The
+    first frame is the only one ever decoded; the frame count is bounded too, since only
+    walking the frames (without decoding them) finds it for GIF and TIFF.
+    """
+    width, height = image.size
+    if width * height > settings.PHOTO_MAX_PIXELS:
+        raise _too_many_pixels(image.size)
+    frames = getattr(image, "n_frames", 1)
+    if frames > PHOTO_MAX_FRAMES:
+        raise ValidationError(
+            _("照片不能是动画（这张有 %(frames)s 帧），请上传一张普通照片") % {"frames": frames},
+            code="too_many_frames",
+        )
+
+
+def _exif_turn(orientation):
+    from PIL import Image
+
+    turn = Image.Transpose
+    return {
+        2: turn.FLIP_LEFT_RIGHT,
+        3: turn.ROTATE_180,
+        4: turn.FLIP_TOP_BOTTOM,
+        5: turn.TRANSPOSE,
+        6: turn.ROTATE_270,
+        7: turn.TRANSVERSE,
+        8: turn.ROTATE_90,
+    }.get(orientation)
+
+
+def _kept_size(size):
+    scale = min(1, PHOTO_MAX_SIDE / max(size))
+    return (max(1, round(size[0] * scale)), max(1, round(size[1] * scale)))
+
+
+def _replaced(old, new):
+    # `close` frees a picture's pixels at once, whoever still holds the object.
+    if new is not old:
+        old.close()
+    return new
+
+
+def _opaque(image):
+    """The decoded image without transparency (on white), in a mode that scales directly.
+
+    Done before scaling: Pillow scales a transparent image through a premultiplied copy,
+    which costs more memory and time than putting it on white once. A transparent picture
+    is pasted onto white by its own alpha, without a copy of its colours, and every
+    picture is closed as soon as the next exists: the peak is 7 bytes a pixel.
+    """
+    from PIL import Image
+
+    if image.mode in ("P", "PA", "La", "RGBa"):
+        transparent = image.mode != "P" or "transparency" in image.info
+        image = _replaced(image, image.convert("RGBA" if transparent else "RGB"))
+    if image.mode in ("RGBA", "LA"):
+        opaque = Image.new("RGB", image.size, "white")
+        opaque.paste(image, (0, 0), image)
+        return _replaced(image, opaque)
+    if image.mode not in ("RGB", "L", "CMYK"):
+        return _replaced(image, image.convert("RGB"))
+    return image
+
+
+def _reencoded_jpeg(data):
+    """The image in `data` as a fresh JPEG without metadata, or ValidationError.
+
+    The image is measured from its header before any pixel is decoded (`_measured`): a
+    small file that claims 12000×12000 pixels is refused without the 400 MB its pixels
+    would take. What is decoded is at most `PHOTO_MAX_PIXELS` pixels of one frame, at
+    most 4 bytes each; a JPEG is decoded at a reduced scale already (`draft`) when it is
+    larger than what is kept, and the picture is scaled down before anything else copies
+    it, so one photo's peak memory is about one decoded frame.
+    """
+    from PIL import Image
+
+    # Our own limit, checked first, is below Pillow's: its warning would only be noise.
+    warnings.filterwarnings("ignore", category=Image.DecompressionBombWarning)
     try:
         with Image.open(io.BytesIO(data)) as probe:
+            _measured(probe)
             probe.verify()
         with Image.open(io.BytesIO(data)) as image:
+            if image.format in ("JPEG", "MPO"):
+                # Decoded at 1/2, 1/4 or 1/8 of its size when that is still at least
+                # what is kept: fewer pixels in memory, less time.
+                image.draft("RGB", _kept_size(image.size))
             image.load()
-            # Turn the pixels the way the camera's EXIF says, then drop EXIF altogether.
-            image = ImageOps.exif_transpose(image)
-            if image.mode in ("RGBA", "LA") or (image.mode == "P" and "transparency" in image.info):
-                background = Image.new("RGB", image.size, "white")
-                background.paste(image.convert("RGBA"), mask=image.convert("RGBA").split()[-1])
-                image = background
-            else:
-                image = image.convert("RGB")
+            # Turned the way the camera's EXIF says (after scaling: a turn copies the
+            # pixels), then EXIF is dropped altogether.
+            turn = _exif_turn(image.getexif().get(EXIF_ORIENTATION))
+            image = _opaque(image)
             image.thumbnail((PHOTO_MAX_SIDE, PHOTO_MAX_SIDE))
+            if turn is not None:
+                image = _replaced(image, image.transpose(turn))
+            image = _replaced(image, image.convert("RGB"))
             out = io.BytesIO()
             image.save(out, format="JPEG", quality=PHOTO_QUALITY, optimize=True)
+    except ValidationError:
+        raise
+    except Image.DecompressionBombError as error:
+        raise _too_many_pixels() from error
     except Exception as error:  # noqa: BLE001 - Pillow raises many kinds for bad input
         raise ValidationError(
             _("请上传照片（JPEG、PNG 等图片文件）"), code="not_an_image"
         ) from error
     return out.getvalue()
+
+
+def _spooled(data):
+    # The re-encoded photos of a whole send wait here until their rows are written: on
+    # disk (a temporary file) beyond a small size, so fifty photos do not add up in memory.
+    spooled = tempfile.SpooledTemporaryFile(max_size=SPOOL_MAX_MEMORY_BYTES)
+    spooled.write(data)
+    spooled.seek(0)
+    return spooled
 
 
 def clean_photo(upload):
@@ -112,6 +232,8 @@ def clean_resolution(upload):
     try:
         return CleanFile(_reencoded_jpeg(data), name="resolution.jpg")
     except ValidationError as error:
+        if error.code != "not_an_image":
+            raise
         raise ValidationError(
             _("决议文件须为 PDF 或图片（JPEG、PNG 等）"), code="bad_resolution"
         ) from error
