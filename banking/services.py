@@ -11,14 +11,14 @@ from django.utils.translation import gettext as _
 from accounts.lookup_limits import LookupLimit, lookup_check, lookup_recorded
 from accounts.scope import households_consent_enterable_by
 from accounts.services import audit_record
-from communities.files import clean_photo
+from communities.files import clean_photo, stored_with_rows
 
 from .models import ApiToken, BankLookup, Consent, token_hash
 
 TOKEN_PREFIX = "ph_"
 
 
-@transaction.atomic
+@stored_with_rows()
 def consent_give(*, household, bank, actor, starts_on=None, ends_on=None, form_photo=None):
     """The household head consents that `bank` may see the household's score.
 

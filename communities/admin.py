@@ -234,6 +234,12 @@ class ScoringStandardAdmin(admin.ModelAdmin):
     def has_delete_permission(self, request, obj=None):
         return not _published(obj) and super().has_delete_permission(request, obj)
 
+    def changeform_view(self, request, *args, **kwargs):
+        # The admin saves the standard and its adoptions (with their resolution files) in
+        # one transaction: a resolution is stored only if that transaction commits.
+        with files.stored_with_rows():
+            return super().changeform_view(request, *args, **kwargs)
+
     def save_model(self, request, obj, form, change):
         was_published = (
             change

@@ -13,19 +13,28 @@ the uploader's. There is no media URL: `PrivateFileStorage.url()` points at
 object it belongs to (docs/deployment.md, "Uploaded files").
 """
 
+import contextlib
 import io
+import logging
+import os
 import posixpath
 import tempfile
+import threading
+import time
 import uuid
 import warnings
+from dataclasses import dataclass
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.core.files.base import File
 from django.core.files.storage import FileSystemStorage
+from django.db import transaction
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
+
+logger = logging.getLogger(__name__)
 
 # Photos are scaled down to fit this square; a phone photo keeps plenty of detail.
 PHOTO_MAX_SIDE = 2560
@@ -260,8 +269,166 @@ def content_type(name):
     return CONTENT_TYPES.get(posixpath.splitext(name)[1].lower(), "application/octet-stream")
 
 
+# --- A file only with its row ------------------------------------------------------------
+#
+# A file is written while its row is saved (Django's FileField writes it in the model's
+# `save`), so inside the row's transaction. If that transaction rolls back — the same door
+# batch sent twice at once meets the unique client id, the disk fills up at the second
+# photo — the rows are gone and so must the files be: `stored_with_rows` is
+# `transaction.atomic` that removes again every file stored inside it when it does not
+# commit. Each service that stores a file runs in it. A process killed between the write
+# and the commit still leaves its file: `manage.py remove_unreferenced_files` finds those.
+
+_local = threading.local()
+
+
+def _open_blocks():
+    if not hasattr(_local, "blocks"):
+        _local.blocks = []
+    return _local.blocks
+
+
+@contextlib.contextmanager
+def stored_with_rows(using=None):
+    """`transaction.atomic` for writes that store files: if the block does not commit, the
+    files it stored are removed. Nested in another such block, its files are handed to the
+    outer one, which alone decides (its rollback removes them too). It must be the
+    outermost transaction that stores files: inside a plain `transaction.atomic` that later
+    rolls back, its files would stay (Django has no rollback hook) until
+    `remove_unreferenced_files` finds them."""
+    blocks = _open_blocks()
+    written = []
+    blocks.append(written)
+    committed = False
+    try:
+        with transaction.atomic(using=using):
+            yield
+        committed = True
+    finally:
+        blocks.pop()
+        if not committed:
+            _remove(written)
+        elif blocks:
+            blocks[-1].extend(written)
+
+
+def _remove(names):
+    from django.core.files.storage import default_storage
+
+    for name in names:
+        try:
+            default_storage.delete(name)
+        except OSError:
+            logger.exception("a file of a rolled-back write could not be removed: %s", name)
+
+
 class PrivateFileStorage(FileSystemStorage):
-    """MEDIA_ROOT on disk, with URLs of the view that checks who may see the file."""
+    """MEDIA_ROOT on disk, with URLs of the view that checks who may see the file.
+
+    A file is written whole or not at all: a write that fails (the disk is full) removes
+    what it wrote; and it is reported to the enclosing `stored_with_rows` block.
+    """
 
     def url(self, name):
         return reverse("private_file", kwargs={"name": name})
+
+    def _save(self, name, content):
+        flags = os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_BINARY", 0)
+        while True:
+            full_path = self.path(name)
+            os.makedirs(os.path.dirname(full_path), exist_ok=True)
+            try:
+                descriptor = os.open(full_path, flags, 0o666)
+            except FileExistsError:
+                name = self.get_available_name(name)
+                continue
+            except FileNotFoundError:
+                continue  # remove_unreferenced_files removed the empty folder meanwhile
+            break
+        try:
+            with os.fdopen(descriptor, "wb") as handle:
+                for chunk in content.chunks():
+                    handle.write(chunk if isinstance(chunk, bytes) else chunk.encode())
+                handle.flush()
+                # A full disk may only say so now (delayed allocation): before the row.
+                os.fsync(handle.fileno())
+        except BaseException:
+            with contextlib.suppress(OSError):
+                os.unlink(full_path)
+            raise
+        if self.file_permissions_mode is not None:
+            os.chmod(full_path, self.file_permissions_mode)
+        name = os.path.relpath(full_path, self.location).replace("\\", "/")
+        blocks = _open_blocks()
+        if blocks:
+            blocks[-1].append(name)
+        return name
+
+
+# --- Files no row names ---------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class StoredFile:
+    name: str  # relative to MEDIA_ROOT, with forward slashes
+    size: int
+    modified: float  # seconds since the epoch
+
+
+def referenced_names():
+    """Every file name a row holds, in every FileField stored in MEDIA_ROOT."""
+    from django.apps import apps
+    from django.db import models
+
+    names = set()
+    for model in apps.get_models():
+        for field in model._meta.concrete_fields:
+            if isinstance(field, models.FileField) and isinstance(field.storage, FileSystemStorage):
+                names.update(
+                    model._default_manager.exclude(**{field.name: ""})
+                    .exclude(**{f"{field.name}__isnull": True})
+                    .values_list(field.name, flat=True)
+                    .iterator()
+                )
+    return names
+
+
+def unreferenced_files(*, min_age_seconds, now=None):
+    """Files under MEDIA_ROOT that no row names, older than `min_age_seconds` (a younger
+    one may belong to a write whose transaction has not committed yet), by name."""
+    root = os.fspath(settings.MEDIA_ROOT)
+    now = time.time() if now is None else now
+    # Rows are read after the walk: a file and its row committed meanwhile count as named.
+    found = []
+    for directory, _subdirectories, names in os.walk(root):
+        for file_name in names:
+            path = os.path.join(directory, file_name)
+            try:
+                status = os.stat(path)
+            except FileNotFoundError:
+                continue
+            if now - status.st_mtime < min_age_seconds:
+                continue
+            name = os.path.relpath(path, root).replace(os.sep, "/")
+            found.append(StoredFile(name, status.st_size, status.st_mtime))
+    named = referenced_names()
+    return sorted((file for file in found if file.name not in named), key=lambda f: f.name)
+
+
+def remove_unreferenced(files_found):
+    """Remove the files found by `unreferenced_files` that still no row names; returns the
+    ones removed. Empty folders left behind are removed too (MEDIA_ROOT itself is kept)."""
+    root = os.fspath(settings.MEDIA_ROOT)
+    named = referenced_names()
+    removed = []
+    for file in files_found:
+        if file.name in named:
+            continue
+        with contextlib.suppress(FileNotFoundError):
+            os.unlink(os.path.join(root, *file.name.split("/")))
+            removed.append(file)
+    for directory, _subdirectories, _names in os.walk(root, topdown=False):
+        if directory != root:
+            with contextlib.suppress(OSError):  # not empty
+                os.rmdir(directory)
+    return removed
