@@ -6,7 +6,6 @@ and `remove_unreferenced_files` finds what a killed process left."""
 import errno
 import io
 import os
-import subprocess
 import threading
 import time
 import uuid
@@ -23,6 +22,7 @@ from appeals.models import Appeal
 from communities import files, services
 from communities.models import ScoreEvent
 from communities.services import Entry
+from tests.conftest import fill
 
 from .conftest import YEAR
 
@@ -163,32 +163,6 @@ def test_a_write_that_fails_at_the_second_photo_leaves_neither_file(
     assert len(calls) == 2
     assert not ScoreEvent.objects.exists()
     assert stored(media) == []
-
-
-@pytest.fixture
-def small_disk(settings, tmp_path):
-    """MEDIA_ROOT on a real 256 KB tmpfs (needs root and mount; skipped otherwise)."""
-    mount_point = tmp_path / "small-disk"
-    mount_point.mkdir()
-    if os.geteuid() != 0:
-        pytest.skip("mounting a small file system needs root")
-    mounted = subprocess.run(
-        ["mount", "-t", "tmpfs", "-o", "size=256k,mode=0755", "tmpfs", str(mount_point)],
-        capture_output=True,
-    )
-    if mounted.returncode != 0:
-        pytest.skip(f"cannot mount a tmpfs here: {mounted.stderr.decode().strip()}")
-    settings.MEDIA_ROOT = mount_point
-    try:
-        yield mount_point
-    finally:
-        subprocess.run(["umount", "-l", str(mount_point)], check=False)
-
-
-def fill(disk, leave):
-    """Fill the disk but `leave` bytes."""
-    free = os.statvfs(disk).f_bavail * os.statvfs(disk).f_frsize
-    (disk / "filler.bin").write_bytes(b"\0" * max(0, free - leave))
 
 
 def test_a_real_full_disk_at_the_second_photo_leaves_nothing(world, items, small_disk):
