@@ -36,7 +36,7 @@ def appeal_file(*, actor, text, event=None, line=None, photo=None):
         raise PermissionDenied(_("只有本户村民可以申诉"))
     text = _clean_text(text, required_message=_("请写下申诉的理由"))
     photo = files.clean_photo(photo) if photo else None
-    with transaction.atomic():
+    with files.stored_with_rows():
         if event is not None:
             target = ScoreEvent.objects.select_for_update().get(pk=event.pk)
             household_id = target.household_id

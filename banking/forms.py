@@ -38,7 +38,13 @@ class ConsentForm(forms.Form):
         required=False,
         widget=forms.DateInput(attrs={"type": "date"}),
     )
-    form_photo = forms.ImageField(label=_("户主签字的纸质授权书照片"), required=False)
+    # Checked (measured before it is decoded, then re-encoded) by communities.files.clean_photo
+    # in the service, like every photo: not Pillow's own check in forms.ImageField.
+    form_photo = forms.FileField(
+        label=_("户主签字的纸质授权书照片"),
+        required=False,
+        widget=forms.ClearableFileInput(attrs={"accept": "image/*"}),
+    )
 
     def __init__(self, *args, banks, at_desk, **kwargs):
         kwargs.setdefault("initial", {}).setdefault("starts_on", timezone.localdate())

@@ -11,14 +11,14 @@ from django.utils.translation import gettext as _
 from accounts.lookup_limits import LookupLimit, lookup_check, lookup_recorded
 from accounts.scope import households_consent_enterable_by
 from accounts.services import audit_record
-from communities.files import clean_photo
+from communities.files import clean_photo, stored_with_rows
 
 from .models import ApiToken, BankLookup, Consent, token_hash
 
 TOKEN_PREFIX = "ph_"
 
 
-@transaction.atomic
+@stored_with_rows()
 def consent_give(*, household, bank, actor, starts_on=None, ends_on=None, form_photo=None):
     """The household head consents that `bank` may see the household's score.
 
@@ -42,7 +42,10 @@ def consent_give(*, household, bank, actor, starts_on=None, ends_on=None, form_p
         entered_by=actor,
     )
     if form_photo:
-        consent.form_photo = clean_photo(form_photo)
+        try:
+            consent.form_photo = clean_photo(form_photo)
+        except ValidationError as error:
+            raise ValidationError({"form_photo": error.messages}) from error
     if Consent.objects.filter(household=household, bank=bank, withdrawn_at__isnull=True).exists():
         raise ValidationError(_("这一户已经授权该银行，如需修改请先撤回"))
     try:

@@ -1,6 +1,5 @@
 from django import forms
 from django.contrib import admin, messages
-from django.core.exceptions import ObjectDoesNotExist
 from django.core.files.uploadedfile import UploadedFile
 from django.db import transaction
 from django.db.models import Count
@@ -83,31 +82,46 @@ class StandardAdoptionForm(forms.ModelForm):
             return files.clean_resolution(resolution)
         return resolution
 
+
+class StandardAdoptionFormSet(forms.BaseInlineFormSet):
+    """One standard per cooperative and year, checked against the year being saved.
+
+    In the inline forms the standard may not exist yet (the add page) or may be given a
+    new year on this very page, so the check is made here, with the standard as the page
+    will save it (`self.instance`), for every row — new, changed or unchanged — and
+    between the rows themselves: a form error, never the database's IntegrityError.
+    """
+
     def clean(self):
-        cleaned = super().clean()
-        cooperative = cleaned.get("cooperative")
-        try:
-            # Set by the inline formset: the standard being saved, with its year.
-            standard = self.instance.standard
-        except ObjectDoesNotExist:
-            standard = None
-        if cooperative is not None and standard is not None and standard.year:
-            clash = StandardAdoption.objects.filter(cooperative=cooperative, year=standard.year)
+        super().clean()
+        year = self.instance.year
+        if not year:
+            return
+        taken = {}
+        for form in self.forms:
+            cleaned = getattr(form, "cleaned_data", None) or {}
+            cooperative = cleaned.get("cooperative")
+            if cooperative is None or cleaned.get("DELETE"):
+                continue
+            # A read-only row (a published standard's) carries the id, an edited one the row.
+            cooperative_id = getattr(cooperative, "pk", cooperative)
+            clash = StandardAdoption.objects.filter(cooperative_id=cooperative_id, year=year)
             if self.instance.pk:
-                clash = clash.exclude(pk=self.instance.pk)
-            clash = clash.select_related("standard").first()
+                clash = clash.exclude(standard=self.instance)
+            clash = clash.select_related("standard", "cooperative").first()
             if clash is not None:
-                raise forms.ValidationError(
+                other, name = clash.standard, clash.cooperative
+            else:
+                other, name = taken.get(cooperative_id), cooperative
+            if other is not None:
+                form.add_error(
+                    "cooperative",
                     _(
                         "%(cooperative)s 在 %(year)s 年已采用“%(standard)s”，一个合作社每年只能采用一个标准"
                     )
-                    % {
-                        "cooperative": cooperative,
-                        "year": standard.year,
-                        "standard": clash.standard,
-                    }
+                    % {"cooperative": name, "year": year, "standard": other},
                 )
-        return cleaned
+            taken.setdefault(cooperative_id, self.instance)
 
 
 class StandardAdoptionInline(admin.TabularInline):
@@ -115,6 +129,7 @@ class StandardAdoptionInline(admin.TabularInline):
 
     model = StandardAdoption
     form = StandardAdoptionForm
+    formset = StandardAdoptionFormSet
     extra = 0
     fields = [
         "cooperative",
@@ -233,6 +248,12 @@ class ScoringStandardAdmin(admin.ModelAdmin):
 
     def has_delete_permission(self, request, obj=None):
         return not _published(obj) and super().has_delete_permission(request, obj)
+
+    def changeform_view(self, request, *args, **kwargs):
+        # The admin saves the standard and its adoptions (with their resolution files) in
+        # one transaction: a resolution is stored only if that transaction commits.
+        with files.stored_with_rows():
+            return super().changeform_view(request, *args, **kwargs)
 
     def save_model(self, request, obj, form, change):
         was_published = (

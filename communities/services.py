@@ -311,7 +311,7 @@ def lock_community_months(*, community_ids):
     )
 
 
-@transaction.atomic
+@files.stored_with_rows()
 def score_events_record(
     *, actor, entries, source="batch", today=None, deduction_reason_required=False
 ):
@@ -502,7 +502,7 @@ def _sync_one(*, actor, entry, index, today):
     return SyncResult(entry.client_id, "created", event)
 
 
-@transaction.atomic
+@files.stored_with_rows()
 def score_event_reverse(*, actor, event, reason, evidence=None):
     """Correct a mistake without erasing it: a new event with the opposite points.
 

@@ -9,8 +9,15 @@ When the exception says that the database or the broker could not be reached, or
 out, the answer is 503 instead: a page saying the service is down for a moment
 (`503.html`, also rendered without the database), or a JSON body under /api/. See
 docs/deployment.md, "Timeouts and health check".
+
+When it says that the media disk is full or read-only (a photo could not be written), the
+answer says so: 507 or 503 with "照片没有保存：服务器存储空间不足…", JSON under /api/ and for
+a client that asks for JSON (the door app), the error page otherwise. The write's
+transaction rolled back and its files were removed (communities.files.stored_with_rows):
+nothing of it was saved.
 """
 
+import errno
 import logging
 import sys
 
@@ -56,6 +63,58 @@ DEPENDENCY_ERRORS = (OperationalError, InterfaceError, *_broker_errors())
 
 def dependency_down(exception):
     return isinstance(exception, DEPENDENCY_ERRORS)
+
+
+# A disk that is full (or over quota) and one that was remounted read-only: the two ways a
+# healthy request fails to store its file. Any other OSError stays a 500.
+STORAGE_FULL = frozenset({errno.ENOSPC, errno.EDQUOT})
+STORAGE_READ_ONLY = frozenset({errno.EROFS})
+
+
+def storage_error(exception):
+    """The OSError of a full or read-only disk behind `exception` (or its causes), or None."""
+    seen = set()
+    while exception is not None and id(exception) not in seen:
+        seen.add(id(exception))
+        if isinstance(exception, OSError) and exception.errno in STORAGE_FULL | STORAGE_READ_ONLY:
+            return exception
+        exception = exception.__cause__ or exception.__context__
+    return None
+
+
+def _wants_json(request):
+    # The door app asks for JSON; a browser's page request never names it.
+    return "application/json" in request.headers.get("Accept", "")
+
+
+def storage_failed_response(request, error):
+    """507 (disk full) or 503 (read-only): what happened, and that nothing was saved."""
+    if error.errno in STORAGE_READ_ONLY:
+        status, code = 503, "storage_read_only"
+        message = _(
+            "照片没有保存：服务器存储暂时只能读取、不能写入，这次提交的内容都没有保存。"
+            "请稍后再试；如果一直这样，请联系街道管理员。"
+        )
+    else:
+        status, code = 507, "storage_full"
+        message = _(
+            "照片没有保存：服务器存储空间不足，这次提交的内容都没有保存。"
+            "请稍后再试；如果一直这样，请联系街道管理员。"
+        )
+    if _is_api(request):
+        response = JsonResponse({"detail": message, "code": code}, status=status)
+    elif _wants_json(request):
+        response = JsonResponse({"error": message, "code": code}, status=status)
+    else:
+        # Without the request, like the 500 page: nothing here needs the database.
+        html = render_to_string(
+            "errors/error.html", {"status": status, "title": _("没有保存"), "message": message}
+        )
+        response = HttpResponse(html, status=status)
+    if status == 503:
+        response["Retry-After"] = str(RETRY_AFTER_SECONDS)
+    response["Cache-Control"] = "no-store"
+    return response
 
 
 def unavailable_response(request):
@@ -129,8 +188,12 @@ def page_not_found(request, exception=None):
 
 
 def server_error(request):
-    if dependency_down(sys.exc_info()[1]):
+    exception = sys.exc_info()[1]
+    if dependency_down(exception):
         return unavailable_response(request)
+    stored = storage_error(exception)
+    if stored is not None:
+        return storage_failed_response(request, stored)
     message = _("系统出了故障，您的操作可能没有完成。请稍后再试；如果一直这样，请联系街道管理员。")
     if _is_api(request):
         return JsonResponse({"detail": message}, status=500)

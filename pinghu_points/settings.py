@@ -210,6 +210,10 @@ STATIC_ROOT = Path(os.environ.get("STATIC_ROOT", BASE_DIR / "staticfiles"))
 MEDIA_ROOT = Path(os.environ.get("MEDIA_ROOT", BASE_DIR / "media"))
 # Largest evidence photo or resolution accepted, in MB (communities/files.py).
 UPLOAD_MAX_MB = int(os.environ.get("UPLOAD_MAX_MB", "10"))
+# Largest photo accepted, in pixels (width × height of its first frame), read from the
+# file's header before any pixel is decoded: decoding one takes up to about 8 bytes a
+# pixel at its peak (docs/deployment.md, "Uploaded files").
+PHOTO_MAX_PIXELS = int(os.environ.get("PHOTO_MAX_PIXELS", "32000000"))
 # Production behind nginx: the internal location that maps to MEDIA_ROOT, e.g.
 # "/protected-media/"; the file view then answers with X-Accel-Redirect. Empty: Django
 # streams the file itself.

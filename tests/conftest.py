@@ -1,6 +1,8 @@
 """One world with a user per role and scope (the healthchecks `hc/test.py` pattern):
 for every check there is a user who should see and one who should not."""
 
+import contextlib
+import subprocess
 import threading
 from types import SimpleNamespace
 
@@ -233,3 +235,48 @@ def celery_worker_process(django_db_setup):
 def private_media(settings, tmp_path):
     """Uploaded photos of a test go to its own temporary folder, never to ./media."""
     settings.MEDIA_ROOT = tmp_path / "media"
+
+
+# --- Real small file systems for MEDIA_ROOT (disk full, read-only) ----------------------
+
+
+@contextlib.contextmanager
+def mounted_tmpfs(mount_point, options):
+    """A real tmpfs at `mount_point` (needs root and mount; the test is skipped otherwise)."""
+    mount_point.mkdir()
+    if os.geteuid() != 0:
+        pytest.skip("mounting a small file system needs root")
+    mounted = subprocess.run(
+        ["mount", "-t", "tmpfs", "-o", options, "tmpfs", str(mount_point)], capture_output=True
+    )
+    if mounted.returncode != 0:
+        pytest.skip(f"cannot mount a tmpfs here: {mounted.stderr.decode().strip()}")
+    try:
+        yield mount_point
+    finally:
+        subprocess.run(["umount", "-l", str(mount_point)], check=False)
+
+
+@pytest.fixture
+def small_disk(settings, tmp_path):
+    """MEDIA_ROOT on a real 256 KB tmpfs."""
+    with mounted_tmpfs(tmp_path / "small-disk", "size=256k,mode=0755") as disk:
+        settings.MEDIA_ROOT = disk
+        yield disk
+
+
+@pytest.fixture
+def read_only_disk(settings, tmp_path):
+    """MEDIA_ROOT on a real tmpfs remounted read-only, as the kernel does after disk errors."""
+    with mounted_tmpfs(tmp_path / "read-only-disk", "size=1m,mode=0755") as disk:
+        remounted = subprocess.run(["mount", "-o", "remount,ro", str(disk)], capture_output=True)
+        if remounted.returncode != 0:
+            pytest.skip(f"cannot remount read-only: {remounted.stderr.decode().strip()}")
+        settings.MEDIA_ROOT = disk
+        yield disk
+
+
+def fill(disk, leave):
+    """Fill the disk but `leave` bytes."""
+    free = os.statvfs(disk).f_bavail * os.statvfs(disk).f_frsize
+    (disk / "filler.bin").write_bytes(b"\0" * max(0, free - leave))

@@ -1,5 +1,6 @@
 """pinghu_points/errors.py: error pages people can read, JSON for the API (issue 10, finding 8)."""
 
+import errno
 import logging
 
 import pytest
@@ -9,6 +10,8 @@ from django.db.backends.base.base import BaseDatabaseWrapper
 from django.http import HttpResponse
 from django.test import Client
 from django.urls import include, path
+from rest_framework.permissions import AllowAny
+from rest_framework.views import APIView
 
 from pinghu_points import errors
 from pinghu_points import urls as project_urls
@@ -27,6 +30,17 @@ def refused(request):
     raise PermissionDenied
 
 
+class DiskFull(APIView):
+    permission_classes = [AllowAny]
+
+    def post(self, request):
+        raise OSError(errno.ENOSPC, "No space left on device")
+
+
+def denied_by_the_disk(request):
+    raise PermissionError(errno.EACCES, "Permission denied")  # not full, not read-only
+
+
 def ok(request):
     return HttpResponse("ok")
 
@@ -35,6 +49,8 @@ def ok(request):
 urlpatterns = [
     path("boom/", boom),
     path("api/boom/", boom),
+    path("api/disk-full/", DiskFull.as_view()),
+    path("denied-by-the-disk/", denied_by_the_disk),
     path("suspicious/", suspicious),
     path("refused/", refused),
     path("", include(project_urls.urlpatterns)),
@@ -194,3 +210,35 @@ def test_a_500_keeps_its_traceback_in_the_log(quiet_client, world, caplog):
         quiet_client.get("/boom/")
 
     assert "secret internal detail" in caplog.text
+
+
+@pytest.mark.urls(__name__)
+def test_a_full_disk_under_the_api_is_json_saying_so(quiet_client, world):
+    response = quiet_client.post("/api/disk-full/")
+
+    assert response.status_code == 507
+    assert response.json() == {
+        "detail": "照片没有保存：服务器存储空间不足，这次提交的内容都没有保存。"
+        "请稍后再试；如果一直这样，请联系街道管理员。",
+        "code": "storage_full",
+    }
+
+
+@pytest.mark.urls(__name__)
+def test_another_disk_error_stays_the_500_page(quiet_client, world):
+    quiet_client.force_login(world.staff_east)
+
+    response = quiet_client.get("/denied-by-the-disk/")
+
+    assert_site_page_in_chinese(response, 500, "系统故障")
+
+
+def test_a_storage_error_is_found_behind_the_exception_that_wraps_it():
+    try:
+        try:
+            raise OSError(errno.EROFS, "Read-only file system")
+        except OSError as cause:
+            raise RuntimeError("saving the event failed") from cause
+    except RuntimeError as wrapped:
+        assert errors.storage_error(wrapped).errno == errno.EROFS
+    assert errors.storage_error(RuntimeError("unrelated")) is None

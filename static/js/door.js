@@ -30,6 +30,7 @@
   var photoBlob = null;
   var sending = false;
   var needsLogin = false; // the session ended (idle limit): sending waits for a new login
+  var problem = ""; // why the last send was refused as a whole, as the server said it
 
   function $(id) { return document.getElementById(id); }
   function el(tag, className, text) {
@@ -147,6 +148,10 @@
     $("door-counts").dataset.waiting = waiting;
     $("door-send").hidden = !(waiting && navigator.onLine && !sending) || needsLogin;
     $("door-login").hidden = !needsLogin;
+    if ($("door-problem")) {
+      $("door-problem").textContent = problem;
+      $("door-problem").hidden = !problem;
+    }
     var list = $("door-refused-list");
     list.textContent = "";
     refused.forEach(function (e) {
@@ -406,7 +411,16 @@
         needsLogin = true; // sent to the login page: the queue stays on the phone
         throw new Error("login");
       }
-      if (!response.ok) throw new Error("sync " + response.status);
+      if (!response.ok) {
+        // The server's own reason (a full disk, a refused send): shown, the queue kept.
+        var failed = new Error("sync " + response.status);
+        if (!json) throw failed;
+        return response.json().then(function (answer) {
+          problem = answer.error || answer.detail || "";
+          throw failed;
+        });
+      }
+      problem = "";
       return response.json();
     }).then(function (answer) {
       var byId = {};

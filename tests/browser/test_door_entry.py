@@ -15,7 +15,7 @@ from PIL import Image
 from communities import services
 from communities.models import ScoreEvent, ScoringItem, ScoringStandard, StandardAdoption
 from tests.browser.conftest import watch_csp
-from tests.conftest import PASSWORD
+from tests.conftest import PASSWORD, fill
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
@@ -337,3 +337,31 @@ def test_entries_wait_for_the_login_that_made_them(
     page.wait_for_selector("#door-counts[data-waiting='0']")
     page.wait_for_function("() => document.getElementById('door').dataset.lastSync")
     assert ScoreEvent.objects.get().entered_by.username == "staff_east"
+
+
+def test_a_full_disk_is_said_on_the_phone_and_the_entry_waits(
+    live_server, transactional_db, world, door_standard, phone, small_disk, artifacts
+):
+    """Issue 20, point 10: on a real full tmpfs the server answers 507 JSON; the app shows
+    the reason and keeps the entry, which goes through once the disk has room again."""
+    context, page = phone
+    fill(small_disk, leave=0)
+    login(page, live_server.url, "staff_east")
+    open_door(page, live_server.url, world.grid_east)
+    context.set_offline(True)
+    page.wait_for_function("() => !navigator.onLine")
+    record(page, world.a_east, "庭院整洁", points="4")
+
+    context.set_offline(False)
+    page.wait_for_selector("#door-problem:not([hidden])")
+    assert "服务器存储空间不足" in page.inner_text("#door-problem")
+    assert waiting(page) == 1
+    assert ScoreEvent.objects.count() == 0
+    assert page.evaluate("document.documentElement.scrollWidth") <= PHONE["width"]
+    page.screenshot(path=str(artifacts / "door-9-disk-full.png"), full_page=True)
+
+    (small_disk / "filler.bin").unlink()
+    page.click("#door-send")
+    page.wait_for_selector("#door-counts[data-waiting='0']")
+    page.wait_for_selector("#door-problem", state="hidden")
+    assert ScoreEvent.objects.get().evidence

@@ -239,6 +239,105 @@ def test_a_second_standard_for_the_same_cooperative_and_year_is_refused(
     assert not other.adoptions.exists()
 
 
+def _adoption(index, cooperative, **extra):
+    return {
+        f"adoptions-{index}-cooperative": cooperative.pk,
+        f"adoptions-{index}-meeting_date": f"{YEAR}-02-01",
+        f"adoptions-{index}-votes_for": 10,
+        f"adoptions-{index}-votes_against": 0,
+        f"adoptions-{index}-votes_abstain": 0,
+        **extra,
+    }
+
+
+def test_adding_a_standard_whose_adoption_repeats_a_cooperative_and_year_is_a_form_error(
+    admin_client, world, standard, settings, tmp_path
+):
+    """Issue 20, point 11: on the add page the standard does not exist yet; this was the
+    database's IntegrityError, a 500, with the resolution file left on disk."""
+    settings.MEDIA_ROOT = tmp_path
+    resolution = io.BytesIO(b"%PDF-1.4 resolution")
+    resolution.name = "决议.pdf"
+    data = _standard_form(
+        ScoringStandard(name="新增标准", year=YEAR, base_points=80, lower_bound=0, upper_bound=120),
+        **{"adoptions-TOTAL_FORMS": 1, **_adoption(0, world.coop_a)},
+    )
+    data["adoptions-0-resolution"] = resolution
+    before = ScoringStandard.objects.count()
+
+    response = admin_client.post(url("scoringstandard_add"), data)
+
+    assert response.status_code == 200  # the form again, with the error at the row
+    assert "每年只能采用一个标准" in response.content.decode()
+    assert ScoringStandard.objects.count() == before
+    assert [path for path in tmp_path.rglob("*") if path.is_file()] == []
+
+
+def test_two_rows_of_one_cooperative_on_the_add_page_are_a_form_error(admin_client, world):
+    data = _standard_form(
+        ScoringStandard(name="新增标准", year=YEAR, base_points=80, lower_bound=0, upper_bound=120),
+        **{
+            "adoptions-TOTAL_FORMS": 2,
+            **_adoption(0, world.coop_b),
+            **_adoption(1, world.coop_b),
+        },
+    )
+
+    response = admin_client.post(url("scoringstandard_add"), data)
+
+    assert response.status_code == 200
+    assert "每年只能采用一个标准" in response.content.decode()
+    assert not ScoringStandard.objects.filter(name="新增标准").exists()
+
+
+def test_moving_a_draft_into_a_year_its_cooperative_has_a_standard_for_is_a_form_error(
+    admin_client, world, standard
+):
+    draft = ScoringStandard.objects.create(name="明年草稿", year=YEAR + 1)
+    adoption = StandardAdoption.objects.create(
+        standard=draft, cooperative=world.coop_a, meeting_date=date(YEAR, 12, 1), votes_for=10
+    )
+    data = _standard_form(
+        draft,
+        year=YEAR,  # the cooperative adopted `standard` for this year
+        **{
+            "adoptions-TOTAL_FORMS": 1,
+            "adoptions-INITIAL_FORMS": 1,
+            "adoptions-0-id": adoption.pk,
+            "adoptions-0-standard": draft.pk,
+            **_adoption(0, world.coop_a, **{"adoptions-0-meeting_date": "2026-12-01"}),
+        },
+    )
+
+    response = admin_client.post(url("scoringstandard_change", draft.pk), data)
+
+    assert response.status_code == 200
+    assert "每年只能采用一个标准" in response.content.decode()
+    draft.refresh_from_db()
+    assert draft.year == YEAR + 1
+
+
+def test_a_standard_keeps_its_own_adoptions_when_saved_again(admin_client, world, tmp_path):
+    draft = ScoringStandard.objects.create(name="草稿", year=YEAR)
+    adoption = StandardAdoption.objects.create(
+        standard=draft, cooperative=world.coop_a, meeting_date=date(YEAR, 1, 20), votes_for=10
+    )
+    data = _standard_form(
+        draft,
+        **{
+            "adoptions-TOTAL_FORMS": 1,
+            "adoptions-INITIAL_FORMS": 1,
+            "adoptions-0-id": adoption.pk,
+            "adoptions-0-standard": draft.pk,
+            **_adoption(0, world.coop_a, **{"adoptions-0-meeting_date": f"{YEAR}-01-20"}),
+        },
+    )
+
+    response = admin_client.post(url("scoringstandard_change", draft.pk), data)
+
+    assert response.status_code == 302
+
+
 def test_publishing_is_audited(admin_client, world):
     draft = ScoringStandard.objects.create(name="草稿标准", year=YEAR)
 
