@@ -35,6 +35,7 @@ from .selectors import (
     monthly_scores,
     review_queue,
     standards_by_cooperative,
+    visited_in_month,
 )
 
 ZERO = Decimal("0")
@@ -549,19 +550,14 @@ def months_to_close(*, communities, today):
 
 def low_not_visited(*, user, today):
     """Households in the staff member's communities below 60 for 3 months in a row up to
-    this month that have no score event yet this month (not yet visited): a list of ids."""
+    this month that were not visited this month (`visited_in_month`, the door's rule): a
+    list of ids."""
     households = households_scorable_by(user)
     series = monthly_scores(households=households, year=today.year, through_month=today.month)
     low = low_streaks(series=series, threshold=LOW_THRESHOLD, months=LOW_MONTHS)
     if not low:
         return []
-    visited = set(
-        ScoreEvent.objects.filter(
-            household_id__in=list(low),
-            occurred_on__year=today.year,
-            occurred_on__month=today.month,
-        ).values_list("household_id", flat=True)
-    )
+    visited = visited_in_month(household_ids=list(low), month=today.replace(day=1))
     return sorted(pk for pk in low if pk not in visited)
 
 

@@ -564,7 +564,7 @@ class DoorGrid:
     households: list
     table: BatchTable
     events: list  # the month's events of the grid's households, newest first
-    visited: set  # household ids with an event in the month that was not rejected
+    visited: set  # household ids visited in the month (visited_in_month)
     cap_used: dict  # {(household_id, item_id): [signed Σ month, signed Σ year]} for capped items
 
 
@@ -580,8 +580,7 @@ def door_grid(*, user, grid, month):
         .select_related("item", "review", "reversal__review")
         .order_by("-occurred_on", "-id")
     )
-    visited = {event.household_id for event in events if event.review_state != "rejected"}
-    visited |= set(visits_in_month(household_ids=ids, month=month))
+    visited = set(visited_in_month(household_ids=ids, month=month))
     capped = [
         item.pk
         for item in table.items
@@ -593,15 +592,28 @@ def door_grid(*, user, grid, month):
     )
 
 
-def visits_in_month(*, household_ids, month):
-    """{household_id: latest visit date} of the visits recorded (no points) in the month."""
+def visited_in_month(*, household_ids, month):
+    """{household_id: latest date} of the households visited in the month. The one
+    "visited" rule (door app, grid leader's month, staff home): a recorded visit, with or
+    without points, or a score event of the month that was not rejected. Two queries."""
     latest = {}
-    for household_id, visited_on in HouseholdVisit.objects.filter(
+    visits = HouseholdVisit.objects.filter(
         household_id__in=household_ids,
         visited_on__year=month.year,
         visited_on__month=month.month,
-    ).values_list("household_id", "visited_on"):
-        latest[household_id] = max(visited_on, latest.get(household_id, visited_on))
+    ).values_list("household_id", "visited_on")
+    entries = (
+        ScoreEvent.objects.filter(
+            NOT_REJECTED,
+            household_id__in=household_ids,
+            occurred_on__year=month.year,
+            occurred_on__month=month.month,
+        )
+        .values_list("household_id", "occurred_on")
+        .order_by()
+    )
+    for household_id, day in [*visits, *entries]:
+        latest[household_id] = max(day, latest.get(household_id, day))
     return latest
 
 
@@ -619,20 +631,20 @@ def grid_month(*, user, grid, month, threshold, months):
     (the points chart's low list). A fixed number of queries."""
     households = batch_households(user=user, grid=grid, query="", limit=0)
     ids = [household.pk for household in households]
-    entries, last_entry = defaultdict(int), {}
-    for household_id, occurred_on in (
+    entries = defaultdict(int)
+    for row in (
         ScoreEvent.objects.filter(
             NOT_REJECTED,
             household_id__in=ids,
             occurred_on__year=month.year,
             occurred_on__month=month.month,
         )
-        .values_list("household_id", "occurred_on")
+        .values("household_id")
+        .annotate(count=Count("pk"))
         .order_by()
     ):
-        entries[household_id] += 1
-        last_entry[household_id] = max(occurred_on, last_entry.get(household_id, occurred_on))
-    visits = visits_in_month(household_ids=ids, month=month)
+        entries[row["household_id"]] = row["count"]
+    visited = visited_in_month(household_ids=ids, month=month)
     points = monthly_points(household_ids=ids, year=month.year)
     series = monthly_scores(
         households=Household.objects.filter(pk__in=ids), year=month.year, through_month=month.month
@@ -640,11 +652,10 @@ def grid_month(*, user, grid, month, threshold, months):
     streaks = low_streaks(series=series, threshold=threshold, months=months)
     rows = []
     for household in households:
-        dates = [d for d in (visits.get(household.pk), last_entry.get(household.pk)) if d]
         rows.append(
             GridMonthRow(
                 household=household,
-                visited_on=max(dates) if dates else None,
+                visited_on=visited.get(household.pk),
                 entries=entries.get(household.pk, 0),
                 month_points=points.get(household.pk, {}).get(month.month) or ZERO,
                 streak=streaks.get(household.pk, 0),
