@@ -10,9 +10,11 @@ from django.db.models import Count, Prefetch, Q
 from django.db.models.functions import ExtractMonth
 
 from pinghu_points.aggregates import ExactSum
+from pinghu_points.months import first_of_month  # noqa: F401 (selectors.first_of_month)
 from villages.models import Household
 
 from .models import (
+    ITEM_NEEDS_PHOTO,
     HouseholdVisit,
     MicroGrid,
     MonthStatusChange,
@@ -25,14 +27,49 @@ from .models import (
 ZERO = Decimal("0")
 TENTH = Decimal("0.1")
 
-# An event counts unless it waits for review or was rejected.
-COUNTING = Q(needs_review=False) | Q(review__decision="confirmed")
+
+def counting_q(prefix=""):
+    """The counting rule as a filter, on the event itself or through a relation
+    (`counting_q("reversal__")`): an event counts unless it waits for review or was
+    rejected. The per-row form is `ScoreEvent.counts`."""
+    return Q(**{f"{prefix}needs_review": False}) | Q(**{f"{prefix}review__decision": "confirmed"})
+
+
+COUNTING = counting_q()
+# Waiting for the second staff member (ScoreEvent.review_state == "pending").
+PENDING = Q(needs_review=True, review__isnull=True)
 # Events that still take up room under a cap: counting ones and those awaiting review.
-NOT_REJECTED = Q(needs_review=False) | Q(review__isnull=True) | Q(review__decision="confirmed")
+NOT_REJECTED = COUNTING | PENDING
+# An original event that still stands: not a reversal and not cancelled by a reversal that
+# counts (ScoreEvent.offsetting_reversal: a veto's reversal awaiting or refused its second
+# person cancels nothing). What "how many clean-ups" counts; the points sums include
+# reversals, so they are net.
+STANDING = Q(reverses__isnull=True) & ~counting_q("reversal__")
 
 
 def counting_events():
     return ScoreEvent.objects.filter(COUNTING)
+
+
+def annual_score(*, standard, total):
+    """The one annual-score rule: clip(base + Σ counting points, lower, upper) of the
+    standard the cooperative adopted; None without one. Every list, page, export, API
+    answer and dividend reads scores through this (or `running_scores`)."""
+    if standard is None:
+        return None
+    return standard.clip(standard.base_points + (total or ZERO))
+
+
+def running_scores(*, standard, points_by_month, through_month):
+    """[score after month 1, …, month N]: `annual_score` of the points so far, month by
+    month (the points chart, the card's curve); [] without a standard."""
+    if standard is None:
+        return []
+    series, total = [], ZERO
+    for month in range(1, through_month + 1):
+        total += points_by_month.get(month, ZERO)
+        series.append(annual_score(standard=standard, total=total))
+    return series
 
 
 def standard_for(*, cooperative, year):
@@ -77,10 +114,7 @@ def annual_scores(*, households, year):
     totals = event_totals(household_ids=[pk for pk, _ in pairs], year=year)
     scores = {}
     for pk, cooperative_id in pairs:
-        standard = standards.get(cooperative_id)
-        scores[pk] = (
-            None if standard is None else standard.clip(standard.base_points + totals.get(pk, ZERO))
-        )
+        scores[pk] = annual_score(standard=standards.get(cooperative_id), total=totals.get(pk))
     return scores
 
 
@@ -102,8 +136,8 @@ def household_annual_score(*, household, year):
     standard = standard_for(cooperative=household.cooperative, year=year)
     if standard is None:
         return None
-    total = event_totals(household_ids=[household.pk], year=year).get(household.pk, ZERO)
-    return standard.clip(standard.base_points + total)
+    total = event_totals(household_ids=[household.pk], year=year).get(household.pk)
+    return annual_score(standard=standard, total=total)
 
 
 def monthly_points(*, household_ids, year):
@@ -137,12 +171,9 @@ def monthly_scores(*, households, year, through_month=12):
         standard = standards.get(cooperative_id)
         if standard is None:
             continue
-        running = standard.base_points
-        series = []
-        for month in range(1, through_month + 1):
-            running += points.get(pk, {}).get(month, ZERO)
-            series.append(standard.clip(running))
-        result[pk] = series
+        result[pk] = running_scores(
+            standard=standard, points_by_month=points.get(pk, {}), through_month=through_month
+        )
     return result
 
 
@@ -163,11 +194,10 @@ def pending_veto_household_ids(*, household_ids, year):
     for the second staff member's confirmation: shown as pending, not yet counted."""
     return set(
         ScoreEvent.objects.filter(
+            PENDING,
             household_id__in=household_ids,
             occurred_on__year=year,
             item__is_veto=True,
-            needs_review=True,
-            review__isnull=True,
         ).values_list("household_id", flat=True)
     )
 
@@ -224,12 +254,8 @@ def month_events_summary(*, community, month):
         community=community, occurred_on__year=month.year, occurred_on__month=month.month
     ).aggregate(
         events=Count("pk"),
-        pending=Count("pk", filter=Q(needs_review=True, review__isnull=True)),
+        pending=Count("pk", filter=PENDING),
     )
-
-
-def first_of_month(day):
-    return date(day.year, day.month, 1)
 
 
 def household_events(*, household, year):
@@ -275,9 +301,7 @@ def cooperative_scores(*, cooperative, year):
     # Ordered by number (the cooperative's index) rather than by the default ordering,
     # which joins the cooperative only to sort by its code: the same households, same order.
     household_ids = cooperative.households.order_by("number").values_list("pk", flat=True)
-    scores = {
-        pk: standard.clip(standard.base_points + (totals.get(pk) or ZERO)) for pk in household_ids
-    }
+    scores = {pk: annual_score(standard=standard, total=totals.get(pk)) for pk in household_ids}
     # The veto items by id (a handful), so that the index on item_id finds their few
     # events instead of scanning all of the year's events: same rows as item__is_veto=True.
     veto_items = list(ScoringItem.objects.filter(is_veto=True).values_list("pk", flat=True))
@@ -443,8 +467,7 @@ class BatchTable:
     def needs_evidence(self, standard):
         """Whether one of the standard's items needs a photo (False without a standard)."""
         return standard is not None and any(
-            item.evidence_required or item.is_veto
-            for item in self.items_by_standard.get(standard.pk, [])
+            item.needs_photo for item in self.items_by_standard.get(standard.pk, [])
         )
 
 
@@ -483,9 +506,7 @@ def batch_table(*, households, month):
 def evidence_required_item_ids(*, item_ids):
     """The ids among `item_ids` of items that need a photo (a veto always does), one query."""
     return set(
-        ScoringItem.objects.filter(
-            Q(evidence_required=True) | Q(is_veto=True), pk__in=item_ids
-        ).values_list("pk", flat=True)
+        ScoringItem.objects.filter(ITEM_NEEDS_PHOTO, pk__in=item_ids).values_list("pk", flat=True)
     )
 
 

@@ -5,20 +5,29 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('villages', '0006_import_job_heartbeat_attempts'),
+        ("villages", "0006_import_job_heartbeat_attempts"),
     ]
 
     operations = [
         migrations.AlterField(
-            model_name='household',
-            name='head_id_number',
-            field=models.CharField(blank=True, max_length=18, validators=[villages.models.validate_id_number], verbose_name='户主身份证号'),
+            model_name="household",
+            name="head_id_number",
+            field=models.CharField(
+                blank=True,
+                max_length=18,
+                validators=[villages.models.validate_id_number],
+                verbose_name="户主身份证号",
+            ),
         ),
         migrations.AlterField(
-            model_name='member',
-            name='id_number',
-            field=models.CharField(blank=True, max_length=18, validators=[villages.models.validate_id_number], verbose_name='身份证号'),
+            model_name="member",
+            name="id_number",
+            field=models.CharField(
+                blank=True,
+                max_length=18,
+                validators=[villages.models.validate_id_number],
+                verbose_name="身份证号",
+            ),
         ),
     ]
