@@ -50,7 +50,7 @@ def _menu(user):
     ):
         items.append(("households", _("股东户"), reverse("villages:household_list")))
         items.append(("overview", _("街道总览"), reverse("overview:matrix")))
-    if user.is_subdistrict_admin or user.is_community_staff:
+    if user.may_score:
         items.append(("door", _("入户评分"), reverse("communities:door")))
         items.append(("batch", _("批量录入"), reverse("communities:batch_entry")))
         items.append(("review", _("积分复核"), reverse("communities:review_queue")))
@@ -58,7 +58,7 @@ def _menu(user):
         items.append(("months", _("月度关账"), reverse("communities:month_list")))
         items.append(("event_import", _("导入检查表"), reverse("communities:score_event_import")))
         items.append(("print", _("打印积分卡"), reverse("card:print")))
-    if user.is_subdistrict_admin or user.is_accountant:
+    if user.may_pay:
         items.append(("register_import", _("导入股东名册"), reverse("villages:household_import")))
         items.append(("dividends", _("分红"), reverse("dividends:run_list")))
     elif user.is_supervisor:

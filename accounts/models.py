@@ -104,6 +104,28 @@ class User(AbstractUser):
     def is_bank(self):
         return self.role == self.Role.BANK
 
+    # Named capabilities: whether the role does a thing at all, asked by views, the API, the
+    # menu and templates instead of spelling out roles. Which households or cooperatives
+    # it may do it to is accounts.scope's question.
+    @property
+    def may_score(self):
+        """Enter, review and reverse points; door, batch, import, chart, month close."""
+        return self.is_subdistrict_admin or self.is_community_staff
+
+    @property
+    def may_pay(self):
+        """Keep the register and prepare and pay dividend runs (an accountant, the admin)."""
+        return self.is_subdistrict_admin or self.is_accountant
+
+    @property
+    def may_read_runs(self):
+        """Read dividend runs and lines: those who pay them and the supervisors who sign."""
+        return self.may_pay or self.is_supervisor
+
+    @property
+    def may_print_cards(self):
+        return self.is_subdistrict_admin or self.is_community_staff or self.is_accountant
+
     @property
     def role_label(self):
         if self.is_superuser and not self.role:

@@ -10,9 +10,8 @@ names households is recorded (`services.bank_looked`): audit trail and "bank las
 The same selectors as the pages (`banking.selectors`).
 """
 
-import re
-
 import django_filters
+from django.core.exceptions import ValidationError as DjangoValidationError
 from django.utils.translation import gettext_lazy as _
 from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import mixins, serializers, status, viewsets
@@ -24,7 +23,8 @@ from rest_framework.views import APIView
 
 from accounts.lookup_limits import LookupRefused
 from accounts.permissions import PasswordChanged
-from villages.models import ID_NUMBER_PATTERN, Household
+from villages.idnumbers import ID_NUMBER_PATTERN
+from villages.models import Household, validate_id_number
 
 from . import selectors, services
 from .models import CreditGrade
@@ -108,9 +108,6 @@ class LookupSerializer(serializers.Serializer):
     households = BankHouseholdSerializer(many=True, source="rows")
 
 
-ID_NUMBER = re.compile(ID_NUMBER_PATTERN)
-
-
 class LookupRefusedError(APIException):
     """429 with the reason (`lookup_throttled`, `lookup_blocked`) and `Retry-After`."""
 
@@ -145,8 +142,10 @@ class BankLookupView(APIView):
     )
     def get(self, request):
         id_number = request.query_params.get("id_number", "").strip().upper()
-        if not ID_NUMBER.match(id_number):
-            raise ValidationError({"id_number": [_("身份证号应为18位，最后一位可为X")]})
+        try:
+            validate_id_number(id_number)
+        except DjangoValidationError as error:
+            raise ValidationError({"id_number": error.messages}) from None
         try:
             result = services.bank_id_lookup(
                 user=request.user, id_number=id_number, token=request.auth

@@ -2,18 +2,17 @@ from django import forms
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from villages.models import ID_NUMBER_PATTERN
+from villages.models import validate_id_number
 
 from .models import Bank
 
 
 class LookupForm(forms.Form):
-    id_number = forms.RegexField(
+    id_number = forms.CharField(
         label=_("户主身份证号（18位，完整输入）"),
-        regex=ID_NUMBER_PATTERN,
         max_length=18,
         min_length=18,
-        error_messages={"invalid": _("身份证号应为18位，最后一位可为X")},
+        validators=[validate_id_number],
     )
 
     def clean_id_number(self):

@@ -20,6 +20,7 @@ from rest_framework.exceptions import PermissionDenied, ValidationError
 from rest_framework.response import Response
 
 from accounts.scope import households_scorable_by, households_visible_to, sees_staff_names
+from pinghu_points.months import months_of_year
 from pinghu_points.parameters import (
     YEAR_SCHEMA,
     IdField,
@@ -84,12 +85,6 @@ class ScoreEventSerializer(serializers.ModelSerializer):
         ]
         read_only_fields = fields
 
-    def _review_state(self, event):
-        if not event.needs_review:
-            return "none"
-        review = _related(event, "review")
-        return "pending" if review is None else review.decision
-
     def get_entered_by(self, event) -> str | None:
         """Username of the staff member who entered the event; null for villagers."""
         request = self.context.get("request")
@@ -99,7 +94,7 @@ class ScoreEventSerializer(serializers.ModelSerializer):
 
     def get_review(self, event) -> str:
         """none (no review needed), pending, confirmed or rejected."""
-        return self._review_state(event)
+        return event.review_state
 
     def get_reversed_by(self, event) -> int | None:
         reversal = _related(event, "reversal")
@@ -107,7 +102,7 @@ class ScoreEventSerializer(serializers.ModelSerializer):
 
     def get_counts(self, event) -> bool:
         """Whether the event counts toward the score (not waiting for review, not rejected)."""
-        return self._review_state(event) in ("none", "confirmed")
+        return event.counts
 
 
 class EntrySerializer(serializers.Serializer):
@@ -202,7 +197,7 @@ class ScoreEventViewSet(
         the sign; an empty `points` means the item's default. Items needing a photo must be
         entered on the batch page."""
         user = request.user
-        if not (user.is_subdistrict_admin or user.is_community_staff):
+        if not user.may_score:
             raise PermissionDenied(_("只有社区工作人员可以录入积分"))
         if not households_scorable_by(user).exists():
             raise PermissionDenied(_("您尚未分配社区"))
@@ -282,7 +277,7 @@ class HouseholdScoreViewSet(viewsets.ReadOnlyModelViewSet):
         )
         vetoed = selectors.vetoed_household_ids(household_ids=ids, year=year)
         today = timezone.localdate()
-        through_month = 12 if year < today.year else (today.month if year == today.year else 0)
+        through_month = months_of_year(year, today=today)
         series = (
             selectors.monthly_scores(households=queryset, year=year, through_month=through_month)
             if monthly

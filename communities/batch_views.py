@@ -16,7 +16,7 @@ A refused save lists every problem at the top of the page, each a link to its ce
 import re
 from collections import defaultdict
 from dataclasses import dataclass, field
-from datetime import date, timedelta
+from datetime import date
 from decimal import Decimal
 
 from django.contrib import messages
@@ -31,7 +31,7 @@ from django.utils.translation import gettext as _
 
 from accounts.scope import households_scorable_by
 from pinghu_points.formatting import plain_points, signed_points
-from pinghu_points.parameters import FIRST_YEAR, LAST_YEAR
+from pinghu_points.months import last_day, months_back, parse_month
 from villages.models import Household
 
 from . import files, selectors
@@ -103,35 +103,16 @@ class Errors:
 
 
 def _require_scorer(user):
-    if not (user.is_subdistrict_admin or user.is_community_staff):
+    if not user.may_score:
         raise PermissionDenied(_("只有社区工作人员可以录入积分"))
-
-
-def _parse_month(value, today):
-    try:
-        year, month = (int(part) for part in (value or "").split("-"))
-        if not FIRST_YEAR <= year <= LAST_YEAR:
-            raise ValueError
-        return date(year, month, 1)
-    except ValueError:
-        return selectors.first_of_month(today)
 
 
 def _month_options(month, today):
     """From January of last year to this month, newest first, plus the chosen one."""
-    current = selectors.first_of_month(today)
-    options = []
-    year, number = current.year, current.month
-    while (year, number) >= (current.year - 1, 1):
-        options.append(date(year, number, 1))
-        year, number = (year, number - 1) if number > 1 else (year - 1, 12)
+    options = months_back(today, 12 + today.month)
     if month not in options:
         options = sorted([*options, month], reverse=True)
     return options
-
-
-def _last_day(month):
-    return (month.replace(day=28) + timedelta(days=4)).replace(day=1) - timedelta(days=1)
 
 
 def _default_date(month, today):
@@ -315,7 +296,7 @@ def batch_entry(request):
     _require_scorer(user)
     today = timezone.localdate()
     data = request.POST if request.method == "POST" else request.GET
-    month = _parse_month(data.get("month"), today)
+    month = parse_month(data.get("month")) or selectors.first_of_month(today)
     query = data.get("q", "").strip()[:50]
     grids = list(selectors.batch_grids(user=user))
     grid = None
@@ -396,7 +377,7 @@ def batch_entry(request):
         "min_date": month.isoformat(),
         # A hint for the date picker; the server checks again.
         "max_date": (
-            min(today, _last_day(month)) if today >= month else _last_day(month)
+            min(today, last_day(month)) if today >= month else last_day(month)
         ).isoformat(),
         "chart_url": (
             f"{reverse('communities:points_chart')}?{urlencode({'grid': grid.pk, 'year': month.year})}"

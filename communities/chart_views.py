@@ -28,11 +28,12 @@ from django.views.decorators.http import require_GET
 from accounts.scope import communities_visible_to, households_visible_to
 from pinghu_points.exports import csv_row, safe_filename
 from pinghu_points.formatting import plain_points, points_number, signed_points
+from pinghu_points.months import months_of_year
+from pinghu_points.parameters import FIRST_YEAR
 
 from . import selectors
 from .models import MicroGrid
 
-FIRST_YEAR = 2018  # Tongjie invented the points in 2018; nothing was scored before.
 DEFAULT_THRESHOLD = Decimal("60")
 DEFAULT_MONTHS = 3
 
@@ -126,7 +127,7 @@ class ChartParamsForm(forms.Form):
 
 
 def _may_use_chart(user):
-    return user.is_subdistrict_admin or user.is_community_staff
+    return user.may_score
 
 
 def _query(params, **changes):
@@ -276,7 +277,7 @@ def points_chart(request):
         average_label = _("社区平均")
         file_key = f"community-{community.code}"
 
-    through_month = now.month if year == now.year else 12
+    through_month = months_of_year(year, today=now)
     labels = [_("%(month)s月") % {"month": month} for month in range(1, through_month + 1)]
     rows, averages, low, without_standard = selectors.points_chart_rows(
         households=households,

@@ -41,6 +41,7 @@ from django.views.decorators.http import require_GET, require_POST
 
 from accounts.scope import households_scorable_by
 from pinghu_points.formatting import plain_points, signed_points
+from pinghu_points.months import parse_month
 
 from . import selectors, services
 from .models import ScoringItem
@@ -58,7 +59,7 @@ FIELD_LABELS = {
 
 
 def _require_scorer(user):
-    if not (user.is_subdistrict_admin or user.is_community_staff):
+    if not user.may_score:
         raise PermissionDenied(_("只有社区工作人员可以录入积分"))
 
 
@@ -125,7 +126,7 @@ def _item_json(item):
         "capMonth": _points(item.cap_per_month),
         "capYear": _points(item.cap_per_year),
         "veto": item.is_veto,
-        "photo": item.evidence_required or item.is_veto,
+        "photo": item.needs_photo,
     }
 
 
@@ -377,14 +378,6 @@ def _client_messages():
     }
 
 
-def _month_of(value, today):
-    try:
-        year, month = (int(part) for part in (value or "").split("-"))
-        return date(year, month, 1) if 2000 <= year <= 2100 else None
-    except ValueError:
-        return None
-
-
 @login_required
 def door_month(request):
     """The grid leader's month page; POST records a visit that needs no points."""
@@ -401,7 +394,7 @@ def door_month(request):
         raise Http404
     today = timezone.localdate()
     current = selectors.first_of_month(today)
-    month = _month_of(data.get("month"), today) or current
+    month = parse_month(data.get("month")) or current
     month = min(month, current)
     month_url = (
         f"{reverse('communities:door_month')}?"

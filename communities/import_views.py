@@ -44,7 +44,7 @@ class ScoreEventImportForm(forms.Form):
 
 def _importable_communities(user):
     """Staff: their communities; subdistrict administrators: all. Nobody else imports events."""
-    if not (user.is_subdistrict_admin or user.is_community_staff):
+    if not user.may_score:
         return Community.objects.none()
     return communities_visible_to(user).order_by("code")
 

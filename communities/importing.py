@@ -128,7 +128,7 @@ def actor_may_import(actor, community):
     """Community staff of `community`, or a subdistrict administrator."""
     if not getattr(actor, "is_authenticated", False) or not actor.is_active:
         return False
-    if not (actor.is_subdistrict_admin or actor.is_community_staff):
+    if not actor.may_score:
         return False
     return communities_visible_to(actor).filter(pk=community.pk).exists()
 
@@ -440,7 +440,7 @@ def _item(row, household, year, code, name, standards, items):
                 % {**names, "name": name},
             )
             return None
-    if item.evidence_required:
+    if item.needs_photo:
         row.error(
             column,
             _("“%(item)s”须上传照片，不能通过 Excel 导入，请在批量录入页面录入并上传照片")

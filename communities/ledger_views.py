@@ -34,6 +34,7 @@ from accounts.scope import (
     households_visible_to,
     sees_staff_names,
 )
+from pinghu_points.months import months_back, months_of_year
 from pinghu_points.parameters import parse_year
 from villages.models import Household
 
@@ -47,7 +48,7 @@ MONTHS_SHOWN = 12
 
 
 def _require_scorer(user):
-    if not (user.is_subdistrict_admin or user.is_community_staff):
+    if not user.may_score:
         raise PermissionDenied(_("只有社区工作人员可以操作"))
 
 
@@ -85,7 +86,7 @@ def _household_context(user, household, year):
     """Everything the point card shows for one year, read through the selectors."""
     today = timezone.localdate()
     standard = selectors.standard_for(cooperative=household.cooperative, year=year)
-    last_month = 12 if year < today.year else (today.month if year == today.year else 0)
+    last_month = months_of_year(year, today=today)
     monthly_points = selectors.monthly_points(household_ids=[household.pk], year=year).get(
         household.pk, {}
     )
@@ -269,16 +270,6 @@ def month_close_confirm(request):
     )
 
 
-def _last_months(today, count=MONTHS_SHOWN):
-    """The first days of this month and the `count - 1` before it, newest first."""
-    year, number = today.year, today.month
-    months = []
-    for _index in range(count):
-        months.append(date(year, number, 1))
-        year, number = (year, number - 1) if number > 1 else (year - 1, 12)
-    return months
-
-
 @login_required
 @require_http_methods(["GET", "POST"])
 def month_list(request):
@@ -322,7 +313,7 @@ def month_list(request):
                 messages.error(request, message)
         return redirect(f"{reverse('communities:month_list')}#community-{community.pk}")
 
-    months = _last_months(timezone.localdate())
+    months = months_back(timezone.localdate(), MONTHS_SHOWN)
     communities = list(communities)
     states = selectors.month_states(
         community_ids=[community.pk for community in communities], months=months

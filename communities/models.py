@@ -281,6 +281,16 @@ class ScoringItem(models.Model):
     def sign(self):
         return 1 if self.direction == self.Direction.ADD else -1
 
+    # The one "needs a photo" rule: the item says so, and a veto always does. Per row here,
+    # as a filter in ITEM_NEEDS_PHOTO below the class.
+    @property
+    def needs_photo(self):
+        return self.evidence_required or self.is_veto
+
+
+# ScoringItem.needs_photo as a filter.
+ITEM_NEEDS_PHOTO = models.Q(evidence_required=True) | models.Q(is_veto=True)
+
 
 class ScoreEvent(AppendOnlyModel):
     """One add or deduct for one household (积分记录). Never edited or deleted:

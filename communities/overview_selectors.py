@@ -25,27 +25,24 @@ from accounts.scope import (
     households_visible_to,
 )
 from pinghu_points.aggregates import ExactSum
+from pinghu_points.months import previous_month
 from villages.models import Cooperative, Household, ShareMovement, Village
 
 from .models import ScoreEvent
 from .selectors import (
+    STANDING,
+    annual_score,
     closed_months,
     counting_events,
     low_streaks,
     monthly_scores,
     review_queue,
     standards_by_cooperative,
+    visited_in_month,
 )
 
 ZERO = Decimal("0")
 TENTH = Decimal("0.1")
-# An original event that still stands: not a reversal and not cancelled by a reversal that
-# counts (ScoreEvent.offsetting_reversal: a veto's reversal awaiting or refused its second
-# person cancels nothing). What "how many clean-ups" counts; the points sums include
-# reversals, so they are net.
-STANDING = Q(reverses__isnull=True) & ~(
-    Q(reversal__needs_review=False) | Q(reversal__review__decision="confirmed")
-)
 # Persistently low (the points chart's defaults): below 60 for 3 months in a row.
 LOW_THRESHOLD = Decimal("60")
 LOW_MONTHS = 3
@@ -63,10 +60,6 @@ def percent(part, whole):
     if not whole:
         return None
     return one_decimal(Decimal(part) * 100 / Decimal(whole))
-
-
-def previous_month(today):
-    return date(today.year - 1, 12, 1) if today.month == 1 else date(today.year, today.month - 1, 1)
 
 
 def _events_of(households):
@@ -87,10 +80,6 @@ def _household_totals(households, *, year, through_month=12):
         .order_by()
     )
     return {row["household_id"]: (row["total"] or ZERO, row["standing"]) for row in rows}
-
-
-def _clipped(standard, total):
-    return None if standard is None else standard.clip(standard.base_points + total)
 
 
 # --- 1. Linkage matrix (村社联动) -------------------------------------------------------
@@ -171,7 +160,7 @@ def linkage_matrix(*, user, year, today):
     village_cooperative = {}
     for pk, cooperative_id, village_id, community_id in pairs:
         total, standing = totals.get(pk, (ZERO, 0))
-        score = _clipped(standards.get(cooperative_id), total)
+        score = annual_score(standard=standards.get(cooperative_id), total=total)
         for key, bucket in (
             ((village_id, community_id), matrix.cells),
             (village_id, matrix.row_totals),
@@ -228,7 +217,9 @@ def household_year_figures(*, households, year):
     totals = _household_totals(Household.objects.filter(pk__in=[pk for pk, _ in pairs]), year=year)
     return {
         pk: (
-            _clipped(standards.get(cooperative_id), totals.get(pk, (ZERO, 0))[0]),
+            annual_score(
+                standard=standards.get(cooperative_id), total=totals.get(pk, (ZERO, 0))[0]
+            ),
             totals.get(pk, (ZERO, 0))[1],
         )
         for pk, cooperative_id in pairs
@@ -347,7 +338,7 @@ def statistics(*, user, year, month_from, month_to):
         household_counts[community_id] += 1
         if row is not None and row["adds"]:
             participants[community_id] += 1
-        score = _clipped(standards.get(cooperative_id), (row or {}).get("total") or ZERO)
+        score = annual_score(standard=standards.get(cooperative_id), total=(row or {}).get("total"))
         if score is not None:
             band_counts[sum(1 for edge in HISTOGRAM_EDGES if score >= edge)] += 1
 
@@ -549,19 +540,14 @@ def months_to_close(*, communities, today):
 
 def low_not_visited(*, user, today):
     """Households in the staff member's communities below 60 for 3 months in a row up to
-    this month that have no score event yet this month (not yet visited): a list of ids."""
+    this month that were not visited this month (`visited_in_month`, the door's rule): a
+    list of ids."""
     households = households_scorable_by(user)
     series = monthly_scores(households=households, year=today.year, through_month=today.month)
     low = low_streaks(series=series, threshold=LOW_THRESHOLD, months=LOW_MONTHS)
     if not low:
         return []
-    visited = set(
-        ScoreEvent.objects.filter(
-            household_id__in=list(low),
-            occurred_on__year=today.year,
-            occurred_on__month=today.month,
-        ).values_list("household_id", flat=True)
-    )
+    visited = visited_in_month(household_ids=list(low), month=today.replace(day=1))
     return sorted(pk for pk in low if pk not in visited)
 
 

@@ -24,13 +24,13 @@ from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_POST
 
 from accounts.scope import communities_visible_to
+from pinghu_points.months import is_year_shown, months_of_year, years_shown
+from pinghu_points.parameters import YearFormField
 from villages.models import mask_name
 
 from . import overview_selectors as selectors
 from . import services
 from .overview_xlsx import workbook_response
-
-FIRST_YEAR = 2018
 
 
 def today():
@@ -39,11 +39,18 @@ def today():
 
 
 class PeriodForm(forms.Form):
-    year = forms.IntegerField(required=False, min_value=FIRST_YEAR, max_value=2100)
+    year = YearFormField(required=False)
     month_from = forms.IntegerField(required=False, min_value=1, max_value=12)
     month_to = forms.IntegerField(required=False, min_value=1, max_value=12)
     month = forms.IntegerField(required=False, min_value=1, max_value=12)
     community = forms.IntegerField(required=False, min_value=1)
+
+    def clean_year(self):
+        """A year still to come has nothing to show: the page falls back to this year."""
+        year = self.cleaned_data["year"]
+        if year is not None and not is_year_shown(year, today=today()):
+            raise forms.ValidationError("", code="not_shown")  # never displayed: defaults apply
+        return year
 
 
 def _period(request):
@@ -52,12 +59,12 @@ def _period(request):
     data = form.cleaned_data if form.is_valid() else {}
     now = today()
     year = data.get("year") or now.year
-    last = now.month if year == now.year else 12
+    last = months_of_year(year, today=now)
     month_from = data.get("month_from") or 1
     month_to = data.get("month_to") or last
     if month_from > month_to:
         month_from, month_to = month_to, month_from
-    month = data.get("month") or (now.month if year == now.year else 12)
+    month = data.get("month") or last
     return year, month_from, month_to, month, data.get("community")
 
 
@@ -73,7 +80,7 @@ def _require_reader(user):
 
 
 def _years():
-    return list(range(today().year, FIRST_YEAR - 1, -1))
+    return years_shown(today=today())
 
 
 # --- Linkage matrix ----------------------------------------------------------------------
@@ -394,7 +401,7 @@ FIGURE_LABELS = {
 @login_required
 def cooperatives(request):
     user = request.user
-    if not (user.is_subdistrict_admin or user.is_accountant or user.is_supervisor):
+    if not user.may_read_runs:
         raise PermissionDenied
     year = _period(request)[0]
     data = selectors.cooperative_overview(user=user, year=year)

@@ -10,9 +10,11 @@ from django.db.models import Count, Prefetch, Q
 from django.db.models.functions import ExtractMonth
 
 from pinghu_points.aggregates import ExactSum
+from pinghu_points.months import first_of_month  # noqa: F401 (selectors.first_of_month)
 from villages.models import Household
 
 from .models import (
+    ITEM_NEEDS_PHOTO,
     HouseholdVisit,
     MicroGrid,
     MonthStatusChange,
@@ -25,14 +27,49 @@ from .models import (
 ZERO = Decimal("0")
 TENTH = Decimal("0.1")
 
-# An event counts unless it waits for review or was rejected.
-COUNTING = Q(needs_review=False) | Q(review__decision="confirmed")
+
+def counting_q(prefix=""):
+    """The counting rule as a filter, on the event itself or through a relation
+    (`counting_q("reversal__")`): an event counts unless it waits for review or was
+    rejected. The per-row form is `ScoreEvent.counts`."""
+    return Q(**{f"{prefix}needs_review": False}) | Q(**{f"{prefix}review__decision": "confirmed"})
+
+
+COUNTING = counting_q()
+# Waiting for the second staff member (ScoreEvent.review_state == "pending").
+PENDING = Q(needs_review=True, review__isnull=True)
 # Events that still take up room under a cap: counting ones and those awaiting review.
-NOT_REJECTED = Q(needs_review=False) | Q(review__isnull=True) | Q(review__decision="confirmed")
+NOT_REJECTED = COUNTING | PENDING
+# An original event that still stands: not a reversal and not cancelled by a reversal that
+# counts (ScoreEvent.offsetting_reversal: a veto's reversal awaiting or refused its second
+# person cancels nothing). What "how many clean-ups" counts; the points sums include
+# reversals, so they are net.
+STANDING = Q(reverses__isnull=True) & ~counting_q("reversal__")
 
 
 def counting_events():
     return ScoreEvent.objects.filter(COUNTING)
+
+
+def annual_score(*, standard, total):
+    """The one annual-score rule: clip(base + Σ counting points, lower, upper) of the
+    standard the cooperative adopted; None without one. Every list, page, export, API
+    answer and dividend reads scores through this (or `running_scores`)."""
+    if standard is None:
+        return None
+    return standard.clip(standard.base_points + (total or ZERO))
+
+
+def running_scores(*, standard, points_by_month, through_month):
+    """[score after month 1, …, month N]: `annual_score` of the points so far, month by
+    month (the points chart, the card's curve); [] without a standard."""
+    if standard is None:
+        return []
+    series, total = [], ZERO
+    for month in range(1, through_month + 1):
+        total += points_by_month.get(month, ZERO)
+        series.append(annual_score(standard=standard, total=total))
+    return series
 
 
 def standard_for(*, cooperative, year):
@@ -77,10 +114,7 @@ def annual_scores(*, households, year):
     totals = event_totals(household_ids=[pk for pk, _ in pairs], year=year)
     scores = {}
     for pk, cooperative_id in pairs:
-        standard = standards.get(cooperative_id)
-        scores[pk] = (
-            None if standard is None else standard.clip(standard.base_points + totals.get(pk, ZERO))
-        )
+        scores[pk] = annual_score(standard=standards.get(cooperative_id), total=totals.get(pk))
     return scores
 
 
@@ -102,8 +136,8 @@ def household_annual_score(*, household, year):
     standard = standard_for(cooperative=household.cooperative, year=year)
     if standard is None:
         return None
-    total = event_totals(household_ids=[household.pk], year=year).get(household.pk, ZERO)
-    return standard.clip(standard.base_points + total)
+    total = event_totals(household_ids=[household.pk], year=year).get(household.pk)
+    return annual_score(standard=standard, total=total)
 
 
 def monthly_points(*, household_ids, year):
@@ -137,12 +171,9 @@ def monthly_scores(*, households, year, through_month=12):
         standard = standards.get(cooperative_id)
         if standard is None:
             continue
-        running = standard.base_points
-        series = []
-        for month in range(1, through_month + 1):
-            running += points.get(pk, {}).get(month, ZERO)
-            series.append(standard.clip(running))
-        result[pk] = series
+        result[pk] = running_scores(
+            standard=standard, points_by_month=points.get(pk, {}), through_month=through_month
+        )
     return result
 
 
@@ -163,11 +194,10 @@ def pending_veto_household_ids(*, household_ids, year):
     for the second staff member's confirmation: shown as pending, not yet counted."""
     return set(
         ScoreEvent.objects.filter(
+            PENDING,
             household_id__in=household_ids,
             occurred_on__year=year,
             item__is_veto=True,
-            needs_review=True,
-            review__isnull=True,
         ).values_list("household_id", flat=True)
     )
 
@@ -224,12 +254,8 @@ def month_events_summary(*, community, month):
         community=community, occurred_on__year=month.year, occurred_on__month=month.month
     ).aggregate(
         events=Count("pk"),
-        pending=Count("pk", filter=Q(needs_review=True, review__isnull=True)),
+        pending=Count("pk", filter=PENDING),
     )
-
-
-def first_of_month(day):
-    return date(day.year, day.month, 1)
 
 
 def household_events(*, household, year):
@@ -275,9 +301,7 @@ def cooperative_scores(*, cooperative, year):
     # Ordered by number (the cooperative's index) rather than by the default ordering,
     # which joins the cooperative only to sort by its code: the same households, same order.
     household_ids = cooperative.households.order_by("number").values_list("pk", flat=True)
-    scores = {
-        pk: standard.clip(standard.base_points + (totals.get(pk) or ZERO)) for pk in household_ids
-    }
+    scores = {pk: annual_score(standard=standard, total=totals.get(pk)) for pk in household_ids}
     # The veto items by id (a handful), so that the index on item_id finds their few
     # events instead of scanning all of the year's events: same rows as item__is_veto=True.
     veto_items = list(ScoringItem.objects.filter(is_veto=True).values_list("pk", flat=True))
@@ -443,8 +467,7 @@ class BatchTable:
     def needs_evidence(self, standard):
         """Whether one of the standard's items needs a photo (False without a standard)."""
         return standard is not None and any(
-            item.evidence_required or item.is_veto
-            for item in self.items_by_standard.get(standard.pk, [])
+            item.needs_photo for item in self.items_by_standard.get(standard.pk, [])
         )
 
 
@@ -483,9 +506,7 @@ def batch_table(*, households, month):
 def evidence_required_item_ids(*, item_ids):
     """The ids among `item_ids` of items that need a photo (a veto always does), one query."""
     return set(
-        ScoringItem.objects.filter(
-            Q(evidence_required=True) | Q(is_veto=True), pk__in=item_ids
-        ).values_list("pk", flat=True)
+        ScoringItem.objects.filter(ITEM_NEEDS_PHOTO, pk__in=item_ids).values_list("pk", flat=True)
     )
 
 
@@ -564,7 +585,7 @@ class DoorGrid:
     households: list
     table: BatchTable
     events: list  # the month's events of the grid's households, newest first
-    visited: set  # household ids with an event in the month that was not rejected
+    visited: set  # household ids visited in the month (visited_in_month)
     cap_used: dict  # {(household_id, item_id): [signed Σ month, signed Σ year]} for capped items
 
 
@@ -580,8 +601,7 @@ def door_grid(*, user, grid, month):
         .select_related("item", "review", "reversal__review")
         .order_by("-occurred_on", "-id")
     )
-    visited = {event.household_id for event in events if event.review_state != "rejected"}
-    visited |= set(visits_in_month(household_ids=ids, month=month))
+    visited = set(visited_in_month(household_ids=ids, month=month))
     capped = [
         item.pk
         for item in table.items
@@ -593,15 +613,28 @@ def door_grid(*, user, grid, month):
     )
 
 
-def visits_in_month(*, household_ids, month):
-    """{household_id: latest visit date} of the visits recorded (no points) in the month."""
+def visited_in_month(*, household_ids, month):
+    """{household_id: latest date} of the households visited in the month. The one
+    "visited" rule (door app, grid leader's month, staff home): a recorded visit, with or
+    without points, or a score event of the month that was not rejected. Two queries."""
     latest = {}
-    for household_id, visited_on in HouseholdVisit.objects.filter(
+    visits = HouseholdVisit.objects.filter(
         household_id__in=household_ids,
         visited_on__year=month.year,
         visited_on__month=month.month,
-    ).values_list("household_id", "visited_on"):
-        latest[household_id] = max(visited_on, latest.get(household_id, visited_on))
+    ).values_list("household_id", "visited_on")
+    entries = (
+        ScoreEvent.objects.filter(
+            NOT_REJECTED,
+            household_id__in=household_ids,
+            occurred_on__year=month.year,
+            occurred_on__month=month.month,
+        )
+        .values_list("household_id", "occurred_on")
+        .order_by()
+    )
+    for household_id, day in [*visits, *entries]:
+        latest[household_id] = max(day, latest.get(household_id, day))
     return latest
 
 
@@ -619,20 +652,20 @@ def grid_month(*, user, grid, month, threshold, months):
     (the points chart's low list). A fixed number of queries."""
     households = batch_households(user=user, grid=grid, query="", limit=0)
     ids = [household.pk for household in households]
-    entries, last_entry = defaultdict(int), {}
-    for household_id, occurred_on in (
+    entries = defaultdict(int)
+    for row in (
         ScoreEvent.objects.filter(
             NOT_REJECTED,
             household_id__in=ids,
             occurred_on__year=month.year,
             occurred_on__month=month.month,
         )
-        .values_list("household_id", "occurred_on")
+        .values("household_id")
+        .annotate(count=Count("pk"))
         .order_by()
     ):
-        entries[household_id] += 1
-        last_entry[household_id] = max(occurred_on, last_entry.get(household_id, occurred_on))
-    visits = visits_in_month(household_ids=ids, month=month)
+        entries[row["household_id"]] = row["count"]
+    visited = visited_in_month(household_ids=ids, month=month)
     points = monthly_points(household_ids=ids, year=month.year)
     series = monthly_scores(
         households=Household.objects.filter(pk__in=ids), year=month.year, through_month=month.month
@@ -640,11 +673,10 @@ def grid_month(*, user, grid, month, threshold, months):
     streaks = low_streaks(series=series, threshold=threshold, months=months)
     rows = []
     for household in households:
-        dates = [d for d in (visits.get(household.pk), last_entry.get(household.pk)) if d]
         rows.append(
             GridMonthRow(
                 household=household,
-                visited_on=max(dates) if dates else None,
+                visited_on=visited.get(household.pk),
                 entries=entries.get(household.pk, 0),
                 month_points=points.get(household.pk, {}).get(month.month) or ZERO,
                 streak=streaks.get(household.pk, 0),

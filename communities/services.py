@@ -275,7 +275,7 @@ def validate_entries(*, actor, entries, today=None, deduction_reason_required=Fa
                 _("一票否决须填写原因") if item.is_veto else _("扣分须填写原因"),
             )
             continue
-        if (item.evidence_required or item.is_veto) and not entry.evidence:
+        if item.needs_photo and not entry.evidence:
             fail("evidence", _("“%(item)s”须上传照片") % {"item": item.name})
             continue
         if entry.evidence:

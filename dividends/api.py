@@ -48,7 +48,7 @@ INCENTIVE_FIELDS = {
 def _is_manager(user):
     if not getattr(user, "is_authenticated", False):
         return False
-    return user.is_subdistrict_admin or user.is_accountant
+    return user.may_pay
 
 
 def _is_signer(user):

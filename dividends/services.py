@@ -858,6 +858,6 @@ def may_pay_run(actor, run):
     return (
         getattr(actor, "is_authenticated", False)
         and actor.is_active
-        and (actor.is_subdistrict_admin or actor.is_accountant)
+        and actor.may_pay
         and cooperatives_managed_by(actor).filter(pk=run.cooperative_id).exists()
     )

@@ -55,7 +55,7 @@ EXPORT_FORMATS = ("xlsx", "csv")
 
 
 def _is_payer(user):
-    return user.is_subdistrict_admin or user.is_accountant
+    return user.may_pay
 
 
 def _require_payer(user):

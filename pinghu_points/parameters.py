@@ -16,8 +16,10 @@ from rest_framework import serializers
 
 # Primary keys are BigAutoField: PostgreSQL bigint and SQLite INTEGER both end here.
 MAX_ID = 2**63 - 1
-# Years a ledger, a standard or a dividend run may have (the dividend forms use the same).
-FIRST_YEAR = 2000
+# The one year range: every year a page, form, filter or API field takes. Tongjie invented
+# the points in 2018, so nothing was scored before (pinghu_points.months.years_shown: the
+# years up to this one, for pickers and reading pages).
+FIRST_YEAR = 2018
 LAST_YEAR = 2100
 
 ID_SCHEMA = {"type": "integer", "minimum": 1, "maximum": MAX_ID}

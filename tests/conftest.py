@@ -59,7 +59,7 @@ def world(db):
         micro_grid_=grid_east,
         number="A001",
         head_name="王建国",
-        head_id_number="330482196501011234",
+        head_id_number="330482196501181234",
         phone="13800001111",
         bank_account="6228480011112222333",
         shares={"RK": "3"},

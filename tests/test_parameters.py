@@ -120,7 +120,7 @@ def test_parse_id_bounds(value, expected):
 
 @pytest.mark.parametrize(
     ("value", "expected"),
-    [("2026", 2026), ("2000", 2000), ("2100", 2100), ("1999", None), ("10000", None)],
+    [("2026", 2026), ("2018", 2018), ("2100", 2100), ("2017", None), ("10000", None)],
 )
 def test_parse_year_bounds(value, expected):
     assert parse_year(value) == expected

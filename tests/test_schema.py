@@ -48,7 +48,7 @@ def test_ids_and_years_are_bounded_in_the_schema(schema):
         p["name"]: p["schema"] for p in schema["paths"]["/api/score-events/"]["get"]["parameters"]
     }
     assert parameters["household"] == {"type": "integer", "minimum": 1, "maximum": MAX_ID}
-    assert (parameters["year"]["minimum"], parameters["year"]["maximum"]) == (2000, 2100)
+    assert (parameters["year"]["minimum"], parameters["year"]["maximum"]) == (2018, 2100)
     assert (parameters["month"]["minimum"], parameters["month"]["maximum"]) == (1, 12)
     runs = {
         p["name"]: p["schema"] for p in schema["paths"]["/api/dividend-runs/"]["get"]["parameters"]

@@ -39,12 +39,12 @@ from banking import selectors as bank_selectors
 from communities import selectors as points
 from communities.models import MicroGrid, ScoreEvent, ScoringItem
 from pinghu_points.formatting import plain_points, signed_points
+from pinghu_points.months import is_year_shown, months_of_year
 from pinghu_points.parameters import parse_id
 
 from . import selectors
 from .selectors import MIN_GRID_FOR_AVERAGE
 
-FIRST_YEAR = 2018  # Tongjie invented the points in 2018; nothing was scored before.
 EVENTS_PER_PAGE = 30
 # MIN_GRID_FOR_AVERAGE (the grid-average privacy rule) lives in `selectors`.
 # Credit-card size (85.6 × 54 mm), two across and five down on an A4 sheet.
@@ -100,7 +100,7 @@ def _year(value, default):
         year = int(value)
     except (TypeError, ValueError):
         return default
-    return year if FIRST_YEAR <= year <= default else default
+    return year if is_year_shown(year, today=today()) else default
 
 
 def _statement_url(run_id, household_id):
@@ -159,7 +159,7 @@ def _item_rule(item):
             parts.append(_("每月最多扣 %(cap)s 分") % {"cap": plain_points(item.cap_per_month)})
         if item.cap_per_year is not None:
             parts.append(_("每年最多扣 %(cap)s 分") % {"cap": plain_points(item.cap_per_year)})
-    if item.evidence_required:
+    if item.needs_photo:
         parts.append(_("须拍照留证"))
     return _("，").join(parts)
 
@@ -188,7 +188,7 @@ def _percent(value, low, high):
 def _card_context(request, household, year):
     now = today()
     # The monthly chart runs to the current month, or through December for a past year.
-    through_month = 12 if year < now.year else now.month
+    through_month = months_of_year(year, today=now)
     card = selectors.point_card(household=household, year=year, through_month=through_month)
     standard, score, total = card.standard, card.score, card.total
     points_by_month, own_series, average = card.points_by_month, card.own_series, card.average
@@ -298,7 +298,7 @@ def _card_context(request, household, year):
 
 
 def _may_print(user):
-    return user.is_subdistrict_admin or user.is_community_staff or user.is_accountant
+    return user.may_print_cards
 
 
 def _render_card(request, household):

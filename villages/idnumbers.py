@@ -5,6 +5,7 @@ generated import sample and docs/samples/make_households_sample.py (a plain scri
 no Django import here) make up valid numbers with it.
 """
 
+import re
 from datetime import date
 
 AREA_CODE = "330482"  # 浙江省嘉兴市平湖市
@@ -24,15 +25,28 @@ def with_check_character(first_17_digits):
     return first_17_digits + id_check_character(first_17_digits)
 
 
-def is_valid_id_number(value):
-    """18 characters, a real birth date, and the right check character."""
-    if len(value) != 18 or not value[:17].isdigit():
-        return False
+ID_NUMBER_PATTERN = r"^[0-9]{17}[0-9X]$"  # ASCII only: Python's \d would let full-width ３ in
+
+
+def id_number_fault(value):
+    """What is wrong with a resident ID number: None, "format" (not 17 ASCII digits and a
+    digit or X), "birth_date" (no such day) or "check_character". The one rule: the model
+    fields, the bank look-up (page and API) and the register import all go through it
+    (villages.models.validate_id_number gives the messages)."""
+    if not re.fullmatch(ID_NUMBER_PATTERN, value or ""):
+        return "format"
     try:
         date(int(value[6:10]), int(value[10:12]), int(value[12:14]))
     except ValueError:
-        return False
-    return value[17] == id_check_character(value[:17])
+        return "birth_date"
+    if value[17] != id_check_character(value[:17]):
+        return "check_character"
+    return None
+
+
+def is_valid_id_number(value):
+    """18 characters, a real birth date, and the right check character."""
+    return id_number_fault(value) is None
 
 
 def make_id_number(*, birth, sequence, area=AREA_CODE):

@@ -7,9 +7,7 @@ the admin all call `household_register_import`.
 """
 
 import os
-import re
 from dataclasses import asdict, dataclass
-from datetime import datetime
 from decimal import Decimal, InvalidOperation
 
 from django.core.exceptions import ValidationError
@@ -29,13 +27,13 @@ from pinghu_points.spreadsheets import (
     read_rows,
 )
 
-from .idnumbers import id_check_character
 from .models import (
     Cooperative,
     Household,
     Member,
     ShareMovement,
     validate_bank_account,
+    validate_id_number,
     validate_payable_text,
 )
 
@@ -352,18 +350,13 @@ def micro_grid_lookup():
 
 
 def _id_number_problem(value):
-    """GB 11643: 17 digits, a valid birth date, and the ISO 7064 MOD 11-2 check character."""
+    """The message of villages.models.validate_id_number, or None."""
     if not value:
         return _("身份证号不能为空")
-    # ASCII digits only: str.isdigit() and \d would also let full-width ３ through.
-    if not re.fullmatch(r"[0-9]{17}[0-9X]", value):
-        return _("身份证号格式不正确，应为18位：前17位为数字，最后一位为数字或X")
     try:
-        datetime.strptime(value[6:14], "%Y%m%d")
-    except ValueError:
-        return _("身份证号中的出生日期不正确")
-    if value[17] != id_check_character(value[:17]):
-        return _("身份证号校验位不正确")
+        validate_id_number(value)
+    except ValidationError as error:
+        return error.messages[0]
     return None
 
 

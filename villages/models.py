@@ -2,13 +2,13 @@ from decimal import Decimal
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
-from django.core.validators import MinValueValidator, RegexValidator
+from django.core.validators import MinValueValidator
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
 from pinghu_points.exports import FORMULA_CHARS
 
-ID_NUMBER_PATTERN = r"^\d{17}[\dX]$"
+from .idnumbers import id_number_fault
 
 
 def validate_payable_text(value):
@@ -24,6 +24,21 @@ def validate_bank_account(value):
     """A bank account is digits only (ASCII 0–9), so the bank can pay it as written."""
     if value and not (value.isascii() and value.isdigit()):
         raise ValidationError(_("银行账号只能由数字组成"), code="bank_account_digits")
+
+
+ID_NUMBER_MESSAGES = {
+    "format": _("身份证号格式不正确，应为18位：前17位为数字，最后一位为数字或X"),
+    "birth_date": _("身份证号中的出生日期不正确"),
+    "check_character": _("身份证号校验位不正确"),
+}
+
+
+def validate_id_number(value):
+    """GB 11643 (ASCII digits, a real birth date, the check character): the one validator of
+    the model fields (admin forms), the bank look-up page and API, and the register import."""
+    fault = id_number_fault(value)
+    if fault:
+        raise ValidationError(ID_NUMBER_MESSAGES[fault], code=f"id_number_{fault}")
 
 
 def mask_id_number(value):
@@ -170,7 +185,7 @@ class Household(models.Model):
         _("户主身份证号"),
         max_length=18,
         blank=True,
-        validators=[RegexValidator(ID_NUMBER_PATTERN, _("身份证号应为18位，最后一位可为X"))],
+        validators=[validate_id_number],
     )
     phone = models.CharField(_("联系电话"), max_length=20, blank=True)
     community = models.ForeignKey(
@@ -236,7 +251,7 @@ class Member(models.Model):
         _("身份证号"),
         max_length=18,
         blank=True,
-        validators=[RegexValidator(ID_NUMBER_PATTERN, _("身份证号应为18位，最后一位可为X"))],
+        validators=[validate_id_number],
     )
     relation = models.CharField(_("与户主关系"), max_length=20, blank=True)
     is_head = models.BooleanField(_("户主"), default=False)

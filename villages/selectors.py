@@ -180,21 +180,18 @@ def point_card(*, household, year, through_month):
     the same queries for 10 or 2,000 events (the event list is paged by the caller)."""
     standard = points.standard_for(cooperative=household.cooperative, year=year)
     total = points.event_totals(household_ids=[household.pk], year=year).get(household.pk, ZERO)
-    score = None if standard is None else standard.clip(standard.base_points + total)
+    score = points.annual_score(standard=standard, total=total)
     vetoed = household.pk in points.vetoed_household_ids(household_ids=[household.pk], year=year)
     pending_count = ScoreEvent.objects.filter(
-        household=household, occurred_on__year=year, needs_review=True, review__isnull=True
+        points.PENDING, household=household, occurred_on__year=year
     ).count()
 
     points_by_month = points.monthly_points(household_ids=[household.pk], year=year).get(
         household.pk, {}
     )
-    own_series = []
-    if standard is not None:
-        running = standard.base_points
-        for month in range(1, through_month + 1):
-            running += points_by_month.get(month, ZERO)
-            own_series.append(standard.clip(running))
+    own_series = points.running_scores(
+        standard=standard, points_by_month=points_by_month, through_month=through_month
+    )
     average = (
         grid_average_series(household=household, year=year, through_month=through_month)
         if standard is not None

@@ -8,7 +8,7 @@ def test_bank_pages_are_chinese(consent, login, world):
     own = ENGLISH_WORD.findall(world.bank_officer.username)
     for url in (
         "/bank/",
-        "/bank/lookup/?id_number=330482196501011234",
+        "/bank/lookup/?id_number=330482196501181234",
         "/bank/lookup/?id_number=1",
     ):
         assert english_words(client.get(url), *own) == set(), url

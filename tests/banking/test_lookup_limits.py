@@ -13,13 +13,14 @@ from django.urls import reverse
 
 from accounts.models import AuditRecord
 from tests.conftest import PASSWORD
+from villages.idnumbers import with_check_character
 
-CONSENTING_ID = "330482196501011234"  # a_east's head, who consented (fixture `consent`)
+CONSENTING_ID = "330482196501181234"  # a_east's head, who consented (fixture `consent`)
 
 
 def miss_id(n):
     """A well-formed ID number nobody has: the guesser's next candidate birth date."""
-    return f"3304821970{n // 28 + 1:02d}{n % 28 + 1:02d}6108"
+    return with_check_character(f"3304821970{n // 28 + 1:02d}{n % 28 + 1:02d}610")
 
 
 @pytest.fixture
@@ -51,7 +52,7 @@ def test_the_bank_sees_only_the_last_four_digits(consent, client, world):
         # The officer's own typed number may come back in the form; nothing else may.
         body = body.replace(CONSENTING_ID, "")
         assert "**************1234" in body
-        assert "330482" not in body and "19650101" not in body
+        assert "330482" not in body and "19650118" not in body
 
 
 # --- Throttled per officer, every channel -------------------------------------------------

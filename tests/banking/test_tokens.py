@@ -41,7 +41,7 @@ def test_a_user_token_has_its_users_scope(scored, tokens, api, world):
     assert numbers == {"A001", "B001"}
     # A staff token never reaches the bank's endpoints.
     assert api("/api/v1/bank/households/", key).status_code == 403
-    assert api("/api/v1/bank/lookup/", key, id_number="330482196501011234").status_code == 403
+    assert api("/api/v1/bank/lookup/", key, id_number="330482196501181234").status_code == 403
 
 
 def test_a_villager_token_reads_its_own_card_only(scored, tokens, api, world):
@@ -69,9 +69,9 @@ def test_the_bank_token_sees_the_listed_fields_only(consent, tokens, api, world)
     detail = api(f"/api/v1/bank/households/{world.a_east.pk}/", key)
     assert detail.status_code == 200 and set(detail.json()) == BANK_FIELDS
     assert api(f"/api/v1/bank/households/{world.b_east.pk}/", key).status_code == 404
-    lookup = api("/api/v1/bank/lookup/", key, id_number="330482196501011234").json()
+    lookup = api("/api/v1/bank/lookup/", key, id_number="330482196501181234").json()
     assert lookup["consent"] is True and lookup["households"][0]["number"] == "A001"
-    other = api("/api/v1/bank/lookup/", key, id_number="330482196501019999").json()
+    other = api("/api/v1/bank/lookup/", key, id_number="330482196501089999").json()
     assert other == {"consent": False, "households": []}
     assert api("/api/v1/bank/lookup/", key, id_number="3304").status_code == 400
     grades = api("/api/v1/bank/grades/", key).json()
@@ -98,7 +98,7 @@ def test_nothing_after_withdrawal_through_the_api(consent, tokens, api, world):
     services.consent_withdraw(consent=consent, actor=world.villager_a)
     assert api("/api/v1/bank/households/", key).json()["count"] == 0
     assert api(f"/api/v1/bank/households/{world.a_east.pk}/", key).status_code == 404
-    lookup = api("/api/v1/bank/lookup/", key, id_number="330482196501011234").json()
+    lookup = api("/api/v1/bank/lookup/", key, id_number="330482196501181234").json()
     assert lookup == {"consent": False, "households": []}
 
 

@@ -52,7 +52,7 @@ def test_consent_on_the_card_and_the_banks_view(
         assert "王建国" in table and "**************1234" in table
         assert "李秀英" not in table and "13800001111" not in officer.content()
         officer.screenshot(path=str(artifacts / "bank-list.png"), full_page=True)
-        officer.fill("#id_id_number", "330482196501011234")
+        officer.fill("#id_id_number", "330482196501181234")
         officer.click("form.search-form button[type=submit]")
         officer.wait_for_load_state()
         assert "户主已授权本行查询" in officer.locator("#lookup-consent").inner_text()
@@ -69,7 +69,7 @@ def test_consent_on_the_card_and_the_banks_view(
         # At once: the bank sees nothing of the household.
         officer.goto(f"{live_server.url}/bank/")
         assert "王建国" not in officer.locator("table.bank-rows").inner_text()
-        officer.goto(f"{live_server.url}/bank/lookup/?id_number=330482196501011234")
+        officer.goto(f"{live_server.url}/bank/lookup/?id_number=330482196501181234")
         assert (
             "没有该身份证号户主对本行的有效授权" in officer.locator("#lookup-consent").inner_text()
         )

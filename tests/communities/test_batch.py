@@ -127,7 +127,7 @@ def test_search_finds_households_across_the_staff_members_communities(world, ite
 
 
 @pytest.mark.parametrize(
-    "part", ["1111", "0001111", "1380000111", "138", "6228480011112222", "1234", "33048219650101"]
+    "part", ["1111", "0001111", "1380000111", "138", "6228480011112222", "1234", "33048219650118"]
 )
 def test_search_never_matches_part_of_a_personal_number(world, items, login, part):
     # The page shows 138****1111: a search by a part must not tell which digits are hidden.
@@ -137,7 +137,7 @@ def test_search_never_matches_part_of_a_personal_number(world, items, login, par
 
 
 @pytest.mark.parametrize(
-    "whole", ["13800001111", "138 0000 1111", "330482196501011234", "6228480011112222333"]
+    "whole", ["13800001111", "138 0000 1111", "330482196501181234", "6228480011112222333"]
 )
 def test_search_finds_a_whole_personal_number(world, items, login, whole):
     html = login(world.staff_east).get(URL, {"month": MONTH, "q": whole}).content.decode()

@@ -330,7 +330,7 @@ def test_csv_export_has_the_table(login, world, scored):
     assert body["A003"][4:] == [*C_EAST, "-25", ""]
     assert rows[-1] == ["", "网格平均", "", "", *EAST_AVERAGE, "", ""]
     text = response.content.decode()
-    assert "330482196501011234" not in text  # no ID numbers
+    assert "330482196501181234" not in text  # no ID numbers
     assert "13800001111" not in text and "6228480011112222333" not in text
 
 

@@ -509,3 +509,11 @@ def test_command_prints_the_total_with_its_decimal_as_documented(world, items, t
         stdout=out,
     )
     assert out.getvalue().strip() == "已导入 2 条积分记录，涉及 2 户，合计 +4.0 分（东湖社区）"
+
+
+def test_a_veto_needs_a_photo_so_it_cannot_be_imported(world, items):
+    # One "needs a photo" rule (issue 21, point 3): a veto always needs one.
+    assert refused(world, xlsx([row(积分项编码="ZF01", 分值=None, 备注="判刑")])) == [
+        "第2行 积分项编码（C列）：“违法犯罪”须上传照片，不能通过 Excel 导入，"
+        "请在批量录入页面录入并上传照片"
+    ]

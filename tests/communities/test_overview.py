@@ -6,6 +6,7 @@ from datetime import date
 from decimal import Decimal
 
 import pytest
+from django.test import RequestFactory
 from django.urls import reverse
 from openpyxl import load_workbook
 
@@ -240,6 +241,15 @@ def test_statistics_page_and_xlsx(scored, login):
     assert [sheet.title for sheet in book.worksheets][:2] == ["按类别", "按积分项"]
     community_rows = list(book["按社区"].values)[1:]
     assert [row[0] for row in community_rows] == ["东湖社区"]
+
+
+def test_a_year_still_to_come_shows_this_year(scored, login):
+    # One "months of a year" rule: a year still to come has no months, so the overview
+    # shows this year (to this month), as the points chart and the card already did.
+    period = overview_views._period(RequestFactory().get("/", {"year": YEAR + 1}))
+    assert period[:4] == (YEAR, 1, TODAY.month, TODAY.month)
+    past = overview_views._period(RequestFactory().get("/", {"year": YEAR - 1}))
+    assert past[:4] == (YEAR - 1, 1, 12, 12)
 
 
 # --- Query bound -------------------------------------------------------------------------

@@ -68,6 +68,45 @@ def test_staff_low_households_not_yet_visited(world, items):
     assert overview_selectors.low_not_visited(user=world.staff_east, today=TODAY) == []
 
 
+def test_a_visit_without_points_takes_a_low_household_off_the_list(world, items):
+    # The door month page counts a recorded visit (no points) as a visit; so does the home.
+    factories.confirmed_veto(
+        actor=world.staff_east,
+        confirmer=world.admin,
+        household=world.a_east,
+        item=items["crime"],
+        occurred_on=date(YEAR, 1, 5),
+        today=TODAY,
+    )
+    record(world.staff_east, world.a_east, items["litter"], date(YEAR, 1, 6), "10")
+    assert overview_selectors.low_not_visited(user=world.staff_east, today=TODAY) == [
+        world.a_east.pk
+    ]
+    services.household_visit_record(
+        actor=world.staff_east, household=world.a_east, visited_on=date(YEAR, 6, 3), today=TODAY
+    )
+    assert overview_selectors.low_not_visited(user=world.staff_east, today=TODAY) == []
+
+
+def test_a_rejected_entry_is_not_a_visit(world, items):
+    colleague = factories.user(role=User.Role.COMMUNITY_STAFF, communities=[world.east])
+    factories.confirmed_veto(
+        actor=world.staff_east,
+        confirmer=world.admin,
+        household=world.a_east,
+        item=items["crime"],
+        occurred_on=date(YEAR, 1, 5),
+        today=TODAY,
+    )
+    record(world.staff_east, world.a_east, items["litter"], date(YEAR, 1, 6), "10")
+    Community.objects.filter(pk=world.east.pk).update(review_required=True)
+    event = record(world.staff_east, world.a_east, items["volunteer"], date(YEAR, 6, 2), "1")
+    services.score_event_review(actor=colleague, event=event, decision="rejected", reason="不实")
+    assert overview_selectors.low_not_visited(user=world.staff_east, today=TODAY) == [
+        world.a_east.pk
+    ]
+
+
 def test_accountant_runs_and_register_changes(world):
     for version, status in ((1, DividendRun.Status.FAILED), (2, DividendRun.Status.COMPUTED)):
         DividendRun.objects.create(

@@ -13,7 +13,7 @@ from tests.dividends.test_exports import read
 
 FULL_ACCOUNT = "6228480011112222333"
 MASKED_ACCOUNT = "***************2333"
-FULL_ID = "330482196501011234"
+FULL_ID = "330482196501181234"
 
 
 def create_run(world):

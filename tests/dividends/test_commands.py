@@ -289,7 +289,7 @@ def test_export_dividend_writes_the_notice_into_a_directory(world, computed_run,
     assert written.name == "COOPA_2026年度分红_v1_公示.csv"
     text = written.read_bytes().decode("utf-8-sig")
     assert "王*国" in text
-    assert "330482196501011234" not in text
+    assert "330482196501181234" not in text
     (record,) = AuditRecord.objects.filter(action="dividend.export")
     assert record.actor == world.accountant_a
     assert record.details == {"kind": "notice", "format": "csv"}

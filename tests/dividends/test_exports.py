@@ -21,7 +21,7 @@ from tests import factories
 from villages.models import mask_name
 
 YEAR = 2026
-FULL_ID = "330482196501011234"
+FULL_ID = "330482196501181234"
 MASKED_ID = "330482********1234"
 FULL_ACCOUNT = "6228480011112222333"
 BANK_HEADERS = ["户号", "户主姓名", "开户行", "银行账号", "金额", "摘要"]

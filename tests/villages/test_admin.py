@@ -7,7 +7,7 @@ from django.urls import reverse
 
 from accounts.services import audit_record
 
-FULL_ID = "330482196501011234"
+FULL_ID = "330482196501181234"
 MASKED_ID = "330482********1234"
 FULL_ACCOUNT = "6228480011112222333"
 FULL_PHONE = "13800001111"
@@ -27,7 +27,7 @@ def admin_client(world, client):
     """The subdistrict admin as seed_demo creates it (a superuser), logged in."""
     world.admin.is_superuser = True
     world.admin.save()
-    world.a_east.members.create(name="王小明", id_number="33048220100101567X", relation="子")
+    world.a_east.members.create(name="王小明", id_number="33048220100108567X", relation="子")
     audit_record(actor=world.admin, action="test.seen", target=world.a_east)
     client.force_login(world.admin)
     return client
@@ -61,7 +61,7 @@ def test_no_changelist_shows_full_personal_data(admin_client, app_label, model_n
 
     assert FULL_ID not in body
     assert FULL_ACCOUNT not in body
-    assert "33048220100101567X" not in body
+    assert "33048220100108567X" not in body
 
 
 def test_household_changelist_masks_id_numbers_and_accounts(admin_client):
@@ -83,7 +83,7 @@ def test_member_changelist_masks_id_numbers(admin_client):
     body = admin_client.get(reverse("admin:villages_member_changelist")).content.decode()
 
     assert "330482********567X" in body
-    assert "33048220100101567X" not in body
+    assert "33048220100108567X" not in body
 
 
 def test_household_export_masks_personal_data(admin_client):

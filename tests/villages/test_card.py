@@ -347,7 +347,7 @@ def test_no_average_when_the_grid_is_too_small_to_hide_a_neighbour(world, items,
 def test_staff_see_no_personal_id_on_the_card(world, standard, login):
     body = login(world.staff_east).get(card_url(world.a_east)).content.decode()
 
-    assert "330482196501011234" not in body
+    assert "330482196501181234" not in body
     assert "6228480011112222333" not in body
     assert "13800001111" not in body
 
@@ -521,7 +521,7 @@ def test_staff_print_their_grid(world, login):
     assert "甲村股份经济合作社" in body and "东湖社区" in body and "东一网格" in body
     assert body.count("扫码登录查看积分卡") == 2
     # No secret, no personal ID on the card.
-    assert "330482196501011234" not in body and "3304821965" not in body
+    assert "330482196501181234" not in body and "3304821965" not in body
     assert all(set(parse_qs(urlsplit(card["login_url"]).query)) == {"card"} for card in cards)
     assert world.a_west.head_name not in body
 
