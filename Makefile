@@ -2,13 +2,18 @@
 #
 #   make run      set up .venv, migrate, load the demo data, serve http://127.0.0.1:8000;
 #                 HOST=0.0.0.0 PORT=8080 serves phones on the same network as well
-#   make test     set up .venv, run the whole test suite (SQLite, Celery eager)
+#   make test     set up .venv with the test tools, run the whole test suite (SQLite,
+#                 Celery eager)
 #   make lint     ruff check + ruff format --check
 #   make worker   a Celery worker (needs CELERY_BROKER_URL, see docs/deployment.md)
 #
-# The virtualenv is created on first use and reinstalled only when pyproject.toml
-# changes (the stamp file .venv/.installed records the last install). pip writes to
-# .venv/install.log; its last lines are shown only when the install fails.
+# The virtualenv is created on first use. `make run` installs only what the product
+# needs to run (pyproject.toml's dependencies); `make test`, `lint` and `format` add the
+# test tools (its `dev` extra: pytest, Playwright, schemathesis, ruff ...). Each is
+# reinstalled only when pyproject.toml changes (the stamp files .venv/.installed and
+# .venv/.installed-dev record the last install). The requirements are read straight from
+# pyproject.toml, so nothing is built (the project itself has no package to install).
+# pip writes to .venv/install.log; its last lines are shown only when the install fails.
 
 SHELL := /bin/bash
 .DEFAULT_GOAL := help
@@ -17,6 +22,7 @@ BOOTSTRAP_PYTHON ?= $(shell command -v python3.11 2>/dev/null || command -v pyth
 VENV := .venv
 PYTHON := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
+DEV_STAMP := $(VENV)/.installed-dev
 INSTALL_LOG := $(VENV)/install.log
 HOST ?= 127.0.0.1
 PORT ?= 8000
@@ -26,7 +32,7 @@ PYTEST_ARGS ?=
 LOOPBACK_HOSTS := 127.0.0.1 localhost ::1
 SERVE_ENV := $(if $(filter $(HOST),$(LOOPBACK_HOSTS)),,DEMO_ALLOW_LAN_HOSTS=1)
 
-.PHONY: help install run serve migrate messages seed test lint format worker clean
+.PHONY: help install install-dev run serve migrate messages seed test lint format worker clean
 
 help:
 	@echo "make run     set up and serve the product on http://$(HOST):$(PORT) (demo data included)"
@@ -41,18 +47,34 @@ $(PYTHON):
 	@echo "Creating $(VENV) with $(BOOTSTRAP_PYTHON) ..."
 	@$(BOOTSTRAP_PYTHON) -m venv $(VENV)
 
+# The requirements of pyproject.toml: [project] dependencies, plus the optional extra
+# named in $(1) if any. Python 3.11's tomllib reads them; no build step, no setuptools.
+requirements = $(PYTHON) -c 'import sys, tomllib; p = tomllib.load(open("pyproject.toml", "rb"))["project"]; \
+	print("\n".join(p["dependencies"] + [r for e in sys.argv[1:] for r in p["optional-dependencies"][e]]))' $(1)
+
 # pip's output (and this machine's pip configuration warnings) goes to the log; a failure
 # prints its tail and stops make, and the stamp is not written, so the next run retries.
-$(STAMP): pyproject.toml | $(PYTHON)
-	@echo "Installing dependencies into $(VENV) ... (log: $(INSTALL_LOG))"
-	@{ $(PYTHON) -m pip install --disable-pip-version-check --upgrade pip && \
-		$(PYTHON) -m pip install --disable-pip-version-check -e '.[dev]'; } >$(INSTALL_LOG) 2>&1 || { \
-		echo "Installing dependencies FAILED. The last lines of $(INSTALL_LOG):" >&2; \
+# $(1): what is installed (for the message), $(2): the extras, $(3): the stamp.
+define pip_install
+	@echo "Installing $(1) into $(VENV) ... (log: $(INSTALL_LOG))"
+	@{ $(call requirements,$(2)) > $(VENV)/requirements.txt && \
+		$(PYTHON) -m pip install --disable-pip-version-check -r $(VENV)/requirements.txt; } >>$(INSTALL_LOG) 2>&1 || { \
+		echo "Installing $(1) FAILED. The last lines of $(INSTALL_LOG):" >&2; \
 		tail -n 40 $(INSTALL_LOG) >&2; \
-		echo "Installing dependencies FAILED (full log: $(INSTALL_LOG))" >&2; exit 1; }
-	@touch $(STAMP)
+		echo "Installing $(1) FAILED (full log: $(INSTALL_LOG))" >&2; exit 1; }
+	@touch $(3)
+endef
+
+$(STAMP): pyproject.toml | $(PYTHON)
+	@: >$(INSTALL_LOG)
+	$(call pip_install,dependencies,,$(STAMP))
+
+$(DEV_STAMP): $(STAMP)
+	$(call pip_install,the test tools,dev,$(DEV_STAMP))
 
 install: $(STAMP)
+
+install-dev: $(DEV_STAMP)
 
 # Compiled catalogues (.mo) are committed; recompile only when gettext is present.
 messages: $(STAMP)
@@ -82,14 +104,14 @@ serve: $(STAMP)
 	@$(PYTHON) manage.py demo_banner --host $(HOST) --port $(PORT)
 	@$(SERVE_ENV) DJANGO_RUNSERVER_HIDE_WARNING=true $(PYTHON) manage.py runserver $(HOST):$(PORT)
 
-test: messages
+test: messages $(DEV_STAMP)
 	$(PYTHON) -m pytest $(PYTEST_ARGS)
 
-lint: $(STAMP)
+lint: $(DEV_STAMP)
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
 
-format: $(STAMP)
+format: $(DEV_STAMP)
 	$(VENV)/bin/ruff check --fix .
 	$(VENV)/bin/ruff format .
 

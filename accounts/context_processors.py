@@ -21,6 +21,9 @@ TAB_LABELS = {
     "password": pgettext_lazy("tab", "密码"),
 }
 
+# Destinations for a desk, not offered in the phone's user menu (still on the desktop bar).
+DESK_ONLY = frozenset({"batch"})
+
 # Each role's main destinations, in tab order: what that person opens most days.
 TABS_BY_ROLE = (
     # A villager's and a bank officer's home redirects to their page: no home tab.
@@ -92,7 +95,7 @@ def navigation(request):
     """
     user = getattr(request, "user", None)
     if user is None or not user.is_authenticated:
-        return {"nav_items": [], "tab_items": [], "current_section": None}
+        return {"nav_items": [], "phone_nav_items": [], "tab_items": [], "current_section": None}
     menu = _menu(user)
     current = _current(menu, request.path)
     by_key = {key: url for key, _label, url in menu}
@@ -105,6 +108,11 @@ def navigation(request):
     return {
         # The password page sits in the user menu, not in the list of destinations.
         "nav_items": [(label, url) for key, label, url in menu if key != "password"],
+        # The phone's user menu leaves out the desk-only pages (the spreadsheet of 批量录入
+        # needs a wide screen; the door app is the phone's way to enter points).
+        "phone_nav_items": [
+            (label, url) for key, label, url in menu if key != "password" and key not in DESK_ONLY
+        ],
         "tab_items": tabs,
         "current_section": current[1] if current else None,
     }

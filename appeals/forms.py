@@ -14,7 +14,8 @@ class AppealForm(forms.Form):
     photo = forms.FileField(
         label=_("照片（可不传）"),
         required=False,
-        widget=forms.ClearableFileInput(attrs={"accept": "image/*"}),
+        # Hidden behind its label, a large button (templates/appeals/appeal_form.html).
+        widget=forms.FileInput(attrs={"accept": "image/*", "class": "visually-hidden"}),
     )
 
 

@@ -45,6 +45,7 @@ from .models import (
 from .services import (
     BatchError,
     Entry,
+    community_set_honor_roll_published,
     score_event_reverse,
     score_event_review,
     score_events_record,
@@ -532,6 +533,12 @@ def seed_scoring_demo(*, stdout=None):
                 rng = random.Random(f"{SEED}:{year}:corrections")
                 _veto(rng, standards, households, today, actors, created)
                 _reversals(rng, events, actors, created)
+        if created["events"]:
+            # The villagers' 红榜 tab shows a list in the demo: every community has
+            # published it (audited, as a staff member's switch would be).
+            for community in Community.objects.filter(honor_roll_published=False):
+                community_set_honor_roll_published(actor=None, community=community, published=True)
+                created["honor_rolls_published"] += 1
         if any(created.values()):
             audit_record(
                 actor=None, action="demo.scoring_seeded", details=dict(sorted(created.items()))

@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 from datetime import date
 from decimal import ROUND_HALF_UP, Decimal
 
-from django.db.models import Count, Q
+from django.db.models import Count, Max, Q
 from django.db.models.functions import ExtractMonth
 from django.utils import timezone
 
@@ -440,6 +440,39 @@ def honor_roll(*, community, month, size=HONOR_ROLL_SIZE):
         return rows[:size]
 
     return ranked(ids_red, True), ranked(ids_black, False)
+
+
+def honor_roll_latest_month(*, community, today):
+    """The first day of the latest month, up to today's, in which the community's
+    households have a counting event: the 红黑榜 opens there, not on an empty month (the
+    current month is empty until someone scores). Today's month when there is none."""
+    latest = (
+        counting_events()
+        .filter(household__community=community, occurred_on__lte=today)
+        .aggregate(latest=Max("occurred_on"))["latest"]
+    )
+    return (latest or today).replace(day=1)
+
+
+def honor_roll_published_on(*, community):
+    """The local day the community's 红榜 was last shown to villagers (the audit trail of
+    `community_set_honor_roll_published`), or None: not published, or switched on where
+    nothing is audited (the admin form)."""
+    if not community.honor_roll_published:
+        return None
+    from accounts.models import AuditRecord
+
+    record = (
+        AuditRecord.objects.filter(
+            action="community.honor_roll_published",
+            object_type=community._meta.label,
+            object_id=str(community.pk),
+            details__after=True,
+        )
+        .order_by("-at")
+        .first()
+    )
+    return timezone.localdate(record.at) if record is not None else None
 
 
 # --- 4. Cooperative overview --------------------------------------------------------------

@@ -299,11 +299,15 @@ def honor_roll(request):
     user = request.user
     year, _from, _to, month, community_id = _period(request)
     first = date(year, month, 1)
+    # Without a chosen month: the latest month that has points, not an empty current one.
+    opens_on_latest = not (request.GET.get("year") or request.GET.get("month"))
     if user.is_villager:
         # Only the villager's own community, only the 红榜, only when published.
         community = user.household.community
         if community_id and community_id != community.pk:
             raise Http404
+        if opens_on_latest:
+            first = selectors.honor_roll_latest_month(community=community, today=today())
         red, black = selectors.honor_roll(community=community, month=first)
         rows = [
             {"name": mask_name(row["household"].head_name), "points": row["points"]} for row in red
@@ -315,6 +319,8 @@ def honor_roll(request):
                 "community": community,
                 "month": first,
                 "published": community.honor_roll_published,
+                "published_on": selectors.honor_roll_published_on(community=community),
+                "is_latest": opens_on_latest,
                 "rows": rows if community.honor_roll_published else [],
             },
         )
@@ -328,6 +334,9 @@ def honor_roll(request):
     else:
         community = communities[0] if communities else None
     red = black = []
+    if community is not None and opens_on_latest:
+        first = selectors.honor_roll_latest_month(community=community, today=today())
+        year, month = first.year, first.month
     if community is not None:
         red, black = selectors.honor_roll(community=community, month=first)
     if community is not None and request.GET.get("format") == "xlsx":

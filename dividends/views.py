@@ -77,9 +77,10 @@ def _error_text(error):
     return "；".join(error.messages) if isinstance(error, ValidationError) else str(error)
 
 
-def _enqueue(request, run, *, sent_message):
+def _enqueue(request, run, *, sent_message, done_message=None):
     """Send the computation (without a broker it runs right here) and say, in one
-    message, what happened."""
+    message, what happened: `done_message` when it is already computed (the demo and any
+    install without a broker), so the page never says 正在计算 above a bar at 100 %."""
     try:
         sent = services.dividend_run_enqueue(run=run)
     except Exception:  # eager mode: the run is marked failed, with the error, by the service
@@ -96,7 +97,9 @@ def _enqueue(request, run, *, sent_message):
             % {"version": run.version},
         )
     else:
-        messages.success(request, sent_message)
+        run.refresh_from_db(fields=["status"])
+        computed = run.status == DividendRun.Status.COMPUTED
+        messages.success(request, done_message if computed and done_message else sent_message)
 
 
 @login_required
@@ -143,6 +146,8 @@ def run_create(request):
                 request,
                 run,
                 sent_message=_("已创建 %(year)s 年分红方案第 %(version)s 版，正在计算")
+                % {"year": run.year, "version": run.version},
+                done_message=_("已创建 %(year)s 年分红方案第 %(version)s 版，已计算完成")
                 % {"year": run.year, "version": run.version},
             )
             return redirect("dividends:run_detail", pk=run.pk)
@@ -337,6 +342,7 @@ def run_retry(request, pk):
         request,
         run,
         sent_message=_("第 %(version)s 版已重新开始计算") % {"version": run.version},
+        done_message=_("第 %(version)s 版已重新计算完成") % {"version": run.version},
     )
     return redirect("dividends:run_detail", pk=run.pk)
 

@@ -281,6 +281,7 @@
     $("door-list").hidden = !!h;
     $("door-household").hidden = !h;
     if (h) {
+      if (current && String(current.household.id) !== String(h.id)) closeEntry();
       drawHousehold(h);
     } else {
       if (match && data) $("door-summary").textContent = T.notFound;
@@ -315,7 +316,11 @@
     $("door-entry-errors").textContent = "";
     form.classList.toggle("is-add", item.add);
     form.classList.toggle("is-deduct", !item.add);
-    form.scrollIntoView({ block: "start" });
+    // In place of the items (and the lists below them): the household's name and figures
+    // stay above, the form follows, its save button sticks to the bottom of the screen.
+    $("door-items").hidden = true;
+    $("door-household-more").hidden = true;
+    window.scrollTo(0, 0);
   }
   function closeEntry() {
     current = null;
@@ -323,6 +328,8 @@
     if ($("door-entry")) {
       $("door-entry").hidden = true;
       $("door-entry").dataset.photo = "";
+      $("door-items").hidden = false;
+      $("door-household-more").hidden = false;
     }
   }
 

@@ -3,12 +3,16 @@
  *
  * - A language switch submits itself when a language is chosen (a button shows
  *   without JavaScript).
+ * - A list marked data-autosubmit (the door app's grid) submits its form when chosen.
  * - Any button with data-print prints the page.
  * - The phone's user menu (a <details>) closes on Escape or a tap outside it.
  */
 (function () {
   "use strict";
   Array.prototype.forEach.call(document.querySelectorAll("[data-language-switch]"), function (select) {
+    select.addEventListener("change", function () { select.form.submit(); });
+  });
+  Array.prototype.forEach.call(document.querySelectorAll("select[data-autosubmit]"), function (select) {
     select.addEventListener("change", function () { select.form.submit(); });
   });
   Array.prototype.forEach.call(document.querySelectorAll("[data-print]"), function (button) {

@@ -12,6 +12,7 @@ from pathlib import Path
 import pytest
 
 from communities.models import ScoringItem, ScoringStandard, StandardAdoption
+from tests.browser import axe
 
 # Playwright's sync API runs an event loop in this thread; Django's ORM refuses to run
 # inside one unless told it is safe (the tests and the live server use the ORM from threads).
@@ -38,17 +39,40 @@ def artifacts():
 
 @pytest.fixture
 def browser():
+    """Chromium; every context a test opens on it runs axe-core on each page it loads.
+
+    The test fails at teardown on any serious or critical axe violation (tests/browser/axe.py).
+    """
     if not CHROMIUM.exists():
         pytest.skip("Debian chromium is not installed at /usr/bin/chromium")
     sync_api = pytest.importorskip("playwright.sync_api")
+    findings = axe.AxeFindings()
     with sync_api.sync_playwright() as playwright:
         chromium = playwright.chromium.launch(
             executable_path=str(CHROMIUM), headless=True, args=CHROMIUM_ARGS
         )
+        new_context = chromium.new_context
+
+        def new_context_with_axe(*args, **kwargs):
+            context = axe.install(new_context(*args, **kwargs), findings)
+            close = context.close
+
+            def close_after_last_check(*close_args, **close_kwargs):
+                # The page a test ends on is checked even if it closes before axe ran.
+                for open_page in context.pages:
+                    findings.check_now(open_page)
+                close(*close_args, **close_kwargs)
+
+            context.close = close_after_last_check
+            return context
+
+        chromium.new_context = new_context_with_axe
+        chromium.axe_findings = findings
         try:
             yield chromium
         finally:
             chromium.close()
+    assert not findings.violations, "axe-core (serious/critical):\n" + findings.summary()
 
 
 def watch_csp(page):

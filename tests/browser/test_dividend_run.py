@@ -61,6 +61,8 @@ def test_accountant_runs_approves_and_downloads_the_bank_list(
         "() => document.getElementById('run-progress-text').textContent.trim() === '100%'"
     )
     assert page.get_attribute("#run-progress-bar", "aria-valuenow") == "100"
+    # The message says the final state, not 正在计算 above a full bar (issue 24, point 8).
+    assert page.locator(".messages").inner_text() == "已创建 2026 年分红方案第 1 版，已计算完成"
     page.wait_for_selector("#reconciliation-ok")
     assert page.inner_text("#run-base-pool") == "468,000.00"
     assert page.inner_text("#run-incentive-pool") == "93,600.00"

@@ -150,3 +150,12 @@ def test_needs_an_administrator_when_a_community_has_no_staff(tiny):
     with pytest.raises(RuntimeError, match="administrator"):
         seed_scoring_demo()
     assert ScoreEvent.objects.count() == 0
+
+
+def test_every_community_has_published_its_red_list_for_the_villagers(tiny):
+    """The demo villager's 红榜 tab shows a list (issue 24, point 8), audited as a switch."""
+    seed_scoring_demo()
+    assert set(Community.objects.values_list("honor_roll_published", flat=True)) == {True}
+    assert AuditRecord.objects.filter(action="community.honor_roll_published").count() == (
+        Community.objects.count()
+    )
