@@ -220,7 +220,7 @@ def explanation(line, run):
         "pool": money(run.pool),
         "score": _points(line.score),
         "total": _points(total),
-        "exact": (run.pool * line.score / total).quantize(Decimal("0.0001")),
+        "exact": f"{(run.pool * line.score / total).quantize(Decimal('0.0001')):,}",
     }
 
 
