@@ -3,7 +3,7 @@
 GET       /awards/                                   runs of the user's villages
 GET/POST  /awards/runs/new/                          create a run (computed as a job)
 GET       /awards/runs/<id>/                         status, progress, pool, checks, lines
-GET       /awards/runs/<id>/progress/                {status, status_label, progress, error, done, can_retry}
+GET       /awards/runs/<id>/progress/                {status, status_label, progress, error, done, can_retry, stalled}
 GET/POST  /awards/runs/<id>/approve/                 summary, largest changes from the
                                                      previous period, explicit confirmation
 POST      /awards/runs/<id>/recompute/               a computed run again, as a new version
@@ -13,7 +13,7 @@ GET       /awards/runs/<id>/notice/                  the online 公示 of an app
 
 Scope (DESIGN.md "Scope"): accountants, the supervisor and admins read the runs of
 `cooperatives_signed_by`; only accountants and admins create, recompute, retry and
-export (`cooperatives_managed_by`); approval is `services.approval_refusal` (four-eyes).
+export (`cooperatives_managed_by`); approval is `services.approval_refusal` (never the creator).
 The notice is for logged-in users of the village (`cooperatives_visible_to`). Anyone
 else gets 403; a run outside the user's scope is a 404.
 """
@@ -32,6 +32,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 
 from accounts.scope import cooperatives_visible_to
 from dividends import notice
+from pinghu_points import jobs
 from pinghu_points.exports import plain_decimal
 from pinghu_points.formatting import money
 
@@ -162,9 +163,7 @@ def _approval_context(request, run):
         "can_approve": refusal is None,
         "approval_refusal": refusal,
         "period_approved_run": approved if approved is not None and approved.pk != run.pk else None,
-        "can_recompute": _is_payer(request.user)
-        and approved is None
-        and run.status == AwardRun.Status.COMPUTED,
+        "can_recompute": services.recompute_refusal(actor=request.user, run=run) is None,
     }
 
 
@@ -194,7 +193,8 @@ def run_detail(request, pk):
             "page": page,
             "rows": [(line, selectors.explanation(line, run)) for line in page],
             "tiers": (run.parameters or {}).get("tiers") or [],
-            "can_retry": services.JOB.can_retry(run),
+            "can_retry": services.run_can_retry(run),
+            "stall_hint": _stall_hint(run),
             "notice": _notice_state(run),
             "exports": [
                 (kind, label, file_format)
@@ -206,6 +206,12 @@ def run_detail(request, pk):
             **_approval_context(request, run),
         },
     )
+
+
+def _stall_hint(run):
+    """The run page's words for a run that may have stalled (empty while it runs fine)."""
+    stall = services.run_stall(run)
+    return jobs.stall_message(stall, action=_("重新计算")) if stall else ""
 
 
 @login_required
@@ -220,7 +226,8 @@ def run_progress(request, pk):
             "progress": state.progress,
             "error": state.error,
             "done": state.done,
-            "can_retry": services.JOB.can_retry(run),
+            "can_retry": services.run_can_retry(run),
+            "stalled": _stall_hint(run),
         }
     )
 
@@ -262,12 +269,6 @@ def run_approve(request, pk):
 def run_recompute(request, pk):
     _require_payer(request.user)
     run = _run_or_404(request, pk)
-    if run.status != AwardRun.Status.COMPUTED:
-        messages.error(
-            request,
-            _("当前状态（%(status)s）的方案不能重新计算") % {"status": run.get_status_display()},
-        )
-        return redirect("awards:run_detail", pk=run.pk)
     try:
         new_run = services.award_run_recompute(actor=request.user, run=run)
     except ValidationError as error:

@@ -30,7 +30,7 @@ from django.contrib.contenttypes.models import ContentType
 from django.test import Client
 from django.urls import URLPattern, URLResolver, get_resolver
 
-from accounts.models import AuditRecord
+from accounts.models import AuditRecord, User
 from appeals import services as appeal_services
 from awards import services as award_services
 from banking import services as bank_services
@@ -220,12 +220,14 @@ def scene(world, standard, items, django_capture_on_commit_callbacks):
         dividend_services.dividend_run_enqueue(run=run_c)
     run_c.refresh_from_db()
     world.run_c = dividend_services.dividend_run_approve(actor=world.admin, run=run_c)
-    # March's award of each village, approved (the third signs alone, as for dividends).
+    # March's award of each village, approved by a second person (never its creator:
+    # the third village's by a second subdistrict admin).
+    second_admin = factories.user(username="admin2", role=User.Role.SUBDISTRICT_ADMIN)
     awards = {}
     for cooperative, accountant, signer in (
         (world.coop_a, world.accountant_a, world.supervisor_a),
         (world.coop_b, world.accountant_b, world.supervisor_b),
-        (world.coop_c, world.admin, world.admin),
+        (world.coop_c, world.admin, second_admin),
     ):
         award = award_services.award_run_create(
             actor=accountant,
