@@ -69,3 +69,31 @@ def test_the_overview_shows_awards_paid_per_village_and_period_and_the_remainder
     client.force_login(world.accountant_b)
     page = client.get(reverse("overview:cooperatives"), {"year": 2026}).content.decode()
     assert "2026年4月" not in page and 'id="overview-awards-none"' in page
+
+
+def test_the_home_lists_awards_to_approve_and_the_towns_award_figures(client, world, items):
+    from communities import overview_selectors
+
+    event(world.a_east, items["clean"], "6", occurred_on=date(2026, 4, 8))
+    tiers = [{"min_score": "5", "share_of_base": "0.5"}]
+    approved(
+        world, period_number=4, pool=Decimal("1000.00"), policy="tiers", parameters={"tiers": tiers}
+    )
+    services.award_run_compute(run_id=create_run(world, period_number=5).pk)  # to approve
+    # The accountant prepared it and may not sign it; the supervisor and the admin may.
+    for who in (world.accountant_a, world.supervisor_a):
+        assert overview_selectors.accountant_todo(user=who)["awards_to_approve"] == 1
+    assert overview_selectors.accountant_todo(user=world.accountant_b)["awards_to_approve"] == 0
+    todo = overview_selectors.admin_todo(user=world.admin, today=date(2026, 6, 1))
+    assert todo["awards_to_approve"] == 1
+    # April: A001 asks half of an equal part (500.00) → 250.00; 750.00 stays in the fund.
+    assert (todo["awards"]["paid"], todo["awards"]["remainder"]) == (
+        Decimal("250.00"),
+        Decimal("750.00"),
+    )
+    client.force_login(world.admin)
+    page = client.get(reverse("home")).content.decode()
+    assert 'id="todo-awards-paid"' in page and "750.00" in page
+    client.force_login(world.supervisor_a)
+    page = client.get(reverse("home")).content.decode()
+    assert "待审批的奖励方案" in page and "计算失败的奖励方案" not in page
