@@ -1,6 +1,7 @@
 """The bank list and the public notice of an award run, written by the one writer
 (`pinghu_points.exports`: formulas kept out, amounts as numbers). Same layout as the
-dividend's lists (docs/import-formats.md, "奖励导出格式"); from the lines' snapshots only.
+dividend's lists (docs/awards.md, "Notice (公示), exports, audit"); from the lines'
+snapshots only.
 The callers check scope and record the export (`services.award_run_exported`)."""
 
 from decimal import Decimal

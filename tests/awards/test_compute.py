@@ -166,6 +166,20 @@ def test_tiers_ask_their_share_of_an_equal_part_and_the_rest_stays_in_the_fund(
     assert run.remainder == D("100.00") - D("33.33") - D("16.66")
 
 
+def test_a_tier_asks_of_the_exact_equal_part_not_of_a_rounded_quotient(world, items, standard):
+    # 1.00 / 3 households, a tier of 3 equal parts: exactly 1.00 (a rounded quotient,
+    # 0.3333…3 × 3 = 0.9999…9, would floor to 0.99 and keep a fen that is owed).
+    _cooperative, households = register_of(world, 3, standard)
+    event(households[0], items["clean"], "9")
+    tiers = [{"min_score": "8", "share_of_base": "3"}]
+    run = compute(
+        create_run(world, pool=D("1.00"), policy=Policy.TIERS, parameters={"tiers": tiers})
+    )
+    expected = Fraction(100, 3) * 3  # fen
+    assert amounts(run) == {"A001": D(int(expected)) / 100, "A002": D("0.00"), "A003": D("0.00")}
+    assert run.remainder == D("0.00")
+
+
 def test_a_minimum_score_and_the_rest_goes_to_the_others(world, items):
     event(world.a_east, items["clean"], "3")
     event(world.a_west, items["clean"], "6")
