@@ -161,3 +161,15 @@ def test_the_online_notice_is_for_the_village_once_approved(client, world, compu
     assert "公示中" in page and "王*国" in page and "6228480011112222333" not in page
     client.force_login(world.villager_b)
     assert client.get(url).status_code == 404
+
+
+def test_every_step_reads_in_the_audit_trail_with_a_link_to_the_run(client, world, computed):
+    run = services.award_run_approve(actor=world.supervisor_a, run=computed)
+    client.force_login(world.accountant_a)
+    client.get(reverse("awards:run_export", args=[run.pk, "bank", "csv"]))
+    client.force_login(world.admin)
+    page = client.get(reverse("accounts:audit_list")).content.decode()
+    for label in ("创建奖励方案", "计算奖励方案", "审批奖励方案", "导出奖励清单"):
+        assert label in page
+    assert reverse("awards:run_detail", args=[run.pk]) in page
+    assert "award.approve" not in page.split("<tbody>", 1)[1]
