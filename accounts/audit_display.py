@@ -47,6 +47,11 @@ ACTION_LABELS = {
     "community.honor_roll_published": gettext_lazy("设置红榜公布"),
     "dividend.retry": gettext_lazy("重新计算分红方案"),
     "dividend_run.paid": gettext_lazy("登记分红已发放"),
+    "award.create": gettext_lazy("创建奖励方案"),
+    "award.compute": gettext_lazy("计算奖励方案"),
+    "award.approve": gettext_lazy("审批奖励方案"),
+    "award.export": gettext_lazy("导出奖励清单"),
+    "award.retry": gettext_lazy("重新计算奖励方案"),
     "household.visit": gettext_lazy("记录走访"),
     "appeal.filed": gettext_lazy("提出申诉"),
     "appeal.upheld": gettext_lazy("申诉成立"),
@@ -136,6 +141,12 @@ DETAIL_LABELS = {
     "min_score": gettext_lazy("最低积分"),
     "veto": gettext_lazy("一票否决"),
     "tiers": gettext_lazy("档次"),
+    "period": gettext_lazy("期间"),
+    "pool": gettext_lazy("奖励金总额"),
+    "paid": gettext_lazy("实发奖励"),
+    "categories": gettext_lazy("计分类别"),
+    "item_codes": gettext_lazy("计分项目"),
+    "recipients": gettext_lazy("发放对象"),
 }
 
 
@@ -283,6 +294,8 @@ def _object_url(record, event_households):
         return reverse("communities:household_points", args=[household]) if household else None
     if record.object_type == "dividends.DividendRun":
         return reverse("dividends:run_detail", args=[pk])
+    if record.object_type == "awards.AwardRun":
+        return reverse("awards:run_detail", args=[pk])
     if "." not in record.object_type:
         return None
     app_label, model = record.object_type.lower().split(".", 1)

@@ -64,8 +64,10 @@ def _menu(user):
     if user.may_pay:
         items.append(("register_import", _("导入股东名册"), reverse("villages:household_import")))
         items.append(("dividends", _("分红"), reverse("dividends:run_list")))
+        items.append(("awards", _("奖励发放"), reverse("awards:run_list")))
     elif user.is_supervisor:
         items.append(("approval", _("分红审批"), reverse("dividends:run_list")))
+        items.append(("awards", _("奖励审批"), reverse("awards:run_list")))
     if user.is_subdistrict_admin or user.is_community_staff or user.is_accountant:
         items.append(("appeals", _("申诉"), reverse("appeals:list")))
         items.append(("lockouts", _("登录锁定"), reverse("accounts:lockouts")))

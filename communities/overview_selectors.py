@@ -617,6 +617,7 @@ def accountant_todo(*, user, today=None):
         ),
         to_approve=Count("pk", filter=Q(status=DividendRun.Status.COMPUTED)),
     )
+    counts.update(award_todo(cooperatives=cooperatives))
     latest = runs.order_by("-created_at").values_list("created_at", flat=True).first()
     movements = ShareMovement.objects.filter(household__cooperative__in=cooperatives)
     if latest is not None:
@@ -627,6 +628,16 @@ def accountant_todo(*, user, today=None):
         "register_changes": movements.count(),
         "since": latest,
     }
+
+
+def award_todo(*, cooperatives):
+    """Award runs (奖励发放) to compute again (failed) and to approve (computed)."""
+    from awards.models import AwardRun
+
+    return AwardRun.objects.filter(cooperative__in=cooperatives).aggregate(
+        awards_failed=Count("pk", filter=Q(status=AwardRun.Status.FAILED)),
+        awards_to_approve=Count("pk", filter=Q(status=AwardRun.Status.COMPUTED)),
+    )
 
 
 HEADLINE_CACHE_SECONDS = 600
@@ -687,6 +698,7 @@ def lookup_blocks():
 def admin_todo(*, user, today):
     """Communities that have not closed last month, lockouts and the headline figures."""
     from accounts.backends import current_lockouts
+    from awards.selectors import approved_awards
 
     communities = list(communities_visible_to(user).order_by("code"))
     last = previous_month(today)
@@ -697,6 +709,9 @@ def admin_todo(*, user, today):
         "lockouts": len(current_lockouts("username")),
         **lookup_blocks(),
         **headline_figures(user=user, today=today),
+        # The town's award figures of the year: what the villages' funds paid and kept.
+        "awards": approved_awards(cooperatives=cooperatives_signed_by(user), year=today.year),
+        **award_todo(cooperatives=cooperatives_signed_by(user)),
     }
 
 

@@ -23,7 +23,8 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_POST
 
-from accounts.scope import communities_visible_to
+from accounts.scope import communities_visible_to, cooperatives_signed_by
+from awards.selectors import approved_awards
 from pinghu_points.months import is_year_shown, months_of_year, years_shown
 from pinghu_points.parameters import YearFormField
 from villages.models import mask_name
@@ -414,6 +415,9 @@ def cooperatives(request):
         raise PermissionDenied
     year = _period(request)[0]
     data = selectors.cooperative_overview(user=user, year=year)
+    # Awards paid per village and period this year (approved award runs), and the fund's
+    # remainder: the same scope as the dividends (docs/awards.md, "Overview").
+    awards = approved_awards(cooperatives=cooperatives_signed_by(user), year=year)
     if request.GET.get("format") == "xlsx":
         header = [_("合作社"), _("年度"), _("状态"), *FIGURE_LABELS.values()]
         rows = []
@@ -433,8 +437,28 @@ def cooperatives(request):
             rows.append(
                 [_("街道合计"), label, "", *(data["totals"][key][n] for n in FIGURE_LABELS)]
             )
+        award_header = [
+            _("村"),
+            _("奖励"),
+            _("期间"),
+            _("奖励金总额"),
+            _("实发奖励"),
+            _("未分配留存"),
+            _("户数"),
+        ]
+        award_rows = [
+            [a.village, a.name, a.period, a.pool, a.paid, a.remainder, a.households]
+            for a in awards["rows"]
+        ]
+        award_rows.append(
+            [_("街道合计"), "", "", awards["pool"], awards["paid"], awards["remainder"], ""]
+        )
         return workbook_response(
-            filename=f"cooperatives-{year}.xlsx", sheets=[(_("合作社分红概览"), header, rows)]
+            filename=f"cooperatives-{year}.xlsx",
+            sheets=[
+                (_("合作社分红概览"), header, rows),
+                (_("奖励发放"), award_header, award_rows),
+            ],
         )
     table = [
         {
@@ -460,5 +484,5 @@ def cooperatives(request):
     return render(
         request,
         "overview/cooperatives.html",
-        {"table": table, "totals": totals, "year": year, "years": _years()},
+        {"table": table, "totals": totals, "year": year, "years": _years(), "awards": awards},
     )

@@ -76,6 +76,7 @@ INSTALLED_APPS = [
     "villages",
     "communities",
     "dividends",
+    "awards",
     "appeals",
     "banking",
 ]
@@ -319,7 +320,11 @@ JOB_MAX_ATTEMPTS = _job_seconds("JOB_MAX_ATTEMPTS", "DIVIDEND_RUN_MAX_ATTEMPTS",
 JOB_SWEEP_INTERVAL = _job_seconds("JOB_SWEEP_INTERVAL", "DIVIDEND_SWEEP_INTERVAL", 60)
 JOB_OVERDUE_SECONDS = int(os.environ.get("JOB_OVERDUE_SECONDS", 60))
 JOB_UNSENT_SECONDS = int(os.environ.get("JOB_UNSENT_SECONDS", min(JOB_SWEEP_INTERVAL, 30)))
-JOB_KINDS = ["dividends.services.RUN_JOBS", "villages.import_jobs.IMPORT_JOBS"]
+JOB_KINDS = [
+    "dividends.services.RUN_JOBS",
+    "villages.import_jobs.IMPORT_JOBS",
+    "awards.services.AWARD_JOBS",
+]
 CELERY_IMPORTS = ["pinghu_points.jobs"]
 CELERY_BEAT_SCHEDULE = {
     "sweep-jobs": {

@@ -29,6 +29,7 @@ urlpatterns = [
     path("communities/", include("communities.urls")),
     path("card/", include("villages.card_urls")),
     path("dividends/", include("dividends.urls")),
+    path("awards/", include("awards.urls")),
     path("appeals/", include("appeals.urls")),
     path("overview/", include("communities.overview_urls")),
     path("bank/", include("banking.urls")),

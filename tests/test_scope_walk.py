@@ -30,8 +30,9 @@ from django.contrib.contenttypes.models import ContentType
 from django.test import Client
 from django.urls import URLPattern, URLResolver, get_resolver
 
-from accounts.models import AuditRecord
+from accounts.models import AuditRecord, User
 from appeals import services as appeal_services
+from awards import services as award_services
 from banking import services as bank_services
 from banking.models import Bank
 from communities.models import StandardAdoption
@@ -48,7 +49,7 @@ standard = points_fixtures.standard
 items = points_fixtures.items
 
 ROLES = ["admin", "staff_east", "accountant_a", "supervisor_a", "villager_a", "bank", "anonymous"]
-APPS_CHECKED = ("accounts", "villages", "communities", "dividends", "appeals", "banking")
+APPS_CHECKED = ("accounts", "villages", "communities", "dividends", "awards", "appeals", "banking")
 
 # (route name, parameter) -> the kind of object whose id goes there. Route names are
 # namespaced as in reverse(); API router routes have no namespace.
@@ -69,6 +70,16 @@ PATH_PARAMETERS = {
     ("dividends:run_mark_paid", "pk"): "run",
     ("dividends:notice_public", "token"): "=not-a-signed-token",
     ("appeals:detail", "pk"): "appeal",
+    # Award runs (awards.views): the other village's run; its notice like the dividend's.
+    ("awards:run_detail", "pk"): "award_run",
+    ("awards:run_progress", "pk"): "award_run",
+    ("awards:run_approve", "pk"): "award_run",
+    ("awards:run_recompute", "pk"): "award_run",
+    ("awards:run_retry", "pk"): "award_run",
+    ("awards:run_export", "pk"): "award_run",
+    ("awards:run_export", "kind"): "=bank",
+    ("awards:run_export", "file_format"): "=csv",
+    ("awards:notice", "pk"): "award_notice_run",
     ("overview:matrix_cell", "village_id"): "village",
     ("overview:matrix_cell", "community_id"): "community",
     ("overview:honor_roll_setting", "community_id"): "community",
@@ -129,6 +140,8 @@ ID_KINDS = {
     "village",
     "community",
     "consent",
+    "award_run",
+    "award_notice_run",
 }
 # The bank's reads record what it saw (audit trail, "bank last looked"): those rows are
 # the bank's own reads, not a change of another scope.
@@ -207,6 +220,28 @@ def scene(world, standard, items, django_capture_on_commit_callbacks):
         dividend_services.dividend_run_enqueue(run=run_c)
     run_c.refresh_from_db()
     world.run_c = dividend_services.dividend_run_approve(actor=world.admin, run=run_c)
+    # March's award of each village, approved by a second person (never its creator:
+    # the third village's by a second subdistrict admin).
+    second_admin = factories.user(username="admin2", role=User.Role.SUBDISTRICT_ADMIN)
+    awards = {}
+    for cooperative, accountant, signer in (
+        (world.coop_a, world.accountant_a, world.supervisor_a),
+        (world.coop_b, world.accountant_b, world.supervisor_b),
+        (world.coop_c, world.admin, second_admin),
+    ):
+        award = award_services.award_run_create(
+            actor=accountant,
+            cooperative=cooperative,
+            name="全域秀美月度奖励",
+            period_kind="month",
+            year=2026,
+            period_number=3,
+            pool=Decimal("1000.00"),
+            categories=["environment"],
+        )
+        award = award_services.award_run_compute(run_id=award.pk)
+        awards[cooperative.code] = award_services.award_run_approve(actor=signer, run=award)
+    world.award_b, world.award_c = awards["COOPB"], awards["COOPC"]
     # The other cooperative's villager appeals their dividend line: theirs and their
     # accountant's to see, nobody else's.
     world.appeal_b = appeal_services.appeal_file(
@@ -274,6 +309,8 @@ def other_scope(scene, role):
         village=cooperative.village,
         # A notice is for everyone whose scope reaches the run's cooperative.
         notice_run=w.run_c if role == "staff_east" else run,
+        award_run=w.award_b,
+        award_notice_run=w.award_c if role == "staff_east" else w.award_b,
         line=w.run_b.lines.exclude(household=w.a_east).order_by("pk").first(),
         consent=w.consent_b,
         household_content_type=ContentType.objects.get_for_model(household),
@@ -346,6 +383,7 @@ def build_url(route, values):
 # every other table only grows or shrinks, and every write is audited as well.
 WATCHED_ROWS = (
     "dividends.DividendRun",
+    "awards.AwardRun",
     "villages.Household",
     "accounts.User",
     "appeals.Appeal",
@@ -458,12 +496,12 @@ def test_no_route_shows_or_changes_another_scope(scene, role):
         if leaked:
             problems.append(f"GET {label}: shows {leaked}")
         after = snapshot()
-        if role == "admin" and name == "dividends:run_export":
+        if role == "admin" and name in ("dividends:run_export", "awards:run_export"):
             # An export of personal data is audited (the admin's own read), nothing else.
             added = AuditRecord.objects.filter(pk__gt=before_audit or 0).values_list(
                 "action", flat=True
             )
-            if all(action == "dividend.export" for action in added):
+            if all(action in ("dividend.export", "award.export") for action in added):
                 after["accounts.AuditRecord"] = before["accounts.AuditRecord"]
         if role == "bank" and name in BANK_READ_ROUTES:
             # The bank's read is recorded (audit line, "last looked"), nothing else changes.

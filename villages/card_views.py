@@ -35,6 +35,7 @@ from django.views.decorators.http import require_GET
 
 from accounts.scope import communities_visible_to, households_visible_to
 from appeals import selectors as appeal_selectors
+from awards import selectors as award_selectors
 from banking import selectors as bank_selectors
 from communities import selectors as points
 from communities.models import MicroGrid, ScoreEvent, ScoringItem
@@ -289,6 +290,8 @@ def _card_context(request, household, year):
         "add_items": add_items,
         "deduct_items": deduct_items,
         "dividends": dividends,
+        # Awards of any period (奖励发放) beside the dividends, each line explained.
+        "awards": award_selectors.card_awards(household=household),
         "is_own": is_own,
         "can_print": _may_print(user),
         "min_grid": MIN_GRID_FOR_AVERAGE,

@@ -226,7 +226,11 @@ def test_the_sweep_is_on_celery_beats_schedule():
     assert entry["schedule"] == settings.JOB_SWEEP_INTERVAL
     assert app.conf.beat_schedule["sweep-jobs"]["task"] == entry["task"]
     assert "pinghu_points.jobs" in app.conf.imports  # the worker knows the task
-    assert settings.JOB_KINDS == ["dividends.services.RUN_JOBS", "villages.import_jobs.IMPORT_JOBS"]
+    assert settings.JOB_KINDS == [
+        "dividends.services.RUN_JOBS",
+        "villages.import_jobs.IMPORT_JOBS",
+        "awards.services.AWARD_JOBS",
+    ]
     transport = app.conf.broker_transport_options
     assert transport["visibility_timeout"] == 1800 > settings.JOB_STALE_SECONDS
     assert settings.JOB_OVERDUE_SECONDS < settings.JOB_STALE_SECONDS

@@ -1,5 +1,6 @@
 from django.core.management.base import BaseCommand, CommandError
 
+from awards.demo import seed_award_demo
 from banking.demo import seed_bank_demo
 from communities.demo import seed_scoring_demo
 from dividends.demo import seed_dividend_demo
@@ -42,3 +43,5 @@ class Command(BaseCommand):
         seed_dividend_demo(stdout=stdout)
         # 善治金融: household TONGJIE/0001 consents to the bank (banking/demo.py).
         seed_bank_demo(stdout=stdout)
+        # 独山港镇韩家庙村's monthly award fund (awards/demo.py).
+        seed_award_demo(stdout=stdout)
