@@ -77,6 +77,7 @@ INSTALLED_APPS = [
     "communities",
     "dividends",
     "appeals",
+    "matters",
     "banking",
 ]
 
