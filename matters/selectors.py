@@ -111,12 +111,19 @@ def steps_of(matter):
 
 
 def card_matters(*, household, user):
-    """The card's 议事 section: the household's open matters and those reported back."""
+    """The card's 议事 section: the household's open matters and those reported back,
+    as far as `user` may open them (an accountant reading the card sees none). One query."""
     if household is None:
         return None
-    matters = Matter.objects.filter(household=household).order_by("-recorded_at", "-id")
+    shown = list(
+        matters_visible_to(user)
+        .filter(household=household, state__in=(*OPEN_STATES, Matter.State.REPORTED))
+        .order_by("-recorded_at", "-id")[:20]
+    )
     return {
-        "open": list(matters.filter(state__in=OPEN_STATES)[:10]),
-        "reported": list(matters.filter(state=Matter.State.REPORTED)[:10]),
-        "may_raise": bool(user.is_villager and user.household_id == household.pk),
+        "open": [matter for matter in shown if matter.state in OPEN_STATES],
+        "reported": [matter for matter in shown if matter.state == Matter.State.REPORTED],
+        "may_raise": bool(
+            user.is_villager and user.household_id == household.pk and household.micro_grid_id
+        ),
     }

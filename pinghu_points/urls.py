@@ -26,6 +26,7 @@ urlpatterns = [
     path("card/", include("villages.card_urls")),
     path("dividends/", include("dividends.urls")),
     path("appeals/", include("appeals.urls")),
+    path("matters/", include("matters.urls")),
     path("overview/", include("communities.overview_urls")),
     path("bank/", include("banking.urls")),
     path("i18n/", include("django.conf.urls.i18n")),
