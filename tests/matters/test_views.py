@@ -291,3 +291,13 @@ def test_every_text_column_of_the_download_is_kept_as_text(world, client, start)
     stored = [matter.text, matter.place, matter.assignee_office, matter.result]
     for value in [*stored, declined.decline_reason]:
         assert neutralise(value) in values, value
+
+
+def test_the_door_month_and_the_household_page_lead_to_the_raise_form(world, leader, client):
+    client.force_login(world.staff_east)
+    month = client.get(reverse("communities:door_month"), {"grid": world.grid_east.pk})
+    assert f'href="/matters/new/?grid={world.grid_east.pk}"' in month.content.decode()
+    points = client.get(reverse("communities:household_points", args=[world.b_east.pk]))
+    assert f'href="/matters/new/?household={world.b_east.pk}"' in points.content.decode()
+    form = client.get(url("matters:new"), {"grid": world.grid_east.pk}).content.decode()
+    assert f'<option value="{world.grid_east.pk}" selected>' in form
