@@ -301,3 +301,16 @@ def test_the_door_month_and_the_household_page_lead_to_the_raise_form(world, lea
     assert f'href="/matters/new/?household={world.b_east.pk}"' in points.content.decode()
     form = client.get(url("matters:new"), {"grid": world.grid_east.pk}).content.decode()
     assert f'<option value="{world.grid_east.pk}" selected>' in form
+
+
+def test_a_villager_sees_the_merge_without_a_link_to_a_neighbours_matter(world, leader, client):
+    neighbour = services.matter_record(
+        actor=leader, micro_grid=world.grid_east, household=world.b_east, text="河岸塌方"
+    )
+    own = services.matter_record(actor=world.villager_a, text="坟浜岸坡塌了")
+    services.matter_assess(actor=leader, matter=own, decision="merged", merge_into=neighbour)
+    client.force_login(world.villager_a)
+    page = client.get(url(DETAIL, own.pk)).content.decode()
+    assert f"#{neighbour.pk}" in page and url(DETAIL, neighbour.pk) not in page
+    assert world.b_east.head_name not in page
+    assert client.get(url(DETAIL, neighbour.pk)).status_code == 404
