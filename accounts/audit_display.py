@@ -72,6 +72,13 @@ ACTION_LABELS = {
     "api_token.revoked": gettext_lazy("吊销接口令牌"),
     "demo.seeded": gettext_lazy("生成演示数据"),
     "demo.scoring_seeded": gettext_lazy("生成演示积分"),
+    # 议事 (docs/matters.md): f"matter.{step}"
+    "matter.collect": gettext_lazy("议事：收集"),
+    "matter.assess": gettext_lazy("议事：研判"),
+    "matter.assign": gettext_lazy("议事：交办"),
+    "matter.handle": gettext_lazy("议事：办理"),
+    "matter.track": gettext_lazy("议事：跟踪"),
+    "matter.feedback": gettext_lazy("议事：反馈"),
 }
 
 # The words for the detail keys the services write; anything else shows its key.
@@ -147,6 +154,12 @@ DETAIL_LABELS = {
     "categories": gettext_lazy("计分类别"),
     "item_codes": gettext_lazy("计分项目"),
     "recipients": gettext_lazy("发放对象"),
+    "step": gettext_lazy("环节"),
+    "outcome": gettext_lazy("结论"),
+    "state": gettext_lazy("状态"),
+    "note": gettext_lazy("说明"),
+    "photo": gettext_lazy("照片"),
+    "micro_grid": gettext_lazy("微网格编号"),
 }
 
 
@@ -296,6 +309,8 @@ def _object_url(record, event_households):
         return reverse("dividends:run_detail", args=[pk])
     if record.object_type == "awards.AwardRun":
         return reverse("awards:run_detail", args=[pk])
+    if record.object_type == "matters.Matter":
+        return reverse("matters:detail", args=[pk])
     if "." not in record.object_type:
         return None
     app_label, model = record.object_type.lower().split(".", 1)

@@ -42,6 +42,7 @@ def _menu(user):
     if user.is_villager:
         items.append(("card", _("积分卡"), reverse("card:mine")))
         items.append(("honor", _("红榜"), reverse("overview:honor_roll")))
+        items.append(("matters", _("议事"), reverse("matters:mine")))
     if user.is_bank:
         items.append(("bank", _("善治金融"), reverse("banking:home")))
         items.append(("bank_lookup", _("按身份证号查询"), reverse("banking:lookup")))
@@ -61,6 +62,7 @@ def _menu(user):
         items.append(("months", _("月度关账"), reverse("communities:month_list")))
         items.append(("event_import", _("导入检查表"), reverse("communities:score_event_import")))
         items.append(("print", _("打印积分卡"), reverse("card:print")))
+        items.append(("matters", _("议事"), reverse("matters:list")))
     if user.may_pay:
         items.append(("register_import", _("导入股东名册"), reverse("villages:household_import")))
         items.append(("dividends", _("分红"), reverse("dividends:run_list")))

@@ -4,7 +4,9 @@ Every page, export, admin list and API endpoint builds its querysets from
 these functions; none filters by role on its own.
 """
 
-from communities.models import Community
+from django.db.models import Q
+
+from communities.models import Community, MicroGrid
 from villages.models import Cooperative, Household
 
 
@@ -133,6 +135,21 @@ def communities_visible_to(user):
     if user.is_accountant or user.is_supervisor:
         return communities.filter(households__cooperative_id=user.cooperative_id).distinct()
     return communities.none()
+
+
+def micro_grids_managed_by(user):
+    """Micro-grids whose matters (议事, docs/matters.md) this user takes down, assesses,
+    assigns and follows: the grids they lead (微网格长), every grid of their communities
+    (staff), every grid (the admin). Villagers raise matters only for their own grid
+    (`matters.services`), the other roles have none."""
+    grids = MicroGrid.objects.all()
+    if not getattr(user, "is_authenticated", False) or not user.is_active:
+        return grids.none()
+    if user.is_subdistrict_admin:
+        return grids
+    if user.is_community_staff:
+        return grids.filter(Q(leader=user) | Q(community__staff_memberships__user=user)).distinct()
+    return grids.none()
 
 
 def sees_staff_names(user):

@@ -593,10 +593,20 @@ def open_appeals(*, user, today):
     return {"count": len(filed), "oldest_days": oldest}
 
 
+def overdue_matters(*, user, today):
+    """Matters (议事) past their due date that the user follows (their grids') or handles
+    (assigned to their community): how many, and the days the oldest is overdue."""
+    from matters.selectors import overdue_matters_for
+
+    due = list(overdue_matters_for(user, today=today).values_list("due_on", flat=True))
+    return {"count": len(due), "oldest_days": (today - min(due)).days if due else None}
+
+
 def staff_todo(*, user, today):
     communities = list(communities_visible_to(user).order_by("code"))
     return {
         "open_appeals": open_appeals(user=user, today=today),
+        "overdue_matters": overdue_matters(user=user, today=today),
         "months_to_close": months_to_close(communities=communities, today=today),
         "pending_reviews": review_queue(user=user).count(),
         "low_not_visited": len(low_not_visited(user=user, today=today)),
@@ -707,6 +717,7 @@ def admin_todo(*, user, today):
         "last_month": last,
         "behind": [community for community in communities if (community.pk, last) not in closed],
         "lockouts": len(current_lockouts("username")),
+        "overdue_matters": overdue_matters(user=user, today=today),
         **lookup_blocks(),
         **headline_figures(user=user, today=today),
         # The town's award figures of the year: what the villages' funds paid and kept.

@@ -515,7 +515,8 @@ def private_file_visible(*, user, name):
 
     A file has the scope of the object it belongs to: an evidence photo that of its
     event's household, an adoption resolution that of its cooperative, an appeal's photo
-    that of the appeal (`appeals.selectors.appeals_visible_to`). A name no object
+    that of the appeal (`appeals.selectors.appeals_visible_to`), a matter's photo that of
+    the matter (`matters.selectors.matters_visible_to`). A name no object
     holds is visible to nobody.
     """
     from accounts.scope import cooperatives_visible_to, households_visible_to
@@ -533,6 +534,14 @@ def private_file_visible(*, user, name):
         from appeals.selectors import appeals_visible_to
 
         return appeals_visible_to(user).filter(photo=name).exists()
+    # A matter's or a step's photo (议事): whoever may open the matter (never the grid's
+    # public list, which shows no photos).
+    if name.startswith("matters/"):
+        from django.db.models import Q
+
+        from matters.selectors import matters_visible_to
+
+        return matters_visible_to(user).filter(Q(photo=name) | Q(steps__photo=name)).exists()
     # The signed consent form: those docs/bank.md names — the household's villager, the
     # staff of its community (who took it at the desk), the admin. Not the cooperative's
     # accountant or supervisor (who read the register, not the household's dealings with

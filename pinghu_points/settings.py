@@ -78,6 +78,7 @@ INSTALLED_APPS = [
     "dividends",
     "awards",
     "appeals",
+    "matters",
     "banking",
 ]
 

@@ -31,6 +31,7 @@ urlpatterns = [
     path("dividends/", include("dividends.urls")),
     path("awards/", include("awards.urls")),
     path("appeals/", include("appeals.urls")),
+    path("matters/", include("matters.urls")),
     path("overview/", include("communities.overview_urls")),
     path("bank/", include("banking.urls")),
     path("i18n/", include("django.conf.urls.i18n")),

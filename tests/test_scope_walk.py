@@ -39,6 +39,7 @@ from communities.models import StandardAdoption
 from communities.services import Entry, score_events_record
 from dividends import services as dividend_services
 from dividends.models import DividendRun
+from matters import services as matter_services
 from pinghu_points.parameters import MAX_ID
 from tests import factories
 from tests.communities import conftest as points_fixtures
@@ -49,7 +50,16 @@ standard = points_fixtures.standard
 items = points_fixtures.items
 
 ROLES = ["admin", "staff_east", "accountant_a", "supervisor_a", "villager_a", "bank", "anonymous"]
-APPS_CHECKED = ("accounts", "villages", "communities", "dividends", "awards", "appeals", "banking")
+APPS_CHECKED = (
+    "accounts",
+    "villages",
+    "communities",
+    "dividends",
+    "awards",
+    "appeals",
+    "banking",
+    "matters",
+)
 
 # (route name, parameter) -> the kind of object whose id goes there. Route names are
 # namespaced as in reverse(); API router routes have no namespace.
@@ -80,6 +90,7 @@ PATH_PARAMETERS = {
     ("awards:run_export", "kind"): "=bank",
     ("awards:run_export", "file_format"): "=csv",
     ("awards:notice", "pk"): "award_notice_run",
+    ("matters:detail", "pk"): "matter",
     ("overview:matrix_cell", "village_id"): "village",
     ("overview:matrix_cell", "community_id"): "community",
     ("overview:honor_roll_setting", "community_id"): "community",
@@ -135,6 +146,7 @@ ID_KINDS = {
     "admin_object",
     "import_job",
     "appeal",
+    "matter",
     "line",
     "notice_run",
     "village",
@@ -249,6 +261,15 @@ def scene(world, standard, items, django_capture_on_commit_callbacks):
         text="分红金额有误",
         line=world.run_b.lines.get(household=world.b_west),
     )
+    # Matters (议事): the west villager's own, with a photo (theirs, the west staff's and the
+    # admin's to see), and one the east staff took down for b_east, on the east grid's
+    # public list that villager_a reads without b_east's name.
+    world.matter_b = matter_services.matter_record(
+        actor=world.villager_b, text="西一网格路灯坏了", photo=factories.photo()
+    )
+    matter_services.matter_record(
+        actor=world.staff_east, micro_grid=world.grid_east, household=world.b_east, text="水沟堵了"
+    )
     # Consents: a_east's head to the world's bank; b_west's head to another bank only.
     world.consent_a = bank_services.consent_give(
         household=world.a_east, bank=world.bank_officer.bank, actor=world.villager_a
@@ -306,6 +327,7 @@ def other_scope(scene, role):
         user=w.villager_b,
         import_job=w.import_job_b,
         appeal=w.appeal_b,
+        matter=w.matter_b,
         village=cooperative.village,
         # A notice is for everyone whose scope reaches the run's cooperative.
         notice_run=w.run_c if role == "staff_east" else run,
@@ -387,6 +409,7 @@ WATCHED_ROWS = (
     "villages.Household",
     "accounts.User",
     "appeals.Appeal",
+    "matters.Matter",
     "banking.Consent",
     "banking.ApiToken",
 )
@@ -449,6 +472,8 @@ def form_for(other):
         "household_id": other.household.pk,
         "target_number": other.household.number,
         "decision": "confirmed",
+        "step": "assess",
+        "assess-decision": "accepted",
         "reason": "scope walk",
         "month": "2026-03",
         "action": "close",

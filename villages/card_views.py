@@ -39,6 +39,7 @@ from awards import selectors as award_selectors
 from banking import selectors as bank_selectors
 from communities import selectors as points
 from communities.models import MicroGrid, ScoreEvent, ScoringItem
+from matters import selectors as matter_selectors
 from pinghu_points.formatting import plain_points, signed_points
 from pinghu_points.months import is_year_shown, months_of_year
 from pinghu_points.parameters import parse_id
@@ -297,6 +298,8 @@ def _card_context(request, household, year):
         "min_grid": MIN_GRID_FOR_AVERAGE,
         # 善治金融: consent to the bank and when it last looked (templates/banking/).
         "bank_consent": bank_selectors.card_consent(household=household, user=user),
+        # 议事: the household's open matters and results reported back (templates/matters/).
+        "card_matters": matter_selectors.card_matters(household=household, user=user),
     }
 
 

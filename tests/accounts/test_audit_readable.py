@@ -15,6 +15,7 @@ from accounts.models import AuditRecord, User
 from accounts.services import audit_record, user_set_role
 from communities import services
 from communities.services import Entry
+from matters.models import MatterStep
 from tests.communities.conftest import YEAR, items, standard  # noqa: F401
 
 TODAY = date(YEAR, 6, 15)
@@ -69,6 +70,7 @@ def test_every_action_code_written_by_the_code_has_a_chinese_label():
         written |= set(re.findall(r'action="([a-z_]+\.[a-z_]+)"', text))
         written |= set(re.findall(r'else "([a-z_]+\.[a-z_]+)"', text))
     written |= {"score_event.confirmed", "score_event.rejected"}  # f"score_event.{decision}"
+    written |= {f"matter.{step}" for step in MatterStep.Step.values}  # matters.services._step
     written |= {f"bank.{kind}" for kind in ("lookup", "list", "detail", "export")}  # f"bank.{kind}"
     assert written
     missing = written - set(audit_display.ACTION_LABELS)

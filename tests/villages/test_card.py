@@ -485,7 +485,8 @@ def test_query_count_is_the_same_for_10_and_2000_events(world, items, login):
 # Session, user, household, standard, totals, veto, pending veto, pending count, own months,
 # grid average (3), event count and page, dividend lines, standard items; the years offered
 # (3: events, dividend lines, this year's standard); the appeals of the page's events and
-# lines (2); the bank section (3): open consents, the bank's last look, the banks.
+# lines (2); the bank section (3): open consents, the bank's last look, the banks; the
+# household's matters (议事, 1).
 CARD_QUERIES = 24
 
 
