@@ -128,6 +128,16 @@ class TierSerializer(serializers.Serializer):
     share_of_base = serializers.DecimalField(max_digits=7, decimal_places=4, min_value=Decimal("0"))
 
 
+class MoneyInputField(serializers.DecimalField):
+    """A money input left to `services.validate_money_inputs` (its messages, everywhere the
+    same), documented in the schema with the numbers that check accepts (`schema_pattern`,
+    read by pinghu_points.schema): an empty or signed value is not schema-valid."""
+
+    def __init__(self, *, places, column, **kwargs):
+        super().__init__(max_digits=None, decimal_places=None, **kwargs)
+        self.schema_pattern = services.money_input_pattern(places=places, field=column)
+
+
 class DividendRunCreateSerializer(serializers.Serializer):
     """The fields of `run_dividend`: exactly one of incentive_ratio / _pool / _share."""
 
@@ -135,16 +145,16 @@ class DividendRunCreateSerializer(serializers.Serializer):
     year = YearField()
     # Any number here: places, sign and size are checked by `services.validate_money_inputs`,
     # the one check the page form and `run_dividend` use too (same messages everywhere).
-    total = serializers.DecimalField(max_digits=None, decimal_places=None)
+    total = MoneyInputField(places=2, column="total")
     # Exactly one of the three; null counts as not given.
-    incentive_ratio = serializers.DecimalField(
-        max_digits=None, decimal_places=None, required=False, allow_null=True
+    incentive_ratio = MoneyInputField(
+        places=4, column="incentive_value", required=False, allow_null=True
     )
-    incentive_pool = serializers.DecimalField(
-        max_digits=None, decimal_places=None, required=False, allow_null=True
+    incentive_pool = MoneyInputField(
+        places=2, column="incentive_value", required=False, allow_null=True
     )
-    incentive_share = serializers.DecimalField(
-        max_digits=None, decimal_places=None, required=False, allow_null=True
+    incentive_share = MoneyInputField(
+        places=4, column="incentive_value", required=False, allow_null=True
     )
     policy = serializers.ChoiceField(
         choices=DividendRun.Policy.choices, default=DividendRun.Policy.SCORE

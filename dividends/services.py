@@ -68,6 +68,16 @@ def _input_problem(value, *, places, field):
     return None
 
 
+def money_input_pattern(*, places, field):
+    """The numbers `_input_problem` accepts for `field`, as a regular expression: the API
+    schema says it (dividends.api.MoneyInputField), so a request the schema allows is one
+    this check accepts. Written plainly (digits, at most `places` decimals, below the
+    column's limit); the check itself also takes what Decimal reads, like "1.500"."""
+    column = DividendRun._meta.get_field(field)
+    whole = column.max_digits - column.decimal_places
+    return rf"^\d{{1,{whole}}}(?:\.\d{{1,{places}}})?$"
+
+
 def _too_large_message(label, value, field):
     largest = _column_limit(field) - Decimal(1).scaleb(
         -DividendRun._meta.get_field(field).decimal_places

@@ -13,11 +13,18 @@ declared the code itself:
   id) or a paginated list (a page that does not exist);
 - 429 `Error` when the view has throttles.
 
+Request bodies say what the service requires, so that a request the schema allows is not
+refused for its shape: a list that may not be empty has `minItems` (`{"entries": []}`), a
+decimal has a pattern that needs a digit (not `""`, `"-"` or `"."`), without a sign when it
+may not be negative; a text that may not be blank has `minLength` 1 and a non-space; a field may give its own pattern (`schema_pattern`, the money inputs
+of a dividend run, checked by the service).
+
 `.ci/schemathesis` checks the running API against this schema.
 """
 
 from drf_spectacular.openapi import AutoSchema as SpectacularAutoSchema
-from drf_spectacular.plumbing import ResolvedComponent
+from drf_spectacular.plumbing import ResolvedComponent, is_list_serializer
+from rest_framework import serializers
 
 ERROR_SCHEMA = {
     "type": "object",
@@ -59,6 +66,33 @@ class AutoSchema(SpectacularAutoSchema):
                 }
         return operation
 
+    def _map_serializer_field(self, field, direction, bypass_extensions=False):
+        schema = super()._map_serializer_field(field, direction, bypass_extensions)
+        if not isinstance(schema, dict):
+            return schema
+        if is_list_serializer(field):
+            if not field.allow_empty:
+                schema["minItems"] = max(1, field.min_length or 0)
+            elif field.min_length is not None:
+                schema["minItems"] = field.min_length
+            if field.max_length is not None:
+                schema["maxItems"] = field.max_length
+        elif (
+            direction == "request"
+            and type(field) is serializers.CharField
+            and not field.allow_blank
+            and not field.read_only
+        ):
+            # DRF trims the value and refuses what is left blank.
+            schema.setdefault("minLength", 1)
+            if field.trim_whitespace:
+                schema.setdefault("pattern", r"\S")
+        elif isinstance(field, serializers.DecimalField) and schema.get("type") == "string":
+            pattern = getattr(field, "schema_pattern", None) or _decimal_pattern(field)
+            if pattern:
+                schema["pattern"] = pattern
+        return schema
+
     def _get_paginator(self):
         # A write answering a list (a recorded batch) answers it whole, not paginated.
         return super()._get_paginator() if self.method == "GET" else None
@@ -95,3 +129,14 @@ class AutoSchema(SpectacularAutoSchema):
         )
         self.registry.register_on_missing(component)
         return component.ref
+
+
+def _decimal_pattern(field):
+    """What DRF's DecimalField accepts, plainly written: at least one digit, at most its
+    whole digits and decimal places, a sign only when it may be negative."""
+    if field.max_whole_digits is None:
+        return None
+    sign = "" if field.min_value is not None and field.min_value >= 0 else "-?"
+    whole = rf"\d{{1,{field.max_whole_digits}}}" if field.max_whole_digits else "0"
+    decimals = rf"(?:\.\d{{1,{field.decimal_places}}})?" if field.decimal_places else ""
+    return f"^{sign}{whole}{decimals}$"
