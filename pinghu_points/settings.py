@@ -91,6 +91,8 @@ MIDDLEWARE = [
     "accounts.middleware.ForcePasswordChangeMiddleware",
     "accounts.middleware.StaffSessionIdleMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
+    # With DEBUG (the demo): the product's 404/400/500 pages instead of Django's debug pages.
+    "pinghu_points.errors.ProductErrorPagesMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "csp.middleware.CSPMiddleware",
     "accounts.middleware.AuditContextMiddleware",
