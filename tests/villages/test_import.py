@@ -22,7 +22,7 @@ from communities.models import Community
 from pinghu_points.celery import app as celery_app
 from tests import factories
 from villages.importing import RegisterImportError, household_register_import
-from villages.models import Household, Member, ShareClass, ShareMovement
+from villages.models import Household, ImportJob, Member, ShareClass, ShareMovement
 from villages.tasks import import_households
 
 HEADER = ["户号", "户主姓名", "身份证号", "联系电话", "居住社区", "微网格", "人口股", "农龄股"]
@@ -536,16 +536,30 @@ def upload(rows=None):
     )
 
 
+def confirm_preview(client, url, response):
+    """The second step of a page import: the preview was shown, nothing was written; the
+    confirmation writes it."""
+    assert response.status_code == 200, response
+    job = response.context["preview_job"]
+    assert job.status == ImportJob.Status.PREVIEW
+    return client.post(url, {"preview_job": job.pk, "confirm": "on"})
+
+
 def test_page_imports_for_the_accountant(register, login):
     client = login(register.accountant_a)
     page = client.get(reverse("villages:household_import"))
     assert page.status_code == 200
     assert reverse("villages:household_import_sample") in page.content.decode()
 
+    url = reverse("villages:household_import")
+    before = counts()
     response = client.post(
-        reverse("villages:household_import"),
-        {"cooperative": register.coop_a.pk, "file": upload(), "effective_on": "2024-01-01"},
+        url, {"cooperative": register.coop_a.pk, "file": upload(), "effective_on": "2024-01-01"}
     )
+    assert counts() == before  # the preview writes nothing
+    assert not AuditRecord.objects.filter(action="household.import").exists()
+    assert 'id="import-preview"' in response.content.decode()
+    response = confirm_preview(client, url, response)
     assert response.status_code == 302
     assert response["Location"] == reverse("villages:household_list")
     assert Household.objects.filter(cooperative=register.coop_a, number="A101").exists()
@@ -613,6 +627,7 @@ def test_admin_import_view(register, login):
     url = reverse("admin:villages_household_import_register")
     assert client.get(url).status_code == 200
     response = client.post(url, {"cooperative": register.coop_a.pk, "file": upload()})
+    response = confirm_preview(client, url, response)
     assert response.status_code == 302
     assert response["Location"] == reverse("admin:villages_household_changelist")
     assert Household.objects.filter(cooperative=register.coop_a, number="A101").exists()
