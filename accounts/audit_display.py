@@ -80,7 +80,7 @@ DETAIL_LABELS = {
     "before": gettext_lazy("变更前"),
     "after": gettext_lazy("变更后"),
     "role": gettext_lazy("角色"),
-    "cooperative_id": gettext_lazy("合作社编号"),
+    "cooperative_id": gettext_lazy("合作社"),
     "household_id": gettext_lazy("股东户"),
     "is_staff": gettext_lazy("可进管理后台"),
     "is_superuser": gettext_lazy("超级管理员"),
@@ -184,6 +184,12 @@ VALUE_LABELS = {
         "user": gettext_lazy("以某个账号的身份"),
         "bank": gettext_lazy("以银行的身份"),
     },
+    "relation": {"groups": gettext_lazy("用户组"), "permissions": gettext_lazy("权限")},
+    "change": {
+        "add": gettext_lazy("增加"),
+        "remove": gettext_lazy("去掉"),
+        "clear": gettext_lazy("全部去掉"),
+    },
     "status": {
         "queued": gettext_lazy("排队中"),
         "running": gettext_lazy("进行中"),
@@ -251,6 +257,9 @@ def household_numbers(records):
     ids = set()
     for record in records:
         details = record.details if isinstance(record.details, dict) else {}
+        for snapshot in (details.get("before"), details.get("after")):
+            if isinstance(snapshot, dict) and isinstance(snapshot.get("household_id"), int):
+                ids.add(snapshot["household_id"])
         for key in HOUSEHOLD_KEYS:
             value = details.get(key)
             values = value if isinstance(value, list) else [value]
@@ -265,15 +274,29 @@ def _key(key):
     return str(label) if label is not None else key
 
 
-def _changes(before, after):
-    """What differs between two snapshots, as "key: old → new" parts."""
+def _changes(before, after, numbers):
+    """What differs between two snapshots, as "key: old → new" parts; the household and
+    the cooperative by their number and name."""
     keys = [key for key in after if before.get(key) != after.get(key)]
     keys += [key for key in before if key not in after]
     return [
         _("%(field)s由「%(old)s」改为「%(new)s」")
-        % {"field": _key(key), "old": _value(before.get(key)), "new": _value(after.get(key))}
+        % {
+            "field": _key(key),
+            "old": _snapshot_value(key, before.get(key), numbers),
+            "new": _snapshot_value(key, after.get(key), numbers),
+        }
         for key in keys
     ]
+
+
+def _snapshot_value(key, value, numbers):
+    if key == "cooperative_id" and isinstance(value, int):
+        from villages.models import Cooperative
+
+        name = Cooperative.objects.filter(pk=value).values_list("name", flat=True).first()
+        return name or _("（已删除）")
+    return _coded(key, value, numbers)
 
 
 def detail_sentences(record, numbers=None):
@@ -288,7 +311,7 @@ def detail_sentences(record, numbers=None):
     d = details
     action = record.action
     if action in ("user.role_changed", "user.created") and "after" in d:
-        parts = _changes(d.get("before") or {}, d.get("after") or {})
+        parts = _changes(d.get("before") or {}, d.get("after") or {}, numbers)
         return parts or [_("没有变化")]
     if action == "score_event.create":
         return [

@@ -178,3 +178,30 @@ def test_the_appeal_object_names_the_household_and_the_state(world):
 
     appeal = Appeal(pk=2, household=world.a_east, state=Appeal.State.REJECTED)
     assert str(appeal) == f"申诉 #2（股东户 {world.a_east.number}，申诉不成立）"
+
+
+def test_a_role_change_names_the_cooperative_and_the_household(world):
+    record = AuditRecord(
+        action="user.role_changed",
+        details={
+            "before": {"role": "villager", "cooperative_id": None, "household_id": None},
+            "after": {
+                "role": "villager",
+                "cooperative_id": world.coop_a.pk,
+                "household_id": world.a_east.pk,
+            },
+        },
+    )
+    sentences = audit_display.detail_sentences(record)
+    assert sentences == [
+        f"合作社由「—」改为「{world.coop_a.name}」",
+        f"股东户由「—」改为「{world.a_east.number}」",
+    ]
+
+
+def test_a_permission_change_reads_in_words():
+    record = AuditRecord(
+        action="user.permissions_changed",
+        details={"relation": "groups", "change": "remove", "ids": [3]},
+    )
+    assert audit_display.detail_sentences(record) == ["类型：用户组", "变动：去掉", "编号：3"]
