@@ -40,10 +40,10 @@ def test_the_english_card_keeps_words_and_brand_whole(
     live_server,
     transactional_db,
     world,
-    card_events,
+    card_events,  # noqa: F811 (the fixture imported above)
     browser,
     artifacts,
-    width,  # noqa: F811
+    width,
 ):
     household = card_events
     villager = factories.user(
