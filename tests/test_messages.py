@@ -285,3 +285,23 @@ def test_decimal_inputs_answer_in_the_products_words():
         with pytest.raises(ValidationError) as raised:
             field.clean(Decimal("1.234"))
     assert not foreign(raised.value.messages[0], "zh-hans")
+
+
+def test_the_chinese_catalogue_is_compiled_from_its_po():
+    """locale/zh_Hans/LC_MESSAGES/django.mo is committed like the English one."""
+    directory = Path(__file__).resolve().parents[1] / "locale" / "zh_Hans" / "LC_MESSAGES"
+    with (directory / "django.mo").open("rb") as handle:
+        compiled = gettext.GNUTranslations(handle)
+    entries = po_entries(directory / "django.po")
+    assert len(entries) > 40
+    stale = [
+        entry["msgid"]
+        for entry in entries
+        if (
+            compiled.ngettext(entry["msgid"], entry["plural"], 1)
+            if entry["plural"]
+            else compiled.gettext(entry["msgid"])
+        )
+        != entry["msgstr"][0]
+    ]
+    assert stale == [], "run: msgfmt -o locale/zh_Hans/LC_MESSAGES/django.mo …/django.po"
