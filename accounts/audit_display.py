@@ -92,8 +92,8 @@ DETAIL_LABELS = {
     "before": gettext_lazy("变更前"),
     "after": gettext_lazy("变更后"),
     "role": gettext_lazy("角色"),
-    "cooperative_id": gettext_lazy("合作社编号"),
-    "household_id": gettext_lazy("股东户编号"),
+    "cooperative_id": gettext_lazy("合作社"),
+    "household_id": gettext_lazy("股东户"),
     "is_staff": gettext_lazy("可进管理后台"),
     "is_superuser": gettext_lazy("超级管理员"),
     "is_active": gettext_lazy("账号有效"),
@@ -158,8 +158,67 @@ DETAIL_LABELS = {
     "outcome": gettext_lazy("结论"),
     "state": gettext_lazy("状态"),
     "note": gettext_lazy("说明"),
-    "photo": gettext_lazy("照片"),
     "micro_grid": gettext_lazy("微网格编号"),
+    # Issue 24.5: every key the services write has its words (tests/accounts/
+    # test_audit_details.py collects them from the code).
+    "household": gettext_lazy("股东户"),
+    "event": gettext_lazy("积分记录"),
+    "line": gettext_lazy("分红明细"),
+    "reversal": gettext_lazy("冲正记录"),
+    "answer": gettext_lazy("答复"),
+    "photo": gettext_lazy("附照片"),
+    "bank": gettext_lazy("银行"),
+    "starts_on": gettext_lazy("授权开始日期"),
+    "ends_on": gettext_lazy("授权结束日期"),
+    "form_photo": gettext_lazy("纸质授权书照片"),
+    "scope": gettext_lazy("范围"),
+    "user": gettext_lazy("账号"),
+    "grade": gettext_lazy("信用等级"),
+    "amount": gettext_lazy("授信额度"),
+    "paid_on": gettext_lazy("发放日期"),
+    "visited_on": gettext_lazy("走访日期"),
+    "status": gettext_lazy("原状态"),
+    "attempts": gettext_lazy("已尝试次数"),
+    "members": gettext_lazy("户成员数"),
+    "share_movements": gettext_lazy("股权登记条数"),
+    "unknown_username": gettext_lazy("输入的账号（不存在，只记指纹）"),
+    "typed_length": gettext_lazy("输入的字数"),
+    "preview": gettext_lazy("预览"),
+}
+
+# Keys whose values are household ids: shown as the households' numbers.
+HOUSEHOLD_KEYS = {"household_id", "household", "households"}
+
+# Coded values, per key, in words (a code not listed shows as itself).
+VALUE_LABELS = {
+    "channel": {
+        "card": gettext_lazy("村民在积分卡上"),
+        "desk": gettext_lazy("社区窗口（纸质授权书）"),
+        "admin": gettext_lazy("管理后台"),
+    },
+    "kind": {
+        "register": gettext_lazy("股东名册"),
+        "score_events": gettext_lazy("积分检查表"),
+        "bank": gettext_lazy("银行代发清单"),
+        "notice": gettext_lazy("分红公示"),
+    },
+    "format": {"xlsx": "Excel (xlsx)", "csv": "CSV"},
+    "scope": {
+        "user": gettext_lazy("以某个账号的身份"),
+        "bank": gettext_lazy("以银行的身份"),
+    },
+    "relation": {"groups": gettext_lazy("用户组"), "permissions": gettext_lazy("权限")},
+    "change": {
+        "add": gettext_lazy("增加"),
+        "remove": gettext_lazy("去掉"),
+        "clear": gettext_lazy("全部去掉"),
+    },
+    "status": {
+        "queued": gettext_lazy("排队中"),
+        "running": gettext_lazy("进行中"),
+        "failed": gettext_lazy("失败"),
+        "done": gettext_lazy("已完成"),
+    },
 }
 
 
@@ -198,31 +257,84 @@ def _value(value):
     return str(value)
 
 
+def _coded(key, value, numbers):
+    """A value in words: household ids as numbers, codes by VALUE_LABELS, else _value."""
+    if key in HOUSEHOLD_KEYS and value not in (None, "", []):
+        ids = value if isinstance(value, list) else [value]
+        if all(isinstance(pk, int) for pk in ids):
+            if key == "households" and not isinstance(value, list):
+                return str(value)  # a count (dividend runs), not an id
+            return "、".join(numbers.get(pk, _("（已删除）")) for pk in ids) or "—"
+    labels = VALUE_LABELS.get(key, {})
+    if isinstance(value, str) and value in labels:
+        return str(labels[value])
+    if key in ("event", "line", "reversal") and isinstance(value, int):
+        return f"#{value}"
+    return _value(value)
+
+
+def household_numbers(records):
+    """{household id: number} for every household id in the records' details (one query)."""
+    from villages.models import Household
+
+    ids = set()
+    for record in records:
+        details = record.details if isinstance(record.details, dict) else {}
+        for snapshot in (details.get("before"), details.get("after")):
+            if isinstance(snapshot, dict) and isinstance(snapshot.get("household_id"), int):
+                ids.add(snapshot["household_id"])
+        for key in HOUSEHOLD_KEYS:
+            value = details.get(key)
+            values = value if isinstance(value, list) else [value]
+            if key == "households" and not isinstance(value, list):
+                continue
+            ids.update(pk for pk in values if isinstance(pk, int))
+    return dict(Household.objects.filter(pk__in=ids).values_list("pk", "number"))
+
+
 def _key(key):
     label = DETAIL_LABELS.get(key)
     return str(label) if label is not None else key
 
 
-def _changes(before, after):
-    """What differs between two snapshots, as "key: old → new" parts."""
+def _changes(before, after, numbers):
+    """What differs between two snapshots, as "key: old → new" parts; the household and
+    the cooperative by their number and name."""
     keys = [key for key in after if before.get(key) != after.get(key)]
     keys += [key for key in before if key not in after]
     return [
         _("%(field)s由「%(old)s」改为「%(new)s」")
-        % {"field": _key(key), "old": _value(before.get(key)), "new": _value(after.get(key))}
+        % {
+            "field": _key(key),
+            "old": _snapshot_value(key, before.get(key), numbers),
+            "new": _snapshot_value(key, after.get(key), numbers),
+        }
         for key in keys
     ]
 
 
-def detail_sentences(record):
-    """The record's details as a list of short sentences, never a Python dict."""
+def _snapshot_value(key, value, numbers):
+    if key == "cooperative_id" and isinstance(value, int):
+        from villages.models import Cooperative
+
+        name = Cooperative.objects.filter(pk=value).values_list("name", flat=True).first()
+        return name or _("（已删除）")
+    return _coded(key, value, numbers)
+
+
+def detail_sentences(record, numbers=None):
+    """The record's details as a list of short sentences, never a Python dict, never a
+    key or an id: `numbers` ({household id: number}, `household_numbers`) names the
+    households (looked up here when not given)."""
+    if numbers is None:
+        numbers = household_numbers([record])
     details = record.details or {}
     if not isinstance(details, dict):
         return [_value(details)]
     d = details
     action = record.action
     if action in ("user.role_changed", "user.created") and "after" in d:
-        parts = _changes(d.get("before") or {}, d.get("after") or {})
+        parts = _changes(d.get("before") or {}, d.get("after") or {}, numbers)
         return parts or [_("没有变化")]
     if action == "score_event.create":
         return [
@@ -263,7 +375,35 @@ def detail_sentences(record):
         ]
     if action == "community.honor_roll_published":
         return [_("向村民公布红榜") if d.get("after") else _("停止向村民公布红榜")]
-    return [f"{_key(key)}：{_value(value)}" for key, value in d.items()]
+    if action.startswith("appeal."):
+        return _appeal_sentences(d, numbers)
+    return [_line(key, value, numbers) for key, value in d.items()]
+
+
+def _line(key, value, numbers):
+    # A list under "households" is the households seen (bank reads), not a count.
+    label = _("股东户") if key == "households" and isinstance(value, list) else _key(key)
+    return f"{label}：{_coded(key, value, numbers)}"
+
+
+def _appeal_sentences(d, numbers):
+    household = _coded("household_id", d.get("household_id"), numbers)
+    if d.get("event"):
+        what = _("积分记录 #%(id)s") % {"id": d["event"]}
+    elif d.get("line"):
+        what = _("分红明细 #%(id)s") % {"id": d["line"]}
+    else:
+        what = "—"
+    sentences = [
+        _("股东户 %(household)s 对%(what)s的申诉") % {"household": household, "what": what}
+    ]
+    if "photo" in d:
+        sentences.append(_("附照片") if d["photo"] else _("未附照片"))
+    if d.get("reversal"):
+        sentences.append(_("已冲正，冲正记录 #%(id)s") % {"id": d["reversal"]})
+    if d.get("answer"):
+        sentences.append(_("答复：%(answer)s") % {"answer": d["answer"]})
+    return sentences
 
 
 def actor_name(record):
@@ -324,6 +464,7 @@ def readable(records):
     """[{record, action, actor, role, url, details}] for a page of records."""
     records = list(records)
     links = object_links(records)
+    numbers = household_numbers(records)
     return [
         {
             "record": record,
@@ -331,7 +472,7 @@ def readable(records):
             "actor": actor_name(record),
             "role": actor_role(record),
             "url": links[record.pk],
-            "details": detail_sentences(record),
+            "details": detail_sentences(record, numbers),
         }
         for record in records
     ]

@@ -106,7 +106,12 @@ class Appeal(models.Model):
         ]
 
     def __str__(self):
-        return f"#{self.pk} {self.household_id} {self.state}"
+        # The audit trail's "object" column: the household's number, the state in words.
+        return _("申诉 #%(id)s（股东户 %(number)s，%(state)s）") % {
+            "id": self.pk,
+            "number": self.household.number if self.household_id else "—",
+            "state": self.get_state_display(),
+        }
 
     @property
     def is_open(self):

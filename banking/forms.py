@@ -8,15 +8,21 @@ from .models import Bank
 
 
 class LookupForm(forms.Form):
-    id_number = forms.CharField(
-        label=_("户主身份证号（18位，完整输入）"),
-        max_length=18,
-        min_length=18,
-        validators=[validate_id_number],
-    )
+    # The template's input stops at 18 characters; a shorter or longer number is told
+    # how many were typed, in one sentence (not Django's "characters of a variable"
+    # plus the pattern's message: issue 24.5).
+    id_number = forms.CharField(label=_("户主身份证号（18位，完整输入）"), strip=True)
 
     def clean_id_number(self):
-        return self.cleaned_data["id_number"].strip().upper()
+        value = self.cleaned_data["id_number"].strip().upper()
+        if len(value) != 18:
+            raise forms.ValidationError(
+                _("身份证号应为18位（现在是%(show_value)d位），最后一位可为X"),
+                code="length",
+                params={"show_value": len(value)},
+            )
+        validate_id_number(value)  # ASCII digits, birth date, check character
+        return value
 
     def __init__(self, *args, **kwargs):
         data = kwargs.get("data")

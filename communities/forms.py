@@ -33,6 +33,8 @@ class ReviewForm(forms.Form):
     event = IdFormField(widget=forms.HiddenInput)
     decision = forms.ChoiceField(label=_("结论"), choices=EventReview.Decision.choices)
     reason = forms.CharField(label=_("驳回理由"), max_length=255, required=False)
+    # Ticked on the page that says what a veto (or its reversal) does to the household.
+    confirm = forms.BooleanField(required=False)
 
     def clean(self):
         cleaned = super().clean()

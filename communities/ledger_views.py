@@ -210,6 +210,14 @@ def review_queue(request):
                 ScoreEvent.objects.filter(household__in=households_scorable_by(user)),
                 pk=form.cleaned_data["event"],
             )
+            if (
+                event.item.is_veto
+                and form.cleaned_data["decision"] == EventReview.Decision.CONFIRMED
+                and not form.cleaned_data["confirm"]
+            ):
+                # A veto takes the household's incentive for the year (its reversal gives
+                # it back): confirmed only on the page that says so.
+                return redirect("communities:review_veto", pk=event.pk)
             try:
                 services.score_event_review(
                     actor=user,
@@ -232,6 +240,23 @@ def review_queue(request):
         return redirect("communities:review_queue")
     events = list(selectors.review_queue(user=user).select_related("household__cooperative"))
     return render(request, "communities/review_queue.html", {"events": events})
+
+
+@login_required
+@require_http_methods(["GET"])
+def review_veto(request, pk):
+    """What confirming a veto (or its reversal) does to the household, and the confirmation."""
+    user = request.user
+    _require_scorer(user)
+    event = get_object_or_404(
+        selectors.review_queue(user=user).filter(item__is_veto=True).select_related("reverses"),
+        pk=pk,
+    )
+    return render(
+        request,
+        "communities/review_veto.html",
+        {"event": event, "effect": selectors.review_effect(event=event)},
+    )
 
 
 @login_required

@@ -692,3 +692,33 @@ def grid_month(*, user, grid, month, threshold, months):
             )
         )
     return rows
+
+
+def review_effect(*, event):
+    """What confirming a waiting event does to its household's year, for the page that asks
+    for the confirmation of a veto or of its reversal: the annual score now and after, and
+    whether the household keeps its incentive (no unreversed veto item) now and after.
+    Reads counting events only, like `household_annual_score` and `vetoed_household_ids`."""
+    household, year = event.household, event.occurred_on.year
+    standard = standard_for(cooperative=household.cooperative, year=year)
+    total = event_totals(household_ids=[household.pk], year=year).get(household.pk, ZERO)
+    veto_totals = {
+        row["item_id"]: row["total"] or ZERO
+        for row in counting_events()
+        .filter(household=household, occurred_on__year=year, item__is_veto=True)
+        .values("item_id")
+        .annotate(total=ExactSum("points"))
+        .order_by()
+    }
+    vetoed_now = any(veto_totals.values())
+    if event.item.is_veto:
+        veto_totals[event.item_id] = veto_totals.get(event.item_id, ZERO) + event.points
+    return {
+        "year": year,
+        "score_now": None if standard is None else standard.clip(standard.base_points + total),
+        "score_after": None
+        if standard is None
+        else standard.clip(standard.base_points + total + event.points),
+        "vetoed_now": vetoed_now,
+        "vetoed_after": any(veto_totals.values()),
+    }

@@ -11,6 +11,7 @@ urlpatterns = [
     path("scoring/households/<id:pk>/", ledger_views.household_points, name="household_points"),
     path("scoring/events/<id:pk>/reverse/", ledger_views.event_reverse, name="event_reverse"),
     path("scoring/review/", ledger_views.review_queue, name="review_queue"),
+    path("scoring/review/<id:pk>/veto/", ledger_views.review_veto, name="review_veto"),
     path("scoring/months/", ledger_views.month_list, name="month_list"),
     path("scoring/months/close/", ledger_views.month_close_confirm, name="month_close"),
     # Monthly points chart (美丽积分图).

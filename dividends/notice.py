@@ -10,6 +10,8 @@ until the period ends.
 from django.core import signing
 from django.utils import timezone
 
+from villages.models import mask_name
+
 from .exports import notice_period
 from .models import DividendRun
 
@@ -61,3 +63,17 @@ def run_id_from_token(token, on=None):
     if (on or today()) > until:
         return None
     return run_id
+
+
+def line_matches(line, query):
+    """Whether a notice line answers a villager's look-up: the household number (or part of
+    it), the head's full name, or the name as the notice prints it (王*国). The page shows
+    only the masked name either way, as the paper notice does."""
+    query = "".join((query or "").split())
+    if not query:
+        return False
+    return (
+        query.casefold() in line.household_number.casefold()
+        or query == (line.head_name or "").strip()
+        or query == mask_name(line.head_name)
+    )

@@ -51,27 +51,50 @@ def _cell(value, kind):
     return str(value)
 
 
-def notice_context(run):
-    """The notice as the page draws it: the paper notice's preamble, headers and rows."""
+# The look-up shows at most this many lines; a longer answer asks for a closer query.
+SEARCH_LIMIT = 20
+
+
+def notice_context(run, *, household=None, query=""):
+    """The notice as the page draws it: the paper notice's preamble, headers and rows; on a
+    phone also its totals first, the lines a look-up found and the villager's own line."""
     first, last = notice.notice_window(run)
     lines = list(exports.run_lines(run))
     sheet, _total = exports.notice_sheet(run, lines, starts_on=first)
     kinds = [column.kind for column in sheet.columns]
+    rows = [
+        {
+            "cells": [
+                (header, _cell(value, kind))
+                for header, value, kind in zip(sheet.headers, row, kinds, strict=True)
+            ],
+            "mine": household is not None and line.household_id == household.pk,
+            "line": line,
+        }
+        for line, row in zip(lines, sheet.rows, strict=True)
+    ]
+    query = (query or "").strip()[:40]
+    found = [row for row in rows if notice.line_matches(row["line"], query)] if query else []
+    total_row = [
+        (header, _cell(value, kind))
+        for header, value, kind in zip(sheet.headers, sheet.total or [], kinds, strict=False)
+    ]
     return {
         "run": run,
         "sheet": sheet,
         "headers": sheet.headers,
-        "rows": [
-            [
-                (header, _cell(value, kind))
-                for header, value, kind in zip(sheet.headers, row, kinds, strict=True)
-            ]
-            for row in sheet.rows
-        ],
-        "total_row": [
-            (header, _cell(value, kind))
-            for header, value, kind in zip(sheet.headers, sheet.total or [], kinds, strict=False)
-        ],
+        "rows": rows,
+        "total_row": total_row,
+        "totals": {
+            "households": len(lines),
+            "base": money(sum((line.base_amount for line in lines), exports.ZERO)),
+            "incentive": money(sum((line.incentive_amount for line in lines), exports.ZERO)),
+            "total": money(sum((line.total_amount for line in lines), exports.ZERO)),
+        },
+        "mine": next((row for row in rows if row["mine"]), None),
+        "query": query,
+        "found": found[:SEARCH_LIMIT],
+        "found_more": len(found) > SEARCH_LIMIT,
         "first_day": first,
         "last_day": last,
         "under_notice": notice.under_notice(run),
@@ -101,7 +124,11 @@ def notice_page(request, pk):
     run = get_object_or_404(
         _approved_runs().filter(cooperative__in=cooperatives_visible_to(user)), pk=pk
     )
-    context = notice_context(run)
+    context = notice_context(
+        run,
+        household=user.household if user.is_villager else None,
+        query=request.GET.get("q", ""),
+    )
     if context["under_notice"] and not user.is_villager:
         # The board copy: its QR code opens the notice without a login while it is posted.
         url = public_notice_url(request, run)
@@ -123,7 +150,7 @@ def notice_public(request, token):
     run = get_object_or_404(_approved_runs(), pk=run_id)
     if not notice.under_notice(run):
         raise Http404
-    context = notice_context(run)
+    context = notice_context(run, query=request.GET.get("q", ""))
     context["public"] = True
     response = render(request, "dividends/notice.html", context)
     response["X-Robots-Tag"] = "noindex"

@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from decimal import ROUND_HALF_UP, Decimal
 from fractions import Fraction
 
-from django.db.models import Count, F, OuterRef, Q, Subquery, Value
+from django.db.models import Count, Exists, F, OuterRef, Q, Subquery, Value
 from django.db.models.functions import Abs, Coalesce
 from django.utils.translation import gettext as _
 
@@ -283,8 +283,10 @@ class Change:
 
 def largest_changes(run, previous, *, limit=LARGEST_CHANGES):
     """The `limit` households of `run` whose total differs most (either way) from their
-    total in `previous` (last year's approved run); a household new this year counts from
-    zero. Ranked in the database, amounts exact: two queries whatever the run's size."""
+    total in `previous` (last year's approved run). Only households paid in both years: a
+    household new this year is listed by `new_households` instead, so that a register
+    import of new households never hides the changes of existing ones. Ranked in the
+    database, amounts exact: two queries whatever the run's size."""
     if previous is None or run.status not in (
         DividendRun.Status.COMPUTED,
         DividendRun.Status.APPROVED,
@@ -294,7 +296,8 @@ def largest_changes(run, previous, *, limit=LARGEST_CHANGES):
         run_id=previous.pk, household_id=OuterRef("household_id")
     )
     lines = list(
-        run.lines.annotate(
+        run.lines.filter(Exists(last_year))
+        .annotate(
             change=Abs(
                 F("total_amount")
                 - Coalesce(Subquery(last_year.values("total_amount")[:1]), Value(ZERO))
@@ -314,6 +317,25 @@ def largest_changes(run, previous, *, limit=LARGEST_CHANGES):
     changes = [Change(line, previous_totals.get(line.household_id)) for line in lines]
     changes.sort(key=lambda change: (-abs(change.difference), change.line.household_number))
     return [change for change in changes if change.difference]
+
+
+def new_households(run, previous, *, limit=LARGEST_CHANGES):
+    """(count, the first `limit` lines) of the households of `run` that `previous` (last
+    year's approved run) did not pay: new this year, largest total first."""
+    if previous is None or run.status not in (
+        DividendRun.Status.COMPUTED,
+        DividendRun.Status.APPROVED,
+    ):
+        return 0, []
+    new = run.lines.exclude(
+        household_id__in=DividendLine.objects.filter(run_id=previous.pk).values("household_id")
+    )
+    lines = list(
+        new.order_by("-total_amount", "household_number").only(
+            "pk", "run_id", "household_id", "household_number", "head_name", "score", "total_amount"
+        )[:limit]
+    )
+    return new.count(), lines
 
 
 @dataclass(frozen=True)

@@ -296,6 +296,7 @@ def run_approve(request, pk):
             "previous": previous,
             "comparison": selectors.last_year_comparison(run, previous) if previous else None,
             "changes": selectors.largest_changes(run, previous),
+            "new_households": selectors.new_households(run, previous),
             "largest_changes": selectors.LARGEST_CHANGES,
             **_approval_context(request, run),
             # Here the reason is shown whatever the status (the run page shows it only

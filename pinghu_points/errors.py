@@ -21,12 +21,16 @@ import errno
 import logging
 import sys
 
+from django.conf import settings
+from django.core.exceptions import BadRequest, PermissionDenied, SuspiciousOperation
 from django.db import InterfaceError, OperationalError
-from django.http import HttpResponse, HttpResponseServerError, JsonResponse
+from django.http import Http404, HttpResponse, HttpResponseServerError, JsonResponse
 from django.middleware.csrf import REASON_NO_CSRF_COOKIE
 from django.shortcuts import render
 from django.template import loader
 from django.template.loader import render_to_string
+from django.urls import Resolver404, get_resolver
+from django.utils.log import log_response
 from django.utils.translation import gettext as _
 
 API_PREFIX = "/api/"
@@ -212,6 +216,46 @@ def csrf_failure(request, reason=""):
     else:
         message = _("页面已过期或安全校验未通过，内容没有提交。请返回上一页，刷新后重新提交。")
     return _answer(request, 403, title=_("页面已过期"), message=message)
+
+
+class ProductErrorPagesMiddleware:
+    """With DEBUG on (the demo of `make run`), Django answers a mistyped link and an uncaught
+    exception with its technical pages: the site's URL patterns, a traceback, in English,
+    laid out for a desktop. This middleware gives the product's own pages there too; the
+    500's traceback goes to the console (the `django.request` log), never to the page.
+    With DEBUG off it does nothing: Django already calls the handlers above.
+
+    After AuthenticationMiddleware (the 404 page shows the user's menu) and after
+    CommonMiddleware, whose APPEND_SLASH redirect still sees the 404 answer."""
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        if settings.DEBUG:
+            try:
+                get_resolver(getattr(request, "urlconf", None)).resolve(request.path_info)
+            except Resolver404 as exception:
+                return page_not_found(request, exception)
+        return self.get_response(request)
+
+    def process_exception(self, request, exception):
+        if not settings.DEBUG or isinstance(exception, PermissionDenied):
+            return None  # Django calls handler403 itself, DEBUG or not
+        if isinstance(exception, Http404):
+            return page_not_found(request, exception)
+        if isinstance(exception, (BadRequest, SuspiciousOperation)):
+            return bad_request(request, exception)
+        response = server_error(request)
+        log_response(
+            "%s: %s",
+            "Internal Server Error" if response.status_code == 500 else "Service Unavailable",
+            request.path,
+            response=response,
+            request=request,
+            exception=exception,
+        )
+        return response
 
 
 class ClientErrorsWithoutTraceback(logging.Filter):

@@ -93,6 +93,8 @@ MIDDLEWARE = [
     "accounts.middleware.ForcePasswordChangeMiddleware",
     "accounts.middleware.StaffSessionIdleMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
+    # With DEBUG (the demo): the product's 404/400/500 pages instead of Django's debug pages.
+    "pinghu_points.errors.ProductErrorPagesMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "csp.middleware.CSPMiddleware",
     "accounts.middleware.AuditContextMiddleware",
@@ -334,6 +336,12 @@ CELERY_BEAT_SCHEDULE = {
         # A sweep that waited longer than one interval is replaced by the next one.
         "options": {"expires": JOB_SWEEP_INTERVAL},
     },
+    # Unconfirmed register previews and their uploaded files (villages/import_jobs.py).
+    "expire-import-previews": {
+        "task": "villages.tasks.import_previews_expire",
+        "schedule": 3600,
+        "options": {"expires": 3600},
+    },
 }
 
 REST_FRAMEWORK = {
@@ -418,6 +426,8 @@ IMPORT_MAX_ROWS = envint("IMPORT_MAX_ROWS", 50_000)  # data rows, the header not
 IMPORT_MAX_COLUMNS = envint("IMPORT_MAX_COLUMNS", 50)
 # Uploads larger than this run as a Celery task with a progress bar (eager without a broker).
 IMPORT_BACKGROUND_BYTES = envint("IMPORT_BACKGROUND_BYTES", 256 * 1024)
+# A register preview not confirmed within this time is cancelled and its file removed.
+IMPORT_PREVIEW_SECONDS = envint("IMPORT_PREVIEW_SECONDS", 24 * 3600)
 IMPORT_ERRORS_SHOWN = envint("IMPORT_ERRORS_SHOWN", 200)  # on the page; all in the report
 IMPORT_ERRORS_KEPT = envint("IMPORT_ERRORS_KEPT", 10_000)  # in the downloadable report
 # Django's own upload handling: files above this go to a temporary file, not memory.

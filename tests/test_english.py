@@ -114,7 +114,7 @@ def test_login_error_in_english(english, world):
     # case-sensitive); Django's "both fields may be case-sensitive" is gone.
     response = english.post(reverse("accounts:login"), {"username": "acc_a", "password": ""})
 
-    assert "This field is required." in response.content.decode()
+    assert "Please fill this in." in response.content.decode()  # ours, not Django's
     response = english.post(
         reverse("accounts:login"), {"username": "acc_a", "password": "wrong-password"}
     )

@@ -242,3 +242,12 @@ def test_a_storage_error_is_found_behind_the_exception_that_wraps_it():
     except RuntimeError as wrapped:
         assert errors.storage_error(wrapped).errno == errno.EROFS
     assert errors.storage_error(RuntimeError("unrelated")) is None
+@pytest.mark.urls("tests.test_errors")
+def test_debug_mode_keeps_the_products_pages_and_the_slash_redirect(quiet_client, settings):
+    settings.DEBUG = True
+
+    assert_site_page_in_chinese(quiet_client.get("/no-such-page/"), 404, "找不到页面")
+    assert quiet_client.get("/accounts/login").status_code == 301  # APPEND_SLASH still works
+    assert quiet_client.get("/api/no-such-thing/").json()["detail"].startswith("您要找的页面")
+    assert_site_page_in_chinese(quiet_client.get("/boom/"), 500, "系统故障")
+    assert_site_page_in_chinese(quiet_client.get("/suspicious/"), 400, "请求无效")

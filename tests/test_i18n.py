@@ -103,9 +103,10 @@ def test_role_names_are_chinese(world, login):
 
 
 def test_the_check_does_catch_english(world, client):
-    """The detector itself works: in English, Django's own "required" error is English."""
+    """The detector itself works: in English, the "required" error is English (the
+    product's own wording of it since issue 24.5)."""
     client.post(reverse("set_language"), {"language": "en"})
 
     response = client.post(reverse("accounts:login"), {"username": "acc_a", "password": ""})
 
-    assert {"This", "field", "required"} <= english_words(response, "acc_a")
+    assert {"Please", "fill", "this"} <= english_words(response, "acc_a")

@@ -69,6 +69,7 @@ PATH_PARAMETERS = {
     ("villages:share_transfer", "pk"): "household",
     ("communities:household_points", "pk"): "household",
     ("communities:event_reverse", "pk"): "event",
+    ("communities:review_veto", "pk"): "event",
     ("communities:door_household", "pk"): "household",
     ("card:household", "household_id"): "household",
     ("dividends:run_detail", "pk"): "run",

@@ -42,6 +42,7 @@ def import_job_detail(request, pk):
             "import_report": job if job.error_count else None,
             "can_retry": import_jobs.job_can_retry(job),
             "stall_hint": _stall_hint(job),
+            "preview_hours": import_jobs.preview_hours(),
         },
     )
 
@@ -59,8 +60,8 @@ def import_job_progress(request, pk):
         {
             "status": job.status,
             "status_label": job.get_status_display(),
-            "progress": 100 if job.finished else job.progress,
-            "done": job.finished,
+            "progress": 100 if job.settled else job.progress,
+            "done": job.settled,
             "can_retry": import_jobs.job_can_retry(job),
             "stalled": _stall_hint(job),
         }

@@ -18,6 +18,7 @@ row lock, a heartbeat at every progress step, the sweep re-sends it when its wor
 import io
 import logging
 from dataclasses import dataclass, field
+from datetime import timedelta
 
 from django.conf import settings
 from django.core.exceptions import PermissionDenied, ValidationError
@@ -50,12 +51,15 @@ def _import_function(kind):
 
 def _arguments(job, file, user):
     if job.kind == ImportJob.Kind.REGISTER:
-        return {
+        arguments = {
             "cooperative": job.cooperative,
             "file": file,
             "actor": user,
             "effective_on": job.effective_on,
         }
+        if not job.confirmed:
+            arguments["dry_run"] = True
+        return arguments
     return {"community": job.community, "file": file, "actor": user}
 
 
@@ -144,7 +148,9 @@ def job_stall(job, *, now=None):
     return jobs.stall(job, IMPORT_JOBS, now=now)
 
 
-def import_job_start(*, kind, user, file, cooperative=None, community=None, effective_on=None):
+def import_job_start(
+    *, kind, user, file, cooperative=None, community=None, effective_on=None, confirmed=True
+):
     """Keep the file in a new job and send it to the worker (eager without a broker)."""
     file.seek(0)
     job = ImportJob.objects.create(
@@ -153,9 +159,14 @@ def import_job_start(*, kind, user, file, cooperative=None, community=None, effe
         cooperative=cooperative,
         community=community,
         effective_on=effective_on,
+        confirmed=confirmed,
         file_name=(getattr(file, "name", "") or "")[:255],
         content=file.read(),
     )
+    return _send(job)
+
+
+def _send(job):
     # Bounded like the dividend runs: a broker that is down or never answers fails the job
     # at once with a message, instead of holding the page (a late delivery finds it failed).
     try:
@@ -228,9 +239,11 @@ def import_job_run(*, job_id, report=None):
         locked.save()
 
     try:
-        _import_function(job.kind)(
+        outcome = _import_function(job.kind)(
             **_arguments(job, file, job.user), progress=progress, on_saved=on_saved
         )
+        if not job.confirmed:
+            _finish_preview(job_id, outcome)
     except JobAlreadyFinished:
         return
     except jobs.TRANSIENT_DATABASE_ERRORS:
@@ -250,6 +263,124 @@ def import_job_run(*, job_id, report=None):
 def import_job_interrupted(*, job_id):
     """The task gave up after its database connection kept breaking; the file is kept."""
     return jobs.fail(IMPORT_JOBS, job_id, database_lost_message())
+
+
+def _finish_preview(job_id, preview):
+    """The register is checked: what it would add waits for the confirmation (the file is
+    kept for it). The made-up sample of the import page is told apart by its heads."""
+    from .samples import is_sample_register
+
+    ImportJob.objects.filter(pk=job_id, status=ImportJob.Status.RUNNING).update(
+        status=ImportJob.Status.PREVIEW,
+        progress=100,
+        result={**preview.as_dict(), "sample": is_sample_register(preview.head_names)},
+    )
+
+
+def register_preview_start(*, user, file, cooperative, effective_on=None):
+    """Check a register and count what it would add, writing nothing: at once for a small
+    file, as a background job for a large one. The job waits in PREVIEW for
+    `register_import_confirm`, or ends FAILED with the file's errors. A new upload
+    replaces the user's earlier previews for the cooperative (their files go)."""
+    import_previews_expire()
+    for earlier in ImportJob.objects.filter(
+        kind=ImportJob.Kind.REGISTER,
+        user=user,
+        cooperative=cooperative,
+        status=ImportJob.Status.PREVIEW,
+    ):
+        register_preview_cancel(job=earlier)
+    size = file_size(file)
+    if size > settings.IMPORT_BACKGROUND_BYTES and not too_large(size):
+        return import_job_start(
+            kind=ImportJob.Kind.REGISTER,
+            user=user,
+            file=file,
+            cooperative=cooperative,
+            effective_on=effective_on,
+            confirmed=False,
+        )
+    file.seek(0)
+    job = ImportJob.objects.create(
+        kind=ImportJob.Kind.REGISTER,
+        user=user,
+        cooperative=cooperative,
+        effective_on=effective_on,
+        confirmed=False,
+        file_name=(getattr(file, "name", "") or "")[:255],
+        content=file.read(),
+    )
+    import_job_run(job_id=job.pk)
+    job.refresh_from_db()
+    return job
+
+
+def preview_hours():
+    """How long a preview waits for its confirmation, for the page."""
+    return max(1, settings.IMPORT_PREVIEW_SECONDS // 3600)
+
+
+def _preview_expired_before(now=None):
+    return (now or timezone.now()) - timedelta(seconds=settings.IMPORT_PREVIEW_SECONDS)
+
+
+def preview_expired(job, *, now=None):
+    return job.status == ImportJob.Status.PREVIEW and job.created_at < _preview_expired_before(now)
+
+
+def _cancelled_fields():
+    # The uploaded file is not kept without a confirmation: only the counts stay.
+    return {"status": ImportJob.Status.CANCELLED, "content": b"", "finished_at": timezone.now()}
+
+
+def register_preview_cancel(*, job):
+    """Drop a preview that was not confirmed: nothing was written, its file goes.
+    True when it was still waiting."""
+    cancelled = ImportJob.objects.filter(pk=job.pk, status=ImportJob.Status.PREVIEW).update(
+        **_cancelled_fields()
+    )
+    job.refresh_from_db()
+    return bool(cancelled)
+
+
+def import_previews_expire(*, now=None):
+    """Cancel the previews left unconfirmed for IMPORT_PREVIEW_SECONDS, removing their
+    files (Celery beat's `expire-import-previews`, and before every new preview).
+    Returns how many."""
+    return ImportJob.objects.filter(
+        status=ImportJob.Status.PREVIEW, created_at__lt=_preview_expired_before(now)
+    ).update(**_cancelled_fields())
+
+
+def register_import_confirm(*, job):
+    """Write the previewed register: the same all-or-nothing import, checked again (the
+    register may have changed since). Small files at once, large ones in the background.
+    A second confirmation of the same preview finds it taken and changes nothing; an
+    expired preview is cancelled instead (its file removed): the page asks for a new
+    upload. The confirmed job starts afresh as a job (attempts 0, not yet sent)."""
+    if preview_expired(job):
+        register_preview_cancel(job=job)
+        return job
+    taken = ImportJob.objects.filter(
+        pk=job.pk,
+        status=ImportJob.Status.PREVIEW,
+        created_at__gte=_preview_expired_before(),
+    ).update(
+        status=ImportJob.Status.QUEUED,
+        confirmed=True,
+        progress=0,
+        attempts=0,
+        task_id="",
+        heartbeat_at=timezone.now(),
+    )
+    job.refresh_from_db()
+    if not taken:
+        return job
+    if len(job.content) > settings.IMPORT_BACKGROUND_BYTES:
+        return _send(job)
+    import_job_run(job_id=job.pk)
+    job.refresh_from_db()
+    return job
 
 
 def _finish_failed(job_id, errors):

@@ -5,7 +5,7 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
 from django.http import FileResponse, Http404
-from django.shortcuts import redirect, render
+from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.csrf import csrf_exempt, csrf_protect
 
@@ -15,7 +15,13 @@ from pinghu_points.parameters import parse_id
 from pinghu_points.spreadsheets import too_large
 
 from .import_forms import HouseholdImportForm
-from .import_jobs import import_from_page
+from .import_jobs import (
+    job_errors,
+    preview_hours,
+    register_import_confirm,
+    register_preview_cancel,
+    register_preview_start,
+)
 from .models import ImportJob
 from .samples import register_sample
 
@@ -60,43 +66,96 @@ def import_page_context(outcome):
     }
 
 
+def _preview_context(job):
+    return {"preview_job": job, "preview_hours": preview_hours()}
+
+
+def _refused_job_context(job):
+    from pinghu_points.spreadsheets import shown_errors
+
+    return {
+        "import_errors": shown_errors(job_errors(job)),
+        "import_error_count": job.error_count,
+        "import_report": job,
+    }
+
+
 def household_import_form(request, *, success_url, context):
     """The import page's GET/POST, shared by the site page and the admin.
 
+    Two steps: an upload is checked and counted (`register_preview_start`, nothing
+    written) and the page shows the preview; the preview's confirmation
+    (`preview_job` + `confirm`) writes it, all or nothing (`register_import_confirm`).
     Only cooperatives the user manages are offered, and a posted one outside them
     fails form validation, so an import never reaches another cooperative.
     """
     cooperatives = cooperatives_managed_by(request.user)
     if not cooperatives.exists():
         raise PermissionDenied
+    if request.method == "POST" and "preview_job" in request.POST:
+        return _confirm(request, cooperatives, success_url=success_url, context=context)
     form = HouseholdImportForm(
         request.POST or None, request.FILES or None, cooperatives=cooperatives
     )
-    errors = {"import_errors": []}
+    extra = {"import_errors": []}
     if request.method == "POST" and form.is_valid():
-        outcome = import_from_page(
-            kind=ImportJob.Kind.REGISTER,
+        job = register_preview_start(
             user=request.user,
             file=form.cleaned_data["file"],
             cooperative=form.cleaned_data["cooperative"],
             effective_on=form.cleaned_data["effective_on"],
         )
-        if outcome.background:
-            return redirect("villages:import_job", pk=outcome.job.pk)
-        if outcome.errors:
-            errors = import_page_context(outcome)
+        if job.status == ImportJob.Status.PREVIEW:
+            extra = _preview_context(job)
+        elif job.status == ImportJob.Status.FAILED:
+            extra = _refused_job_context(job)
         else:
-            result = outcome.result
-            messages.success(
-                request,
-                _("已导入 %(households)s 户股东户、%(movements)s 条股权登记")
-                % {"households": result.households, "movements": result.share_movements},
-            )
-            return redirect(success_url)
+            return redirect("villages:import_job", pk=job.pk)
     return render(
         request,
         "villages/household_import.html",
-        {"form": form, "base_template": "base.html", **errors, **context},
+        {"form": form, "base_template": "base.html", **extra, **context},
+    )
+
+
+def _confirm(request, cooperatives, *, success_url, context):
+    job_id = parse_id(request.POST.get("preview_job", ""))
+    job = get_object_or_404(
+        ImportJob.objects.filter(
+            kind=ImportJob.Kind.REGISTER, user=request.user, cooperative__in=cooperatives
+        ),
+        pk=job_id or 0,
+    )
+    form = HouseholdImportForm(cooperatives=cooperatives)
+    if "cancel" in request.POST:
+        register_preview_cancel(job=job)
+        messages.success(request, _("已取消导入：未写入任何数据，上传的文件已删除"))
+        return redirect(request.path)
+    if job.status == ImportJob.Status.PREVIEW and not request.POST.get("confirm"):
+        messages.error(request, _("请勾选确认后再导入"))
+        extra = _preview_context(job)
+    else:
+        job = register_import_confirm(job=job)
+        if job.status == ImportJob.Status.DONE:
+            messages.success(
+                request,
+                _("已导入 %(households)s 户股东户、%(movements)s 条股权登记")
+                % {
+                    "households": job.result["households"],
+                    "movements": job.result["share_movements"],
+                },
+            )
+            return redirect(success_url)
+        if job.status == ImportJob.Status.CANCELLED:
+            messages.error(request, _("这份预览已过期或已取消，未导入任何数据，请重新上传文件"))
+            return redirect(request.path)
+        if job.status != ImportJob.Status.FAILED:
+            return redirect("villages:import_job", pk=job.pk)
+        extra = _refused_job_context(job)
+    return render(
+        request,
+        "villages/household_import.html",
+        {"form": form, "base_template": "base.html", **extra, **context},
     )
 
 

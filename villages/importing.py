@@ -77,8 +77,59 @@ class ImportResult:
         return asdict(self)
 
 
+# How many rows of a checked register the preview shows.
+PREVIEW_ROWS = 10
+
+
+@dataclass(frozen=True)
+class RegisterPreview:
+    """What importing a checked register would add: nothing has been written."""
+
+    households: int
+    members: int
+    share_movements: int
+    rows: list  # the first PREVIEW_ROWS households, as the preview table shows them
+    head_names: frozenset  # every head's name (the page tells the made-up sample apart)
+
+    def as_dict(self):
+        return {
+            "preview": True,
+            "households": self.households,
+            "members": self.members,
+            "share_movements": self.share_movements,
+            "rows": self.rows,
+        }
+
+
+def _preview(households):
+    return RegisterPreview(
+        households=len(households),
+        members=len(households),  # one member per household: its head
+        share_movements=sum(len(shares) for _household, shares in households),
+        rows=[
+            {
+                "number": household.number,
+                "head_name": household.head_name,
+                "community": household.community.name,
+                "micro_grid": household.micro_grid.name if household.micro_grid else "",
+                "shares": "、".join(
+                    f"{share_class.name}{plain_quantity(quantity)}"
+                    for share_class, quantity in shares.items()
+                ),
+            }
+            for household, shares in households[:PREVIEW_ROWS]
+        ],
+        head_names=frozenset(household.head_name for household, _shares in households),
+    )
+
+
+def plain_quantity(quantity):
+    text = format(quantity, "f")
+    return text.rstrip("0").rstrip(".") if "." in text else text
+
+
 def household_register_import(
-    *, cooperative, file, actor, effective_on=None, progress=None, on_saved=None
+    *, cooperative, file, actor, effective_on=None, progress=None, on_saved=None, dry_run=False
 ):
     """Import the register in `file` (a path or a binary file object) into `cooperative`.
 
@@ -86,6 +137,8 @@ def household_register_import(
     `progress(fraction)` is told how far reading the file has come; `on_saved(result)` runs
     inside the import's transaction (a background job marks itself done there, so the job
     and the households are committed together or not at all).
+    With `dry_run` the file is checked the same way and a RegisterPreview returned: what
+    the import would add; nothing is written and nothing audited.
     """
     effective_on = effective_on or timezone.localdate()
     file_name = os.path.basename(
@@ -116,6 +169,8 @@ def household_register_import(
             households, errors = _check_rows(cooperative, data_rows, columns, share_classes)
             if errors:
                 raise RegisterImportError(errors)
+            if dry_run:
+                return _preview(households)
             result = _save(cooperative, households, actor=actor, effective_on=effective_on)
             audit_record(
                 actor=actor,

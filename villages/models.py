@@ -361,8 +361,12 @@ class ImportJob(models.Model):
     class Status(models.TextChoices):
         QUEUED = "queued", _("排队中")
         RUNNING = "running", _("导入中")
+        # A register checked and counted, nothing written: it waits for the confirmation.
+        PREVIEW = "preview", _("待确认")
         DONE = "done", _("已导入")
         FAILED = "failed", _("未导入")
+        # A preview not confirmed (replaced, dropped or expired): nothing written, no file.
+        CANCELLED = "cancelled", _("已取消")
 
     kind = models.CharField(_("类型"), max_length=20, choices=Kind.choices)
     status = models.CharField(
@@ -385,6 +389,9 @@ class ImportJob(models.Model):
         verbose_name=_("社区"),
     )
     effective_on = models.DateField(_("配股生效日期"), null=True, blank=True)
+    # False: the job checks the file and shows the preview; the confirmation sets it and
+    # runs the job again to write (registers only; inspection sheets write at once).
+    confirmed = models.BooleanField(_("已确认导入"), default=True)
     file_name = models.CharField(_("文件名"), max_length=255, blank=True)
     content = models.BinaryField(_("文件内容"), blank=True, default=b"")
     progress = models.PositiveSmallIntegerField(_("进度"), default=0)
@@ -409,4 +416,9 @@ class ImportJob(models.Model):
 
     @property
     def finished(self):
-        return self.status in (self.Status.DONE, self.Status.FAILED)
+        return self.status in (self.Status.DONE, self.Status.FAILED, self.Status.CANCELLED)
+
+    @property
+    def settled(self):
+        """Nothing is running: done, failed, or a preview waiting for the confirmation."""
+        return self.finished or self.status == self.Status.PREVIEW

@@ -84,6 +84,12 @@ class RegisterSample:
         return xlsx_bytes(self.sheet)
 
 
+def is_sample_register(head_names):
+    """Whether a checked register is (a part of) this sample: every head is one of its
+    made-up people. The import preview then says that confirming adds made-up households."""
+    return bool(head_names) and set(head_names) <= {name for name, _birth, _male in HEADS}
+
+
 def register_sample(cooperative):
     """The sample for `cooperative`, or None when no community exists to live in."""
     places = sample_places(cooperative)

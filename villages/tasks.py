@@ -61,3 +61,9 @@ def import_job_run(self, job_id):
         logger.warning("import job %s: database connection lost (%s); retrying", job_id, error)
         raise self.retry(exc=error, countdown=jobs.retry_pause(self.request.retries)) from error
     return {"job": job_id}
+
+
+@shared_task(name="villages.tasks.import_previews_expire", ignore_result=True)
+def import_previews_expire():
+    """Cancel the register previews nobody confirmed in time; their files go."""
+    return import_jobs.import_previews_expire()

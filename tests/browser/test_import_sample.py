@@ -47,7 +47,16 @@ def test_the_sample_of_the_chosen_cooperative_downloads_and_imports(
         download.save_as(path)
 
         page.set_input_files("#id_file", str(path))
-        page.click("form.card button[type=submit]")
+        page.click("#import-preview-submit")
+        page.wait_for_load_state()
+        # Issue 24.4: a preview first, which says these are made-up households; nothing yet.
+        assert "虚构的股东户" in page.inner_text("#import-preview-sample")
+        assert page.inner_text("#preview-households") == "10"
+        assert Household.objects.filter(cooperative=world.coop_b).count() == 2
+        assert page.evaluate(NO_SIDEWAYS_SCROLL)
+        page.screenshot(path=str(artifacts / "import-preview-390.png"), full_page=True)
+        page.check("#import-confirm")
+        page.click("#import-confirm-submit")
         page.wait_for_load_state()
         assert page.url.endswith("/villages/households/")
         assert "已导入 10 户股东户" in page.content()

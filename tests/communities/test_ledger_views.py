@@ -417,3 +417,40 @@ def test_malformed_month_is_refused(world, login):
 
     assert response.status_code == 302
     assert not MonthStatusChange.objects.exists()
+
+
+@pytest.fixture
+def waiting_veto(world, items):
+    (event,) = services.score_events_record(
+        actor=world.staff_east,
+        entries=[
+            Entry(
+                household_id=world.a_east.pk,
+                item_id=items["crime"].pk,
+                occurred_on=DAY,
+                note="违法建设",
+                evidence=factories.photo(),
+            )
+        ],
+    )
+    return event
+
+
+def test_a_veto_is_not_confirmed_in_one_tap(world, waiting_veto, login, colleague):
+    client = login(colleague)
+    response = client.post(REVIEW_URL, {"event": waiting_veto.pk, "decision": "confirmed"})
+
+    assert response.status_code == 302
+    assert response["Location"] == f"/communities/scoring/review/{waiting_veto.pk}/veto/"
+    assert not EventReview.objects.exists()
+    page = client.get(response["Location"]).content.decode()
+    assert "全年不发积分激励" in page and "由 80 分变为 60 分" in page
+
+    client.post(REVIEW_URL, {"event": waiting_veto.pk, "decision": "confirmed", "confirm": "on"})
+    assert EventReview.objects.get(event=waiting_veto).decision == "confirmed"
+
+
+def test_the_veto_page_is_not_for_its_author_or_another_community(world, waiting_veto, login):
+    url = f"/communities/scoring/review/{waiting_veto.pk}/veto/"
+    assert login(world.staff_east).get(url).status_code == 404  # one's own entry
+    assert login(world.staff_west).get(url).status_code == 404

@@ -262,21 +262,24 @@ def test_the_approval_page_shows_the_largest_changes_from_last_year(world, make_
 
     changes = selectors.largest_changes(run, last)
     by_number = {change.line.household_number: change for change in changes}
-    assert set(by_number) == {"A001", "A002", "A003"}
+    # A household new this year is not a "change": it is listed on its own.
+    assert set(by_number) == {"A001", "A002"}
+    count, new = selectors.new_households(run, last)
+    assert count == 1 and [line.household_number for line in new] == ["A003"]
     for number in ("A001", "A002"):
         before = last.lines.get(household_number=number).total_amount
         assert (
             by_number[number].difference
             == run.lines.get(household_number=number).total_amount - before
         )
-    assert by_number["A003"].previous_total is None
     differences = [abs(change.difference) for change in changes]
     assert differences == sorted(differences, reverse=True)
     assert selectors.largest_changes(run, last, limit=1) == changes[:1]
 
     page = login(world.supervisor_a).get(approve_url(run))
     body = page.content.decode()
-    assert 'id="largest-changes"' in body and "上年无" in body
+    assert 'id="largest-changes"' in body and 'id="new-households"' in body
+    assert "A003" not in body.split('id="largest-changes"')[1].split("</table>")[0]
     assert page.context["comparison"].previous == last
 
 

@@ -225,3 +225,24 @@ def test_the_admin_records_no_payment(world, run, on, login):
     )
     assert response.status_code == 404
     assert not DividendPayment.objects.exists()
+
+
+def test_the_look_up_finds_by_number_or_full_name_and_shows_the_masked_name(world, run, on, login):
+    client = login(world.villager_a)
+    url = reverse("dividends:notice", args=[run.pk])
+
+    by_name = client.get(url, {"q": "李秀英"})
+    assert [row["line"].household_number for row in by_name.context["found"]] == ["A002"]
+    found = by_name.content.decode().split('id="notice-found"')[1].split("</div>\n      {% ")[0]
+    assert "李*英" in found and "李秀英" not in found.replace("“李秀英”", "")
+    assert [r["line"].household_number for r in client.get(url, {"q": "a00"}).context["found"]] == [
+        "A001",
+        "A002",
+    ]
+    assert client.get(url, {"q": "李"}).context["found"] == []  # one character is no name
+
+
+def test_the_villagers_own_line_comes_first(world, run, on, login):
+    response = login(world.villager_a).get(reverse("dividends:notice", args=[run.pk]))
+    assert response.context["mine"]["line"].household == world.villager_a.household
+    assert 'id="notice-mine"' in response.content.decode()

@@ -3,7 +3,7 @@
 import base64
 import io
 import zipfile
-from datetime import date
+from datetime import date, timedelta
 from decimal import Decimal
 
 import openpyxl
@@ -22,7 +22,7 @@ from communities.models import Community
 from pinghu_points.celery import app as celery_app
 from tests import factories
 from villages.importing import RegisterImportError, household_register_import
-from villages.models import Household, Member, ShareClass, ShareMovement
+from villages.models import Household, ImportJob, Member, ShareClass, ShareMovement
 from villages.tasks import import_households
 
 HEADER = ["户号", "户主姓名", "身份证号", "联系电话", "居住社区", "微网格", "人口股", "农龄股"]
@@ -536,16 +536,30 @@ def upload(rows=None):
     )
 
 
+def confirm_preview(client, url, response):
+    """The second step of a page import: the preview was shown, nothing was written; the
+    confirmation writes it."""
+    assert response.status_code == 200, response
+    job = response.context["preview_job"]
+    assert job.status == ImportJob.Status.PREVIEW
+    return client.post(url, {"preview_job": job.pk, "confirm": "on"})
+
+
 def test_page_imports_for_the_accountant(register, login):
     client = login(register.accountant_a)
     page = client.get(reverse("villages:household_import"))
     assert page.status_code == 200
     assert reverse("villages:household_import_sample") in page.content.decode()
 
+    url = reverse("villages:household_import")
+    before = counts()
     response = client.post(
-        reverse("villages:household_import"),
-        {"cooperative": register.coop_a.pk, "file": upload(), "effective_on": "2024-01-01"},
+        url, {"cooperative": register.coop_a.pk, "file": upload(), "effective_on": "2024-01-01"}
     )
+    assert counts() == before  # the preview writes nothing
+    assert not AuditRecord.objects.filter(action="household.import").exists()
+    assert 'id="import-preview"' in response.content.decode()
+    response = confirm_preview(client, url, response)
     assert response.status_code == 302
     assert response["Location"] == reverse("villages:household_list")
     assert Household.objects.filter(cooperative=register.coop_a, number="A101").exists()
@@ -613,6 +627,7 @@ def test_admin_import_view(register, login):
     url = reverse("admin:villages_household_import_register")
     assert client.get(url).status_code == 200
     response = client.post(url, {"cooperative": register.coop_a.pk, "file": upload()})
+    response = confirm_preview(client, url, response)
     assert response.status_code == 302
     assert response["Location"] == reverse("admin:villages_household_changelist")
     assert Household.objects.filter(cooperative=register.coop_a, number="A101").exists()
@@ -726,3 +741,82 @@ def test_the_admin_form_refuses_what_the_import_refuses(world, rf, field, value,
 
     assert not form.is_valid()
     assert form.errors[field] == [message]
+
+
+# --- Issue 24.4: a preview that is not confirmed keeps no file ---------------------------
+
+
+def _previewed(client, register):
+    url = reverse("villages:household_import")
+    response = client.post(url, {"cooperative": register.coop_a.pk, "file": upload()})
+    job = response.context["preview_job"]
+    assert job.status == ImportJob.Status.PREVIEW and bytes(job.content) != b""
+    return url, job
+
+
+def test_a_cancelled_preview_writes_nothing_and_removes_its_file(register, login):
+    client = login(register.accountant_a)
+    before = counts()
+    url, job = _previewed(client, register)
+    response = client.post(url, {"preview_job": job.pk, "cancel": "1"})
+    assert response.status_code == 302 and response["Location"] == url
+    job.refresh_from_db()
+    assert job.status == ImportJob.Status.CANCELLED and bytes(job.content) == b""
+    # A confirmation posted afterwards (a second tab) imports nothing.
+    again = client.post(url, {"preview_job": job.pk, "confirm": "on"}, follow=True)
+    assert "这份预览已过期或已取消" in again.content.decode()
+    assert counts() == before
+    assert not AuditRecord.objects.filter(action="household.import").exists()
+
+
+def test_an_expired_preview_is_cancelled_and_its_file_removed(register, login, settings):
+    from villages import import_jobs
+
+    client = login(register.accountant_a)
+    before = counts()
+    url, job = _previewed(client, register)
+    hours = settings.IMPORT_PREVIEW_SECONDS // 3600
+    assert (
+        f"{hours} 小时后这份预览自动取消"
+        in client.get(reverse("villages:import_job", args=[job.pk])).content.decode()
+    )
+    # Not yet expired: the sweep leaves it alone.
+    assert import_jobs.import_previews_expire() == 0
+    later = timezone.now() + timedelta(seconds=settings.IMPORT_PREVIEW_SECONDS + 1)
+    assert import_jobs.import_previews_expire(now=later) == 1
+    job.refresh_from_db()
+    assert job.status == ImportJob.Status.CANCELLED and bytes(job.content) == b""
+    assert job.result["households"] == 3  # the counts stay, the file does not
+    client.post(url, {"preview_job": job.pk, "confirm": "on"})
+    assert counts() == before
+
+
+def test_a_preview_past_its_time_is_not_confirmed(register, login, settings):
+    """Confirmed before the hourly sweep reached it: refused all the same, file removed."""
+    client = login(register.accountant_a)
+    before = counts()
+    url, job = _previewed(client, register)
+    ImportJob.objects.filter(pk=job.pk).update(
+        created_at=timezone.now() - timedelta(seconds=settings.IMPORT_PREVIEW_SECONDS + 5)
+    )
+    response = client.post(url, {"preview_job": job.pk, "confirm": "on"}, follow=True)
+    assert "这份预览已过期或已取消" in response.content.decode()
+    job.refresh_from_db()
+    assert job.status == ImportJob.Status.CANCELLED and bytes(job.content) == b""
+    assert counts() == before
+
+
+def test_a_new_upload_replaces_the_earlier_preview(register, login):
+    client = login(register.accountant_a)
+    _url, first = _previewed(client, register)
+    _url, second = _previewed(client, register)
+    first.refresh_from_db()
+    assert first.status == ImportJob.Status.CANCELLED and bytes(first.content) == b""
+    assert second.status == ImportJob.Status.PREVIEW
+
+
+def test_the_expiry_is_on_celery_beat(settings):
+    from villages.tasks import import_previews_expire
+
+    entry = settings.CELERY_BEAT_SCHEDULE["expire-import-previews"]
+    assert entry["task"] == import_previews_expire.name

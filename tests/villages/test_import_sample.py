@@ -112,7 +112,16 @@ def assert_imports(client, cooperative, content, rows, url=IMPORT_URL, success_u
     before = Household.objects.filter(cooperative=cooperative).count()
     response = upload(client, cooperative, content, url=url)
     errors = response.context.get("import_errors") if response.context else None
-    assert response.status_code == 302, errors or response.context["form"].errors
+    assert "preview_job" in response.context, errors or response.context["form"].errors
+    preview = response.context["preview_job"].result
+    # The preview says what it adds and that these are made-up households; nothing yet.
+    assert preview["households"] == len(rows) and preview["sample"] is True
+    assert "虚构的股东户" in response.content.decode()
+    assert Household.objects.filter(cooperative=cooperative).count() == before
+    response = client.post(
+        url, {"preview_job": response.context["preview_job"].pk, "confirm": "on"}
+    )
+    assert response.status_code == 302
     assert response["Location"] == reverse(success_url or "villages:household_list")
     assert (
         f"已导入 {len(rows)} 户股东户" in [str(m) for m in get_messages(response.wsgi_request)][0]

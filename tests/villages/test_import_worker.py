@@ -37,19 +37,35 @@ def test_a_large_register_is_imported_by_the_worker_while_the_page_polls(
     )
     job = ImportJob.objects.get()
     assert response["Location"] == reverse("villages:import_job", args=[job.pk])
+    # First the worker checks and counts (the preview), writing nothing.
+    progress, _seen = poll(client, job, celery_worker_process)
+    assert progress["status"] == "preview", (progress, celery_worker_process.log())
+    job.refresh_from_db()
+    assert job.result["households"] == 5000 and bytes(job.content) != b""
+    assert Household.objects.filter(cooperative=world.coop_a).count() == 2
+    # The confirmation sends it again; now it writes.
+    confirmed = client.post(
+        reverse("villages:household_import"), {"preview_job": job.pk, "confirm": "on"}
+    )
+    assert confirmed["Location"] == reverse("villages:import_job", args=[job.pk])
+    progress, seen = poll(client, job, celery_worker_process)
+    assert progress["status"] == "done", (progress, celery_worker_process.log())
+    assert seen == sorted(seen) and seen[-1] == 100
+    job.refresh_from_db()
+    assert job.result["households"] == 5000 and bytes(job.content) == b""
+    assert Household.objects.filter(cooperative=world.coop_a).count() == 5002
+
+
+def poll(client, job, worker):
     seen = []
     deadline = time.monotonic() + 120
     while time.monotonic() < deadline:
         progress = client.get(reverse("villages:import_job_progress", args=[job.pk])).json()
         seen.append(progress["progress"])
         if progress["done"]:
-            break
+            return progress, seen
         time.sleep(0.2)
-    assert progress["status"] == "done", (progress, celery_worker_process.log())
-    assert seen == sorted(seen) and seen[-1] == 100
-    job.refresh_from_db()
-    assert job.result["households"] == 5000 and bytes(job.content) == b""
-    assert Household.objects.filter(cooperative=world.coop_a).count() == 5002
+    raise AssertionError(("still running", progress, worker.log()))
 
 
 # --- The whole worker killed mid-import (kill -9): the job mechanism recovers it ----------
