@@ -6,7 +6,7 @@ from django.db import migrations, models
 
 class Migration(migrations.Migration):
     dependencies = [
-        ("villages", "0006_import_job_heartbeat_attempts"),
+        ("villages", "0007_import_job_preview"),
     ]
 
     operations = [
