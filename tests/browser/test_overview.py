@@ -98,6 +98,21 @@ def test_overview_with_charts_fits_the_screen(
             assert box["x"] + box["width"] <= SIZES[size]["width"]
         assert page.evaluate(NO_SIDEWAYS_SCROLL)
         page.screenshot(path=str(artifacts / f"overview-statistics-{size}.png"), full_page=True)
+        # Summary first; on a phone the six tables are behind a tap (issue 24, point 8).
+        assert page.locator(".stats").bounding_box()["y"] < SIZES[size]["height"]
+        tables = page.locator("details.overview-table")
+        assert tables.count() == 6
+        opened = page.eval_on_selector_all("details.overview-table", "ds => ds.map(d => d.open)")
+        assert opened == [size == "desktop"] * 6
+        if size == "360":
+            height = page.evaluate("document.documentElement.scrollHeight")
+            assert height < 5 * SIZES[size]["height"], height
+            page.click("details.overview-table >> nth=0 >> summary")
+            assert page.locator("details.overview-table >> nth=0 >> table").is_visible()
+            page.evaluate(
+                "document.querySelectorAll('details.overview-table').forEach(d => d.open = true)"
+            )
+            assert page.evaluate("document.documentElement.scrollHeight") > 1.5 * height
     finally:
         context.close()
     assert violations == [], violations
