@@ -36,6 +36,7 @@ from accounts.scope import (
 )
 from pinghu_points.months import months_back, months_of_year
 from pinghu_points.parameters import parse_year
+from villages.card_views import monthly_chart
 from villages.models import Household
 
 from . import selectors, services
@@ -101,6 +102,13 @@ def _household_context(user, household, year):
         }
         for number in range(1, last_month + 1)
     ]
+    # The card's chart: on a phone it says at a glance what a dozen month cards did.
+    chart = monthly_chart(
+        labels=[_("%(month)s月") % {"month": number} for number in range(1, last_month + 1)],
+        own_series=series[:last_month] if series and standard else None,
+        average=None,
+        base_points=standard and standard.base_points,
+    )
     can_score = households_scorable_by(user).filter(pk=household.pk).exists()
     rows = [
         EventRow(event=event, can_reverse=can_score and event.is_reversible)
@@ -115,6 +123,7 @@ def _household_context(user, household, year):
         "total": sum((row.event.points for row in rows if row.counts), ZERO),
         "pending_count": sum(1 for row in rows if row.review_state == "pending"),
         "months": months,
+        "chart": chart,
         "rows": rows,
         "vetoed": household.pk
         in selectors.vetoed_household_ids(household_ids=[household.pk], year=year),

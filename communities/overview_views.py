@@ -9,6 +9,7 @@ overview is for those who read dividend runs (`cooperatives_signed_by`).
 """
 
 from datetime import date
+from decimal import Decimal
 
 from django import forms
 from django.contrib import messages
@@ -95,8 +96,35 @@ def matrix(request):
     if request.GET.get("format") == "xlsx":
         return _matrix_xlsx(data)
     return render(
-        request, "overview/matrix.html", {"matrix": data, "year": year, "years": _years()}
+        request,
+        "overview/matrix.html",
+        {"matrix": data, "heat_rows": _heat_rows(data), "year": year, "years": _years()},
     )
+
+
+# The heat map's bands of a cell's mean annual score; below 60 is the points chart's
+# "persistently low" line. (lower edge, css class), highest first.
+HEAT_BANDS = (
+    (Decimal("100"), "heat-high"),
+    (Decimal("80"), "heat-good"),
+    (Decimal("60"), "heat-mid"),
+)
+
+
+def _heat_band(cell):
+    if cell is None:
+        return "heat-empty"
+    if cell.average is None:
+        return "heat-none"
+    return next((css for edge, css in HEAT_BANDS if cell.average >= edge), "heat-low")
+
+
+def _heat_rows(matrix):
+    """[(village, [(cell or None, css class)])]: the matrix as a heat map of 均分."""
+    return [
+        (village, [(cell, _heat_band(cell)) for cell in cells])
+        for village, cells, _total in matrix.rows()
+    ]
 
 
 def _matrix_xlsx(data):

@@ -355,8 +355,19 @@ def test_run_on_all_interfaces_accepts_lan_hosts_and_prints_the_banner_last():
 
 
 @needs_make
-def test_test_installs_the_test_tools_first():
-    commands = dry_run("test")
+def test_test_installs_the_test_tools_first(tmp_path):
+    # A virtualenv without the test tools yet (the checkout's own may have them already).
+    venv = tmp_path / "venv"
+    completed = subprocess.run(
+        [MAKE, "--no-print-directory", "-n", "-o", f"{venv}/.installed", "test", f"VENV={venv}"],
+        cwd=PROJECT_ROOT,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+    assert completed.returncode == 0, completed.stderr
+    commands = completed.stdout.splitlines()
     install = next(i for i, c in enumerate(commands) if "Installing the test tools" in c)
     assert install < next(i for i, c in enumerate(commands) if "-m pytest" in c)
 

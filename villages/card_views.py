@@ -187,6 +187,26 @@ def _percent(value, low, high):
     return float(min(max(share, ZERO), Decimal(100)).quantize(TENTH))
 
 
+def monthly_chart(*, labels, own_series, average, base_points):
+    """The data of the monthly chart (static/js/card-chart.js) of the point card and of the
+    staff's points page: the household's month-end scores, at most the grid's average (no
+    other household), the base line. None without a series."""
+    if not own_series:
+        return None
+    return {
+        "labels": labels,
+        "household": [float(value) for value in own_series],
+        "average": [float(value) for value in average] if average else None,
+        "base": float(base_points),
+        "text": {
+            "household": _("本户积分"),
+            "average": _("网格平均"),
+            "base": _("基础分"),
+            "points": _("积分"),
+        },
+    }
+
+
 def _card_context(request, household, year):
     now = today()
     # The monthly chart runs to the current month, or through December for a past year.
@@ -205,21 +225,11 @@ def _card_context(request, household, year):
         }
         for index, label in enumerate(labels)
     ]
-    chart = (
-        {
-            "labels": labels,
-            "household": [float(value) for value in own_series],
-            "average": [float(value) for value in average] if average else None,
-            "base": float(standard.base_points),
-            "text": {
-                "household": _("本户积分"),
-                "average": _("网格平均"),
-                "base": _("基础分"),
-                "points": _("积分"),
-            },
-        }
-        if own_series
-        else None
+    chart = monthly_chart(
+        labels=labels,
+        own_series=own_series,
+        average=average,
+        base_points=standard and standard.base_points,
     )
 
     # Every event of the year, newest first, a page at a time; totals above count them all.

@@ -16,6 +16,7 @@ from dataclasses import dataclass, field
 from datetime import date, timedelta
 from decimal import Decimal
 
+from django.contrib.auth.hashers import make_password
 from django.db import transaction
 from django.db.models import Count
 from django.utils.translation import gettext as _
@@ -576,6 +577,9 @@ def _ensure_logins(cooperatives, communities, created):
     fake = Faker("zh_CN")
     fake.seed_instance(f"{SEED}:logins")
     logins = []
+    # One hash for every demo login (they share the password): PBKDF2 takes about half a
+    # second per hash, which was a good share of the seed's time.
+    password_hash = None
     for username, role, scope, scope_code, description in LOGINS:
         display_name = fake.name()
         user = User.objects.filter(username=username).first()
@@ -597,7 +601,8 @@ def _ensure_logins(cooperatives, communities, created):
             coop_code, number = scope_code.split("/")
             household = cooperatives[coop_code].households.get(number=number)
             fields.update(household=household, first_name=household.head_name)
-        user = User.objects.create_user(username=username, password=DEMO_PASSWORD, **fields)
+        password_hash = password_hash or make_password(DEMO_PASSWORD)
+        user = User.objects.create(username=username, password=password_hash, **fields)
         created["users"] += 1
         if scope == "community":
             StaffMembership.objects.create(user=user, community=communities[scope_code])

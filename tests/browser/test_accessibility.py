@@ -9,7 +9,7 @@ Screenshots go to test-artifacts/accessibility/.
 
 import pytest
 
-from tests.browser.axe import assert_no_serious_axe_violations
+from tests.browser.axe import assert_no_serious_axe_violations_on_load
 from tests.browser.conftest import watch_csp
 from tests.browser.test_phone_shell import demo, log_in  # noqa: F401  (demo is a fixture)
 
@@ -57,11 +57,11 @@ def test_every_menu_page_of_every_role_passes_axe(live_server, demo, browser, ar
         )
         try:
             log_in(page, live_server.url, username)
-            assert_no_serious_axe_violations(page)
+            assert_no_serious_axe_violations_on_load(page)
             for path in page.evaluate(MENU_LINKS):
                 page.goto(f"{live_server.url}{path}")
                 page.wait_for_load_state("networkidle")
-                assert_no_serious_axe_violations(page)
+                assert_no_serious_axe_violations_on_load(page)
                 visited += 1
                 name = path.strip("/").replace("/", "-") or "home"
                 page.screenshot(path=str(shots / f"{device}-{username}-{name}.png"))
@@ -76,3 +76,26 @@ def test_the_favicon_answers(live_server, transactional_db, page):
     response = page.goto(f"{live_server.url}/favicon.ico")
     assert response.status == 200
     assert response.headers["content-type"] in ("image/x-icon", "image/vnd.microsoft.icon")
+
+
+def test_the_check_on_load_fails_on_a_serious_violation(live_server, transactional_db, browser):
+    """The harness itself: a page with an image without alt text (critical) fails both the
+    wait for the check on load and the fixture's findings."""
+    context = browser.new_context()
+    page = context.new_page()
+    url = f"{live_server.url}/axe-probe/"
+    page.route(
+        url,
+        lambda route: route.fulfill(
+            content_type="text/html",
+            body='<!doctype html><html lang="zh"><title>t</title><main><img src="/favicon.ico"></main>',
+        ),
+    )
+    try:
+        page.goto(url)
+        with pytest.raises(AssertionError, match="image-alt"):
+            assert_no_serious_axe_violations_on_load(page)
+    finally:
+        context.close()
+    assert [v["id"] for _url, v in browser.axe_findings.violations] == ["image-alt"]
+    browser.axe_findings.violations.clear()  # expected here: the fixture must not fail

@@ -66,6 +66,20 @@ def test_overview_with_charts_fits_the_screen(
         page.screenshot(path=str(artifacts / f"overview-home-{size}.png"), full_page=True)
 
         page.goto(f"{live_server.url}/overview/?year=2026")
+        # At a glance (issue 24, point 8): a heat map of 均分, the full table behind a tap.
+        heat = page.locator(".matrix-heat")
+        assert heat.is_visible()
+        assert heat.bounding_box()["y"] < SIZES[size]["height"]  # starts on the first screen
+        cells = page.locator(".heat-table td a")
+        assert sorted(cells.all_inner_texts()) == ["1", "1", "1", "1"]
+        # Every household's score is 80 + its events: all in the 60–80 or 80–100 band.
+        bands = page.eval_on_selector_all(
+            ".heat-table td:has(a)", "tds => tds.map(t => t.className)"
+        )
+        assert set(bands) <= {"heat-mid", "heat-good"} and "heat-mid" in bands
+        assert cells.first.bounding_box()["height"] >= 44
+        assert page.locator(".matrix-table").is_hidden()
+        page.click(".matrix-details > summary")
         assert page.locator(".matrix-table").is_visible()
         assert page.evaluate(NO_SIDEWAYS_SCROLL)
         page.screenshot(path=str(artifacts / f"overview-matrix-{size}.png"), full_page=True)
@@ -84,6 +98,21 @@ def test_overview_with_charts_fits_the_screen(
             assert box["x"] + box["width"] <= SIZES[size]["width"]
         assert page.evaluate(NO_SIDEWAYS_SCROLL)
         page.screenshot(path=str(artifacts / f"overview-statistics-{size}.png"), full_page=True)
+        # Summary first; on a phone the six tables are behind a tap (issue 24, point 8).
+        assert page.locator(".stats").bounding_box()["y"] < SIZES[size]["height"]
+        tables = page.locator("details.overview-table")
+        assert tables.count() == 6
+        opened = page.eval_on_selector_all("details.overview-table", "ds => ds.map(d => d.open)")
+        assert opened == [size == "desktop"] * 6
+        if size == "360":
+            height = page.evaluate("document.documentElement.scrollHeight")
+            assert height < 5 * SIZES[size]["height"], height
+            page.click("details.overview-table >> nth=0 >> summary")
+            assert page.locator("details.overview-table >> nth=0 >> table").is_visible()
+            page.evaluate(
+                "document.querySelectorAll('details.overview-table').forEach(d => d.open = true)"
+            )
+            assert page.evaluate("document.documentElement.scrollHeight") > 1.5 * height
     finally:
         context.close()
     assert violations == [], violations
