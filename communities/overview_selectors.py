@@ -574,9 +574,22 @@ def open_appeals(*, user, today):
     return {"count": len(filed), "oldest_days": oldest}
 
 
+def open_rectification_counts(*, user, today):
+    """Open rectifications of the user's households (scoring scope) and how many are overdue."""
+    from .selectors import open_rectifications
+
+    dues = list(
+        open_rectifications(households=households_scorable_by(user)).values_list(
+            "due_on", flat=True
+        )
+    )
+    return {"count": len(dues), "overdue": sum(due < today for due in dues)}
+
+
 def staff_todo(*, user, today):
     communities = list(communities_visible_to(user).order_by("code"))
     return {
+        "open_rectifications": open_rectification_counts(user=user, today=today),
         "open_appeals": open_appeals(user=user, today=today),
         "months_to_close": months_to_close(communities=communities, today=today),
         "pending_reviews": review_queue(user=user).count(),

@@ -69,6 +69,7 @@ PATH_PARAMETERS = {
     ("dividends:run_mark_paid", "pk"): "run",
     ("dividends:notice_public", "token"): "=not-a-signed-token",
     ("appeals:detail", "pk"): "appeal",
+    ("communities:rectification_inspect", "pk"): "rectification",
     ("overview:matrix_cell", "village_id"): "village",
     ("overview:matrix_cell", "community_id"): "community",
     ("overview:honor_roll_setting", "community_id"): "community",
@@ -129,6 +130,7 @@ ID_KINDS = {
     "village",
     "community",
     "consent",
+    "rectification",
 }
 # The bank's reads record what it saw (audit trail, "bank last looked"): those rows are
 # the bank's own reads, not a change of another scope.
@@ -146,6 +148,10 @@ ADMIN_MODEL = re.compile(r"^admin/(?P<app>\w+)/(?P<model>\w+)/")
 @pytest.fixture
 def scene(world, standard, items, django_capture_on_commit_callbacks):
     """The world with score events on every household and an approved run per cooperative."""
+    # 乱堆乱放 is rectifiable: each household's deduction below opens a rectification (整改).
+    items["litter"].rectify_days = 7
+    items["litter"].rectify_refund_percent = 100
+    items["litter"].save()
     for staff, households in (
         (world.staff_east, [world.a_east, world.b_east]),
         (world.staff_west, [world.a_west, world.b_west]),
@@ -154,6 +160,15 @@ def scene(world, standard, items, django_capture_on_commit_callbacks):
             actor=staff,
             entries=[
                 Entry(household_id=h.pk, item_id=items["clean"].pk, occurred_on=date(2026, 3, 2))
+                for h in households
+            ]
+            + [
+                Entry(
+                    household_id=h.pk,
+                    item_id=items["litter"].pk,
+                    occurred_on=date(2026, 3, 3),
+                    note="门前堆物",
+                )
                 for h in households
             ],
         )
@@ -276,6 +291,7 @@ def other_scope(scene, role):
         notice_run=w.run_c if role == "staff_east" else run,
         line=w.run_b.lines.exclude(household=w.a_east).order_by("pk").first(),
         consent=w.consent_b,
+        rectification=household.rectifications.order_by("pk").first(),
         household_content_type=ContentType.objects.get_for_model(household),
         hidden_names=[h.head_name for h in hidden],
     )
