@@ -60,6 +60,7 @@ def rectification_list(request):
         households=households_scorable_by(user), year=today.year, today=today
     )
     grid_names = {g.pk: g for g in grids}
+    community_names = {g.community_id: g.community for g in grids}
     return render(
         request,
         "communities/rectification_list.html",
@@ -75,6 +76,14 @@ def rectification_list(request):
                 for pk, value in figures["grids"].items()
                 if pk in grid_names
             ],
+            # Per community only when there are several (one community's row is the total).
+            "community_figures": [
+                (community_names[pk], value)
+                for pk, value in figures["communities"].items()
+                if pk in community_names
+            ]
+            if len(figures["communities"]) > 1
+            else [],
         },
     )
 

@@ -75,13 +75,15 @@ def test_the_leader_re_inspects_on_a_phone(browser, live_server, world, opened, 
         assert page.evaluate(NO_SIDEWAYS_SCROLL)
         small = [
             tap
-            for tap in page.evaluate(TAPS, ".rectify-choice, .rectify-submit, .door-back")
+            for tap in page.evaluate(
+                TAPS, ".rectify-choice, .rectify-photo input, .rectify-submit, .door-back"
+            )
             if tap[1] < 44
         ]
         assert small == []
         assert page.evaluate(SMALLEST_TEXT, ".rectify") >= 14
         page.screenshot(path=str(artifacts / "rectification-inspect-360.png"), full_page=True)
-        page.click("text=按期整改")
+        page.click(".rectify-choice:has(input[value=on_time])")
         page.fill("#rectify-note", "已清理干净")
         page.click(".rectify-submit")
         page.wait_for_url("**/communities/rectifications/")

@@ -105,3 +105,9 @@ def _jpeg():
     buffer = BytesIO()
     Image.new("RGB", (20, 20), "green").save(buffer, "JPEG")
     return buffer.getvalue()
+
+
+def test_the_admin_sees_the_figures_per_community(world, opened, login):
+    page = login(world.admin).get(LIST).content.decode()
+    assert page.count('class="rectify-community"') == 2
+    assert "东湖社区" in page and "西湖社区" in page
