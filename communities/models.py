@@ -270,6 +270,7 @@ class ScoringItem(models.Model):
     rectify_refund_percent = models.PositiveSmallIntegerField(
         _("按期整改返还比例（%）"),
         default=0,
+        blank=True,
         help_text=_("按期整改后返还扣分的百分比：0 不返还，100 全部返还；逾期或未整改不返还"),
     )
 
@@ -302,6 +303,12 @@ class ScoringItem(models.Model):
     @property
     def sign(self):
         return 1 if self.direction == self.Direction.ADD else -1
+
+    def clean(self):
+        super().clean()
+        # Left empty in a form: nothing comes back, as the default says.
+        if self.rectify_refund_percent is None:
+            self.rectify_refund_percent = 0
 
     @property
     def is_rectifiable(self):
