@@ -111,3 +111,15 @@ def test_the_admin_sees_the_figures_per_community(world, opened, login):
     page = login(world.admin).get(LIST).content.decode()
     assert page.count('class="rectify-community"') == 2
     assert "东湖社区" in page and "西湖社区" in page
+
+
+def test_the_door_app_data_carries_the_open_rectification(world, opened, login):
+    data = (
+        login(world.staff_east)
+        .get(reverse("communities:door_data"), {"grid": world.grid_east.pk})
+        .json()
+    )
+    rows = {row["number"]: row for row in data["households"]}
+    assert rows["A001"]["rectifyDue"] == "2026-03-17"
+    assert rows["A001"]["rectifyUrl"] == inspect_url(opened[0])
+    assert rows["B001"]["rectifyDue"] is None
