@@ -67,6 +67,15 @@ def phone_login(browser, live_server, username):
 def test_the_leader_re_inspects_on_a_phone(browser, live_server, world, opened, artifacts):
     context, page = phone_login(browser, live_server, "staff_east")
     try:
+        # The door app marks the household: overdue since 03-17, red.
+        page.goto(f"{live_server.url}/communities/door/")
+        badge = page.locator(f"#door-row-{world.a_east.pk} .door-rectify")
+        assert badge.inner_text() == "待整改 03-17"
+        assert "is-refused" in badge.get_attribute("class")
+        page.click(f"#door-row-{world.a_east.pk}")
+        assert page.get_attribute("#door-rectify-link", "href").endswith(
+            f"/communities/rectifications/{opened.pk}/"
+        )
         page.goto(f"{live_server.url}/communities/rectifications/")
         assert page.evaluate(NO_SIDEWAYS_SCROLL)
         assert "王建国" in page.inner_text("#open-rectifications")
