@@ -263,3 +263,40 @@ def test_statistics_give_rate_median_days_and_overdue_per_grid_and_community(wor
     assert (east.rate, east.median_days, east.overdue) == (Decimal("100.0"), Decimal("7.0"), 0)
     assert (west.rate, west.median_days, west.overdue) == (Decimal("0.0"), None, 1)
     assert figures["grids"][world.grid_west.pk].open == 2
+
+
+def test_the_api_and_the_phone_open_one_too(world, rectifiable, login):
+    import uuid
+
+    from communities.services import score_entries_sync
+
+    response = login(world.staff_east).post(
+        "/api/score-events/",
+        {
+            "entries": [
+                {
+                    "household": world.a_east.pk,
+                    "item": rectifiable.pk,
+                    "occurred_on": DAY.isoformat(),
+                    "note": "堆物",
+                }
+            ]
+        },
+        content_type="application/json",
+    )
+    assert response.status_code == 201, response.content
+    entry = Entry(
+        household_id=world.b_east.pk,
+        item_id=rectifiable.pk,
+        occurred_on=DAY,
+        note="堆物",
+        client_id=uuid.uuid4(),
+    )
+    (result,) = score_entries_sync(actor=world.staff_east, entries=[entry], today=DAY)
+    assert result.status == "created"
+    # Sending the same entry again finds the event and opens nothing more.
+    score_entries_sync(actor=world.staff_east, entries=[entry], today=DAY)
+    assert sorted(Rectification.objects.values_list("household__number", flat=True)) == [
+        "A001",
+        "B001",
+    ]
