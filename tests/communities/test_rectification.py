@@ -300,3 +300,56 @@ def test_the_api_and_the_phone_open_one_too(world, rectifiable, login):
         "A001",
         "B001",
     ]
+
+
+def test_the_earn_back_is_refused_in_a_closed_month(world, rectifiable):
+    from communities.services import month_close
+
+    deduction = deduct(world, rectifiable)
+    month_close(actor=world.staff_east, community=world.east, month=DAY, today=date(2026, 4, 2))
+    with pytest.raises(ValidationError, match="已关账"):
+        rectification_inspect(
+            actor=world.staff_east,
+            rectification=deduction.rectification,
+            result=ON_TIME,
+            today=DAY + timedelta(days=2),
+        )
+    assert not RectificationInspection.objects.exists()
+
+
+def test_with_review_on_the_earn_back_waits_and_a_pending_deduction_is_not_inspected(
+    world, rectifiable
+):
+    world.east.review_required = True
+    world.east.save()
+    deduction = deduct(world, rectifiable)
+    with pytest.raises(ValidationError, match="未计入"):
+        rectification_inspect(
+            actor=world.staff_east, rectification=deduction.rectification, result=ON_TIME, today=DAY
+        )
+    from communities.services import score_event_review
+
+    colleague = factories.user(
+        username="colleague", role=world.staff_east.role, communities=[world.east]
+    )
+    score_event_review(actor=colleague, event=deduction, decision="confirmed")
+    inspection = rectification_inspect(
+        actor=world.staff_east, rectification=deduction.rectification, result=ON_TIME, today=DAY
+    )
+    assert inspection.earn_back.needs_review and not inspection.earn_back.counts
+
+
+def test_the_monthly_chart_shows_the_recovery(world, rectifiable):
+    rectifiable.rectify_refund_percent = 100
+    rectifiable.save()
+    deduction = deduct(world, rectifiable)
+    rectification_inspect(
+        actor=world.staff_east,
+        rectification=deduction.rectification,
+        result=ON_TIME,
+        today=date(2026, 4, 5),
+    )
+    series = selectors.monthly_scores(
+        households=Household.objects.filter(pk=world.a_east.pk), year=2026, through_month=4
+    )
+    assert series[world.a_east.pk][2:4] == [Decimal("75"), Decimal("80")]  # base 80, −5, +5
