@@ -169,6 +169,8 @@ class ScoringItemInline(admin.TabularInline):
         "cap_per_year",
         "is_veto",
         "evidence_required",
+        "rectify_days",
+        "rectify_refund_percent",
     ]
 
     def has_add_permission(self, request, obj=None):

@@ -142,8 +142,13 @@ def door_data(request):
     month = selectors.first_of_month(today)
     data = selectors.door_grid(user=user, grid=grid, month=month)
     table = data.table
+    # 整改: each household's earliest open rectification (the row's badge, the re-inspection).
+    rectifications = {}
+    for rectification in selectors.open_rectifications(households=data.households):
+        rectifications.setdefault(rectification.household_id, rectification)
     households = []
     for household in data.households:
+        rectification = rectifications.get(household.pk)
         standard = table.standard_of(household)
         households.append(
             {
@@ -157,6 +162,10 @@ def door_data(request):
                 "visited": household.pk in data.visited,
                 "closed": table.is_closed(household, month),
                 "cardUrl": reverse("communities:household_points", args=[household.pk]),
+                "rectifyDue": rectification.due_on.isoformat() if rectification else None,
+                "rectifyUrl": reverse("communities:rectification_inspect", args=[rectification.pk])
+                if rectification
+                else None,
             }
         )
     standards = {}
@@ -339,6 +348,8 @@ def _client_messages():
         "sendNow": _("立即发送"),
         "notVisited": _("未走访"),
         "visited": _("已走访"),
+        "rectifyDue": _("待整改"),
+        "reinspect": _("整改复查"),
         "closed": _("本月已关账"),
         "month": _("本月"),
         "year": _("本年"),

@@ -259,6 +259,20 @@ class ScoringItem(models.Model):
     is_veto = models.BooleanField(_("一票否决"), default=False)
     evidence_required = models.BooleanField(_("须上传照片"), default=False)
     description = models.TextField(_("说明"), blank=True)
+    # 整改: a deduction under this item opens a rectification due this many days later.
+    rectify_days = models.PositiveSmallIntegerField(
+        _("整改期限（天）"),
+        null=True,
+        blank=True,
+        help_text=_("仅扣分项填写；留空表示该项扣分不需整改"),
+    )
+    # What on-time rectification earns back: 0 nothing, 100 the whole deduction.
+    rectify_refund_percent = models.PositiveSmallIntegerField(
+        _("按期整改返还比例（%）"),
+        default=0,
+        blank=True,
+        help_text=_("按期整改后返还扣分的百分比：0 不返还，100 全部返还；逾期或未整改不返还"),
+    )
 
     class Meta:
         verbose_name = _("积分项")
@@ -272,6 +286,15 @@ class ScoringItem(models.Model):
                 & models.Q(default_points__lte=models.F("max_points")),
                 name="item_points_range",
             ),
+            models.CheckConstraint(
+                condition=models.Q(rectify_refund_percent__lte=100),
+                name="item_rectify_refund_percent_range",
+            ),
+            models.CheckConstraint(
+                condition=models.Q(rectify_days__isnull=True)
+                | models.Q(direction="deduct", rectify_days__gt=0),
+                name="item_rectify_only_deductions",
+            ),
         ]
 
     def __str__(self):
@@ -280,6 +303,16 @@ class ScoringItem(models.Model):
     @property
     def sign(self):
         return 1 if self.direction == self.Direction.ADD else -1
+
+    def clean(self):
+        super().clean()
+        # Left empty in a form: nothing comes back, as the default says.
+        if self.rectify_refund_percent is None:
+            self.rectify_refund_percent = 0
+
+    @property
+    def is_rectifiable(self):
+        return self.rectify_days is not None and self.direction == self.Direction.DEDUCT
 
     # The one "needs a photo" rule: the item says so, and a veto always does. Per row here,
     # as a filter in ITEM_NEEDS_PHOTO below the class.
@@ -520,3 +553,92 @@ class HouseholdVisit(AppendOnlyModel):
 
     def __str__(self):
         return f"{self.visited_on} {self.household}"
+
+
+class Rectification(AppendOnlyModel):
+    """What a household must fix after a deduction under a rectifiable item (整改), by
+    `due_on`. Opened by `services.score_events_record` with the deduction; its one
+    re-inspection is a `RectificationInspection` of its own, so this row never changes."""
+
+    deduction = models.OneToOneField(
+        ScoreEvent,
+        on_delete=models.PROTECT,
+        related_name="rectification",
+        verbose_name=_("扣分记录"),
+    )
+    household = models.ForeignKey(
+        "villages.Household",
+        on_delete=models.PROTECT,
+        related_name="rectifications",
+        verbose_name=_("股东户"),
+    )
+    due_on = models.DateField(_("整改期限"), db_index=True)
+    opened_at = models.DateTimeField(_("开始时间"), auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("整改")
+        verbose_name_plural = _("整改")
+        ordering = ["due_on", "id"]
+
+    def __str__(self):
+        return f"{self.household} {self.deduction.item.name} {self.due_on}"
+
+    @property
+    def inspection_or_none(self):
+        try:
+            return self.inspection
+        except ObjectDoesNotExist:
+            return None
+
+
+class RectificationInspection(AppendOnlyModel):
+    """The re-inspection at the door (整改复查): once per rectification. On time it may earn
+    back part or all of the deduction as a new score event (`earn_back`), never by editing
+    the deduction."""
+
+    class Result(models.TextChoices):
+        ON_TIME = "on_time", _("按期整改")
+        LATE = "late", _("逾期整改")
+        NOT_RECTIFIED = "not_rectified", _("未整改")
+
+    rectification = models.OneToOneField(
+        Rectification,
+        on_delete=models.PROTECT,
+        related_name="inspection",
+        verbose_name=_("整改"),
+    )
+    result = models.CharField(_("复查结果"), max_length=20, choices=Result.choices)
+    inspected_on = models.DateField(_("复查日期"))
+    note = models.CharField(_("备注"), max_length=255, blank=True)
+    # A re-encoded JPEG under a random name, served only by communities.file_views.
+    photo = models.ImageField(
+        _("照片"), upload_to=files.evidence_upload_to, blank=True, db_index=True
+    )
+    inspector = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        related_name="+",
+        verbose_name=_("复查人"),
+    )
+    recorded_at = models.DateTimeField(_("记录时间"), auto_now_add=True)
+    earn_back = models.OneToOneField(
+        ScoreEvent,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="earned_back_for",
+        verbose_name=_("返还积分记录"),
+    )
+
+    class Meta:
+        verbose_name = _("整改复查")
+        verbose_name_plural = _("整改复查")
+        constraints = [
+            models.CheckConstraint(
+                condition=models.Q(earn_back__isnull=True) | models.Q(result="on_time"),
+                name="only_on_time_earns_back",
+            ),
+        ]
+
+    def __str__(self):
+        return f"{self.get_result_display()} {self.rectification}"

@@ -602,9 +602,22 @@ def overdue_matters(*, user, today):
     return {"count": len(due), "oldest_days": (today - min(due)).days if due else None}
 
 
+def open_rectification_counts(*, user, today):
+    """Open rectifications of the user's households (scoring scope) and how many are overdue."""
+    from .selectors import open_rectifications
+
+    dues = list(
+        open_rectifications(households=households_scorable_by(user)).values_list(
+            "due_on", flat=True
+        )
+    )
+    return {"count": len(dues), "overdue": sum(due < today for due in dues)}
+
+
 def staff_todo(*, user, today):
     communities = list(communities_visible_to(user).order_by("code"))
     return {
+        "open_rectifications": open_rectification_counts(user=user, today=today),
         "open_appeals": open_appeals(user=user, today=today),
         "overdue_matters": overdue_matters(user=user, today=today),
         "months_to_close": months_to_close(communities=communities, today=today),

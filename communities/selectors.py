@@ -18,6 +18,8 @@ from .models import (
     HouseholdVisit,
     MicroGrid,
     MonthStatusChange,
+    Rectification,
+    RectificationInspection,
     ScoreEvent,
     ScoringItem,
     ScoringStandard,
@@ -525,6 +527,11 @@ def private_file_visible(*, user, name):
         return False
     if ScoreEvent.objects.filter(evidence=name, household__in=households_visible_to(user)).exists():
         return True
+    # A re-inspection's photo has the scope of its household, as the deduction's own photo.
+    if RectificationInspection.objects.filter(
+        photo=name, rectification__household__in=households_visible_to(user)
+    ).exists():
+        return True
     if StandardAdoption.objects.filter(
         resolution=name, cooperative__in=cooperatives_visible_to(user)
     ).exists():
@@ -722,3 +729,107 @@ def review_effect(*, event):
         "vetoed_now": vetoed_now,
         "vetoed_after": any(veto_totals.values()),
     }
+
+
+# --- Rectification (整改): docs/rectification.md ----------------------------------------------
+
+# A rectification is live while its deduction stands: not rejected at review, not reversed.
+# (A reversed or rejected deduction leaves nothing to fix; it drops out of every list.)
+RECTIFICATION_LIVE = (
+    Q(deduction__needs_review=False)
+    | Q(deduction__review__isnull=True)
+    | Q(deduction__review__decision="confirmed")
+) & Q(deduction__reversal__isnull=True)
+
+
+def deduction_stands(event):
+    """Whether a re-inspection may be recorded for `event`: it counts and is not reversed."""
+    return event.counts and not ScoreEvent.objects.filter(reverses=event).exists()
+
+
+def open_rectifications(*, households):
+    """Live rectifications of `households` not re-inspected yet, the earliest due first."""
+    return (
+        Rectification.objects.filter(
+            RECTIFICATION_LIVE, household__in=households, inspection__isnull=True
+        )
+        .select_related("household", "household__micro_grid", "deduction__item")
+        .order_by("due_on", "pk")
+    )
+
+
+@dataclass
+class RectificationFigures:
+    """One grid's, community's or the whole scope's rectifications of a year."""
+
+    opened: int = 0
+    open: int = 0
+    overdue: int = 0
+    on_time: int = 0
+    late: int = 0
+    not_rectified: int = 0
+    days: list = None
+
+    @property
+    def rectified(self):
+        return self.on_time + self.late
+
+    @property
+    def rate(self):
+        """Rectified ÷ those that should be done by now (re-inspected, or open past due),
+        as a percent with one decimal; None when none is due yet."""
+        due = self.on_time + self.late + self.not_rectified + self.overdue
+        if not due:
+            return None
+        return (Decimal(100) * self.rectified / due).quantize(TENTH, rounding=ROUND_HALF_UP)
+
+    @property
+    def median_days(self):
+        """Median days from the deduction to the re-inspection that found it rectified."""
+        days = sorted(self.days or [])
+        if not days:
+            return None
+        middle = len(days) // 2
+        if len(days) % 2:
+            return Decimal(days[middle])
+        return (Decimal(days[middle - 1] + days[middle]) / 2).quantize(TENTH)
+
+
+def rectification_statistics(*, households, year, today):
+    """Rectification rate, median days to rectify and overdue counts of the deductions of
+    `year` among `households`: {"total", "communities": {id: …}, "grids": {id: …}}, each a
+    RectificationFigures (one query; a household without a grid counts only above it)."""
+    rows = Rectification.objects.filter(
+        RECTIFICATION_LIVE, household__in=households, deduction__occurred_on__year=year
+    ).values(
+        "due_on",
+        "household__community_id",
+        "household__micro_grid_id",
+        "deduction__occurred_on",
+        "inspection__result",
+        "inspection__inspected_on",
+    )
+    total = RectificationFigures(days=[])
+    communities = defaultdict(lambda: RectificationFigures(days=[]))
+    grids = defaultdict(lambda: RectificationFigures(days=[]))
+    for row in rows:
+        buckets = [total, communities[row["household__community_id"]]]
+        if row["household__micro_grid_id"] is not None:
+            buckets.append(grids[row["household__micro_grid_id"]])
+        result = row["inspection__result"]
+        for figures in buckets:
+            figures.opened += 1
+            if result is None:
+                figures.open += 1
+                figures.overdue += row["due_on"] < today
+            elif result == RectificationInspection.Result.NOT_RECTIFIED:
+                figures.not_rectified += 1
+            else:
+                if result == RectificationInspection.Result.ON_TIME:
+                    figures.on_time += 1
+                else:
+                    figures.late += 1
+                figures.days.append(
+                    (row["inspection__inspected_on"] - row["deduction__occurred_on"]).days
+                )
+    return {"total": total, "communities": dict(communities), "grids": dict(grids)}

@@ -7,8 +7,8 @@ batch page, the Excel import, the API and the demo alike.
 import uuid
 from collections import defaultdict
 from dataclasses import dataclass, field, replace
-from datetime import date
-from decimal import Decimal, InvalidOperation
+from datetime import date, timedelta
+from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
 
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import IntegrityError, transaction
@@ -27,6 +27,8 @@ from .models import (
     EventReview,
     HouseholdVisit,
     MonthStatusChange,
+    Rectification,
+    RectificationInspection,
     ScoreEvent,
     ScoringItem,
 )
@@ -366,6 +368,7 @@ def score_events_record(
             event.save()
     else:
         events = ScoreEvent.objects.bulk_create(events)
+    rectifications_open(actor=actor, events=events, source=source)
     audit_record(
         actor=actor,
         action="score_event.create",
@@ -721,3 +724,134 @@ def community_set_honor_roll_published(*, actor, community, published):
         details={"before": before, "after": community.honor_roll_published},
     )
     return community
+
+
+# --- Rectification (整改) after a deduction: docs/rectification.md ---------------------------
+
+
+def rectifications_open(*, actor, events, source):
+    """Open a rectification for each new deduction under a rectifiable item, due the item's
+    number of days after the deduction. Called by `score_events_record` only, so every entry
+    path (batch, phone, import, API, demo) opens them; a reversal never does."""
+    rectifications = Rectification.objects.bulk_create(
+        [
+            Rectification(
+                deduction=event,
+                household_id=event.household_id,
+                due_on=event.occurred_on + timedelta(days=event.item.rectify_days),
+            )
+            for event in events
+            if event.item.is_rectifiable and event.points < 0 and not event.is_reversal
+        ]
+    )
+    if rectifications:
+        audit_record(
+            actor=actor,
+            action="rectification.open",
+            details={
+                "source": source,
+                "count": len(rectifications),
+                "rectifications": [rectification.pk for rectification in rectifications][:500],
+            },
+        )
+    return rectifications
+
+
+def earn_back_points(*, deduction, result):
+    """What a re-inspection earns back: on time, the item's share of the deduction (to one
+    decimal, half up); late or not rectified, nothing."""
+    if result != RectificationInspection.Result.ON_TIME:
+        return ZERO
+    share = Decimal(deduction.item.rectify_refund_percent) / 100
+    return (-deduction.points * share).quantize(Decimal("0.1"), rounding=ROUND_HALF_UP)
+
+
+@transaction.atomic
+def rectification_inspect(*, actor, rectification, result, note="", photo=None, today=None):
+    """Record the one re-inspection of a rectification (整改复查) by the household's grid
+    leader or a staff member of its community (the scoring scope). On time, the item's share
+    of the deduction comes back as a new score event whose reason names the deduction."""
+    today = today or timezone.localdate()
+    if result not in RectificationInspection.Result.values:
+        raise ValidationError(_("请选择复查结果"))
+    note = (note or "").strip()
+    if len(note) > NOTE_MAX_LENGTH:
+        raise ValidationError(_("备注最多 %(count)s 个字") % {"count": NOTE_MAX_LENGTH})
+    # Lock the household's community first (the month-close lock), then the rectification.
+    lock_community_months(
+        community_ids=Rectification.objects.filter(pk=rectification.pk).values(
+            "household__community_id"
+        )
+    )
+    rectification = (
+        Rectification.objects.select_for_update(of=("self",))
+        .select_related(
+            "household__community", "household__cooperative", "deduction__item", "deduction"
+        )
+        .get(pk=rectification.pk)
+    )
+    household, deduction = rectification.household, rectification.deduction
+    if not households_scorable_by(actor).filter(pk=household.pk).exists():
+        raise PermissionDenied(_("该户不在您负责的社区"))
+    if RectificationInspection.objects.filter(rectification=rectification).exists():
+        raise ValidationError(_("该整改已复查，不能重复复查"))
+    if not selectors.deduction_stands(deduction):
+        raise ValidationError(_("该扣分已冲正或未计入，无需复查"))
+    if photo:
+        photo = files.clean_photo(photo)
+    points = earn_back_points(deduction=deduction, result=result)
+    earn_back = None
+    if points > 0:
+        if today.year != deduction.occurred_on.year:
+            # A return belongs to the deduction's year; nothing carries into the next one.
+            raise ValidationError(
+                _("复查已跨年：返还分不能计入 %(year)s 年，请联系街道管理员")
+                % {"year": deduction.occurred_on.year}
+            )
+        refuse_paid_year(cooperative=household.cooperative, year=today.year)
+        month = selectors.first_of_month(today)
+        if selectors.month_is_closed(community=household.community, month=month):
+            raise ValidationError(
+                _("%(community)s %(month)s 已关账，不能再录入")
+                % {"community": household.community.name, "month": month.strftime("%Y-%m")}
+            )
+        earn_back = ScoreEvent.objects.create(
+            household=household,
+            item=deduction.item,
+            points=points,
+            occurred_on=today,
+            community=household.community,
+            entered_by=actor,
+            note=(
+                _("按期整改，返还 %(date)s “%(item)s”扣分 %(points)s 分中的 %(earned)s 分")
+                % {
+                    "date": deduction.occurred_on.isoformat(),
+                    "item": deduction.item.name,
+                    "points": -deduction.points,
+                    "earned": points,
+                }
+            )[:NOTE_MAX_LENGTH],
+            needs_review=household.community.review_required,
+        )
+    inspection = RectificationInspection.objects.create(
+        rectification=rectification,
+        result=result,
+        inspected_on=today,
+        note=note,
+        photo=photo or "",
+        inspector=actor,
+        earn_back=earn_back,
+    )
+    audit_record(
+        actor=actor,
+        action="rectification.inspect",
+        target=inspection,
+        details={
+            "rectification": rectification.pk,
+            "deduction": deduction.pk,
+            "result": result,
+            "earn_back": earn_back.pk if earn_back else None,
+            "points": str(points),
+        },
+    )
+    return inspection

@@ -1,6 +1,13 @@
 from django.urls import path
 
-from . import batch_views, chart_views, door_views, import_views, ledger_views
+from . import (
+    batch_views,
+    chart_views,
+    door_views,
+    import_views,
+    ledger_views,
+    rectification_views,
+)
 
 app_name = "communities"
 
@@ -24,6 +31,13 @@ urlpatterns = [
     path("door/month/", door_views.door_month, name="door_month"),
     path("door/sw.js", door_views.door_service_worker, name="door_sw"),
     path("door/manifest.webmanifest", door_views.door_manifest, name="door_manifest"),
+    # Rectification (整改) after a deduction: the open list and the re-inspection.
+    path("rectifications/", rectification_views.rectification_list, name="rectification_list"),
+    path(
+        "rectifications/<id:pk>/",
+        rectification_views.rectification_inspect,
+        name="rectification_inspect",
+    ),
     # Excel import of a typed-in inspection sheet.
     path("scoring/import/", import_views.score_event_import, name="score_event_import"),
 ]

@@ -242,6 +242,8 @@ def test_a_storage_error_is_found_behind_the_exception_that_wraps_it():
     except RuntimeError as wrapped:
         assert errors.storage_error(wrapped).errno == errno.EROFS
     assert errors.storage_error(RuntimeError("unrelated")) is None
+
+
 @pytest.mark.urls("tests.test_errors")
 def test_debug_mode_keeps_the_products_pages_and_the_slash_redirect(quiet_client, settings):
     settings.DEBUG = True

@@ -92,6 +92,7 @@ PATH_PARAMETERS = {
     ("awards:run_export", "file_format"): "=csv",
     ("awards:notice", "pk"): "award_notice_run",
     ("matters:detail", "pk"): "matter",
+    ("communities:rectification_inspect", "pk"): "rectification",
     ("overview:matrix_cell", "village_id"): "village",
     ("overview:matrix_cell", "community_id"): "community",
     ("overview:honor_roll_setting", "community_id"): "community",
@@ -155,6 +156,7 @@ ID_KINDS = {
     "consent",
     "award_run",
     "award_notice_run",
+    "rectification",
 }
 # The bank's reads record what it saw (audit trail, "bank last looked"): those rows are
 # the bank's own reads, not a change of another scope.
@@ -172,6 +174,10 @@ ADMIN_MODEL = re.compile(r"^admin/(?P<app>\w+)/(?P<model>\w+)/")
 @pytest.fixture
 def scene(world, standard, items, django_capture_on_commit_callbacks):
     """The world with score events on every household and an approved run per cooperative."""
+    # 乱堆乱放 is rectifiable: each household's deduction below opens a rectification (整改).
+    items["litter"].rectify_days = 7
+    items["litter"].rectify_refund_percent = 100
+    items["litter"].save()
     for staff, households in (
         (world.staff_east, [world.a_east, world.b_east]),
         (world.staff_west, [world.a_west, world.b_west]),
@@ -180,6 +186,15 @@ def scene(world, standard, items, django_capture_on_commit_callbacks):
             actor=staff,
             entries=[
                 Entry(household_id=h.pk, item_id=items["clean"].pk, occurred_on=date(2026, 3, 2))
+                for h in households
+            ]
+            + [
+                Entry(
+                    household_id=h.pk,
+                    item_id=items["litter"].pk,
+                    occurred_on=date(2026, 3, 3),
+                    note="门前堆物",
+                )
                 for h in households
             ],
         )
@@ -336,6 +351,7 @@ def other_scope(scene, role):
         award_notice_run=w.award_c if role == "staff_east" else w.award_b,
         line=w.run_b.lines.exclude(household=w.a_east).order_by("pk").first(),
         consent=w.consent_b,
+        rectification=household.rectifications.order_by("pk").first(),
         household_content_type=ContentType.objects.get_for_model(household),
         hidden_names=[h.head_name for h in hidden],
     )

@@ -306,11 +306,29 @@ def _card_context(request, household, year):
         "is_own": is_own,
         "can_print": _may_print(user),
         "min_grid": MIN_GRID_FOR_AVERAGE,
+        # 整改: what the household must still fix, by when (docs/rectification.md).
+        "rectifications": _open_rectifications(household, now),
         # 善治金融: consent to the bank and when it last looked (templates/banking/).
         "bank_consent": bank_selectors.card_consent(household=household, user=user),
         # 议事: the household's open matters and results reported back (templates/matters/).
         "card_matters": matter_selectors.card_matters(household=household, user=user),
     }
+
+
+def _open_rectifications(household, now):
+    from communities.rectification_views import refund_text
+    from communities.selectors import open_rectifications
+
+    rows = []
+    for rectification in open_rectifications(households=[household]):
+        rows.append(
+            {
+                "rectification": rectification,
+                "overdue": rectification.due_on < now,
+                "refund_text": refund_text(rectification.deduction.item),
+            }
+        )
+    return rows
 
 
 def _may_print(user):

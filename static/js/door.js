@@ -207,6 +207,8 @@
       badges.appendChild(el("span", "door-badge " + (visited ? "is-visited" : "is-not-visited"), visited ? T.visited : T.notVisited));
       if (waiting) badges.appendChild(el("span", "door-badge is-waiting", T.waiting + " " + waiting));
       if (h.closed) badges.appendChild(el("span", "door-badge", T.closed));
+      // 整改: an open rectification, red once past its due date (ISO dates compare as text).
+      if (h.rectifyDue) badges.appendChild(el("span", "door-badge door-rectify " + (h.rectifyDue < data.today ? "is-refused" : "is-pending"), T.rectifyDue + " " + h.rectifyDue.slice(5)));
       a.appendChild(badges);
       li.appendChild(a);
       list.appendChild(li);
@@ -223,6 +225,11 @@
     if (queued) monthBox.appendChild(el("small", "door-score-waiting", signed(queued) + " " + T.waiting));
     $("door-year-score").textContent = h.yearScore === null ? "—" : h.yearScore;
     $("door-card-link").href = h.cardUrl;
+    var rectify = $("door-rectify-link");
+    if (rectify) {
+      rectify.hidden = !h.rectifyUrl;
+      if (h.rectifyUrl) { rectify.href = h.rectifyUrl; rectify.textContent = T.rectifyDue + " " + h.rectifyDue + " · " + T.reinspect; }
+    }
     var note = $("door-household-note");
     var standard = h.standard !== null && data.standards[h.standard];
     note.hidden = !(h.closed || !standard);
