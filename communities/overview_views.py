@@ -46,11 +46,10 @@ class PeriodForm(forms.Form):
     community = forms.IntegerField(required=False, min_value=1)
 
     def clean_year(self):
-        """A year still to come has nothing to show: the page falls back to this year."""
+        """A year still to come has nothing to show: the page shows this year (the other
+        choices of the query stay)."""
         year = self.cleaned_data["year"]
-        if year is not None and not is_year_shown(year, today=today()):
-            raise forms.ValidationError("", code="not_shown")  # never displayed: defaults apply
-        return year
+        return year if year is None or is_year_shown(year, today=today()) else None
 
 
 def _period(request):
