@@ -6,8 +6,11 @@ Records are never changed: this module only reads them.
 """
 
 from django.urls import NoReverseMatch, reverse
+from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
+
+from pinghu_points.exports import Column, Sheet
 
 from .models import User
 
@@ -476,3 +479,31 @@ def readable(records):
         }
         for record in records
     ]
+
+
+def audit_sheet(rows):
+    """The audit download (`readable` rows) as a sheet for `pinghu_points.exports`."""
+    columns = [
+        Column(_("时间"), width=20),
+        Column(_("操作人")),
+        Column(_("角色")),
+        Column(_("操作人账号")),
+        Column(_("来源地址"), width=16),
+        Column(_("操作"), width=16),
+        Column(_("对象"), width=20),
+        Column(_("详情"), width=40),
+    ]
+    lines = [
+        [
+            timezone.localtime(row["record"].at).strftime("%Y-%m-%d %H:%M:%S"),
+            row["actor"],
+            row["role"],
+            row["record"].actor_username,
+            row["record"].ip_address or "",
+            row["action"],
+            row["record"].object_repr,
+            "；".join(str(detail) for detail in row["details"]),
+        ]
+        for row in rows
+    ]
+    return Sheet(title=_("审计记录"), columns=columns, rows=lines)

@@ -11,6 +11,8 @@ from django.urls import reverse_lazy
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy as _lazy
 
+from pinghu_points.exports import xlsx_response
+
 from . import selectors
 
 
@@ -159,7 +161,8 @@ def audit_list(request):
     if data.get("household") and household is None:
         records = records.none()
     if request.GET.get("format") == "xlsx":
-        return _audit_xlsx(audit_display.readable(records[:AUDIT_EXPORT_LIMIT]))
+        rows = audit_display.readable(records[:AUDIT_EXPORT_LIMIT])
+        return xlsx_response(filename="audit.xlsx", sheets=[audit_display.audit_sheet(rows)])
     page = Paginator(records, 50).get_page(request.GET.get("page"))
     return render(
         request,
@@ -173,34 +176,3 @@ def audit_list(request):
             "export_query": request.GET.urlencode(),
         },
     )
-
-
-def _audit_xlsx(rows):
-    from django.utils import timezone
-
-    from communities.overview_xlsx import workbook_response
-
-    header = [
-        _("时间"),
-        _("操作人"),
-        _("角色"),
-        _("操作人账号"),
-        _("来源地址"),
-        _("操作"),
-        _("对象"),
-        _("详情"),
-    ]
-    lines = [
-        [
-            timezone.localtime(row["record"].at).strftime("%Y-%m-%d %H:%M:%S"),
-            row["actor"],
-            row["role"],
-            row["record"].actor_username,
-            row["record"].ip_address or "",
-            row["action"],
-            row["record"].object_repr,
-            "；".join(row["details"]),
-        ]
-        for row in rows
-    ]
-    return workbook_response(filename="audit.xlsx", sheets=[(_("审计记录"), header, lines)])

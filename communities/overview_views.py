@@ -26,13 +26,13 @@ from django.views.decorators.http import require_POST
 
 from accounts.scope import communities_visible_to, cooperatives_signed_by
 from awards.selectors import approved_awards
+from pinghu_points.exports import xlsx_response
 from pinghu_points.months import is_year_shown, months_of_year, years_shown
 from pinghu_points.parameters import YearFormField
 from villages.models import mask_name
 
 from . import overview_selectors as selectors
-from . import services
-from .overview_xlsx import workbook_response
+from . import overview_sheets, services
 
 
 def today():
@@ -48,11 +48,10 @@ class PeriodForm(forms.Form):
     community = forms.IntegerField(required=False, min_value=1)
 
     def clean_year(self):
-        """A year still to come has nothing to show: the page falls back to this year."""
+        """A year still to come has nothing to show: the page shows this year (the other
+        choices of the query stay)."""
         year = self.cleaned_data["year"]
-        if year is not None and not is_year_shown(year, today=today()):
-            raise forms.ValidationError("", code="not_shown")  # never displayed: defaults apply
-        return year
+        return year if year is None or is_year_shown(year, today=today()) else None
 
 
 def _period(request):
@@ -94,7 +93,9 @@ def matrix(request):
     year = _period(request)[0]
     data = selectors.linkage_matrix(user=request.user, year=year, today=today())
     if request.GET.get("format") == "xlsx":
-        return _matrix_xlsx(data)
+        return xlsx_response(
+            filename=f"linkage-matrix-{data.year}.xlsx", sheets=overview_sheets.matrix_sheets(data)
+        )
     return render(
         request,
         "overview/matrix.html",
@@ -125,42 +126,6 @@ def _heat_rows(matrix):
         (village, [(cell, _heat_band(cell)) for cell in cells])
         for village, cells, _total in matrix.rows()
     ]
-
-
-def _matrix_xlsx(data):
-    header = [_("行政村"), _("主题"), _("社区"), _("股东户数"), _("已计分户数"), _("平均年度积分")]
-    rows = []
-    for village, cells, row_total in data.rows():
-        for community, cell in zip(data.communities, cells, strict=True):
-            if cell is not None:
-                rows.append(
-                    [
-                        village.name,
-                        village.theme,
-                        community.name,
-                        cell.households,
-                        cell.scored,
-                        cell.average,
-                    ]
-                )
-        rows.append(
-            [
-                village.name,
-                village.theme,
-                _("合计"),
-                row_total.households,
-                row_total.scored,
-                row_total.average,
-            ]
-        )
-    behind = [[community.name, data.last_month.strftime("%Y-%m")] for community in data.behind]
-    return workbook_response(
-        filename=f"linkage-matrix-{data.year}.xlsx",
-        sheets=[
-            (_("村社联动"), header, rows),
-            (_("上月未关账社区"), [_("社区"), _("月份")], behind),
-        ],
-    )
 
 
 @login_required
@@ -199,7 +164,10 @@ def statistics(request):
         user=request.user, year=year, month_from=month_from, month_to=month_to
     )
     if request.GET.get("format") == "xlsx":
-        return _statistics_xlsx(data, year, month_from, month_to)
+        return xlsx_response(
+            filename=f"statistics-{year}-{month_from:02d}-{month_to:02d}.xlsx",
+            sheets=overview_sheets.statistics_sheets(data, year),
+        )
     chart_data = {
         "categories": {
             "labels": [row["label"] for row in data["categories"]],
@@ -233,90 +201,6 @@ def statistics(request):
             "years": _years(),
             "months": range(1, 13),
         },
-    )
-
-
-def _statistics_xlsx(data, year, month_from, month_to):
-    measures = [_("记录数"), _("加分次数"), _("扣分次数"), _("净积分")]
-    return workbook_response(
-        filename=f"statistics-{year}-{month_from:02d}-{month_to:02d}.xlsx",
-        sheets=[
-            (
-                _("按类别"),
-                [_("类别"), *measures],
-                [
-                    [r["label"], r["events"], r["adds"], r["deducts"], r["points"]]
-                    for r in data["categories"]
-                ],
-            ),
-            (
-                _("按积分项"),
-                [_("类别"), _("加/扣"), _("积分项"), *measures],
-                [
-                    [
-                        r["category_label"],
-                        r["direction_label"],
-                        r["item__name"],
-                        r["events"],
-                        r["adds"],
-                        r["deducts"],
-                        r["points"],
-                    ]
-                    for r in data["items"]
-                ],
-            ),
-            (
-                _("按社区"),
-                [
-                    _("社区"),
-                    _("记录数"),
-                    _("加分次数"),
-                    _("净积分"),
-                    _("股东户数"),
-                    _("有加分的户数"),
-                    _("参与率（%）"),
-                ],
-                [
-                    [
-                        r["community"].name,
-                        r["events"],
-                        r["adds"],
-                        r["points"],
-                        r["households"],
-                        r["participants"],
-                        r["participation"],
-                    ]
-                    for r in data["by_community"]
-                ],
-            ),
-            (
-                _("按行政村"),
-                [_("行政村"), *measures],
-                [
-                    [
-                        r["household__cooperative__village__name"],
-                        r["events"],
-                        r["adds"],
-                        r["deducts"],
-                        r["points"],
-                    ]
-                    for r in data["by_village"]
-                ],
-            ),
-            (
-                _("年度积分分布"),
-                [_("积分段"), _("户数")],
-                [[r["label"], r["count"]] for r in data["histogram"]],
-            ),
-            (
-                _("逐月趋势"),
-                [_("月份"), _("记录数"), _("加分次数"), _("净积分")],
-                [
-                    [f"{year}-{r['month']:02d}", r["events"], r["adds"], r["points"]]
-                    for r in data["trend"]
-                ],
-            ),
-        ],
     )
 
 
@@ -369,23 +253,9 @@ def honor_roll(request):
     if community is not None:
         red, black = selectors.honor_roll(community=community, month=first)
     if community is not None and request.GET.get("format") == "xlsx":
-        header = [_("名次"), _("股东户"), _("户主"), _("合作社"), _("当月净积分")]
-
-        def sheet(rows):
-            return [
-                [
-                    index,
-                    row["household"].number,
-                    row["household"].head_name,
-                    row["household"].cooperative.name,
-                    row["points"],
-                ]
-                for index, row in enumerate(rows, 1)
-            ]
-
-        return workbook_response(
+        return xlsx_response(
             filename=f"honor-roll-{community.code}-{first:%Y-%m}.xlsx",
-            sheets=[(_("红榜"), header, sheet(red)), (_("黑榜"), header, sheet(black))],
+            sheets=overview_sheets.honor_roll_sheets(red, black),
         )
     return render(
         request,
@@ -447,46 +317,10 @@ def cooperatives(request):
     # remainder: the same scope as the dividends (docs/awards.md, "Overview").
     awards = approved_awards(cooperatives=cooperatives_signed_by(user), year=year)
     if request.GET.get("format") == "xlsx":
-        header = [_("合作社"), _("年度"), _("状态"), *FIGURE_LABELS.values()]
-        rows = []
-        for row in data["rows"]:
-            for figures in (row["current"], row["previous"]):
-                if figures is not None:
-                    run = figures["run"]
-                    rows.append(
-                        [
-                            row["cooperative"].name,
-                            run.year,
-                            run.get_status_display(),
-                            *(figures[name] for name in FIGURE_LABELS),
-                        ]
-                    )
-        for key, label in (("current", year), ("previous", year - 1)):
-            rows.append(
-                [_("街道合计"), label, "", *(data["totals"][key][n] for n in FIGURE_LABELS)]
-            )
-        award_header = [
-            _("村"),
-            _("奖励"),
-            _("期间"),
-            _("奖励金总额"),
-            _("实发奖励"),
-            _("未分配留存"),
-            _("户数"),
-        ]
-        award_rows = [
-            [a.village, a.name, a.period, a.pool, a.paid, a.remainder, a.households]
-            for a in awards["rows"]
-        ]
-        award_rows.append(
-            [_("街道合计"), "", "", awards["pool"], awards["paid"], awards["remainder"], ""]
-        )
-        return workbook_response(
+        return xlsx_response(
             filename=f"cooperatives-{year}.xlsx",
-            sheets=[
-                (_("合作社分红概览"), header, rows),
-                (_("奖励发放"), award_header, award_rows),
-            ],
+            sheets=overview_sheets.cooperative_sheets(data, year, FIGURE_LABELS)
+            + overview_sheets.award_sheets(awards),
         )
     table = [
         {

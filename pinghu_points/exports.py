@@ -1,8 +1,10 @@
 """How the product WRITES spreadsheets: the one place that keeps formulas out of them.
 
 Every csv and xlsx the product writes goes through here (the dividend bank list and
-notice, the points chart CSV, the admin's django-import-export downloads). Reading
-spreadsheets is `pinghu_points/spreadsheets.py`.
+notice, the points chart CSV, the overview's and the audit trail's workbooks, the bank's
+list, the import sample and error report, the admin's django-import-export downloads;
+tests/test_export_formulas.py finds them from the URL resolver). Reading spreadsheets is
+`pinghu_points/spreadsheets.py`.
 
 The rule (OWASP "CSV injection"): a text cell that starts with `=`, `+`, `-`, `@`, a
 tab or a carriage return would be read as a formula by Excel or LibreOffice, so it is
@@ -23,6 +25,8 @@ from dataclasses import dataclass, field
 from datetime import date
 from decimal import Decimal
 
+from django.http import HttpResponse
+from django.utils.http import content_disposition_header
 from import_export.formats import base_formats
 from openpyxl import Workbook
 from openpyxl.cell import WriteOnlyCell
@@ -217,8 +221,22 @@ def xlsx_bytes(sheet):
     column as wide as its longest value (at least `Column.width`, at most 60).
 
     Written in openpyxl's write-only (streaming) mode: 100,000 rows stay cheap."""
+    return workbook_bytes([sheet])
+
+
+def workbook_bytes(sheets):
+    """Several sheets in one workbook (the overview's downloads), each as `xlsx_bytes`
+    writes one."""
     workbook = Workbook(write_only=True)
-    ws = workbook.create_sheet(sheet.title[:31])
+    for sheet in sheets:
+        _write_sheet(workbook, sheet)
+    out = io.BytesIO()
+    workbook.save(out)
+    return out.getvalue()
+
+
+def _write_sheet(workbook, sheet):
+    ws = workbook.create_sheet(str(sheet.title)[:31])
     header_row = len(sheet.preamble) + 1
     for col, width in enumerate(_column_widths(sheet), start=1):
         ws.column_dimensions[get_column_letter(col)].width = width
@@ -243,9 +261,13 @@ def xlsx_bytes(sheet):
                 for value, column in zip(sheet.total, columns, strict=True)
             ]
         )
-    out = io.BytesIO()
-    workbook.save(out)
-    return out.getvalue()
+
+
+def xlsx_response(*, filename, sheets):
+    """An attachment download of `sheets` (a list of `Sheet`) as one xlsx workbook."""
+    response = HttpResponse(workbook_bytes(sheets), content_type=XLSX_CONTENT_TYPE)
+    response["Content-Disposition"] = content_disposition_header(True, safe_filename(filename))
+    return response
 
 
 def sheet_bytes(sheet, file_format):

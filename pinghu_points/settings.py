@@ -6,6 +6,7 @@ SECRET_KEY, DEBUG=0, ALLOWED_HOSTS (see docs/deployment.md).
 """
 
 import os
+import re
 from datetime import timedelta
 from pathlib import Path
 
@@ -18,14 +19,59 @@ from pinghu_points.lan import lan_ipv4_addresses
 BASE_DIR = Path(__file__).resolve().parent.parent
 
 
+# Settings that refuse typos: a variable that is set but cannot be read as what it means
+# stops start-up with its name and value (DEBUG=ture must not quietly mean "off").
+TRUE_WORDS = ("1", "true", "yes", "on")
+FALSE_WORDS = ("0", "false", "no", "off")
+
+
+class SettingError(RuntimeError):
+    """An environment variable that is set to something its setting cannot be."""
+
+    def __init__(self, name, value, expected):
+        super().__init__(f"{name}={value!r} is not {expected}")
+
+
+def _set_value(name):
+    """The variable's value, or None when it is not set (then the default applies). Set
+    but empty is refused like any other value that is not one: DEBUG= is not "off"."""
+    value = os.environ.get(name)
+    return None if value is None else value.strip()
+
+
 def envbool(name, default):
-    return os.environ.get(name, str(default)).strip().lower() in ("1", "true", "yes", "on")
+    value = _set_value(name)
+    if value is None:
+        return default
+    if value.lower() in TRUE_WORDS:
+        return True
+    if value.lower() in FALSE_WORDS:
+        return False
+    raise SettingError(name, value, f"a boolean ({'/'.join(TRUE_WORDS + FALSE_WORDS)})")
+
+
+def envint(name, default, *, minimum=0):
+    """Every integer setting: ASCII digits (a leading - only where minimum allows it)."""
+    value = _set_value(name)
+    if value is None:
+        return default
+    if not re.fullmatch(r"-?[0-9]+", value) or int(value) < minimum:
+        raise SettingError(name, value, f"a whole number of at least {minimum}")
+    return int(value)
+
+
+def envfloat(name, default):
+    """A number of seconds such as 2 or 0.5."""
+    value = _set_value(name)
+    if value is None:
+        return default
+    if not re.fullmatch(r"[0-9]+(\.[0-9]+)?", value):
+        raise SettingError(name, value, "a number such as 5 or 0.5")
+    return float(value)
 
 
 def envrate(name, default):
     """A rate "N/period" (period s, m, h or d, or a word starting with one): refused on a typo."""
-    import re
-
     value = os.environ.get(name, default).strip()
     if not re.fullmatch(r"\d+\s*/\s*\d*\s*[smhd]\w*", value):
         raise RuntimeError(f"{name} must be a rate like 60/hour, not {value!r}")
@@ -53,9 +99,7 @@ CSRF_TRUSTED_ORIGINS = envlist("CSRF_TRUSTED_ORIGINS", "")
 # its peer to X-Forwarded-For; the client is the hop this many from the right
 # (accounts.middleware.client_address). 0: no proxy, X-Forwarded-For is ignored.
 # The older BEHIND_PROXY=1 means one proxy.
-TRUSTED_PROXY_COUNT = int(
-    os.environ.get("TRUSTED_PROXY_COUNT", "1" if envbool("BEHIND_PROXY", False) else "0")
-)
+TRUSTED_PROXY_COUNT = envint("TRUSTED_PROXY_COUNT", 1 if envbool("BEHIND_PROXY", False) else 0)
 
 INSTALLED_APPS = [
     "django.contrib.admin",
@@ -126,7 +170,7 @@ TEMPLATES = [
 DATABASES = {
     "default": dj_database_url.parse(
         os.environ.get("DATABASE_URL", f"sqlite:///{BASE_DIR / 'db.sqlite3'}"),
-        conn_max_age=int(os.environ.get("DB_CONN_MAX_AGE", "60")),
+        conn_max_age=envint("DB_CONN_MAX_AGE", 60),
     )
 }
 if "sqlite" in DATABASES["default"]["ENGINE"]:
@@ -138,8 +182,8 @@ elif DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
     # until gunicorn kills the worker (docs/deployment.md, "Timeouts"): a connect timeout,
     # a statement timeout on the server, and TCP keepalives to notice a vanished server.
     _options = DATABASES["default"].setdefault("OPTIONS", {})
-    _options.setdefault("connect_timeout", int(os.environ.get("DB_CONNECT_TIMEOUT", "5")))
-    _statement_ms = int(float(os.environ.get("DB_STATEMENT_TIMEOUT", "30")) * 1000)
+    _options.setdefault("connect_timeout", envint("DB_CONNECT_TIMEOUT", 5))
+    _statement_ms = int(envfloat("DB_STATEMENT_TIMEOUT", 30) * 1000)
     _options["options"] = f"{_options.get('options', '')} -c statement_timeout={_statement_ms}"
     _options.setdefault("keepalives", 1)
     _options.setdefault("keepalives_idle", 30)
@@ -152,7 +196,7 @@ AUTH_USER_MODEL = "accounts.User"
 # and admins are logged out after this many minutes without a request
 # (accounts.middleware.StaffSessionIdleMiddleware).
 SESSION_COOKIE_AGE = 14 * 24 * 60 * 60
-STAFF_SESSION_IDLE_MINUTES = int(os.environ.get("STAFF_SESSION_IDLE_MINUTES", "240"))
+STAFF_SESSION_IDLE_MINUTES = envint("STAFF_SESSION_IDLE_MINUTES", 240)
 LOGIN_URL = "accounts:login"
 LOGIN_REDIRECT_URL = "home"
 LOGOUT_REDIRECT_URL = "accounts:login"
@@ -166,8 +210,8 @@ AUTHENTICATION_BACKENDS = [
 ]
 # N failures within the cool-off lock the account (username) and, separately, the
 # address (IP) for the cool-off time, unless staff lift the lockout earlier.
-AXES_FAILURE_LIMIT = int(os.environ.get("LOGIN_FAILURE_LIMIT", "5"))
-AXES_COOLOFF_TIME = timedelta(minutes=int(os.environ.get("LOGIN_COOLOFF_MINUTES", "30")))
+AXES_FAILURE_LIMIT = envint("LOGIN_FAILURE_LIMIT", 5)
+AXES_COOLOFF_TIME = timedelta(minutes=envint("LOGIN_COOLOFF_MINUTES", 30))
 AXES_LOCKOUT_PARAMETERS = ["username", "ip_address"]
 # Count "tongjie-0001" and "TONGJIE-0001" as one account, as the login does.
 AXES_USERNAME_CALLABLE = "accounts.backends.axes_username"
@@ -192,7 +236,7 @@ AUTH_PASSWORD_VALIDATORS = [
 ]
 # An issued (printed) villager password not changed within this many days no longer
 # logs in; the villager asks for a new one (docs/villagers.md).
-ISSUED_PASSWORD_VALID_DAYS = int(os.environ.get("ISSUED_PASSWORD_VALID_DAYS", "14"))
+ISSUED_PASSWORD_VALID_DAYS = envint("ISSUED_PASSWORD_VALID_DAYS", 14)
 # Look-ups by a whole secret number, per caller (login or API token), on every channel
 # (accounts.lookup_limits, docs/bank.md): at most RATE look-ups; after MISSES look-ups that
 # found nobody, refused until the oldest of them leaves the window, and the admin is told.
@@ -213,11 +257,11 @@ STATICFILES_DIRS = [BASE_DIR / "static"]
 STATIC_ROOT = Path(os.environ.get("STATIC_ROOT", BASE_DIR / "staticfiles"))
 MEDIA_ROOT = Path(os.environ.get("MEDIA_ROOT", BASE_DIR / "media"))
 # Largest evidence photo or resolution accepted, in MB (communities/files.py).
-UPLOAD_MAX_MB = int(os.environ.get("UPLOAD_MAX_MB", "10"))
+UPLOAD_MAX_MB = envint("UPLOAD_MAX_MB", 10)
 # Largest photo accepted, in pixels (width × height of its first frame), read from the
 # file's header before any pixel is decoded: decoding one takes up to about 8 bytes a
 # pixel at its peak (docs/deployment.md, "Uploaded files").
-PHOTO_MAX_PIXELS = int(os.environ.get("PHOTO_MAX_PIXELS", "32000000"))
+PHOTO_MAX_PIXELS = envint("PHOTO_MAX_PIXELS", 32000000)
 # Production behind nginx: the internal location that maps to MEDIA_ROOT, e.g.
 # "/protected-media/"; the file view then answers with X-Accel-Redirect. Empty: Django
 # streams the file itself.
@@ -246,10 +290,10 @@ CELERY_TASK_SERIALIZER = "json"
 CELERY_TIMEZONE = TIME_ZONE
 # Broker and result store down or hanging: publishing gives up within a few seconds
 # (connect timeout, socket timeout, one retry) instead of 20 s or for ever.
-BROKER_CONNECT_TIMEOUT = float(os.environ.get("BROKER_CONNECT_TIMEOUT", "2"))
-BROKER_SOCKET_TIMEOUT = float(os.environ.get("BROKER_SOCKET_TIMEOUT", "5"))
+BROKER_CONNECT_TIMEOUT = envfloat("BROKER_CONNECT_TIMEOUT", 2)
+BROKER_SOCKET_TIMEOUT = envfloat("BROKER_SOCKET_TIMEOUT", 5)
 # The whole of sending one task (pinghu_points/jobs.py), whatever the broker does.
-BROKER_PUBLISH_TIMEOUT = float(os.environ.get("BROKER_PUBLISH_TIMEOUT", "5"))
+BROKER_PUBLISH_TIMEOUT = envfloat("BROKER_PUBLISH_TIMEOUT", 5)
 CELERY_BROKER_CONNECTION_TIMEOUT = BROKER_CONNECT_TIMEOUT
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 CELERY_BROKER_TRANSPORT_OPTIONS = {
@@ -259,9 +303,9 @@ CELERY_BROKER_TRANSPORT_OPTIONS = {
     # An unacknowledged task (its worker was killed) goes back on the queue after this
     # many seconds. Longer than the longest task (a 100,000-household run takes about
     # 5 s, a large import a few minutes), so a live task is never given to a second worker.
-    "visibility_timeout": int(os.environ.get("CELERY_VISIBILITY_TIMEOUT", "1800")),
+    "visibility_timeout": envint("CELERY_VISIBILITY_TIMEOUT", 1800),
     # How often a worker looks for such tasks (seconds; the scan runs every call).
-    "unacked_restore_interval": int(os.environ.get("CELERY_UNACKED_RESTORE_INTERVAL", "60")),
+    "unacked_restore_interval": envint("CELERY_UNACKED_RESTORE_INTERVAL", 60),
     "unacked_restore_throttle": 1,
 }
 CELERY_TASK_PUBLISH_RETRY_POLICY = {
@@ -315,14 +359,14 @@ CELERY_RESULT_BACKEND_TRANSPORT_OPTIONS = {
 
 
 def _job_seconds(name, old_name, default):
-    return int(os.environ.get(name, os.environ.get(old_name, default)))
+    return envint(name, envint(old_name, default))
 
 
 JOB_STALE_SECONDS = _job_seconds("JOB_STALE_SECONDS", "DIVIDEND_RUN_STALE_SECONDS", 300)
 JOB_MAX_ATTEMPTS = _job_seconds("JOB_MAX_ATTEMPTS", "DIVIDEND_RUN_MAX_ATTEMPTS", 3)
 JOB_SWEEP_INTERVAL = _job_seconds("JOB_SWEEP_INTERVAL", "DIVIDEND_SWEEP_INTERVAL", 60)
-JOB_OVERDUE_SECONDS = int(os.environ.get("JOB_OVERDUE_SECONDS", 60))
-JOB_UNSENT_SECONDS = int(os.environ.get("JOB_UNSENT_SECONDS", min(JOB_SWEEP_INTERVAL, 30)))
+JOB_OVERDUE_SECONDS = envint("JOB_OVERDUE_SECONDS", 60)
+JOB_UNSENT_SECONDS = envint("JOB_UNSENT_SECONDS", min(JOB_SWEEP_INTERVAL, 30))
 JOB_KINDS = [
     "dividends.services.RUN_JOBS",
     "villages.import_jobs.IMPORT_JOBS",
@@ -413,10 +457,6 @@ CONTENT_SECURITY_POLICY = {
 }
 
 
-def envint(name, default):
-    return int(os.environ.get(name, default))
-
-
 # Excel imports (docs/import-formats.md, "Limits"; docs/deployment.md). Every limit is
 # checked before the sheet is parsed where the file declares it, and again while streaming.
 IMPORT_MAX_FILE_BYTES = envint("IMPORT_MAX_FILE_BYTES", 10 * 1024 * 1024)
@@ -442,7 +482,7 @@ if not DEBUG:
     SECURE_REDIRECT_EXEMPT = [r"^healthz$"]
     SESSION_COOKIE_SECURE = True
     CSRF_COOKIE_SECURE = True
-    SECURE_HSTS_SECONDS = int(os.environ.get("SECURE_HSTS_SECONDS", "31536000"))
+    SECURE_HSTS_SECONDS = envint("SECURE_HSTS_SECONDS", 31536000)
     SECURE_HSTS_INCLUDE_SUBDOMAINS = True
     SECURE_HSTS_PRELOAD = True
     SECURE_CONTENT_TYPE_NOSNIFF = True

@@ -44,6 +44,31 @@ class OneRequestAtATimeServer(ThreadedWSGIServer):
 LiveServerThread.server_class = OneRequestAtATimeServer
 
 
+def seeded_once(seed, *, scope="module", password_hashers=None):
+    """A fixture that runs `seed()` once per module (or class) instead of once per test
+    (issue 21, point 7): inside one transaction that is rolled back after the module's
+    last test. Each test still runs in its own savepoint (pytest-django's `db`), so what a
+    test writes is gone before the next one, and the seeded rows are the same for all.
+
+    Only for modules (or classes) whose every database test uses the fixture: a test of
+    the same module that does not would see the seeded rows too. `password_hashers`: the
+    ones the module's tests set for themselves, so the seeded logins are hashed alike."""
+
+    @pytest.fixture(scope=scope)
+    def fixture(django_db_setup, django_db_blocker):
+        from django.db import transaction
+        from django.test.utils import override_settings
+
+        hashers = password_hashers or django_settings.PASSWORD_HASHERS
+        with django_db_blocker.unblock(), transaction.atomic():
+            with override_settings(PASSWORD_HASHERS=hashers):
+                seeded = seed()
+            yield seeded
+            transaction.set_rollback(True)
+
+    return fixture
+
+
 @pytest.fixture
 def world(db):
     coop_a = factories.cooperative(code="COOPA", name="甲村股份经济合作社")

@@ -305,3 +305,170 @@ def test_admin_reimport_of_a_download_gets_the_stored_value_back(world):
 )
 def test_neutralise_prefixes_only_formula_starts(value, expected):
     assert neutralise(value) == expected
+
+
+# --- Every download of the product, found from the URL resolver (issue 21, point 4) -------
+#
+# Each URL name of the product is either a download (below, with the test that reads it
+# back) or a page. A new URL must be put in one of the two lists, so a new download
+# cannot escape these checks; a page that starts answering ?format=xlsx or csv with a file
+# is caught by `test_no_page_answers_with_a_file`.
+
+YEAR_QUERY = {"year": YEAR}
+
+
+def _overview(name, **query):
+    def fetch(client, world):
+        client.force_login(world.admin)
+        return client.get(reverse(name), {**YEAR_QUERY, "format": "xlsx", **query})
+
+    return fetch
+
+
+def _honor_roll(client, world):
+    client.force_login(world.admin)
+    query = {"year": YEAR, "month": 3, "community": world.east.pk, "format": "xlsx"}
+    return client.get(reverse("overview:honor_roll"), query)
+
+
+def _audit(client, world):
+    client.force_login(world.admin)
+    return client.get(reverse("accounts:audit_list"), {"format": "xlsx"})
+
+
+def _bank_list(client, world):
+    from banking import services as banking
+
+    banking.consent_give(
+        household=world.a_east, bank=world.bank_officer.bank, actor=world.villager_a
+    )
+    client.force_login(world.bank_officer)
+    return client.get(reverse("banking:export"))
+
+
+def _register_sample(client, world):
+    client.force_login(world.accountant_a)
+    return client.get(reverse("villages:household_import_sample"))
+
+
+def _run_export(client, world):
+    client.force_login(world.accountant_a)
+    run = DividendRun.objects.get(cooperative=world.coop_a, year=YEAR)
+    return client.get(reverse("dividends:run_export", args=[run.pk, "bank", "xlsx"]))
+
+
+def _points_chart(client, world):
+    client.force_login(world.staff_east)
+    return client.get(
+        reverse("communities:points_chart"), {"grid": world.grid_east.pk, "format": "csv"}
+    )
+
+
+# url name: (how to fetch it with the `hostile` world, which stored value group must show)
+DOWNLOADS = {
+    "overview:matrix": (_overview("overview:matrix"), ("village", "name")),
+    "overview:statistics": (_overview("overview:statistics"), ("item", "name")),
+    "overview:honor_roll": (_honor_roll, ("household", "head_name")),
+    "overview:cooperatives": (_overview("overview:cooperatives"), ("cooperative", "name")),
+    "accounts:audit_list": (_audit, None),
+    "banking:export": (_bank_list, ("household", "head_name")),
+    "villages:household_import_sample": (_register_sample, None),
+    "dividends:run_export": (_run_export, ("household", "head_name")),
+    "communities:points_chart": (_points_chart, ("household", "head_name")),
+}
+# Downloads read back by their own tests in this module or beside it.
+DOWNLOADS_TESTED_ELSEWHERE = {
+    # Every cell a string cell, never a formula, but quoted as the uploaded file had it
+    # (`pinghu_points.spreadsheets.error_report_xlsx`):
+    # tests/villages/test_import_limits.py::test_the_error_report_never_turns_text_into_a_formula
+    "villages:import_job_errors",
+    # test_admin_downloads_have_no_formula_and_every_value_as_stored (ADMIN_DOWNLOADS)
+    *(f"admin:{app}_{model}_export" for app, model, _key in ADMIN_DOWNLOADS),
+}
+PAGES = {
+    "home", "healthz", "set_language", "private_file",
+    "accounts:login", "accounts:logout", "accounts:password_change",
+    "accounts:villager_password", "accounts:lockouts",
+    "villages:household_list", "villages:household_detail", "villages:share_transfer",
+    "villages:household_import", "villages:import_job", "villages:import_job_progress",
+    "villages:import_job_retry",
+    "communities:batch_entry", "communities:household_points", "communities:event_reverse",
+    "communities:review_queue", "communities:month_list", "communities:month_close",
+    "communities:door", "communities:door_data", "communities:door_household",
+    "communities:door_sync", "communities:door_month", "communities:door_sw",
+    "communities:door_manifest", "communities:score_event_import",
+    "card:mine", "card:print", "card:household",
+    "dividends:run_list", "dividends:run_create", "dividends:pools_preview",
+    "dividends:run_detail", "dividends:run_progress", "dividends:run_approve",
+    "dividends:run_recompute", "dividends:run_retry", "dividends:run_lines",
+    "dividends:notice", "dividends:run_mark_paid", "dividends:notice_public",
+    "dividends:statement",
+    "appeals:list", "appeals:detail", "appeals:file_event", "appeals:file_line",
+    "overview:matrix_cell", "overview:honor_roll_setting",
+    "banking:home", "banking:lookup", "banking:desk", "banking:consent_withdraw",
+}  # fmt: skip
+
+
+def _product_url_names():
+    """Every named URL of the product: not the admin's own views (its downloads, the
+    `_export` ones, are kept) and not the JSON API (`api/`, answers JSON only)."""
+    from django.urls import URLResolver, get_resolver
+
+    names = set()
+
+    def walk(resolver, namespace, route):
+        for pattern in resolver.url_patterns:
+            here = route + str(pattern.pattern)
+            if isinstance(pattern, URLResolver):
+                inner = pattern.namespace
+                walk(
+                    pattern,
+                    f"{namespace}:{inner}" if namespace and inner else inner or namespace,
+                    here,
+                )
+            elif pattern.name and not here.lstrip("^").startswith("api/"):
+                names.add(f"{namespace}:{pattern.name}" if namespace else pattern.name)
+
+    walk(get_resolver(), None, "")
+    return {name for name in names if not name.startswith("admin:") or name.endswith("_export")}
+
+
+def test_every_url_is_a_download_read_back_or_a_page():
+    names = _product_url_names()
+    known = set(DOWNLOADS) | DOWNLOADS_TESTED_ELSEWHERE | PAGES
+    assert names - known == set(), "a new URL: add it to DOWNLOADS (with a test) or PAGES"
+    assert known - names == set(), "a URL that is gone: take it out of the lists"
+
+
+@pytest.mark.parametrize("name", sorted(DOWNLOADS))
+def test_every_download_has_no_formula_and_shows_the_stored_value(hostile, client, world, name):
+    _value, stored, _run = hostile
+    fetch, expected = DOWNLOADS[name]
+
+    response = fetch(client, world)
+
+    assert response.status_code == 200, response.content[:300]
+    content = b"".join(response.streaming_content) if response.streaming else response.content
+    file_format = "csv" if response["Content-Type"].startswith("text/csv") else "xlsx"
+    rows = cells_of(content, file_format)
+    if expected is not None:
+        group, column = expected
+        cells = {cell for row in rows for cell in row if isinstance(cell, str)}
+        assert neutralise(stored[group][column]) in cells, (name, stored[group][column])
+    assert_restores_exactly(rows)
+
+
+@pytest.mark.django_db
+def test_no_page_answers_with_a_file(world, admin_client):
+    """The pages without arguments, asked for ?format=xlsx and csv as the admin: a page."""
+    from django.urls import NoReverseMatch
+
+    for name in sorted(PAGES):
+        try:
+            url = reverse(name)
+        except NoReverseMatch:
+            continue  # needs an id; its view is read in DOWNLOADS or is a page by its URL
+        for file_format in ("xlsx", "csv"):
+            response = admin_client.get(url, {"format": file_format})
+            disposition = response.get("Content-Disposition", "")
+            assert "attachment" not in disposition, (name, file_format)

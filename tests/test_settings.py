@@ -274,3 +274,41 @@ def test_compose_file_is_accepted_by_docker_compose():
         timeout=60,
     )
     assert completed.returncode == 0, completed.stderr
+
+
+# --- Settings that refuse typos (issue 21, point 6) ----------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("name", "value"),
+    [
+        ("DEBUG", "ture"),
+        ("DEBUG", ""),
+        ("SECURE_SSL_REDIRECT", "yes please"),
+        ("UPLOAD_MAX_MB", "10MB"),
+        ("JOB_MAX_ATTEMPTS", "3.5"),
+        ("LOGIN_FAILURE_LIMIT", "-1"),
+        ("IMPORT_MAX_ROWS", "５０"),
+        ("BROKER_CONNECT_TIMEOUT", "2s"),
+    ],
+)
+def test_a_typo_stops_start_up_with_a_clear_message(name, value):
+    environment = production_environment() if name == "SECURE_SSL_REDIRECT" else {}
+    completed = run(["manage.py", "check"], **{**environment, name: value})
+    assert completed.returncode != 0
+    assert f"{name}={value!r} is not" in completed.stderr
+
+
+@pytest.mark.parametrize(("value", "expected"), [("1", True), ("On", True), ("no", False)])
+def test_booleans_take_the_usual_words(value, expected):
+    assert read_settings(["DEBUG"], DEBUG=value, SECRET_KEY="x" * 50)["DEBUG"] is expected
+
+
+def test_integers_and_seconds_are_read_as_numbers():
+    values = read_settings(
+        ["UPLOAD_MAX_MB", "JOB_MAX_ATTEMPTS", "BROKER_CONNECT_TIMEOUT"],
+        UPLOAD_MAX_MB=" 12 ",
+        JOB_MAX_ATTEMPTS="4",
+        BROKER_CONNECT_TIMEOUT="0.5",
+    )
+    assert values == {"UPLOAD_MAX_MB": 12, "JOB_MAX_ATTEMPTS": 4, "BROKER_CONNECT_TIMEOUT": 0.5}

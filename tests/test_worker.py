@@ -13,7 +13,7 @@ from celery.result import AsyncResult, EagerResult
 from django.db.models import Sum
 from openpyxl import Workbook
 
-from villages.importing import id_check_character
+from villages.idnumbers import id_check_character
 from villages.models import Household, ShareMovement
 from villages.tasks import import_households
 

@@ -247,8 +247,9 @@ def test_statistics_page_and_xlsx(scored, login):
 def test_a_year_still_to_come_shows_this_year(scored, login):
     # One "months of a year" rule: a year still to come has no months, so the overview
     # shows this year (to this month), as the points chart and the card already did.
-    period = overview_views._period(RequestFactory().get("/", {"year": YEAR + 1}))
-    assert period[:4] == (YEAR, 1, TODAY.month, TODAY.month)
+    query = {"year": YEAR + 1, "community": scored.east.pk}
+    period = overview_views._period(RequestFactory().get("/", query))
+    assert period == (YEAR, 1, TODAY.month, TODAY.month, scored.east.pk)
     past = overview_views._period(RequestFactory().get("/", {"year": YEAR - 1}))
     assert past[:4] == (YEAR - 1, 1, 12, 12)
 

@@ -23,6 +23,7 @@ from accounts.models import User
 from communities.models import Community, MicroGrid
 from pinghu_points.parameters import MAX_ID
 from tests import factories
+from tests.conftest import seeded_once
 from villages import demo as villages_demo
 from villages.idnumbers import is_valid_id_number
 from villages.importing import community_lookup, micro_grid_lookup
@@ -41,19 +42,30 @@ def demo_cooperatives():
     }
 
 
-@pytest.fixture
-def demo(db):
+def _seed_demo():
     """The demo as `manage.py seed_demo --small` leaves it (points, dividends, the bank too)."""
     call_command("seed_demo", "--small", stdout=StringIO())
-    return demo_cooperatives()
 
 
-@pytest.fixture
-def demo_register(db):
+def _seed_demo_register():
     """Only the demo's register and logins (villages.demo), ten times faster."""
     villages_demo.seed_demo(
         households_per_cooperative=villages_demo.SMALL_HOUSEHOLDS_PER_COOPERATIVE
     )
+
+
+# Seeded once per class (issue 21, point 7): every test of the class rolls back its own.
+demo_seeded = seeded_once(_seed_demo, scope="class")
+demo_register_seeded = seeded_once(_seed_demo_register, scope="class")
+
+
+@pytest.fixture
+def demo(demo_seeded, db):
+    return demo_cooperatives()
+
+
+@pytest.fixture
+def demo_register(demo_register_seeded, db):
     return demo_cooperatives()
 
 
@@ -133,128 +145,132 @@ def assert_imports(client, cooperative, content, rows, url=IMPORT_URL, success_u
 # --- on the demo: download, upload unchanged, imported ---------------------------------------
 
 
-def test_the_demo_accountants_sample_imports_unchanged(demo, client):
-    tongjie = demo["tongjie"]
-    client.force_login(User.objects.get(username="accountant_tongjie"))
-    # The page links to the sample and no longer asks to edit it first.
-    page = client.get(IMPORT_URL)
-    assert SAMPLE_URL in page.content.decode() and "不用修改就能导入" in page.content.decode()
+class TestOnTheDemo:
+    def test_the_demo_accountants_sample_imports_unchanged(self, demo, client):
+        tongjie = demo["tongjie"]
+        client.force_login(User.objects.get(username="accountant_tongjie"))
+        # The page links to the sample and no longer asks to edit it first.
+        page = client.get(IMPORT_URL)
+        assert SAMPLE_URL in page.content.decode() and "不用修改就能导入" in page.content.decode()
 
-    content, response, rows = download(client)  # no choice: the accountant's cooperative
-    assert "通界村股份经济合作社_股东名册样例.xlsx" in unquote(response["Content-Disposition"])
-    assert len(rows) == 10
-    assert list(rows[0]) == [
-        "户号", "户主姓名", "身份证号", "联系电话", "居住社区", "微网格",
-        *tongjie.share_classes.order_by("pk").values_list("name", flat=True),
-        "开户行", "银行账号",
-    ]  # fmt: skip
-    taken = set(tongjie.households.values_list("number", flat=True))
-    assert not taken & {row["户号"] for row in rows}
-    # The demo numbers its households 0001 …: the sample goes on from the highest.
-    assert [row["户号"] for row in rows] == [
-        f"{n:04d}" for n in range(len(taken) + 1, len(taken) + 11)
-    ]
-    assert all(is_valid_id_number(row["身份证号"]) for row in rows)
-    # Tongjie's households all live with its village committee: the sample lives there too.
-    assert {row["居住社区"] for row in rows} == {"通界村村民委员会"}
+        content, response, rows = download(client)  # no choice: the accountant's cooperative
+        assert "通界村股份经济合作社_股东名册样例.xlsx" in unquote(response["Content-Disposition"])
+        assert len(rows) == 10
+        assert list(rows[0]) == [
+            "户号", "户主姓名", "身份证号", "联系电话", "居住社区", "微网格",
+            *tongjie.share_classes.order_by("pk").values_list("name", flat=True),
+            "开户行", "银行账号",
+        ]  # fmt: skip
+        taken = set(tongjie.households.values_list("number", flat=True))
+        assert not taken & {row["户号"] for row in rows}
+        # The demo numbers its households 0001 …: the sample goes on from the highest.
+        assert [row["户号"] for row in rows] == [
+            f"{n:04d}" for n in range(len(taken) + 1, len(taken) + 11)
+        ]
+        assert all(is_valid_id_number(row["身份证号"]) for row in rows)
+        # Tongjie's households all live with its village committee: the sample lives there too.
+        assert {row["居住社区"] for row in rows} == {"通界村村民委员会"}
 
-    assert_imports(client, tongjie, content, rows)
+        assert_imports(client, tongjie, content, rows)
 
+    def test_the_admins_sample_imports_on_the_page_and_in_the_admin(self, demo, client):
+        """The admin manages every cooperative: the sample is the chosen one's."""
+        nanhetou = demo["nanhetou"]
+        client.force_login(User.objects.get(username="admin"))
+        content, response, rows = download(client, nanhetou)
+        assert "attachment" in response["Content-Disposition"]
+        # A dissolved village: its households live in urban communities, the sample in two of them.
+        communities = {row["居住社区"] for row in rows}
+        assert len(communities) == 2
+        lived_in = set(nanhetou.households.values_list("community__name", flat=True))
+        assert communities <= lived_in
+        assert any(row["微网格"] for row in rows) and any(not row["微网格"] for row in rows)
+        assert_imports(client, nanhetou, content, rows)
 
-def test_the_admins_sample_imports_on_the_page_and_in_the_admin(demo, client):
-    """The admin manages every cooperative: the sample is the chosen one's."""
-    nanhetou = demo["nanhetou"]
-    client.force_login(User.objects.get(username="admin"))
-    content, response, rows = download(client, nanhetou)
-    assert "attachment" in response["Content-Disposition"]
-    # A dissolved village: its households live in urban communities, the sample in two of them.
-    communities = {row["居住社区"] for row in rows}
-    assert len(communities) == 2
-    lived_in = set(nanhetou.households.values_list("community__name", flat=True))
-    assert communities <= lived_in
-    assert any(row["微网格"] for row in rows) and any(not row["微网格"] for row in rows)
-    assert_imports(client, nanhetou, content, rows)
-
-    # The admin site's import page: the next sample, the same form and service.
-    content, _response, rows = download(client, nanhetou)
-    assert_imports(
-        client,
-        nanhetou,
-        content,
-        rows,
-        url=reverse("admin:villages_household_import_register"),
-        success_url="admin:villages_household_changelist",
-    )
-    # Without a choice: the first cooperative the admin manages.
-    first = Cooperative.objects.order_by("code").first()
-    assert first.name in unquote(download(client)[1]["Content-Disposition"])
-
-
-def test_two_downloads_agree_and_after_an_import_the_next_sample_imports_too(demo_register, client):
-    tongjie = demo_register["tongjie"]
-    client.force_login(User.objects.get(username="accountant_tongjie"))
-    first_content, _response, first = download(client)
-    _content, _response, again = download(client, tongjie)
-    assert again == first  # nothing imported in between: the same numbers and people
-
-    assert_imports(client, tongjie, first_content, first)
-
-    content, _response, later = download(client)
-    numbers = [row["户号"] for row in later]
-    assert not set(numbers) & {row["户号"] for row in first}
-    assert not set(numbers) & set(
-        tongjie.households.exclude(number__in=[row["户号"] for row in first]).values_list(
-            "number", flat=True
+        # The admin site's import page: the next sample, the same form and service.
+        content, _response, rows = download(client, nanhetou)
+        assert_imports(
+            client,
+            nanhetou,
+            content,
+            rows,
+            url=reverse("admin:villages_household_import_register"),
+            success_url="admin:villages_household_changelist",
         )
-    )
-    # New heads' ID numbers too: none of them is registered by the first import.
-    assert not {row["身份证号"] for row in later} & {row["身份证号"] for row in first}
-    assert_imports(client, tongjie, content, later)
-
-    # The first file again: refused as a whole (its numbers are taken now), nothing saved.
-    before = Household.objects.count()
-    response = upload(client, tongjie, first_content)
-    assert response.status_code == 200
-    assert response.context["import_error_count"] == 10
-    assert Household.objects.count() == before
+        # Without a choice: the first cooperative the admin manages.
+        first = Cooperative.objects.order_by("code").first()
+        assert first.name in unquote(download(client)[1]["Content-Disposition"])
 
 
-def test_the_sample_is_small_with_a_bold_frozen_header_and_text_identifiers(demo_register, client):
-    client.force_login(User.objects.get(username="accountant_tongjie"))
-    content, _response, _rows = download(client)
-    sheet = openpyxl.load_workbook(io.BytesIO(content)).active
-    assert sheet.max_row == 11
-    assert all(cell.font.b for cell in sheet[1])
-    assert sheet.freeze_panes == "A2"
-    header = [cell.value for cell in sheet[1]]
-    for name in ("户号", "身份证号", "联系电话", "银行账号"):
-        cells = [row[header.index(name)] for row in sheet.iter_rows(min_row=2)]
-        # Strings, and formatted as text so that a number typed over them stays text.
-        assert all(cell.number_format == "@" for cell in cells)
-        assert all(cell.data_type == "s" for cell in cells if cell.value is not None)
-    for name in ("人口股", "农龄股"):
-        values = [row[header.index(name)].value for row in sheet.iter_rows(min_row=2)]
-        assert all(value is None or isinstance(value, int | float) for value in values)
+class TestOnTheDemoRegister:
+    def test_two_downloads_agree_and_after_an_import_the_next_sample_imports_too(
+        self, demo_register, client
+    ):
+        tongjie = demo_register["tongjie"]
+        client.force_login(User.objects.get(username="accountant_tongjie"))
+        first_content, _response, first = download(client)
+        _content, _response, again = download(client, tongjie)
+        assert again == first  # nothing imported in between: the same numbers and people
+
+        assert_imports(client, tongjie, first_content, first)
+
+        content, _response, later = download(client)
+        numbers = [row["户号"] for row in later]
+        assert not set(numbers) & {row["户号"] for row in first}
+        assert not set(numbers) & set(
+            tongjie.households.exclude(number__in=[row["户号"] for row in first]).values_list(
+                "number", flat=True
+            )
+        )
+        # New heads' ID numbers too: none of them is registered by the first import.
+        assert not {row["身份证号"] for row in later} & {row["身份证号"] for row in first}
+        assert_imports(client, tongjie, content, later)
+
+        # The first file again: refused as a whole (its numbers are taken now), nothing saved.
+        before = Household.objects.count()
+        response = upload(client, tongjie, first_content)
+        assert response.status_code == 200
+        assert response.context["import_error_count"] == 10
+        assert Household.objects.count() == before
+
+    def test_the_sample_is_small_with_a_bold_frozen_header_and_text_identifiers(
+        self, demo_register, client
+    ):
+        client.force_login(User.objects.get(username="accountant_tongjie"))
+        content, _response, _rows = download(client)
+        sheet = openpyxl.load_workbook(io.BytesIO(content)).active
+        assert sheet.max_row == 11
+        assert all(cell.font.b for cell in sheet[1])
+        assert sheet.freeze_panes == "A2"
+        header = [cell.value for cell in sheet[1]]
+        for name in ("户号", "身份证号", "联系电话", "银行账号"):
+            cells = [row[header.index(name)] for row in sheet.iter_rows(min_row=2)]
+            # Strings, and formatted as text so that a number typed over them stays text.
+            assert all(cell.number_format == "@" for cell in cells)
+            assert all(cell.data_type == "s" for cell in cells if cell.value is not None)
+        for name in ("人口股", "农龄股"):
+            values = [row[header.index(name)].value for row in sheet.iter_rows(min_row=2)]
+            assert all(value is None or isinstance(value, int | float) for value in values)
+
+    def test_an_accountant_gets_no_other_cooperatives_sample(self, demo_register, client):
+        client.force_login(User.objects.get(username="accountant_tongjie"))
+        for asked in (demo_register["nanhetou"].pk, "abc", "-1", "0", MAX_ID + 1):
+            assert client.get(SAMPLE_URL, {"cooperative": asked}).status_code == 404, asked
+        assert (
+            client.get(SAMPLE_URL, {"cooperative": demo_register["tongjie"].pk}).status_code == 200
+        )
+
+    def test_who_cannot_import_gets_no_sample(self, demo_register, client):
+        """Refused as the import page refuses them: a villager, the bank, staff, the supervisor."""
+        for username in ("TONGJIE-0001", "bank_phrcb", "staff_donghu", "supervisor_tongjie"):
+            client.force_login(User.objects.get(username=username))
+            assert client.get(IMPORT_URL).status_code == 403, username
+            assert client.get(SAMPLE_URL).status_code == 403, username
+            query = {"cooperative": demo_register["tongjie"].pk}
+            assert client.get(SAMPLE_URL, query).status_code == 403, username
 
 
 # --- scope -----------------------------------------------------------------------------------
-
-
-def test_an_accountant_gets_no_other_cooperatives_sample(demo_register, client):
-    client.force_login(User.objects.get(username="accountant_tongjie"))
-    for asked in (demo_register["nanhetou"].pk, "abc", "-1", "0", MAX_ID + 1):
-        assert client.get(SAMPLE_URL, {"cooperative": asked}).status_code == 404, asked
-    assert client.get(SAMPLE_URL, {"cooperative": demo_register["tongjie"].pk}).status_code == 200
-
-
-def test_who_cannot_import_gets_no_sample(demo_register, client):
-    """Refused as the import page refuses them: a villager, the bank, staff, the supervisor."""
-    for username in ("TONGJIE-0001", "bank_phrcb", "staff_donghu", "supervisor_tongjie"):
-        client.force_login(User.objects.get(username=username))
-        assert client.get(IMPORT_URL).status_code == 403, username
-        assert client.get(SAMPLE_URL).status_code == 403, username
-        query = {"cooperative": demo_register["tongjie"].pk}
-        assert client.get(SAMPLE_URL, query).status_code == 403, username
 
 
 def test_the_sample_needs_a_login(client, db):
