@@ -357,6 +357,26 @@ def _run_export(client, world):
     return client.get(reverse("dividends:run_export", args=[run.pk, "bank", "xlsx"]))
 
 
+def _award_export(client, world):
+    from awards import services as awards
+    from communities.models import ScoreEvent
+
+    event = ScoreEvent.objects.filter(household=world.a_east).select_related("item").first()
+    run = awards.award_run_create(
+        actor=world.accountant_a,
+        cooperative=world.coop_a,
+        name="三月环境奖励",
+        period_kind="month",
+        year=YEAR,
+        period_number=3,  # the hostile events are of March
+        pool=Decimal("1000.00"),
+        item_codes=[event.item.code],
+    )
+    run = awards.award_run_compute(run_id=run.pk)
+    client.force_login(world.accountant_a)
+    return client.get(reverse("awards:run_export", args=[run.pk, "bank", "xlsx"]))
+
+
 def _points_chart(client, world):
     client.force_login(world.staff_east)
     return client.get(
@@ -375,6 +395,7 @@ DOWNLOADS = {
     "villages:household_import_sample": (_register_sample, None),
     "dividends:run_export": (_run_export, ("household", "head_name")),
     "communities:points_chart": (_points_chart, ("household", "head_name")),
+    "awards:run_export": (_award_export, ("household", "head_name")),
 }
 # Downloads read back by their own tests in this module or beside it.
 DOWNLOADS_TESTED_ELSEWHERE = {
@@ -382,11 +403,18 @@ DOWNLOADS_TESTED_ELSEWHERE = {
     # (`pinghu_points.spreadsheets.error_report_xlsx`):
     # tests/villages/test_import_limits.py::test_the_error_report_never_turns_text_into_a_formula
     "villages:import_job_errors",
+    # tests/matters/test_views.py::test_the_download_is_scoped_and_formula_safe
+    "matters:export",
     # test_admin_downloads_have_no_formula_and_every_value_as_stored (ADMIN_DOWNLOADS)
     *(f"admin:{app}_{model}_export" for app, model, _key in ADMIN_DOWNLOADS),
 }
 PAGES = {
     "home", "healthz", "set_language", "private_file",
+    "awards:run_list", "awards:run_create", "awards:run_detail", "awards:run_progress",
+    "awards:run_approve", "awards:run_recompute", "awards:run_retry", "awards:notice",
+    "matters:list", "matters:detail", "matters:new", "matters:mine",
+    "communities:review_veto", "communities:rectification_list",
+    "communities:rectification_inspect",
     "accounts:login", "accounts:logout", "accounts:password_change",
     "accounts:villager_password", "accounts:lockouts",
     "villages:household_list", "villages:household_detail", "villages:share_transfer",
