@@ -69,7 +69,7 @@ def test_the_english_card_keeps_words_and_brand_whole(
         page.goto(f"{live_server.url}/card/")
         assert page.locator("html").get_attribute("lang") == "en"
         jump = page.locator(".pc-jump a")
-        assert jump.count() == 4
+        assert jump.count() == 5  # 积分, 明细, 标准, 分红, 奖励
         labels = [text.strip() for text in jump.all_inner_texts()]
         assert "Standard" in " ".join(labels), labels
         assert page.evaluate(BROKEN_WORDS, ".pc-jump a") == []
