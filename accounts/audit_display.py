@@ -75,6 +75,9 @@ ACTION_LABELS = {
     "api_token.revoked": gettext_lazy("吊销接口令牌"),
     "demo.seeded": gettext_lazy("生成演示数据"),
     "demo.scoring_seeded": gettext_lazy("生成演示积分"),
+    # 整改 (docs/rectification.md)
+    "rectification.open": gettext_lazy("开启整改"),
+    "rectification.inspect": gettext_lazy("整改复查"),
     # 议事 (docs/matters.md): f"matter.{step}"
     "matter.collect": gettext_lazy("议事：收集"),
     "matter.assess": gettext_lazy("议事：研判"),
@@ -187,6 +190,11 @@ DETAIL_LABELS = {
     "unknown_username": gettext_lazy("输入的账号（不存在，只记指纹）"),
     "typed_length": gettext_lazy("输入的字数"),
     "preview": gettext_lazy("预览"),
+    "rectification": gettext_lazy("整改"),
+    "rectifications": gettext_lazy("整改"),
+    "deduction": gettext_lazy("扣分记录"),
+    "result": gettext_lazy("复查结果"),
+    "earn_back": gettext_lazy("返还积分记录"),
 }
 
 # Keys whose values are household ids: shown as the households' numbers.
@@ -215,6 +223,11 @@ VALUE_LABELS = {
         "add": gettext_lazy("增加"),
         "remove": gettext_lazy("去掉"),
         "clear": gettext_lazy("全部去掉"),
+    },
+    "result": {
+        "on_time": gettext_lazy("按期整改"),
+        "late": gettext_lazy("逾期整改"),
+        "not_rectified": gettext_lazy("未整改"),
     },
     "status": {
         "queued": gettext_lazy("排队中"),
