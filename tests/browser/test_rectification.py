@@ -3,9 +3,11 @@ open list, re-inspects with large choices and a photo field, and the villager's 
 the open rectification with its due date; no sideways scroll, taps of at least 44 px, text
 of at least 14 px. Screenshots go to test-artifacts/."""
 
+import re
 from datetime import date
 
 import pytest
+from playwright.sync_api import expect
 
 from communities.models import RectificationInspection
 from communities.services import Entry, score_events_record
@@ -73,8 +75,9 @@ def test_the_leader_re_inspects_on_a_phone(browser, live_server, world, opened, 
         assert badge.inner_text() == "待整改 03-17"
         assert "is-refused" in badge.get_attribute("class")
         page.click(f"#door-row-{world.a_east.pk}")
-        assert page.get_attribute("#door-rectify-link", "href").endswith(
-            f"/communities/rectifications/{opened.pk}/"
+        # The link is filled in by door.js after the tap (href="#" until then): wait for it.
+        expect(page.locator("#door-rectify-link")).to_have_attribute(
+            "href", re.compile(re.escape(f"/communities/rectifications/{opened.pk}/") + "$")
         )
         page.goto(f"{live_server.url}/communities/rectifications/")
         assert page.evaluate(NO_SIDEWAYS_SCROLL)
