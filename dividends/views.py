@@ -25,7 +25,6 @@ views only pick the run and call them.
 """
 
 import logging
-from decimal import ROUND_HALF_UP, Decimal
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
@@ -44,7 +43,7 @@ from pinghu_points import jobs
 from . import notice_views, selectors, services
 from .forms import DividendRunForm, PoolsPreviewForm
 from .models import DividendLine, DividendRun
-from .money import to_fen
+from .money import exact_share, rounded, to_fen
 
 logger = logging.getLogger(__name__)
 
@@ -220,9 +219,7 @@ def run_detail(request, pk):
             "reconciliation": selectors.reconciliation(run),
             "comparison": selectors.last_year_comparison(run, previous) if previous else None,
             "differences": differences,
-            "incentive_percent": (run.incentive_share_of_total * 100).quantize(
-                Decimal("0.01"), rounding=ROUND_HALF_UP
-            ),
+            "incentive_percent": rounded(exact_share(run.incentive_pool, 100, run.total), 2),
             "over_ceiling": services.exceeds_ceiling(
                 total=run.total, incentive_pool=run.incentive_pool
             ),
