@@ -299,7 +299,7 @@ def month_close_confirm(request):
             "future": month > selectors.first_of_month(timezone.localdate()),
             "summary": selectors.month_events_summary(community=community, month=month),
             # The phone's month list links here: reopening lives on this page too.
-            "can_reopen": user.is_subdistrict_admin,
+            "can_reopen": user.may_reopen_months,
         },
     )
 
@@ -356,5 +356,5 @@ def month_list(request):
     return render(
         request,
         "communities/month_list.html",
-        {"table": table, "can_reopen": user.is_subdistrict_admin},
+        {"table": table, "can_reopen": user.may_reopen_months},
     )

@@ -53,17 +53,13 @@ EXPORT_KINDS = {"bank": "bank", "notice": "notice"}
 EXPORT_FORMATS = ("xlsx", "csv")
 
 
-def _is_payer(user):
-    return user.may_pay
-
-
 def _require_payer(user):
-    if not _is_payer(user):
+    if not user.may_pay:
         raise PermissionDenied(_("只有合作社会计和街道管理员可以操作分红"))
 
 
 def _require_reader(user):
-    if not (_is_payer(user) or user.is_supervisor):
+    if not user.may_read_runs:
         raise PermissionDenied(_("只有合作社会计、理事长/监事长和街道管理员可以查看分红方案"))
 
 
@@ -108,7 +104,7 @@ def run_list(request):
     runs = selectors.runs_for(request.user).order_by("cooperative__code", "-year", "-version")
     page = Paginator(runs, LINES_PER_PAGE).get_page(request.GET.get("page"))
     return render(
-        request, "dividends/run_list.html", {"page": page, "can_create": _is_payer(request.user)}
+        request, "dividends/run_list.html", {"page": page, "can_create": request.user.may_pay}
     )
 
 
@@ -194,7 +190,7 @@ def _approval_context(request, run):
         "year_approved_run": approved if approved is not None and approved.pk != run.pk else None,
         # The button only; the service checks again (`services.recompute_refusal`). A failed
         # run is computed again as the same version ("重新计算", run_retry).
-        "can_recompute": _is_payer(request.user)
+        "can_recompute": request.user.may_pay
         and approved is None
         and run.status == DividendRun.Status.COMPUTED,
     }
@@ -234,7 +230,7 @@ def run_detail(request, pk):
                 for kind, label in (("bank", _("银行代发清单")), ("notice", _("公示清单")))
                 for file_format in EXPORT_FORMATS
             ]
-            if computed and _is_payer(request.user)
+            if computed and request.user.may_pay
             else [],
         },
     )
