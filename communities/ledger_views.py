@@ -319,8 +319,6 @@ def month_list(request):
                     messages.error(request, message)
             return redirect("communities:month_list")
         data = form.cleaned_data
-        if data["action"] == MonthStatusChange.Action.REOPEN and not user.is_subdistrict_admin:
-            raise PermissionDenied(_("重新开放月份须由街道管理员操作"))
         community = get_object_or_404(communities, pk=data["community"])
         label = data["month"].strftime("%Y-%m")
         if data["action"] == MonthStatusChange.Action.CLOSE and not data["confirm"]:

@@ -304,11 +304,7 @@ def run_approve(request, pk):
 def run_recompute(request, pk):
     _require_payer(request.user)
     run = _run_or_404(request, pk)
-    refusal = services.recompute_refusal(actor=request.user, run=run)
-    if refusal is not None:
-        messages.error(request, refusal)
-        return redirect("dividends:run_detail", pk=run.pk)
-    try:
+    try:  # the service refuses what may not be recomputed (`recompute_refusal`)
         new_run = services.dividend_run_recompute(actor=request.user, run=run)
     except ValidationError as error:
         messages.error(request, _("未能重新计算：%(reason)s") % {"reason": _error_text(error)})
