@@ -22,6 +22,7 @@ from django.utils.translation import gettext as _
 from accounts.scope import cooperatives_signed_by
 from communities import selectors as scoring
 from pinghu_points.aggregates import ExactSum
+from pinghu_points.formatting import money
 
 from . import services
 from .models import DividendLine, DividendRun
@@ -258,6 +259,9 @@ def pools_preview(*, total, incentive_mode, incentive_value):
         "total": str(total),
         "base_pool": str(base),
         "incentive_pool": str(incentive),
+        # As pages show amounts (the `money` filter): the form's script shows these.
+        "base_pool_text": money(base),
+        "incentive_pool_text": money(incentive),
         "incentive_percent": str(share),
         "ceiling": str(ceiling),
         "over_ceiling": services.exceeds_ceiling(total=total, incentive_pool=incentive),

@@ -207,6 +207,8 @@ def test_preview_uses_the_service_rule_tongjie_figures(login, world, standard):
         "total": "561600.00",
         "base_pool": "468000.00",
         "incentive_pool": "93600.00",
+        "base_pool_text": "468,000.00",
+        "incentive_pool_text": "93,600.00",
         "incentive_percent": "16.67",
         "ceiling": "112320.00",
         "over_ceiling": False,
