@@ -34,7 +34,7 @@ from accounts.scope import (
     households_visible_to,
     sees_staff_names,
 )
-from pinghu_points.months import months_back, months_of_year
+from pinghu_points.months import months_back, months_of_year, years_shown
 from pinghu_points.parameters import parse_year
 from villages.card_views import monthly_chart
 from villages.models import Household
@@ -51,6 +51,9 @@ MONTHS_SHOWN = 12
 def _require_scorer(user):
     if not user.may_score:
         raise PermissionDenied(_("只有社区工作人员可以操作"))
+
+
+YEAR_BUTTONS = 5  # the staff ledger's year buttons: the newest of `years_shown`
 
 
 def _year(value, default):
@@ -117,7 +120,7 @@ def _household_context(user, household, year):
     return {
         "household": household,
         "year": year,
-        "years": list(range(today.year, today.year - 5, -1)),
+        "years": years_shown(today=today)[:YEAR_BUTTONS],
         "standard": standard,
         "score": selectors.household_annual_score(household=household, year=year),
         "total": sum((row.event.points for row in rows if row.counts), ZERO),
