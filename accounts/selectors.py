@@ -36,7 +36,7 @@ def home_summary(*, user, today=None):
         summary["months_to_close_grouped"] = overview_selectors.group_months(
             summary["staff_todo"]["months_to_close"]
         )
-    if user.is_accountant or user.is_supervisor:
+    if user.may_sign and user.cooperative_id:  # a cooperative's accountant or supervisor
         summary["accountant_todo"] = overview_selectors.accountant_todo(user=user)
     if user.is_subdistrict_admin:
         summary["admin_todo"] = overview_selectors.admin_todo(user=user, today=today)

@@ -139,7 +139,7 @@ AUDIT_EXPORT_LIMIT = 50000
 @login_required
 def audit_list(request):
     """The readable audit trail (docs/overview.md): labels, names, links, sentences, filters."""
-    if not request.user.is_subdistrict_admin:
+    if not request.user.may_read_audit:
         raise PermissionDenied
     from villages.models import Household
 

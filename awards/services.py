@@ -55,7 +55,7 @@ def validate_pool(pool):
         value is None
         or not value.is_finite()
         or value < 0
-        or value != value.quantize(Decimal("0.01"))
+        or value != to_fen(value)
         or value >= POOL_LIMIT
     ):
         raise ValidationError(

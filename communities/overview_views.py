@@ -71,12 +71,7 @@ def _period(request):
 
 def _require_reader(user):
     """Matrix and statistics: everyone but villagers (scope narrows the rest)."""
-    if user.is_villager or not (
-        user.is_subdistrict_admin
-        or user.is_community_staff
-        or user.is_accountant
-        or user.is_supervisor
-    ):
+    if not user.may_read_overview:
         raise PermissionDenied
 
 
@@ -237,7 +232,7 @@ def honor_roll(request):
                 "rows": rows if community.honor_roll_published else [],
             },
         )
-    if not (user.is_subdistrict_admin or user.is_community_staff):
+    if not user.may_score:
         raise PermissionDenied
     communities = list(communities_visible_to(user).order_by("code"))
     if community_id:
@@ -277,7 +272,7 @@ def honor_roll(request):
 @require_POST
 def honor_roll_setting(request, community_id):
     user = request.user
-    if not (user.is_subdistrict_admin or user.is_community_staff):
+    if not user.may_score:
         raise PermissionDenied
     community = get_object_or_404(communities_visible_to(user), pk=community_id)
     published = request.POST.get("published") == "1"

@@ -25,7 +25,7 @@ from .models import MicroGrid, Rectification, RectificationInspection
 
 
 def _require_scorer(user):
-    if not (user.is_subdistrict_admin or user.is_community_staff):
+    if not user.may_score:
         raise PermissionDenied(_("只有社区工作人员可以复查整改"))
 
 

@@ -722,10 +722,8 @@ def review_effect(*, event):
         veto_totals[event.item_id] = veto_totals.get(event.item_id, ZERO) + event.points
     return {
         "year": year,
-        "score_now": None if standard is None else standard.clip(standard.base_points + total),
-        "score_after": None
-        if standard is None
-        else standard.clip(standard.base_points + total + event.points),
+        "score_now": annual_score(standard=standard, total=total),
+        "score_after": annual_score(standard=standard, total=total + event.points),
         "vetoed_now": vetoed_now,
         "vetoed_after": any(veto_totals.values()),
     }

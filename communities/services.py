@@ -623,7 +623,7 @@ def score_event_review(*, actor, event, decision, reason=""):
 def _require_staff_of(actor, community):
     from accounts.scope import communities_visible_to
 
-    if actor.is_villager or actor.is_accountant:
+    if not actor.may_score:
         raise PermissionDenied(_("只有社区工作人员可以关账"))
     if not communities_visible_to(actor).filter(pk=community.pk).exists():
         raise PermissionDenied(_("您不负责该社区"))
@@ -660,7 +660,7 @@ def month_close(*, actor, community, month, today=None):
 
 @transaction.atomic
 def month_reopen(*, actor, community, month, reason):
-    if not actor.is_subdistrict_admin:
+    if not actor.may_reopen_months:
         raise PermissionDenied(_("重新开放月份须由街道管理员操作"))
     reason = (reason or "").strip()
     if not reason:

@@ -53,7 +53,7 @@ def _is_manager(user):
 
 def _is_signer(user):
     """Reads every line of the runs of `cooperatives_signed_by` (managers and supervisors)."""
-    return _is_manager(user) or getattr(user, "is_supervisor", False)
+    return getattr(user, "may_sign", False)
 
 
 class DividendRunSerializer(serializers.ModelSerializer):

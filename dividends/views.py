@@ -25,7 +25,6 @@ views only pick the run and call them.
 """
 
 import logging
-from decimal import ROUND_HALF_UP, Decimal
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
@@ -44,7 +43,7 @@ from pinghu_points import jobs
 from . import notice_views, selectors, services
 from .forms import DividendRunForm, PoolsPreviewForm
 from .models import DividendLine, DividendRun
-from .money import to_fen
+from .money import exact_share, rounded, to_fen
 
 logger = logging.getLogger(__name__)
 
@@ -54,17 +53,13 @@ EXPORT_KINDS = {"bank": "bank", "notice": "notice"}
 EXPORT_FORMATS = ("xlsx", "csv")
 
 
-def _is_payer(user):
-    return user.may_pay
-
-
 def _require_payer(user):
-    if not _is_payer(user):
+    if not user.may_pay:
         raise PermissionDenied(_("只有合作社会计和街道管理员可以操作分红"))
 
 
 def _require_reader(user):
-    if not (_is_payer(user) or user.is_supervisor):
+    if not user.may_read_runs:
         raise PermissionDenied(_("只有合作社会计、理事长/监事长和街道管理员可以查看分红方案"))
 
 
@@ -109,7 +104,7 @@ def run_list(request):
     runs = selectors.runs_for(request.user).order_by("cooperative__code", "-year", "-version")
     page = Paginator(runs, LINES_PER_PAGE).get_page(request.GET.get("page"))
     return render(
-        request, "dividends/run_list.html", {"page": page, "can_create": _is_payer(request.user)}
+        request, "dividends/run_list.html", {"page": page, "can_create": request.user.may_pay}
     )
 
 
@@ -195,7 +190,7 @@ def _approval_context(request, run):
         "year_approved_run": approved if approved is not None and approved.pk != run.pk else None,
         # The button only; the service checks again (`services.recompute_refusal`). A failed
         # run is computed again as the same version ("重新计算", run_retry).
-        "can_recompute": _is_payer(request.user)
+        "can_recompute": request.user.may_pay
         and approved is None
         and run.status == DividendRun.Status.COMPUTED,
     }
@@ -220,9 +215,7 @@ def run_detail(request, pk):
             "reconciliation": selectors.reconciliation(run),
             "comparison": selectors.last_year_comparison(run, previous) if previous else None,
             "differences": differences,
-            "incentive_percent": (run.incentive_share_of_total * 100).quantize(
-                Decimal("0.01"), rounding=ROUND_HALF_UP
-            ),
+            "incentive_percent": rounded(exact_share(run.incentive_pool, 100, run.total), 2),
             "over_ceiling": services.exceeds_ceiling(
                 total=run.total, incentive_pool=run.incentive_pool
             ),
@@ -237,7 +230,7 @@ def run_detail(request, pk):
                 for kind, label in (("bank", _("银行代发清单")), ("notice", _("公示清单")))
                 for file_format in EXPORT_FORMATS
             ]
-            if computed and _is_payer(request.user)
+            if computed and request.user.may_pay
             else [],
         },
     )
@@ -311,11 +304,7 @@ def run_approve(request, pk):
 def run_recompute(request, pk):
     _require_payer(request.user)
     run = _run_or_404(request, pk)
-    refusal = services.recompute_refusal(actor=request.user, run=run)
-    if refusal is not None:
-        messages.error(request, refusal)
-        return redirect("dividends:run_detail", pk=run.pk)
-    try:
+    try:  # the service refuses what may not be recomputed (`recompute_refusal`)
         new_run = services.dividend_run_recompute(actor=request.user, run=run)
     except ValidationError as error:
         messages.error(request, _("未能重新计算：%(reason)s") % {"reason": _error_text(error)})
