@@ -413,6 +413,7 @@ PAGES = {
     "awards:run_list", "awards:run_create", "awards:run_detail", "awards:run_progress",
     "awards:run_approve", "awards:run_recompute", "awards:run_retry", "awards:notice",
     "matters:list", "matters:detail", "matters:new", "matters:mine",
+    "matters:board", "matters:board_public", "matters:leaders",
     "communities:review_veto", "communities:rectification_list",
     "communities:rectification_inspect",
     "accounts:login", "accounts:logout", "accounts:password_change",
