@@ -115,6 +115,12 @@ def overdue_matters_for(user, today=None):
     ).order_by("due_on", "pk")
 
 
+def household_matters(*, household, user):
+    """The matters `household` raised that `user` may open, newest first (the staff
+    household page; an accountant or supervisor sees none, as on the card)."""
+    return matters_visible_to(user).filter(household=household).order_by("-recorded_at", "-id")
+
+
 def steps_of(matter):
     return list(MatterStep.objects.filter(matter=matter).select_related("actor"))
 
