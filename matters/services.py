@@ -76,9 +76,7 @@ def _locked(matter, allowed_queryset, refusal):
 
 
 def _step(*, matter, step, actor, note="", outcome="", photo=None):
-    entry = MatterStep(
-        matter=matter, step=step, actor=actor, note=note, outcome=outcome, at=_now()
-    )
+    entry = MatterStep(matter=matter, step=step, actor=actor, note=note, outcome=outcome, at=_now())
     if photo is not None:
         entry.photo.save("photo.jpg", photo, save=False)
     entry.save()
