@@ -16,6 +16,7 @@ bank have neither page (403).
 
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
+from django.db.models import Q
 from django.http import Http404
 from django.shortcuts import get_object_or_404, render
 from django.urls import reverse
@@ -99,19 +100,23 @@ def board_page(request):
         )
         return render(request, "matters/board.html", context)
     figures = selectors.board_figures(grids=grids, year=year)
+    grids = list(grids.order_by("community__code", "code"))
+    visible = set(communities.values_list("pk", flat=True))
+    # A grid leader who is no staff of the grid's community sees their grids' boards under
+    # the community's name, without the community's own board.
     shown = []
-    for community in communities.order_by("code"):
+    for community in Community.objects.filter(
+        Q(pk__in=visible) | Q(pk__in={grid.community_id for grid in grids})
+    ).order_by("code"):
         own = [grid for grid in grids if grid.community_id == community.pk]
         shown.append(
             {
                 "community": community,
+                "may_open": community.pk in visible,
                 "row": board_row(
                     community.name, figures["communities"].get(community.pk, BoardFigures())
                 ),
-                "grids": [
-                    (grid, row)
-                    for grid, row in zip(own, board_rows(grids=own, figures=figures), strict=True)
-                ],
+                "grids": list(zip(own, board_rows(grids=own, figures=figures), strict=True)),
             }
         )
     return render(

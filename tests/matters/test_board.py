@@ -142,3 +142,10 @@ def test_the_leader_page_says_it_is_no_ranking_and_sorts(world, leader, matters,
     client.force_login(world.staff_west)
     assert "leader_east" not in client.get(reverse("matters:leaders")).content.decode()
     assert client.get(reverse("matters:leaders"), {"since": "1999-01"}).status_code == 200
+
+
+def test_a_leader_without_membership_finds_their_grids_board_on_the_index(world, leader, client):
+    client.force_login(leader)
+    index = client.get(reverse("matters:board")).content.decode()
+    assert f"?grid={world.grid_east.pk}&amp;" in index and "东湖社区" in index
+    assert f"?community={world.east.pk}" not in index and "西一网格" not in index
