@@ -8,6 +8,7 @@ from decimal import ROUND_HALF_UP, Decimal
 
 from django.db.models import Count, Prefetch, Q
 from django.db.models.functions import ExtractMonth
+from django.utils.translation import gettext
 
 from pinghu_points.aggregates import ExactSum
 from pinghu_points.months import first_of_month  # noqa: F401 (selectors.first_of_month)
@@ -754,6 +755,32 @@ def open_rectifications(*, households):
         .select_related("household", "household__micro_grid", "deduction__item")
         .order_by("due_on", "pk")
     )
+
+
+def rectifications_of(*, households, year=None):
+    """Every live rectification of `households` (open or re-inspected), the latest due
+    first, with its deduction, item and re-inspection: the household page and the download.
+    `year`: only the deductions of that year."""
+    rows = Rectification.objects.filter(RECTIFICATION_LIVE, household__in=households)
+    if year is not None:
+        rows = rows.filter(deduction__occurred_on__year=year)
+    return rows.select_related(
+        "household__community",
+        "household__micro_grid",
+        "deduction__item",
+        "inspection__inspector",
+        "inspection__earn_back",
+    ).order_by("-due_on", "-pk")
+
+
+def rectification_state(rectification, *, today):
+    """(key, words) of where a live rectification stands: open, overdue, or the result."""
+    inspection = rectification.inspection_or_none
+    if inspection is not None:
+        return inspection.result, inspection.get_result_display()
+    if rectification.due_on < today:
+        return "overdue", gettext("已逾期，待复查")
+    return "open", gettext("待整改")
 
 
 @dataclass

@@ -94,6 +94,7 @@ PATH_PARAMETERS = {
     ("awards:run_export", "file_format"): "=csv",
     ("awards:notice", "pk"): "award_notice_run",
     ("matters:detail", "pk"): "matter",
+    ("matters:board_public", "token"): "=not-a-signed-token",
     ("communities:rectification_inspect", "pk"): "rectification",
     ("overview:matrix_cell", "village_id"): "village",
     ("overview:matrix_cell", "community_id"): "community",

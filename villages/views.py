@@ -11,9 +11,11 @@ from accounts.lookup_limits import LookupRefused
 from accounts.scope import (
     households_login_keepable_by,
     households_payable_by,
+    households_scorable_by,
     households_visible_to,
 )
 from communities import selectors as points
+from matters.selectors import household_matters
 from pinghu_points.parameters import parse_id
 
 from . import selectors, services
@@ -68,6 +70,12 @@ def household_detail(request, pk):
         pk=pk,
     )
     can_manage = households_payable_by(request.user).filter(pk=pk).exists()
+    today = timezone.localdate()
+    rectifications = list(points.rectifications_of(households=Household.objects.filter(pk=pk)))
+    for rectification in rectifications:
+        rectification.state_key, rectification.state_label = points.rectification_state(
+            rectification, today=today
+        )
     return render(
         request,
         "villages/household_detail.html",
@@ -80,6 +88,11 @@ def household_detail(request, pk):
             "ledger": selectors.household_share_ledger(household=household),
             "can_manage": can_manage,
             "can_keep_login": households_login_keepable_by(request.user).filter(pk=pk).exists(),
+            # 议事 and 整改 of the household (issue 25, point 5): the matters the user may
+            # open, the rectifications whoever sees the household sees (as on the card).
+            "matters": list(household_matters(household=household, user=request.user)[:50]),
+            "rectifications": rectifications,
+            "may_inspect": households_scorable_by(request.user).filter(pk=pk).exists(),
         },
     )
 
