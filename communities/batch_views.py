@@ -30,11 +30,12 @@ from django.utils.http import urlencode
 from django.utils.translation import gettext as _
 
 from accounts.scope import households_scorable_by
+from pinghu_points import files
 from pinghu_points.formatting import plain_points, signed_points
 from pinghu_points.months import last_day, months_back, parse_month
 from villages.models import Household
 
-from . import files, selectors
+from . import selectors
 from .models import ScoringItem
 from .services import BatchError, Entry, score_events_record, validate_entries
 

@@ -18,10 +18,11 @@ from django.utils.translation import gettext as _
 
 from accounts.scope import households_scorable_by
 from accounts.services import audit_record
+from pinghu_points import files
 from pinghu_points.aggregates import ExactSum
 from villages.models import Household
 
-from . import files, selectors
+from . import selectors
 from .models import (
     Community,
     EventReview,
