@@ -13,7 +13,7 @@ from celery import shared_task
 
 from pinghu_points import jobs
 
-from . import services
+from . import run_jobs
 
 logger = logging.getLogger(__name__)
 
@@ -28,13 +28,13 @@ def compute_dividend_run(self, run_id):
             self.update_state(state="PROGRESS", meta={"progress": percent})
 
     try:
-        run = services.dividend_run_compute(run_id=run_id, progress=progress)
+        run = run_jobs.dividend_run_compute(run_id=run_id, progress=progress)
     except jobs.TRANSIENT_DATABASE_ERRORS as error:
         # The connection is unusable (dropped, server restarted, statement timed out):
         # drop it, so the next attempt opens a fresh one. Nothing was written.
         jobs.drop_broken_connection()
         if self.request.is_eager or self.request.retries >= self.max_retries:
-            services.dividend_run_interrupted(run_id=run_id)
+            run_jobs.dividend_run_interrupted(run_id=run_id)
             raise
         logger.warning(
             "dividend run %s: database connection lost (%s); retrying", run_id, error.__class__
@@ -46,4 +46,4 @@ def compute_dividend_run(self, run_id):
 @shared_task(acks_late=False, ignore_result=True)
 def sweep_dividend_runs():
     """The dividend runs' part of the sweep (kept for a beat schedule of an older release)."""
-    return services.dividend_runs_sweep()
+    return run_jobs.dividend_runs_sweep()

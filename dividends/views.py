@@ -41,7 +41,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 from accounts.scope import households_visible_to
 from pinghu_points import jobs
 
-from . import notice_views, selectors, services
+from . import notice_views, run_jobs, selectors, services
 from .forms import DividendRunForm, PoolsPreviewForm
 from .models import DividendLine, DividendRun
 from .money import to_fen
@@ -82,7 +82,7 @@ def _enqueue(request, run, *, sent_message, done_message=None):
     message, what happened: `done_message` when it is already computed (the demo and any
     install without a broker), so the page never says 正在计算 above a bar at 100 %."""
     try:
-        sent = services.dividend_run_enqueue(run=run)
+        sent = run_jobs.dividend_run_enqueue(run=run)
     except Exception:  # eager mode: the run is marked failed, with the error, by the service
         logger.exception("dividend run %s could not be computed", run.pk)
         messages.error(request, _("计算失败，请查看方案页面上的错误信息"))
@@ -228,7 +228,7 @@ def run_detail(request, pk):
             ),
             "ceiling_percent": int(services.INCENTIVE_CEILING * 100),
             **_approval_context(request, run),
-            "can_retry": services.run_can_retry(run),
+            "can_retry": run_jobs.run_can_retry(run),
             "stall_hint": _stall_hint(run),
             "tiers": run.parameters.get("tiers") or [],
             "notice": notice_views.notice_panel(request, run),
@@ -255,7 +255,7 @@ def run_progress(request, pk):
             "progress": state.progress,
             "error": state.error,
             "done": state.done,
-            "can_retry": services.run_can_retry(run),
+            "can_retry": run_jobs.run_can_retry(run),
             "stalled": _stall_hint(run),
         }
     )
@@ -263,7 +263,7 @@ def run_progress(request, pk):
 
 def _stall_hint(run):
     """The run page's words for a run that may have stalled (empty while it runs fine)."""
-    stall = services.run_stall(run)
+    stall = run_jobs.run_stall(run)
     return jobs.stall_message(stall, action=_("重新计算")) if stall else ""
 
 
@@ -335,7 +335,7 @@ def run_retry(request, pk):
     """ "重新计算" of a failed, unsent or stalled run: the same version, sent again."""
     run = _run_or_404(request, pk)
     try:
-        run = services.dividend_run_retry(actor=request.user, run=run)
+        run = run_jobs.dividend_run_retry(actor=request.user, run=run)
     except ValidationError as error:
         messages.error(request, _error_text(error))
         return redirect("dividends:run_detail", pk=run.pk)

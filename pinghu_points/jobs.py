@@ -11,6 +11,8 @@ fails, retries and logs a traceback. A send that fails is one log line.
 docs/deployment.md, "Timeouts and health check".
 """
 
+import contextlib
+import gc
 import logging
 import threading
 from collections.abc import Callable
@@ -269,6 +271,31 @@ def beat(kind, job_id, **fields):
     )
 
 
+def lock_running(kind, job_id):
+    """The job's row under its lock while it still runs, else None: a task writes its
+    result only after this, inside its writing transaction, so a duplicate task that
+    finished first is never overwritten."""
+    job = kind.model.objects.select_for_update().get(pk=job_id)
+    return job if job.status == kind.running else None
+
+
+def fail_for(kind, job_id, error, *, database_message):
+    """Fail the job for `error` (raised by its work, not a transient database error) with
+    what the page may show: a ValidationError's messages; `database_message` for a
+    database error, whose raw text goes to the log only; else the error's own text.
+    Called in the `except` block (the log line carries the traceback)."""
+    if isinstance(error, ValidationError):
+        # A ValidationError's str() is a list repr (['…']); the page shows the messages.
+        message = "；".join(error.messages)
+    elif isinstance(error, DatabaseError):
+        logger.exception("%s %s failed on a database error", kind.label, job_id)
+        message = database_message
+    else:
+        logger.exception("%s %s failed", kind.label, job_id)
+        message = str(error) or error.__class__.__name__
+    return fail(kind, job_id, message)
+
+
 def fail(kind, job_id, message):
     """Mark an active job failed with `message`, even on a connection that has just broken
     (it is replaced once); never raises. True when it was written."""
@@ -359,6 +386,27 @@ def sweep_all(*, now=None):
         kind.label: sweep(kind, now=now)
         for kind in (import_string(path) for path in settings.JOB_KINDS)
     }
+
+
+# --- A task's memory and database connection ---------------------------------------------
+
+
+@contextlib.contextmanager
+def cyclic_gc_paused():
+    """Pause Python's cyclic garbage collector for a block (restored after, also on error).
+
+    Computing and writing 100,000 lines allocates millions of small objects and no
+    reference cycles; the collector would walk them again and again for nothing
+    (about 15% of the computation's CPU time). Plain reference counting still frees
+    everything as usual.
+    """
+    enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if enabled:
+            gc.enable()
 
 
 # --- A task's database connection ---------------------------------------------------------

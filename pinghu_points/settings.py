@@ -368,7 +368,7 @@ JOB_SWEEP_INTERVAL = _job_seconds("JOB_SWEEP_INTERVAL", "DIVIDEND_SWEEP_INTERVAL
 JOB_OVERDUE_SECONDS = envint("JOB_OVERDUE_SECONDS", 60)
 JOB_UNSENT_SECONDS = envint("JOB_UNSENT_SECONDS", min(JOB_SWEEP_INTERVAL, 30))
 JOB_KINDS = [
-    "dividends.services.RUN_JOBS",
+    "dividends.run_jobs.RUN_JOBS",
     "villages.import_jobs.IMPORT_JOBS",
     "awards.services.AWARD_JOBS",
 ]
