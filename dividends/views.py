@@ -34,17 +34,16 @@ from django.core.paginator import Paginator
 from django.http import Http404, HttpResponse, JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
-from django.utils.http import content_disposition_header, urlencode
+from django.utils.http import content_disposition_header
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from accounts.scope import households_visible_to
 from pinghu_points import jobs
 
-from . import notice_views, run_jobs, selectors, services
+from . import notice_views, presenters, run_jobs, selectors, services
 from .forms import DividendRunForm, PoolsPreviewForm
 from .models import DividendLine, DividendRun
-from .money import to_fen
 
 logger = logging.getLogger(__name__)
 
@@ -356,69 +355,12 @@ def run_lines(request, pk):
     sort, _field, descending = selectors.parse_sort(request.GET.get("sort"))
     lines, previous = selectors.run_lines(run, query=query, sort=sort)
     page = Paginator(lines, LINES_PER_PAGE).get_page(request.GET.get("page"))
-    rows = []
-    for line in page:
-        previous_total = getattr(line, "previous_total", None)
-        if previous_total is not None:
-            previous_total = to_fen(previous_total)  # SQLite hands subquery decimals back as floats
-        rows.append(
-            {
-                "line": line,
-                "previous_total": previous_total,
-                "difference": None
-                if previous_total is None
-                else line.total_amount - previous_total,
-            }
-        )
-    current_key = sort.lstrip("-")
-    columns = []
-    for key, label, numeric in (
-        ("number", _("户号"), False),
-        ("score", _("年度积分"), True),
-        ("base", _("基本股分红"), True),
-        ("incentive", _("积分激励"), True),
-        ("total", _("合计"), True),
-    ):
-        # A click on the current column flips its direction; amounts start largest first.
-        if key == current_key:
-            next_sort = key if descending else f"-{key}"
-        else:
-            next_sort = f"-{key}" if numeric else key
-        params = {"sort": next_sort}
-        if query:
-            params["q"] = query
-        columns.append(
-            {
-                "key": key,
-                "label": label,
-                "numeric": numeric,
-                "url": "?" + urlencode(params),
-                "active": key == current_key,
-                "descending": descending,
-            }
-        )
     return render(
         request,
         "dividends/run_lines.html",
-        {
-            "run": run,
-            "page": page,
-            "rows": rows,
-            "query": query,
-            "sort": sort,
-            "columns": columns,
-            "sort_options": [
-                ("number", _("按户号")),
-                ("-total", _("合计从高到低")),
-                ("total", _("合计从低到高")),
-                ("-score", _("积分从高到低")),
-                ("score", _("积分从低到高")),
-                ("-base", _("基本股分红从高到低")),
-                ("-incentive", _("积分激励从高到低")),
-                ("incentive", _("积分激励从低到高")),
-            ],
-            "previous": previous,
-        },
+        presenters.run_lines(
+            run=run, page=page, query=query, sort=sort, descending=descending, previous=previous
+        ),
     )
 
 
