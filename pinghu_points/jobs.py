@@ -433,6 +433,33 @@ def drop_broken_connection():
         logger.debug("closing the broken connection failed", exc_info=True)
 
 
+def run_task(task, kind, job_id, work, *, interrupted):
+    """The body of a job's Celery task (bound, acks late, `max_retries=DATABASE_RETRIES`):
+    `work(report)`, where `report(percent)` puts the progress in the task's state too (the
+    job's row carries what the pages poll; the result backend is a bonus). A broken
+    database connection is dropped and the task retried with a growing pause: nothing was
+    written. When the retries run out (or in eager mode) `interrupted()` fails the job
+    with a reason and the error propagates."""
+
+    def report(percent):
+        if not task.request.is_eager:
+            task.update_state(state="PROGRESS", meta={"progress": percent})
+
+    try:
+        return work(report)
+    except TRANSIENT_DATABASE_ERRORS as error:
+        # The connection is unusable (dropped, server restarted, statement timed out):
+        # drop it, so the next attempt opens a fresh one.
+        drop_broken_connection()
+        if task.request.is_eager or task.request.retries >= task.max_retries:
+            interrupted()
+            raise
+        logger.warning(
+            "%s %s: database connection lost (%s); retrying", kind.label, job_id, error.__class__
+        )
+        raise task.retry(exc=error, countdown=retry_pause(task.request.retries)) from error
+
+
 @shared_task(name="pinghu_points.jobs.sweep_jobs", acks_late=False, ignore_result=True)
 def sweep_jobs():
     """Re-send or fail, with a reason, the jobs of every kind that no live task runs."""
