@@ -3,7 +3,7 @@ from django.core.exceptions import ObjectDoesNotExist
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
-from . import files
+from pinghu_points import files
 
 
 class Community(models.Model):
@@ -204,7 +204,7 @@ class StandardAdoption(models.Model):
     votes_for = models.PositiveIntegerField(_("赞成票"))
     votes_against = models.PositiveIntegerField(_("反对票"), default=0)
     votes_abstain = models.PositiveIntegerField(_("弃权票"), default=0)
-    # PDF or image, stored under a random name, served only by communities.file_views.
+    # PDF or image, stored under a random name, served only by pinghu_points.file_views.
     resolution = models.FileField(
         _("决议文件"), upload_to=files.resolution_upload_to, blank=True, db_index=True
     )
@@ -351,7 +351,7 @@ class ScoreEvent(AppendOnlyModel):
     )
     entered_at = models.DateTimeField(_("录入时间"), auto_now_add=True)
     note = models.CharField(_("备注"), max_length=255, blank=True)
-    # A re-encoded JPEG under a random name, served only by communities.file_views.
+    # A re-encoded JPEG under a random name, served only by pinghu_points.file_views.
     evidence = models.ImageField(
         _("照片"), upload_to=files.evidence_upload_to, blank=True, db_index=True
     )
@@ -610,7 +610,7 @@ class RectificationInspection(AppendOnlyModel):
     result = models.CharField(_("复查结果"), max_length=20, choices=Result.choices)
     inspected_on = models.DateField(_("复查日期"))
     note = models.CharField(_("备注"), max_length=255, blank=True)
-    # A re-encoded JPEG under a random name, served only by communities.file_views.
+    # A re-encoded JPEG under a random name, served only by pinghu_points.file_views.
     photo = models.ImageField(
         _("照片"), upload_to=files.evidence_upload_to, blank=True, db_index=True
     )

@@ -33,17 +33,17 @@ from django.core.paginator import Paginator
 from django.http import Http404, HttpResponse, JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
-from django.utils.http import content_disposition_header, urlencode
+from django.utils.http import content_disposition_header
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from accounts.scope import households_visible_to
 from pinghu_points import jobs
 
-from . import notice_views, selectors, services
+from . import notice_views, presenters, run_jobs, selectors, services
 from .forms import DividendRunForm, PoolsPreviewForm
 from .models import DividendLine, DividendRun
-from .money import exact_share, rounded, to_fen
+from .money import exact_share, rounded
 
 logger = logging.getLogger(__name__)
 
@@ -77,7 +77,7 @@ def _enqueue(request, run, *, sent_message, done_message=None):
     message, what happened: `done_message` when it is already computed (the demo and any
     install without a broker), so the page never says 正在计算 above a bar at 100 %."""
     try:
-        sent = services.dividend_run_enqueue(run=run)
+        sent = run_jobs.dividend_run_enqueue(run=run)
     except Exception:  # eager mode: the run is marked failed, with the error, by the service
         logger.exception("dividend run %s could not be computed", run.pk)
         messages.error(request, _("计算失败，请查看方案页面上的错误信息"))
@@ -221,7 +221,7 @@ def run_detail(request, pk):
             ),
             "ceiling_percent": int(services.INCENTIVE_CEILING * 100),
             **_approval_context(request, run),
-            "can_retry": services.run_can_retry(run),
+            "can_retry": run_jobs.run_can_retry(run),
             "stall_hint": _stall_hint(run),
             "tiers": run.parameters.get("tiers") or [],
             "notice": notice_views.notice_panel(request, run),
@@ -248,7 +248,7 @@ def run_progress(request, pk):
             "progress": state.progress,
             "error": state.error,
             "done": state.done,
-            "can_retry": services.run_can_retry(run),
+            "can_retry": run_jobs.run_can_retry(run),
             "stalled": _stall_hint(run),
         }
     )
@@ -256,7 +256,7 @@ def run_progress(request, pk):
 
 def _stall_hint(run):
     """The run page's words for a run that may have stalled (empty while it runs fine)."""
-    stall = services.run_stall(run)
+    stall = run_jobs.run_stall(run)
     return jobs.stall_message(stall, action=_("重新计算")) if stall else ""
 
 
@@ -324,7 +324,7 @@ def run_retry(request, pk):
     """ "重新计算" of a failed, unsent or stalled run: the same version, sent again."""
     run = _run_or_404(request, pk)
     try:
-        run = services.dividend_run_retry(actor=request.user, run=run)
+        run = run_jobs.dividend_run_retry(actor=request.user, run=run)
     except ValidationError as error:
         messages.error(request, _error_text(error))
         return redirect("dividends:run_detail", pk=run.pk)
@@ -345,69 +345,12 @@ def run_lines(request, pk):
     sort, _field, descending = selectors.parse_sort(request.GET.get("sort"))
     lines, previous = selectors.run_lines(run, query=query, sort=sort)
     page = Paginator(lines, LINES_PER_PAGE).get_page(request.GET.get("page"))
-    rows = []
-    for line in page:
-        previous_total = getattr(line, "previous_total", None)
-        if previous_total is not None:
-            previous_total = to_fen(previous_total)  # SQLite hands subquery decimals back as floats
-        rows.append(
-            {
-                "line": line,
-                "previous_total": previous_total,
-                "difference": None
-                if previous_total is None
-                else line.total_amount - previous_total,
-            }
-        )
-    current_key = sort.lstrip("-")
-    columns = []
-    for key, label, numeric in (
-        ("number", _("户号"), False),
-        ("score", _("年度积分"), True),
-        ("base", _("基本股分红"), True),
-        ("incentive", _("积分激励"), True),
-        ("total", _("合计"), True),
-    ):
-        # A click on the current column flips its direction; amounts start largest first.
-        if key == current_key:
-            next_sort = key if descending else f"-{key}"
-        else:
-            next_sort = f"-{key}" if numeric else key
-        params = {"sort": next_sort}
-        if query:
-            params["q"] = query
-        columns.append(
-            {
-                "key": key,
-                "label": label,
-                "numeric": numeric,
-                "url": "?" + urlencode(params),
-                "active": key == current_key,
-                "descending": descending,
-            }
-        )
     return render(
         request,
         "dividends/run_lines.html",
-        {
-            "run": run,
-            "page": page,
-            "rows": rows,
-            "query": query,
-            "sort": sort,
-            "columns": columns,
-            "sort_options": [
-                ("number", _("按户号")),
-                ("-total", _("合计从高到低")),
-                ("total", _("合计从低到高")),
-                ("-score", _("积分从高到低")),
-                ("score", _("积分从低到高")),
-                ("-base", _("基本股分红从高到低")),
-                ("-incentive", _("积分激励从高到低")),
-                ("incentive", _("积分激励从低到高")),
-            ],
-            "previous": previous,
-        },
+        presenters.run_lines(
+            run=run, page=page, query=query, sort=sort, descending=descending, previous=previous
+        ),
     )
 
 

@@ -36,7 +36,7 @@ from .selectors import BoardFigures
 
 
 def _desk_user(user):
-    if not (user.is_subdistrict_admin or user.is_community_staff):
+    if not user.may_score:
         raise PermissionDenied
 
 

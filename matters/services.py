@@ -15,7 +15,7 @@ from django.utils.translation import gettext as _
 
 from accounts.scope import micro_grids_managed_by
 from accounts.services import audit_record
-from communities import files
+from pinghu_points import files
 
 from . import selectors
 from .models import (

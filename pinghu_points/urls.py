@@ -7,9 +7,9 @@ from django.utils.translation import gettext_lazy as _
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitView
 
 from accounts import views as account_views
-from communities import file_views
+from communities.selectors import private_file_visible
 
-from . import errors, health
+from . import errors, file_views, health
 from .parameters import IdConverter
 
 # `<id:pk>`: before the app URLconfs below are included, which use it.
@@ -36,7 +36,12 @@ urlpatterns = [
     path("bank/", include("banking.urls")),
     path("i18n/", include("django.conf.urls.i18n")),
     path("admin/", admin.site.urls),
-    path("files/<path:name>", file_views.private_file, name="private_file"),
+    path(
+        "files/<path:name>",
+        file_views.private_file,
+        {"visible": private_file_visible},
+        name="private_file",
+    ),
     path("api/", include("pinghu_points.api_urls")),
     # Both need a login (SPECTACULAR_SETTINGS["SERVE_PERMISSIONS"]); the docs page sends an
     # anonymous browser to the login page. The split view serves Swagger UI's start-up
@@ -49,7 +54,7 @@ urlpatterns = [
     ),
 ]
 # No media URL: uploaded files are served only by views that apply the scope of the
-# object they belong to (communities.file_views).
+# object they belong to (pinghu_points.file_views).
 
 handler400 = errors.bad_request
 handler403 = errors.permission_denied

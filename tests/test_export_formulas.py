@@ -23,7 +23,7 @@ from django.urls import reverse
 
 from communities import services as scoring
 from communities.services import Entry
-from dividends import services
+from dividends import run_jobs, services
 from dividends.exports import export_run, shares_summary
 from dividends.models import DividendRun
 from pinghu_points.exports import FORMULA_CHARS, neutralise, ooxml_unescape, restore
@@ -106,7 +106,7 @@ def hostile(request, world, items, django_capture_on_commit_callbacks):  # noqa:
         policy=DividendRun.Policy.SCORE,
     )
     with django_capture_on_commit_callbacks(execute=True):
-        services.dividend_run_enqueue(run=run)
+        run_jobs.dividend_run_enqueue(run=run)
     run.refresh_from_db()
     assert run.status == DividendRun.Status.COMPUTED, run.error
     return value, stored, run

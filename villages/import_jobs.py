@@ -227,8 +227,8 @@ def import_job_run(*, job_id, report=None):
                 report(percent)
 
     def on_saved(result):
-        locked = ImportJob.objects.select_for_update().get(pk=job_id)
-        if locked.status != ImportJob.Status.RUNNING:
+        locked = jobs.lock_running(IMPORT_JOBS, job_id)
+        if locked is None:
             raise JobAlreadyFinished
         locked.status = ImportJob.Status.DONE
         locked.progress = 100

@@ -10,6 +10,7 @@ import pytest
 from accounts.models import User
 from awards import services as award_services
 from communities.models import ScoreEvent
+from dividends import run_jobs
 from dividends import services as dividend_services
 from dividends.models import DividendRun
 from tests import factories
@@ -52,7 +53,7 @@ def paid(world, scoring):
         incentive_value=Decimal("0.2"),
         policy=DividendRun.Policy.SCORE,
     )
-    dividend = dividend_services.dividend_run_compute(run_id=dividend.pk)
+    dividend = run_jobs.dividend_run_compute(run_id=dividend.pk)
     dividend_services.dividend_run_approve(actor=world.supervisor_a, run=dividend)
     awards = []
     for month in (4, 5):

@@ -10,7 +10,7 @@ from django.utils import timezone
 
 from accounts.models import AuditRecord
 from communities.models import ScoreEvent, ScoringStandard, StandardAdoption
-from dividends import services
+from dividends import run_jobs, services
 from dividends.models import DividendRun
 from tests import factories
 from tests.dividends.test_exports import read
@@ -48,7 +48,7 @@ def make_run(world, standard, django_capture_on_commit_callbacks):
         )
         if compute:
             with django_capture_on_commit_callbacks(execute=True):
-                services.dividend_run_enqueue(run=run)
+                run_jobs.dividend_run_enqueue(run=run)
             run.refresh_from_db()
             assert run.status == DividendRun.Status.COMPUTED, run.error
         return run
