@@ -12,9 +12,9 @@ from awards import services as award_services
 from communities.models import ScoreEvent
 from dividends import services as dividend_services
 from dividends.models import DividendRun
+from overview import card_views
 from tests import factories
 from tests.conftest import PASSWORD
-from villages import card_views
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
