@@ -36,10 +36,10 @@ from accounts.scope import (
 )
 from pinghu_points.months import months_back, months_of_year, years_shown
 from pinghu_points.parameters import parse_year
-from villages.card_views import monthly_chart
 from villages.models import Household
 
 from . import selectors, services
+from .chart_display import monthly_chart
 from .forms import MonthChangeForm, ReversalForm, ReviewForm
 from .models import EventReview, MonthStatusChange, ScoreEvent
 from .month_display import month_table, month_url

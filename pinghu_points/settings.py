@@ -124,6 +124,7 @@ INSTALLED_APPS = [
     "appeals",
     "matters",
     "banking",
+    "overview",
 ]
 
 MIDDLEWARE = [

@@ -6,8 +6,8 @@ from django.urls import include, path, register_converter
 from django.utils.translation import gettext_lazy as _
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitView
 
-from accounts import views as account_views
 from communities.selectors import private_file_visible
+from overview import home_views
 
 from . import errors, file_views, health
 from .parameters import IdConverter
@@ -20,19 +20,19 @@ admin.site.site_title = _("善治积分")
 admin.site.index_title = _("数据管理")
 
 urlpatterns = [
-    path("", account_views.home, name="home"),
+    path("", home_views.home, name="home"),
     path("healthz", health.healthz, name="healthz"),
     # Browsers ask for /favicon.ico on pages without an icon link (the admin, a JSON answer).
     path("favicon.ico", lambda request: HttpResponsePermanentRedirect(static("favicon.ico"))),
     path("accounts/", include("accounts.urls")),
     path("villages/", include("villages.urls")),
     path("communities/", include("communities.urls")),
-    path("card/", include("villages.card_urls")),
+    path("card/", include("overview.card_urls")),
     path("dividends/", include("dividends.urls")),
     path("awards/", include("awards.urls")),
     path("appeals/", include("appeals.urls")),
     path("matters/", include("matters.urls")),
-    path("overview/", include("communities.overview_urls")),
+    path("overview/", include("overview.urls")),
     path("bank/", include("banking.urls")),
     path("i18n/", include("django.conf.urls.i18n")),
     path("admin/", admin.site.urls),

@@ -13,9 +13,9 @@ from communities.models import ScoreEvent
 from dividends import run_jobs
 from dividends import services as dividend_services
 from dividends.models import DividendRun
+from overview import card_views
 from tests import factories
 from tests.conftest import PASSWORD
-from villages import card_views
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 

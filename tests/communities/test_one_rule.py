@@ -82,7 +82,7 @@ def test_counting_pending_and_standing_agree_per_row_and_per_query(world, items)
 
 def test_a_veto_needs_a_photo_everywhere(world, items):
     # The card's rule text forgot vetoes; the batch page, the door and the service did not.
-    from villages.card_views import _item_rule
+    from overview.card_views import _item_rule
 
     crime, photo, clean = items["crime"], items["photo"], items["clean"]
     assert crime.needs_photo and photo.needs_photo and not clean.needs_photo

@@ -1,7 +1,7 @@
 """The subdistrict overview (街道总览, docs/overview.md): linkage matrix, statistics,
 红黑榜 and cooperative overview, each with its xlsx download.
 
-Scope: every page reads through `accounts.scope` via `overview_selectors`. The matrix and
+Scope: every page reads through `accounts.scope` via `selectors`. The matrix and
 statistics are for everyone but villagers (staff: their communities, accountants and
 supervisors: their cooperative, admin: all). The 红黑榜 is for community staff and the
 admin; a villager sees only the published 红榜 of their own community. The cooperative
@@ -26,13 +26,14 @@ from django.views.decorators.http import require_POST
 
 from accounts.scope import communities_visible_to, cooperatives_signed_by
 from awards.selectors import approved_awards
+from communities import services
 from pinghu_points.exports import xlsx_response
 from pinghu_points.months import is_year_shown, months_of_year, years_shown
 from pinghu_points.parameters import YearFormField
 from villages.models import mask_name
 
-from . import overview_selectors as selectors
-from . import overview_sheets, services
+from . import selectors
+from . import sheets as overview_sheets
 
 
 def today():
