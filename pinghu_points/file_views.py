@@ -3,7 +3,7 @@
 `pinghu_points.files.PrivateFileStorage.url()` points here. Anonymous users go to the login
 page; a file outside the user's scope (or no file) is 404. Who may see a file is the
 domain's rule, `visible(user=, name=)`, handed over by the URLconf
-(`communities.selectors.private_file_visible`: the scope of the object holding it). Images are shown inline, any
+(`overview.files.private_file_visible`: the scope of the object holding it). Images are shown inline, any
 other file is a download (`Content-Disposition: attachment`); every answer carries
 `X-Content-Type-Options: nosniff`, so a browser never runs an upload as a page.
 

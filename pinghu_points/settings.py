@@ -373,6 +373,11 @@ JOB_KINDS = [
     "villages.import_jobs.IMPORT_JOBS",
     "awards.services.AWARD_JOBS",
 ]
+# The importer of each ImportJob kind (villages/import_jobs.py runs them all).
+IMPORT_FUNCTIONS = {
+    "register": "villages.importing.household_register_import",
+    "score_events": "communities.importing.score_event_import",
+}
 CELERY_IMPORTS = ["pinghu_points.jobs"]
 CELERY_BEAT_SCHEDULE = {
     "sweep-jobs": {

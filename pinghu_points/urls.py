@@ -6,14 +6,17 @@ from django.urls import include, path, register_converter
 from django.utils.translation import gettext_lazy as _
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitView
 
-from communities.selectors import private_file_visible
 from overview import home_views
+from overview.files import private_file_visible
 
 from . import errors, file_views, health
 from .parameters import IdConverter
 
 # `<id:pk>`: before the app URLconfs below are included, which use it.
 register_converter(IdConverter, "id")
+
+from overview import household_urls  # noqa: E402  (uses <id:…>)
+from villages import urls as village_urls  # noqa: E402
 
 admin.site.site_header = _("平湖股权分红+善治积分 管理后台")
 admin.site.site_title = _("善治积分")
@@ -25,7 +28,12 @@ urlpatterns = [
     # Browsers ask for /favicon.ico on pages without an icon link (the admin, a JSON answer).
     path("favicon.ico", lambda request: HttpResponsePermanentRedirect(static("favicon.ico"))),
     path("accounts/", include("accounts.urls")),
-    path("villages/", include("villages.urls")),
+    # One `villages` namespace: the register's own pages and the household pages that
+    # compose several apps (overview/household_urls.py).
+    path(
+        "villages/",
+        include((household_urls.urlpatterns + village_urls.urlpatterns, "villages")),
+    ),
     path("communities/", include("communities.urls")),
     path("card/", include("overview.card_urls")),
     path("dividends/", include("dividends.urls")),

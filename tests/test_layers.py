@@ -42,18 +42,6 @@ ALLOWED = {
     ("accounts.views", "villages.selectors"): (
         "the login page opened from a card's QR code finds the card's household"
     ),
-    ("villages.views", "communities.selectors"): (
-        "the register's household list shows each household's annual score"
-    ),
-    ("villages.import_jobs", "communities.importing"): (
-        "the one import job runs both importers (job code moves to pinghu_points, issue 21.2)"
-    ),
-    ("communities.selectors", "appeals.selectors"): (
-        "the private file view asks the app that owns a file (moves with it, issue 21.2)"
-    ),
-    ("communities.selectors", "matters.selectors"): (
-        "the private file view asks the app that owns a file (moves with it, issue 21.2)"
-    ),
 }
 
 
