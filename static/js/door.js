@@ -23,6 +23,10 @@
   var PHOTO_MAX_SIDE = 1600;
   var PHOTO_QUALITY = 0.8;
   var SEND_CHUNK = 10;
+  // Signal must hold this long after an "online" event before the queue goes: a stairwell's
+  // signal comes and goes, and Chromium's offline emulation says "online" for an instant in
+  // a page being reloaded (tests/browser/test_door_entry.py). Sends are idempotent anyway.
+  var SIGNAL_SETTLE_MS = 1500;
 
   var data = null; // the grid's data as last fetched
   var queue = []; // queued entries (waiting or refused), oldest first
@@ -504,8 +508,13 @@
   });
   $("door-send").addEventListener("click", send);
   window.addEventListener("hashchange", draw);
-  window.addEventListener("online", function () { drawStatus(); send(); });
-  window.addEventListener("offline", drawStatus);
+  var settle = null;
+  window.addEventListener("online", function () {
+    drawStatus();
+    window.clearTimeout(settle);
+    settle = window.setTimeout(function () { if (navigator.onLine) send(); }, SIGNAL_SETTLE_MS);
+  });
+  window.addEventListener("offline", function () { window.clearTimeout(settle); drawStatus(); });
   document.addEventListener("click", function (event) {
     var back = event.target.closest && event.target.closest(".door-back");
     if (back) { event.preventDefault(); window.location.hash = ""; }
