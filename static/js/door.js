@@ -344,11 +344,11 @@
     }
   }
 
-  function compress(file) {
+  function compress(file, preview) {
     var decode = window.createImageBitmap ? window.createImageBitmap(file) : Promise.reject(new Error("decode"));
     return decode.then(function (bitmap) {
       var scale = Math.min(1, PHOTO_MAX_SIDE / Math.max(bitmap.width, bitmap.height));
-      var canvas = $("door-photo-preview");
+      var canvas = preview || $("door-photo-preview");
       canvas.width = Math.round(bitmap.width * scale);
       canvas.height = Math.round(bitmap.height * scale);
       canvas.getContext("2d").drawImage(bitmap, 0, 0, canvas.width, canvas.height);
@@ -479,6 +479,9 @@
       root.dispatchEvent(new CustomEvent("door:synced"));
     });
   }
+
+  // What door-records.js (matters, visits, re-inspections) shares with the scores.
+  window.PinghuDoor = { uuid4: uuid4, localDate: localDate, compress: compress };
 
   // --- Start ----------------------------------------------------------------------------
   $("door-entry") && $("door-entry").addEventListener("submit", saveEntry);
