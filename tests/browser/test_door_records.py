@@ -189,3 +189,51 @@ def test_a_matter_a_re_inspection_a_visit_and_a_progress_note_offline_sync_once(
     assert DoorRecord.objects.count() == 4 and Matter.objects.count() == 2
     assert RectificationInspection.objects.count() == 1
     assert ScoreEvent.objects.filter(points__gt=0).count() == 1
+
+
+def test_a_refused_re_inspection_comes_back_with_its_reason_and_the_matter_goes(
+    live_server, transactional_db, world, door_standard, phone, artifacts
+):
+    """Meanwhile, at the desk, the deduction is reversed: its re-inspection comes back with
+    the service's reason, shown on the phone until dismissed; the matter beside it goes."""
+    from communities.services import score_event_reverse
+
+    context, page = phone
+    a = world.a_east
+    litter = door_standard["litter"]
+    ScoringItem.objects.filter(pk=litter.pk).update(rectify_days=7, rectify_refund_percent=50)
+    (deduction,) = score_events_record(
+        actor=world.staff_east,
+        entries=[Entry(a.pk, litter.pk, timezone.localdate(), Decimal("2"), note="乱堆")],
+    )
+    login(page, live_server.url, "staff_east")
+    open_door(page, live_server.url, world.grid_east)
+    page.wait_for_selector("#door-records[data-ready='1']", state="attached")
+    context.set_offline(True)
+    page.wait_for_function("() => !navigator.onLine")
+    page.click(f"#door-row-{a.pk}")
+    page.wait_for_selector("#door-records-rectification:not([hidden])")
+    page.click(".door-record-inspect")
+    page.check("#door-record-results input[value='on_time']")
+    save_record(page)
+    page.click("#door-record-matter")
+    page.fill("#door-record-text", "楼道灯坏了")
+    save_record(page)
+    assert records_waiting(page) == 2
+
+    score_event_reverse(actor=world.admin, event=deduction, reason="录错了")
+    context.set_offline(False)
+    page.wait_for_selector("#door-records-queue .is-refused")
+    page.wait_for_selector("#door-records-counts[data-waiting='0']", state="attached")
+    refused = page.inner_text("#door-records-queue .is-refused")
+    assert "整改复查" in refused and "该扣分已冲正或未计入，无需复查" in refused
+    assert Matter.objects.get().text == "楼道灯坏了"
+    assert not RectificationInspection.objects.exists()
+    assert_fits(page, ".door-dismiss")
+    page.screenshot(path=str(artifacts / "door-records-6-refused-with-reason.png"), full_page=True)
+    # It stays (a reload keeps it) until the leader has read it.
+    page.reload()
+    page.wait_for_selector("#door-records-queue .is-refused")
+    page.click("#door-records-queue .door-dismiss")
+    page.wait_for_selector("#door-records-queue .is-refused", state="detached")
+    assert DoorRecord.objects.count() == 1
