@@ -129,8 +129,16 @@
     counts.dataset.waiting = count;
     counts.textContent = sending ? T.tSending : T.tQueue + " " + T.tWaiting + " " + count + (refused ? " · " + T.tRefused + " " + refused : "");
     counts.hidden = !queue.length && !sending;
-    $("door-records-problem").textContent = problem;
-    $("door-records-problem").hidden = !problem;
+    var box = $("door-records-problem");
+    box.textContent = problem;
+    box.hidden = !problem;
+    if (problem === T.tLogin && $("door-login")) {
+      // The way back: the login page returns to the app, which then sends the queue.
+      var link = el("a", "btn btn-primary", T.tLoginLink);
+      link.href = $("door-login").href;
+      box.appendChild(document.createTextNode(" "));
+      box.appendChild(link);
+    }
     var list = $("door-records-queue");
     list.textContent = "";
     queue.forEach(function (record) { list.appendChild(recordLine(record)); });

@@ -237,3 +237,35 @@ def test_a_refused_re_inspection_comes_back_with_its_reason_and_the_matter_goes(
     page.click("#door-records-queue .door-dismiss")
     page.wait_for_selector("#door-records-queue .is-refused", state="detached")
     assert DoorRecord.objects.count() == 1
+
+
+def test_a_session_ended_offline_keeps_the_records_until_the_next_login(
+    live_server, transactional_db, world, door_standard, phone, artifacts
+):
+    from tests.conftest import PASSWORD
+
+    context, page = phone
+    login(page, live_server.url, "staff_east")
+    open_door(page, live_server.url, world.grid_east)
+    page.wait_for_selector("#door-records[data-ready='1']", state="attached")
+    context.set_offline(True)
+    page.wait_for_function("() => !navigator.onLine")
+    page.click("#door-record-grid-matter")
+    page.fill("#door-record-text", "健身器材坏了")
+    page.fill("#door-record-place", "村文化广场")
+    save_record(page)
+    context.clear_cookies()  # the staff session ended (idle limit) while out of signal
+    context.set_offline(False)
+    page.wait_for_selector("#door-records-problem a")
+    assert records_waiting(page) == 1 and not Matter.objects.exists()
+    page.click("#door-records-problem a")
+    page.fill("#id_username", "staff_east")
+    page.fill("#id_password", PASSWORD)
+    page.click("form button[type=submit]")
+    page.wait_for_function("() => document.getElementById('door-records').dataset.lastSync")
+    matter = Matter.objects.get()
+    assert (matter.micro_grid, matter.household, matter.place) == (
+        world.grid_east,
+        None,
+        "村文化广场",
+    )
