@@ -307,3 +307,41 @@ def test_the_records_data_lists_the_grids_matters_in_hand_and_open_rectification
             "refund": "按期整改返还扣分的 50%",
         }
     ]
+
+
+@pytest.mark.django_db(transaction=True)
+@pytest.mark.parametrize("kind", ["matter", "inspection"])
+def test_two_sends_of_a_record_at_the_same_moment_make_one(world, rectifiable, kind):
+    """The phone retries while its first send is still being written: one record, and
+    both sends get it back. Needs a server database (row locks, concurrent connections)."""
+    import threading
+
+    from django.db import connection, connections
+
+    if connection.vendor != "postgresql":
+        pytest.skip("concurrent writers need PostgreSQL")
+    if kind == "matter":
+        same = record("matter", household_id=world.a_east.pk, text="河岸塌了", photo=photo())
+    else:
+        rectification = open_rectification(world, rectifiable, world.a_east)
+        same = record("inspection", rectification_id=rectification.pk, result="on_time")
+    barrier = threading.Barrier(2)
+    results = []
+
+    def send():
+        try:
+            barrier.wait()
+            results.extend(sync(world.staff_east, [same]))
+        finally:
+            connections.close_all()
+
+    threads = [threading.Thread(target=send) for _ in range(2)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert sorted(result.status for result in results) == ["created", "existing"]
+    assert len({result.object_id for result in results}) == 1
+    assert DoorRecord.objects.count() == 1
+    assert Matter.objects.count() == (1 if kind == "matter" else 0)
+    assert RectificationInspection.objects.count() == (1 if kind == "inspection" else 0)
