@@ -73,6 +73,8 @@ def test_the_leader_re_inspects_on_a_phone(browser, live_server, world, opened, 
         assert badge.inner_text() == "待整改 03-17"
         assert "is-refused" in badge.get_attribute("class")
         page.click(f"#door-row-{world.a_east.pk}")
+        # The hash change is a task of its own: the household is drawn after the click returns.
+        page.wait_for_selector("#door-household:not([hidden])")
         assert page.get_attribute("#door-rectify-link", "href").endswith(
             f"/communities/rectifications/{opened.pk}/"
         )
