@@ -27,6 +27,7 @@
   var current = null; // the record being filled in
   var photoBlob = null;
   var sending = false;
+  var sent = false; // something of the last send was recorded (or found recorded)
   var problem = "";
 
   function $(id) { return document.getElementById(id); }
@@ -308,6 +309,7 @@
           record.errors = result.errors;
           return putRecord(record);
         }
+        sent = true;
         return dropRecord(record.clientId); // created now, or already recorded by an earlier send
       }));
     });
@@ -322,6 +324,7 @@
     var chunks = [];
     for (var i = 0; i < ready.length; i += SEND_CHUNK) chunks.push(ready.slice(i, i + SEND_CHUNK));
     var failed = false;
+    sent = false;
     return chunks.reduce(function (previous, chunk) {
       return previous.then(function () {
         if (failed) return null;
@@ -332,6 +335,7 @@
       return loadQueue();
     }).then(fetchWork).then(function () {
       draw();
+      if (sent) door.dispatchEvent(new CustomEvent("door:records-sent"));
       root.dataset.lastSync = new Date().toISOString();
     });
   }

@@ -482,6 +482,9 @@
 
   // What door-records.js (matters, visits, re-inspections) shares with the scores.
   window.PinghuDoor = { uuid4: uuid4, localDate: localDate, compress: compress };
+  // door-records.js after it sent something: a re-inspection's return, a visit, a cleared
+  // rectification badge come with the grid's data.
+  root.addEventListener("door:records-sent", function () { fetchData().then(draw); });
 
   // --- Start ----------------------------------------------------------------------------
   $("door-entry") && $("door-entry").addEventListener("submit", saveEntry);

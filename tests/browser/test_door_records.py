@@ -166,9 +166,12 @@ def test_a_matter_a_re_inspection_a_visit_and_a_progress_note_offline_sync_once(
     assert HouseholdVisit.objects.get().household == a
     assert MatterStep.objects.get(step=MatterStep.Step.HANDLE).note == "已报镇城建办，周五来修"
     assert DoorRecord.objects.count() == 4
+    # The grid's data comes again: the row's 待整改 badge is gone, the return is counted.
+    page.wait_for_selector(f"#door-row-{a.pk} .door-rectify", state="detached")
     page.click(f"#door-row-{a.pk}")
     page.wait_for_selector("#door-household:not([hidden])")
     page.wait_for_selector("#door-records-rectification", state="hidden")
+    assert page.inner_text("#door-month-points") == "0"
     page.screenshot(path=str(artifacts / "door-records-5-synced.png"), full_page=True)
 
     # The same queue sent again (a retry after a lost answer): nothing new is recorded.
