@@ -642,3 +642,35 @@ class RectificationInspection(AppendOnlyModel):
 
     def __str__(self):
         return f"{self.get_result_display()} {self.rectification}"
+
+
+class DoorRecord(AppendOnlyModel):
+    """One record made in the door app without signal and synced later (issue 25, point 4):
+    a matter, a matter's progress note, a visit or a re-inspection. The phone makes the
+    `client_id`; this row, written in the same transaction as the record itself, is what
+    makes a second send of it find the first instead of recording it again (score entries
+    keep theirs on `ScoreEvent.client_id`). `object_id` is the row the service wrote."""
+
+    class Kind(models.TextChoices):
+        MATTER = "matter", _("议事")
+        PROGRESS = "progress", _("办理情况")
+        VISIT = "visit", _("走访")
+        INSPECTION = "inspection", _("整改复查")
+
+    client_id = models.UUIDField(_("记录编号"), unique=True)
+    kind = models.CharField(_("类别"), max_length=12, choices=Kind.choices)
+    object_id = models.PositiveBigIntegerField(_("记录"))
+    recorded_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        related_name="+",
+        verbose_name=_("记录人"),
+    )
+    recorded_at = models.DateTimeField(_("同步时间"), auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("入户离线记录")
+        verbose_name_plural = _("入户离线记录")
+
+    def __str__(self):
+        return f"{self.get_kind_display()} {self.client_id}"
