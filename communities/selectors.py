@@ -809,19 +809,3 @@ def rectification_statistics(*, households, year, today):
                     (row["inspection__inspected_on"] - row["deduction__occurred_on"]).days
                 )
     return {"total": total, "communities": dict(communities), "grids": dict(grids)}
-
-
-def door_open_work(*, user, grid):
-    """What the door app carries offline besides scores (issue 25, point 4): the grid's
-    matters `user` may record progress on (assigned or in hand), and the open
-    rectifications of the grid's households in `user`'s scoring scope."""
-    from accounts.scope import households_scorable_by
-    from matters import selectors as matter_selectors
-
-    matters = (
-        matter_selectors.matters_handled_by(user)
-        .filter(micro_grid=grid, state__in=matter_selectors.TRACKED_STATES)
-        .order_by("due_on", "pk")
-    )
-    households = households_scorable_by(user).filter(micro_grid=grid)
-    return list(matters), list(open_rectifications(households=households))

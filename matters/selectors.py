@@ -17,7 +17,8 @@ from decimal import ROUND_HALF_UP, Decimal
 from django.db.models import Q
 from django.utils import timezone
 
-from accounts.scope import communities_visible_to, micro_grids_managed_by
+from accounts.scope import communities_visible_to, households_scorable_by, micro_grids_managed_by
+from communities import selectors as points
 from communities.models import MicroGrid
 from pinghu_points.months import last_day
 
@@ -292,3 +293,16 @@ def leader_figures(*, grids, since, today):
         figures.score_then = _average(then[pk][-1] for pk in members if then.get(pk))
         figures.score_now = _average(now.get(pk) for pk in members)
     return list(by_leader.values())
+
+
+def door_open_work(*, user, grid):
+    """What the door app carries offline besides scores (issue 25, point 4): the grid's
+    matters `user` may record progress on (assigned or in hand), and the open
+    rectifications of the grid's households in `user`'s scoring scope."""
+    matters = (
+        matters_handled_by(user)
+        .filter(micro_grid=grid, state__in=TRACKED_STATES)
+        .order_by("due_on", "pk")
+    )
+    households = households_scorable_by(user).filter(micro_grid=grid)
+    return list(matters), list(points.open_rectifications(households=households))

@@ -444,7 +444,7 @@ PAGES = {
     "communities:door", "communities:door_data", "communities:door_household",
     "communities:door_sync", "communities:door_month", "communities:door_sw",
     "communities:door_manifest", "communities:score_event_import",
-    "communities:door_records_data", "communities:door_records_sync",
+    "matters:door_records_data", "matters:door_records_sync",
     "card:mine", "card:print", "card:household",
     "dividends:run_list", "dividends:run_create", "dividends:pools_preview",
     "dividends:run_detail", "dividends:run_progress", "dividends:run_approve",

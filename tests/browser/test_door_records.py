@@ -182,7 +182,7 @@ def test_a_matter_a_re_inspection_a_visit_and_a_progress_note_offline_sync_once(
           window.sentRecords.forEach((r) => {
             if (r.photo) form.append("photo-" + r.clientId, r.photo, "photo.jpg");
           });
-          return fetch("/communities/door/records/sync/", { method: "POST", body: form,
+          return fetch("/matters/door/records/sync/", { method: "POST", body: form,
               headers: { "X-CSRFToken": document.getElementById("door").dataset.csrf } })
             .then((response) => response.json())
             .then((answer) => answer.results.map((result) => result.status));

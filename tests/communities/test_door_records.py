@@ -14,7 +14,6 @@ from django.urls import reverse
 from PIL import Image
 
 from accounts.models import AuditRecord, User
-from communities import services
 from communities.models import (
     DoorRecord,
     HouseholdVisit,
@@ -22,8 +21,10 @@ from communities.models import (
     RectificationInspection,
     ScoreEvent,
 )
-from communities.services import DoorRecordEntry, Entry, score_events_record
+from communities.services import Entry, score_events_record
+from matters import door_records
 from matters import services as matter_services
+from matters.door_records import DoorRecordEntry
 from matters.models import Matter, MatterStep
 from tests import factories
 
@@ -91,7 +92,7 @@ def record(kind, **fields):
 
 
 def sync(actor, records):
-    return services.door_records_sync(actor=actor, records=records, today=TODAY)
+    return door_records.door_records_sync(actor=actor, records=records, today=TODAY)
 
 
 def test_each_record_sent_twice_is_recorded_once(world, rectifiable):
@@ -248,7 +249,7 @@ def test_the_records_endpoint_answers_per_record_with_photos(world, rectifiable,
         {"kind": "visit", "clientId": str(uuid.uuid4()), "household": world.a_west.pk,
          "occurredOn": DAY.isoformat()},
     ]  # fmt: skip
-    url = reverse("communities:door_records_sync")
+    url = reverse("matters:door_records_sync")
     statuses = []
     for _attempt in range(2):
         response = client.post(
@@ -271,14 +272,14 @@ def test_the_records_endpoint_answers_per_record_with_photos(world, rectifiable,
 def test_the_records_endpoints_are_for_staff_only(world, login):
     for user in (world.villager_a, world.accountant_a, world.supervisor_a):
         client = login(user)
-        assert client.post(reverse("communities:door_records_sync"), {"records": "[]"}).status_code == 403  # fmt: skip
-        data = client.get(reverse("communities:door_records_data"), {"grid": world.grid_east.pk})
+        assert client.post(reverse("matters:door_records_sync"), {"records": "[]"}).status_code == 403  # fmt: skip
+        data = client.get(reverse("matters:door_records_data"), {"grid": world.grid_east.pk})
         assert data.status_code == 403
     client = login(world.staff_east)
-    assert client.post(reverse("communities:door_records_sync"), {"records": "{"}).status_code == 400  # fmt: skip
+    assert client.post(reverse("matters:door_records_sync"), {"records": "{"}).status_code == 400  # fmt: skip
     too_many = json.dumps([{"kind": "visit"}] * 51)
-    assert client.post(reverse("communities:door_records_sync"), {"records": too_many}).status_code == 400  # fmt: skip
-    assert client.get(reverse("communities:door_records_data"), {"grid": world.grid_west.pk}).status_code == 404  # fmt: skip
+    assert client.post(reverse("matters:door_records_sync"), {"records": too_many}).status_code == 400  # fmt: skip
+    assert client.get(reverse("matters:door_records_data"), {"grid": world.grid_west.pk}).status_code == 404  # fmt: skip
 
 
 def test_the_records_data_lists_the_grids_matters_in_hand_and_open_rectifications(
@@ -291,7 +292,7 @@ def test_the_records_data_lists_the_grids_matters_in_hand_and_open_rectification
     assigned_matter(world, world.grid_west, world.staff_west)
     answer = (
         login(world.staff_east)
-        .get(reverse("communities:door_records_data"), {"grid": world.grid_east.pk})
+        .get(reverse("matters:door_records_data"), {"grid": world.grid_east.pk})
         .json()
     )
     assert [matter["id"] for matter in answer["matters"]] == [in_hand.pk]
