@@ -99,7 +99,7 @@ migrate: $(STAMP)
 # `manage.py seed_demo` alone prints what it built and the logins; here demo_banner
 # prints the logins last, just before the server starts.
 seed: migrate
-	@echo "Loading the demo data (the first time: about 20 s, more on a busy machine) ..."
+	@echo "Loading the demo data (the first time: about 20 s, longer on a busy machine) ..."
 	@$(PYTHON) manage.py seed_demo --verbosity 0
 
 run: messages seed serve
