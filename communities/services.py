@@ -4,15 +4,17 @@ Every rule that can refuse an entry lives in `score_events_record`, used by the
 batch page, the Excel import, the API and the demo alike.
 """
 
+import operator
 import uuid
 from collections import defaultdict
 from dataclasses import dataclass, field, replace
 from datetime import date, timedelta
 from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
+from functools import reduce
 
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import IntegrityError, transaction
-from django.db.models import QuerySet
+from django.db.models import Case, Q, QuerySet, Value, When
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -20,6 +22,7 @@ from accounts.scope import households_scorable_by
 from accounts.services import audit_record
 from pinghu_points import files
 from pinghu_points.aggregates import ExactSum
+from pinghu_points.months import last_day
 from villages.models import Household
 
 from . import selectors
@@ -83,43 +86,63 @@ def _as_points(value):
 
 
 def _cap_usage(*, pairs, years, months):
-    """Points already used under each item's caps, in two aggregate queries."""
-    if not pairs:
+    """Points already used under each item's caps, in two aggregate queries.
+
+    Both filter on date ranges, which the index on household and date serves, and neither
+    extracts the year or month of a row (SQLite does that in Python, row by row): the year
+    is a CASE over the years' ranges, and the month's sums are taken per day and added up
+    here, over the months asked for only.
+    """
+    if not pairs or not years:
         return {}, {}
     household_ids = {household_id for household_id, _ in pairs}
     item_ids = {item_id for _, item_id in pairs}
-    base = ScoreEvent.objects.filter(
-        selectors.NOT_REJECTED, household_id__in=household_ids, item_id__in=item_ids
-    )
-    # Net of reversals: a reversed entry frees its room again.
+    years = sorted(set(years))
+    # By household and date only: given the items too, SQLite walks the index on the item
+    # (every event of the item, in every community); the other items' rows are dropped below.
+    base = ScoreEvent.objects.filter(selectors.NOT_REJECTED, household_id__in=household_ids)
+    year_of = [
+        (year, Q(occurred_on__gte=date(year, 1, 1), occurred_on__lte=date(year, 12, 31)))
+        for year in years
+    ]
     yearly = (
-        base.filter(occurred_on__year__in=years)
-        .values("household_id", "item_id", "occurred_on__year")
+        base.filter(reduce(operator.or_, (in_year for _, in_year in year_of)))
+        .values_list(
+            "household_id",
+            "item_id",
+            Case(*(When(in_year, then=Value(year)) for year, in_year in year_of)),
+        )
         .annotate(total=ExactSum("points"))
         .order_by()
     )
-    monthly = (
-        base.filter(occurred_on__year__in=years, occurred_on__month__in=months)
-        .values("household_id", "item_id", "occurred_on__year", "occurred_on__month")
+    month_starts = sorted({date(year, month, 1) for year in years for month in set(months)})
+    daily = (
+        base.filter(
+            reduce(
+                operator.or_,
+                (
+                    Q(occurred_on__gte=start, occurred_on__lte=last_day(start))
+                    for start in month_starts
+                ),
+            )
+        )
+        .values_list("household_id", "item_id", "occurred_on")
         .annotate(total=ExactSum("points"))
         .order_by()
     )
-    # Signed sums: the caller turns them into room used with the item's sign, so a reversal
-    # dated in another month frees room there instead of taking it up.
+    # Net of reversals: a reversed entry frees its room again. Signed sums: the caller
+    # turns them into room used with the item's sign, so a reversal dated in another month
+    # frees room there instead of taking it up.
     used_year = {
-        (row["household_id"], row["item_id"], row["occurred_on__year"]): row["total"] or ZERO
-        for row in yearly
+        (household_id, item_id, year): total or ZERO
+        for household_id, item_id, year, total in yearly
+        if item_id in item_ids
     }
-    used_month = {
-        (
-            row["household_id"],
-            row["item_id"],
-            row["occurred_on__year"],
-            row["occurred_on__month"],
-        ): row["total"] or ZERO
-        for row in monthly
-    }
-    return used_year, used_month
+    used_month = defaultdict(Decimal)
+    for household_id, item_id, day, total in daily:
+        if item_id in item_ids:
+            used_month[(household_id, item_id, day.year, day.month)] += total or ZERO
+    return used_year, dict(used_month)
 
 
 def paid_year_message(*, cooperative, year):
@@ -176,8 +199,14 @@ def _batch(*, actor, entries, today, deduction_reason_required):
     month_starts = {
         selectors.first_of_month(entry.occurred_on) for entry in entries if entry.occurred_on
     }
+    # Only items with a cap need what was used before.
+    capped = {
+        item.pk
+        for item in items.values()
+        if item.cap_per_month is not None or item.cap_per_year is not None
+    }
     used_year, used_month = _cap_usage(
-        pairs={(entry.household_id, entry.item_id) for entry in entries},
+        pairs={(entry.household_id, entry.item_id) for entry in entries if entry.item_id in capped},
         years=years,
         months={start.month for start in month_starts},
     )

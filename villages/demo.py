@@ -370,8 +370,9 @@ def _unique_id_number(member, used):
     raise RuntimeError(f"no free ID number for {member.birth}")  # pragma: no cover
 
 
-def _grid_leader(community, index):
-    fake = Faker("zh_CN")
+def _grid_leader(fake, community, index):
+    """The grid's leader, from `fake` seeded for this grid: reseeding one Faker gives what a
+    new one seeded alike would (making one per grid took a good share of the seed's time)."""
     fake.seed_instance(f"{SEED}:grid:{community.code}:{index}")
     return fake.name(), fake.phone_number()
 
@@ -439,6 +440,7 @@ def _create_households(cooperatives, communities, households_per_cooperative, cr
     )
     grids = {(g.community_id, g.code): g for g in MicroGrid.objects.all()}
     grid_of = []
+    leader_fake = Faker("zh_CN")
     for _coop, plan in new:
         community = communities[plan.community_code]
         position = filled.get(community.pk, 0)
@@ -446,7 +448,7 @@ def _create_households(cooperatives, communities, households_per_cooperative, cr
         index = position // GRID_SIZE + 1
         key = (community.pk, f"G{index:02d}")
         if key not in grids:
-            leader_name, leader_phone = _grid_leader(community, index)
+            leader_name, leader_phone = _grid_leader(leader_fake, community, index)
             grids[key], made = MicroGrid.objects.get_or_create(
                 community=community,
                 code=key[1],

@@ -6,6 +6,8 @@ from datetime import date
 from types import SimpleNamespace
 
 import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
 from accounts.models import AuditRecord, User
@@ -159,3 +161,23 @@ def test_every_community_has_published_its_red_list_for_the_villagers(tiny):
     assert AuditRecord.objects.filter(action="community.honor_roll_published").count() == (
         Community.objects.count()
     )
+
+
+# What seeding the scoring stage costs in queries: a fixed part (standards, items, the
+# veto, the reversals, the red lists) and a bounded number per batch (one community and
+# month), however many events a batch holds (issue 24, point 10: the demo step's time).
+QUERIES_PER_BATCH = 15
+FIXED_QUERIES = 100
+
+
+def test_seeding_the_scores_takes_a_bounded_number_of_queries_per_batch_not_per_event(tiny):
+    for k in range(15):
+        number = f"{k + 10:04d}"
+        factories.household(cooperative_=tiny.nanhetou, community_=tiny.donghu, number=number)
+        factories.household(cooperative_=tiny.tongjie, community_=tiny.committee, number=number)
+    with CaptureQueriesContext(connection) as queries:
+        created = seed_scoring_demo()
+    assert created["entries_refused"] == 0
+    # Batches of twenty events and more: one query per event would break the bound.
+    assert created["events"] >= 20 * created["batches"]
+    assert len(queries) <= QUERIES_PER_BATCH * created["batches"] + FIXED_QUERIES
