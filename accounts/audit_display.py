@@ -229,6 +229,31 @@ VALUE_LABELS = {
         "late": gettext_lazy("逾期整改"),
         "not_rectified": gettext_lazy("未整改"),
     },
+    # 议事 (matters.services._step): the step, its outcome and the state after it.
+    "step": {
+        "collect": gettext_lazy("收集"),
+        "assess": gettext_lazy("研判"),
+        "assign": gettext_lazy("交办"),
+        "handle": gettext_lazy("办理"),
+        "track": gettext_lazy("跟踪"),
+        "feedback": gettext_lazy("反馈"),
+    },
+    "outcome": {
+        "accepted": gettext_lazy("受理"),
+        "merged": gettext_lazy("合并"),
+        "declined": gettext_lazy("不予受理"),
+        "solved": gettext_lazy("村民：已解决"),
+        "not_solved": gettext_lazy("村民：未解决"),
+    },
+    "state": {
+        "collected": gettext_lazy("待研判"),
+        "accepted": gettext_lazy("已受理，待交办"),
+        "merged": gettext_lazy("已合并"),
+        "declined": gettext_lazy("不予受理"),
+        "assigned": gettext_lazy("已交办"),
+        "in_hand": gettext_lazy("办理中"),
+        "reported": gettext_lazy("已反馈"),
+    },
     "status": {
         "queued": gettext_lazy("排队中"),
         "running": gettext_lazy("进行中"),

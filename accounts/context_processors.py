@@ -46,12 +46,7 @@ def _menu(user):
     if user.is_bank:
         items.append(("bank", _("善治金融"), reverse("banking:home")))
         items.append(("bank_lookup", _("按身份证号查询"), reverse("banking:lookup")))
-    if (
-        user.is_subdistrict_admin
-        or user.is_accountant
-        or user.is_supervisor
-        or user.is_community_staff
-    ):
+    if user.may_read_overview:
         items.append(("households", _("股东户"), reverse("villages:household_list")))
         items.append(("overview", _("街道总览"), reverse("overview:matrix")))
     if user.may_score:
@@ -67,13 +62,14 @@ def _menu(user):
         items.append(("register_import", _("导入股东名册"), reverse("villages:household_import")))
         items.append(("dividends", _("分红"), reverse("dividends:run_list")))
         items.append(("awards", _("奖励发放"), reverse("awards:run_list")))
-    elif user.is_supervisor:
+    elif user.may_sign:
         items.append(("approval", _("分红审批"), reverse("dividends:run_list")))
         items.append(("awards", _("奖励审批"), reverse("awards:run_list")))
-    if user.is_subdistrict_admin or user.is_community_staff or user.is_accountant:
+    if user.may_answer_appeals:
         items.append(("appeals", _("申诉"), reverse("appeals:list")))
+    if user.may_keep_logins:
         items.append(("lockouts", _("登录锁定"), reverse("accounts:lockouts")))
-    if user.is_subdistrict_admin:
+    if user.may_read_audit:
         items.append(("audit", _("审计记录"), reverse("accounts:audit_list")))
     if user.is_staff:
         items.append(("admin", _("管理后台"), reverse("admin:index")))

@@ -109,7 +109,8 @@ class User(AbstractUser):
     # it may do it to is accounts.scope's question.
     @property
     def may_score(self):
-        """Enter, review and reverse points; door, batch, import, chart, month close."""
+        """Enter, review and reverse points; door, batch, import, chart, month close; the
+        grid work that follows them (rectification, matters at the desk, the 红黑榜 setting)."""
         return self.is_subdistrict_admin or self.is_community_staff
 
     @property
@@ -123,8 +124,47 @@ class User(AbstractUser):
         return self.may_pay or self.is_supervisor
 
     @property
+    def may_sign(self):
+        """Approve (sign) dividend and award runs: the cooperative's supervisor, its
+        accountants and the admin. Which run (never one's own under four-eyes) is the
+        services' `approval_refusal`; which cooperatives is `cooperatives_signed_by`."""
+        return self.may_pay or self.is_supervisor
+
+    @property
     def may_print_cards(self):
         return self.is_subdistrict_admin or self.is_community_staff or self.is_accountant
+
+    @property
+    def may_read_overview(self):
+        """The desk's reading pages: the household register and the subdistrict overview
+        (every role but villagers and the bank)."""
+        return self.may_score or self.may_sign
+
+    @property
+    def may_answer_appeals(self):
+        """Answer villagers' appeals: the staff of the entering community, the accountant."""
+        return self.is_subdistrict_admin or self.is_community_staff or self.is_accountant
+
+    @property
+    def may_keep_logins(self):
+        """Create, issue, reset and unlock villager logins (`households_login_keepable_by`
+        says whose); never the supervisor."""
+        return self.is_subdistrict_admin or self.is_community_staff or self.is_accountant
+
+    @property
+    def may_lift_any_lockout(self):
+        """Unlock any account and any locked-out address (the admin)."""
+        return self.is_subdistrict_admin
+
+    @property
+    def may_reopen_months(self):
+        """Reopen a closed month (the admin; closing is `may_score`)."""
+        return self.is_subdistrict_admin
+
+    @property
+    def may_read_audit(self):
+        """Read the audit trail (the admin)."""
+        return self.is_subdistrict_admin
 
     @property
     def role_label(self):

@@ -47,9 +47,7 @@ def households_login_keepable_by(user):
 def keeps_villager_logins(user):
     """Whether the user's role keeps villager logins at all (the pages answer 403 if not)."""
     return bool(
-        getattr(user, "is_authenticated", False)
-        and user.is_active
-        and (user.is_subdistrict_admin or user.is_community_staff or user.is_accountant)
+        getattr(user, "is_authenticated", False) and user.is_active and user.may_keep_logins
     )
 
 

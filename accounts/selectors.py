@@ -1,50 +1,7 @@
-from django.db.models import CharField, Count, Q
+from django.db.models import CharField, Q
 from django.db.models.functions import Cast
-from django.utils import timezone
-
-from communities.models import Community, MicroGrid
 
 from .models import AuditRecord
-from .scope import communities_visible_to, cooperatives_visible_to, households_visible_to
-
-
-def home_summary(*, user, today=None):
-    """What the role's home page shows: the role's to-do list first, then its scope, counted."""
-    from communities import overview_selectors
-
-    today = today or timezone.localdate()
-    households = households_visible_to(user)
-    summary = {
-        "household_count": households.count(),
-        "cooperatives": cooperatives_visible_to(user).annotate(
-            household_total=Count("households", distinct=True)
-        ),
-        "communities": communities_visible_to(user),
-    }
-    if user.is_villager:
-        summary["household"] = households.select_related(
-            "cooperative", "community", "micro_grid"
-        ).first()
-    if user.is_community_staff:
-        summary["micro_grids"] = (
-            MicroGrid.objects.filter(community__in=communities_visible_to(user))
-            .select_related("community")
-            .annotate(household_total=Count("households"))
-        )
-    if user.is_community_staff:
-        summary["staff_todo"] = overview_selectors.staff_todo(user=user, today=today)
-        summary["months_to_close_grouped"] = overview_selectors.group_months(
-            summary["staff_todo"]["months_to_close"]
-        )
-    if user.is_accountant or user.is_supervisor:
-        summary["accountant_todo"] = overview_selectors.accountant_todo(user=user)
-    if user.is_subdistrict_admin:
-        summary["admin_todo"] = overview_selectors.admin_todo(user=user, today=today)
-        summary["community_stats"] = Community.objects.annotate(
-            household_total=Count("households", distinct=True),
-            cooperative_total=Count("households__cooperative", distinct=True),
-        )
-    return summary
 
 
 def audit_records(

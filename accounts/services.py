@@ -237,7 +237,7 @@ def may_lift_lockout(*, actor, username=None, ip_address=None):
 
     if not keeps_villager_logins(actor):
         return False
-    if actor.is_subdistrict_admin:
+    if actor.may_lift_any_lockout:
         return True
     if ip_address or not username:
         return False

@@ -6,7 +6,7 @@ from django.contrib.auth.decorators import login_required
 from django.contrib.auth.forms import AuthenticationForm
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.paginator import Paginator
-from django.shortcuts import redirect, render
+from django.shortcuts import render
 from django.urls import reverse_lazy
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy as _lazy
@@ -110,20 +110,6 @@ class PasswordChangeView(auth_views.PasswordChangeView):
         return response
 
 
-@login_required
-def home(request):
-    user = request.user
-    if user.must_change_password:
-        return redirect("accounts:password_change")
-    if user.is_villager:
-        # Card first: the villager's home is their point card (docs/villagers.md).
-        return redirect("card:mine")
-    if user.is_bank:  # the bank officer's only page is the bank's window
-        return redirect("banking:home")
-    context = selectors.home_summary(user=user)
-    return render(request, "home.html", context)
-
-
 class AuditFilterForm(forms.Form):
     action = forms.CharField(required=False)
     actor = forms.CharField(required=False)
@@ -139,7 +125,7 @@ AUDIT_EXPORT_LIMIT = 50000
 @login_required
 def audit_list(request):
     """The readable audit trail (docs/overview.md): labels, names, links, sentences, filters."""
-    if not request.user.is_subdistrict_admin:
+    if not request.user.may_read_audit:
         raise PermissionDenied
     from villages.models import Household
 

@@ -119,7 +119,7 @@ def lockout_list(request):
         {
             "accounts": accounts,
             "addresses": backends.current_lockouts("ip_address")
-            if user.is_subdistrict_admin
+            if user.may_lift_any_lockout
             else [],
             "failure_limit": backends.failure_limit(),
             "cooloff_minutes": _cooloff_minutes(),
@@ -131,7 +131,7 @@ def _lift(request):
     username = request.POST.get("username", "").strip()
     ip_address = request.POST.get("ip_address", "").strip()
     if ip_address:
-        if not request.user.is_subdistrict_admin:
+        if not request.user.may_lift_any_lockout:
             raise PermissionDenied
         try:
             ip_address = str(ipaddress.ip_address(ip_address))

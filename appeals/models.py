@@ -12,7 +12,7 @@ from django.db import models
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from communities import files
+from pinghu_points import files
 
 TEXT_MAX_LENGTH = 300
 
@@ -51,7 +51,7 @@ class Appeal(models.Model):
         verbose_name=_("分红明细"),
     )
     text = models.CharField(_("申诉内容"), max_length=TEXT_MAX_LENGTH)
-    # A re-encoded JPEG under a random name, served only by communities.file_views.
+    # A re-encoded JPEG under a random name, served only by pinghu_points.file_views.
     photo = models.ImageField(_("照片"), upload_to=photo_upload_to, blank=True, db_index=True)
     state = models.CharField(
         _("状态"), max_length=10, choices=State.choices, default=State.OPEN, db_index=True

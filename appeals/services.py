@@ -6,10 +6,10 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from accounts.services import audit_record
-from communities import files
 from communities.models import ScoreEvent
 from communities.services import NOTE_MAX_LENGTH, score_event_reverse
 from dividends.models import DividendLine, DividendRun
+from pinghu_points import files
 
 from . import selectors
 from .models import TEXT_MAX_LENGTH, Appeal

@@ -1,7 +1,7 @@
 """Reads of award runs: the pages, the card and the overview use these (docs/awards.md)."""
 
 from dataclasses import dataclass
-from decimal import ROUND_DOWN, Decimal
+from decimal import Decimal
 
 from django.db.models import Count, F, OuterRef, Subquery, Value
 from django.db.models.functions import Abs, Coalesce
@@ -9,10 +9,12 @@ from django.utils.translation import gettext as _
 
 from accounts.scope import cooperatives_signed_by
 from communities.models import ScoringItem
+from dividends.money import exact_share
 from dividends.policies import tier_share
 from dividends.selectors import Check, progress_state  # noqa: F401  (one progress rule)
 from pinghu_points.aggregates import ExactSum
 from pinghu_points.formatting import money
+from pinghu_points.money import floor_fen, rounded, to_fen
 
 from .models import AwardLine, AwardRun, previous_period
 
@@ -22,7 +24,7 @@ LARGEST_CHANGES = 10
 
 
 def _fen(value):
-    return ZERO if value is None else Decimal(str(value)).quantize(Decimal("0.01"))
+    return ZERO if value is None else to_fen(Decimal(str(value)))
 
 
 def runs_for(user):
@@ -200,14 +202,14 @@ def explanation(line, run):
             return _("本期计分 %(score)s 分，未达到最低档次，不发奖励。") % {
                 "score": _points(line.score)
             }
-        equal = run.pool / households if households else ZERO
+        equal = exact_share(run.pool, 1, households) if households else ZERO
         return _(
             "本期计分 %(score)s 分，达到 %(share)s 档：平均每户 %(equal)s 元 × %(share)s，"
             "按分向下取整（档次所需超过奖励金时按所需比例分配）。"
         ) % {
             "score": _points(line.score),
             "share": _plain(share),
-            "equal": money(equal.quantize(Decimal("0.01"), rounding=ROUND_DOWN)),
+            "equal": money(floor_fen(equal)),
         }
     if line.score <= 0 or not total:
         return _("本期计分 %(score)s 分，按积分比例分配时不得奖励。") % {
@@ -220,7 +222,7 @@ def explanation(line, run):
         "pool": money(run.pool),
         "score": _points(line.score),
         "total": _points(total),
-        "exact": f"{(run.pool * line.score / total).quantize(Decimal('0.0001')):,}",
+        "exact": f"{rounded(exact_share(run.pool, line.score, total), 4):,}",
     }
 
 

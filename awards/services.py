@@ -10,7 +10,7 @@ import logging
 from decimal import Decimal, InvalidOperation
 
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.db import DatabaseError, IntegrityError, transaction
+from django.db import IntegrityError, transaction
 from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -55,7 +55,7 @@ def validate_pool(pool):
         value is None
         or not value.is_finite()
         or value < 0
-        or value != value.quantize(Decimal("0.01"))
+        or value != to_fen(value)
         or value >= POOL_LIMIT
     ):
         raise ValidationError(
@@ -427,7 +427,7 @@ def compute_lines(*, run, progress=lambda percent: None):
 
 def award_run_compute(*, run_id, progress=None):
     """Compute a queued run and write its lines, all in one transaction; safe to run twice
-    (the same rules as `dividends.services.dividend_run_compute`)."""
+    (the same rules as `dividends.run_jobs.dividend_run_compute`)."""
     if not jobs.claim(AWARD_JOBS, run_id):
         return AwardRun.objects.get(pk=run_id)
     run = AwardRun.objects.select_related("cooperative", "created_by").get(pk=run_id)
@@ -440,9 +440,8 @@ def award_run_compute(*, run_id, progress=None):
     try:
         lines = compute_lines(run=run, progress=report)
         with transaction.atomic():
-            locked = AwardRun.objects.select_for_update().get(pk=run.pk)
-            if locked.status != AwardRun.Status.RUNNING:
-                return locked  # a duplicate task finished first
+            if jobs.lock_running(AWARD_JOBS, run.pk) is None:
+                return AwardRun.objects.get(pk=run.pk)  # a duplicate task finished first
             AwardLine.objects.bulk_create(lines, batch_size=5000)
             paid = sum((line.amount for line in lines), ZERO)
             AwardRun.objects.filter(pk=run.pk).update(
@@ -466,23 +465,16 @@ def award_run_compute(*, run_id, progress=None):
             )
     except jobs.TRANSIENT_DATABASE_ERRORS:
         raise
-    except ValidationError as error:
-        jobs.fail(AWARD_JOBS, run.pk, "；".join(error.messages))
-        raise
-    except DatabaseError:
-        logger.exception("award run %s failed on a database error", run.pk)
-        jobs.fail(
+    except Exception as error:
+        jobs.fail_for(
             AWARD_JOBS,
             run.pk,
-            _(
+            error,
+            database_message=_(
                 "计算时数据库报错，没有写入任何奖励明细（详细错误已记入系统日志）。"
                 "请点“重新计算”再试；如仍不成功，请联系系统管理员。"
             ),
         )
-        raise
-    except Exception as error:
-        logger.exception("award run %s failed", run.pk)
-        jobs.fail(AWARD_JOBS, run.pk, str(error) or error.__class__.__name__)
         raise
     run.refresh_from_db()
     return run

@@ -46,17 +46,13 @@ LINES_PER_PAGE = 50
 EXPORT_FORMATS = ("xlsx", "csv")
 
 
-def _is_payer(user):
-    return user.is_subdistrict_admin or user.is_accountant
-
-
 def _require_payer(user):
-    if not _is_payer(user):
+    if not user.may_pay:
         raise PermissionDenied(_("只有合作社会计和街道管理员可以操作奖励发放"))
 
 
 def _require_reader(user):
-    if not (_is_payer(user) or user.is_supervisor):
+    if not user.may_read_runs:
         raise PermissionDenied(_("只有合作社会计、理事长/监事长和街道管理员可以查看奖励方案"))
 
 
@@ -108,7 +104,7 @@ def run_list(request):
     )
     page = Paginator(runs, LINES_PER_PAGE).get_page(request.GET.get("page"))
     return render(
-        request, "awards/run_list.html", {"page": page, "can_create": _is_payer(request.user)}
+        request, "awards/run_list.html", {"page": page, "can_create": request.user.may_pay}
     )
 
 
@@ -201,7 +197,7 @@ def run_detail(request, pk):
                 for kind, label in (("bank", _("银行代发清单")), ("notice", _("公示清单")))
                 for file_format in EXPORT_FORMATS
             ]
-            if computed and _is_payer(request.user)
+            if computed and request.user.may_pay
             else [],
             **_approval_context(request, run),
         },

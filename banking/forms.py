@@ -43,7 +43,7 @@ class ConsentForm(forms.Form):
         required=False,
         widget=forms.DateInput(attrs={"type": "date"}),
     )
-    # Checked (measured before it is decoded, then re-encoded) by communities.files.clean_photo
+    # Checked (measured before it is decoded, then re-encoded) by pinghu_points.files.clean_photo
     # in the service, like every photo: not Pillow's own check in forms.ImageField.
     form_photo = forms.FileField(
         label=_("户主签字的纸质授权书照片"),

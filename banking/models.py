@@ -9,7 +9,7 @@ from django.db import models
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from communities.files import _random_name
+from pinghu_points.files import _random_name
 
 
 def consent_form_upload_to(instance, filename):

@@ -11,7 +11,7 @@ from django.utils.translation import gettext as _
 from accounts.lookup_limits import LookupLimit, lookup_check, lookup_recorded
 from accounts.scope import households_consent_enterable_by
 from accounts.services import audit_record
-from communities.files import clean_photo, stored_with_rows
+from pinghu_points.files import clean_photo, stored_with_rows
 
 from .models import ApiToken, BankLookup, Consent, token_hash
 

@@ -24,7 +24,7 @@ What it does, all on this machine and 127.0.0.1 only:
    client, best of 3 (and once more without parallel workers, for comparison); prints
    its EXPLAIN (ANALYZE, BUFFERS) once;
 4. creates a run with `dividends.services.dividend_run_create` and computes it as the
-   worker does, `dividends.services.dividend_run_compute(run_id=…)`, in a separate
+   worker does, `dividends.run_jobs.dividend_run_compute(run_id=…)`, in a separate
    process (bench/dividend_worker_child.py) that reports its wall and CPU time and its
    peak resident memory (VmHWM); `--runs` times. `--orm-check` computes one more
    version with bulk_create instead of COPY and checks that its lines are the same,

@@ -3,7 +3,7 @@
     DATABASE_URL=… python bench/dividend_worker_child.py RUN_ID [--orm] [--profile FILE]
 
 Started by bench/dividend_run.py. It imports Django, then calls
-`dividends.services.dividend_run_compute(run_id=…)` (the function the Celery task
+`dividends.run_jobs.dividend_run_compute(run_id=…)` (the function the Celery task
 calls) and prints one JSON line on stdout:
 
     {"seconds": …, "cpu_s": …, "phases": {"20": …}, "rss_before_mb": …, "peak_rss_mb": …}
@@ -49,11 +49,11 @@ def main(argv):
     django.setup()
     from django.db import connection
 
-    from dividends import services
+    from dividends import run_jobs
     from dividends.models import DividendRun
 
     if options.orm:
-        services.COPY_MIN_LINES = sys.maxsize
+        run_jobs.COPY_MIN_LINES = sys.maxsize
     connection.ensure_connection()  # connecting is not part of the computation
     rss_before = memory_mb("VmRSS")
     phases = {}
@@ -67,7 +67,7 @@ def main(argv):
 
         profiler = cProfile.Profile()
         profiler.enable()
-    run = services.dividend_run_compute(run_id=options.run_id, progress=progress)
+    run = run_jobs.dividend_run_compute(run_id=options.run_id, progress=progress)
     seconds, cpu = time.perf_counter() - started, time.process_time() - cpu_started
     if options.profile:
         profiler.disable()

@@ -101,8 +101,8 @@ def main():
         from django.test import Client
 
         from accounts.models import User
-        from communities import overview_views
         from communities.models import Community, StaffMembership
+        from overview import views as overview_views
 
         if options.reuse:
             world = {

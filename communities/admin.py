@@ -8,9 +8,9 @@ from import_export.admin import ImportExportModelAdmin
 
 from accounts.scope import communities_visible_to, households_visible_to
 from accounts.services import audit_record
+from pinghu_points import files
 from villages.admin import TownFieldAdmin
 
-from . import files
 from .models import (
     Community,
     EventReview,

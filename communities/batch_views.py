@@ -13,15 +13,12 @@ items needs a photo, ``e-<household id>`` (the photo, attached to those items).
 A refused save lists every problem at the top of the page, each a link to its cell.
 """
 
-import re
-from collections import defaultdict
 from dataclasses import dataclass, field
-from datetime import date
 from decimal import Decimal
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.exceptions import PermissionDenied
 from django.http import Http404
 from django.shortcuts import redirect, render
 from django.urls import reverse
@@ -34,16 +31,12 @@ from pinghu_points.formatting import plain_points, signed_points
 from pinghu_points.months import last_day, months_back, parse_month
 from villages.models import Household
 
-from . import files, selectors
+from . import selectors
+from .batch_forms import BatchEntryForm, Errors, default_date
 from .models import ScoringItem
-from .services import BatchError, Entry, score_events_record, validate_entries
+from .services import BatchError, score_events_record, validate_entries
 
 SEARCH_LIMIT = 50
-# Ids are bounded so a tampered field cannot overflow the database integer.
-POINTS_FIELD = re.compile(r"^p-(\d{1,18})-(\d{1,18})$")
-NOTE_FIELD = re.compile(r"^n-(\d{1,18})-(\d{1,18})$")
-CELL_FIELDS = {"points", "item", "evidence", "note"}
-NOTE_MAX_LENGTH = 255
 
 
 @dataclass
@@ -73,35 +66,6 @@ class Row:
         return any(self.errors.values()) or any(cell.errors for cell in self.cells)
 
 
-class Errors:
-    """Errors found by the view and by the service, keyed by where they are shown."""
-
-    def __init__(self):
-        self.cells = defaultdict(list)  # (household_id, item_id) -> [message]
-        self.rows = defaultdict(lambda: defaultdict(list))  # household_id -> field -> [message]
-        self.general = []
-
-    def __bool__(self):
-        return bool(self.cells or self.rows or self.general)
-
-    def add_cell(self, key, message):
-        if message not in self.cells[key]:
-            self.cells[key].append(message)
-
-    def add_row(self, household_id, field_name, message):
-        if message not in self.rows[household_id][field_name]:
-            self.rows[household_id][field_name].append(message)
-
-    def add_batch(self, entry_errors, keys):
-        """Map `EntryError.index` back to the (household, item) cell it came from."""
-        for error in entry_errors:
-            household_id, item_id = keys[error.index]
-            if error.field in CELL_FIELDS:
-                self.add_cell((household_id, item_id), error.message)
-            else:
-                self.add_row(household_id, error.field, error.message)
-
-
 def _require_scorer(user):
     if not user.may_score:
         raise PermissionDenied(_("只有社区工作人员可以录入积分"))
@@ -115,17 +79,13 @@ def _month_options(month, today):
     return options
 
 
-def _default_date(month, today):
-    return today if selectors.first_of_month(today) == month else month.replace(day=15)
-
-
 def _table(*, households, month, today, typed=None, errors=None):
     """Rows and item columns for the page: a fixed number of queries for any number of rows."""
     typed = typed or {"cells": {}, "dates": {}, "notes": {}}
     errors = errors or Errors()
     data = selectors.batch_table(households=households, month=month)
     items, standards = data.items, data.standards
-    default_date = _default_date(month, today).isoformat()
+    default_date_value = default_date(month, today).isoformat()
 
     rows = []
     for household in households:
@@ -137,7 +97,7 @@ def _table(*, households, month, today, typed=None, errors=None):
             closed=is_closed,
             month_points=data.month_points_of(household),
             year_score=data.year_scores.get(household.pk),
-            date_value=typed["dates"].get(household.pk, default_date),
+            date_value=typed["dates"].get(household.pk, default_date_value),
             needs_evidence=data.needs_evidence(standard),
         )
         row_errors = errors.rows.pop(household.pk, {})
@@ -203,93 +163,6 @@ def _leftover_errors(errors, user):
     return general
 
 
-def _read_post(request, month):
-    """Turn the typed cells into entries; return (entries, keys, typed, errors found here)."""
-    errors = Errors()
-    typed = {"cells": {}, "dates": {}, "notes": {}}
-    cells = []
-    for name, value in request.POST.items():
-        match = POINTS_FIELD.match(name)
-        if match and value.strip():
-            key = (int(match[1]), int(match[2]))
-            typed["cells"][key] = value.strip()
-            cells.append(key)
-    household_ids = {household_id for household_id, _item_id in cells}
-    evidence_items = selectors.evidence_required_item_ids(
-        item_ids={item_id for _household_id, item_id in cells}
-    )
-    # Row fields are kept for every row shown, so a refused batch comes back as typed.
-    for name, value in request.POST.items():
-        prefix, _sep, rest = name.partition("-")
-        if prefix == "d" and rest.isdigit() and len(rest) <= 18:
-            typed["dates"][int(rest)] = value.strip()
-        match = NOTE_FIELD.match(name)
-        if match and value.strip():
-            typed["notes"][(int(match[1]), int(match[2]))] = value.strip()
-
-    default_date = _default_date(month, timezone.localdate())
-    dates = {}
-    for key in cells:
-        if len(typed["notes"].get(key, "")) > NOTE_MAX_LENGTH:
-            errors.add_cell(key, _("备注最多 %(count)s 个字") % {"count": NOTE_MAX_LENGTH})
-    for household_id in household_ids:
-        raw = typed["dates"].get(household_id)
-        if raw is None:  # no date field posted: the page's default
-            dates[household_id] = default_date
-            continue
-        try:
-            occurred_on = date.fromisoformat(raw) if raw else None
-        except ValueError:
-            errors.add_row(household_id, "occurred_on", _("日期格式应为 年-月-日"))
-            continue
-        if occurred_on is None:
-            errors.add_row(household_id, "occurred_on", _("请填写发生日期"))
-        elif selectors.first_of_month(occurred_on) != month:
-            errors.add_row(
-                household_id,
-                "occurred_on",
-                _("日期须在所选月份 %(month)s 内") % {"month": month.strftime("%Y-%m")},
-            )
-        else:
-            dates[household_id] = occurred_on
-
-    photos = {}
-    for name, upload in request.FILES.items():
-        prefix, _sep, rest = name.partition("-")
-        if prefix != "e" or not rest.isdigit() or len(rest) > 18:
-            continue
-        household_id = int(rest)
-        try:
-            photos[household_id] = files.clean_photo(upload)
-        except ValidationError as error:
-            for message in error.messages:
-                errors.add_row(household_id, "evidence", message)
-            continue
-        if not any(h == household_id and i in evidence_items for h, i in cells):
-            errors.add_row(
-                household_id, "evidence", _("照片只随“须上传照片”的积分项保存，请填写该项分值")
-            )
-
-    entries, keys = [], []
-    for household_id, item_id in cells:
-        if household_id not in dates:
-            continue  # the row's date is wrong: reported above
-        entries.append(
-            Entry(
-                household_id=household_id,
-                item_id=item_id,
-                occurred_on=dates[household_id],
-                points=typed["cells"][(household_id, item_id)],
-                note=typed["notes"].get((household_id, item_id), "")[:NOTE_MAX_LENGTH],
-                evidence=photos.get(household_id) if item_id in evidence_items else None,
-            )
-        )
-        keys.append((household_id, item_id))
-    if not cells:
-        errors.general.append(_("没有填写任何分值，未保存"))
-    return entries, keys, typed, errors
-
-
 @login_required
 def batch_entry(request):
     user = request.user
@@ -311,7 +184,9 @@ def batch_entry(request):
 
     typed, errors = None, Errors()
     if request.method == "POST":
-        entries, keys, typed, errors = _read_post(request, month)
+        form = BatchEntryForm(request.POST, request.FILES, month=month)
+        form.is_valid()
+        entries, keys, typed, errors = form.entries, form.keys, form.typed, form.problems
         if errors:
             # Report what the service would say too, so every mistake shows at once.
             entry_errors, _prepared = (

@@ -23,7 +23,7 @@ have events gets none.
 import random
 from collections import Counter, defaultdict
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, timedelta
 from decimal import Decimal
 
 from django.db import transaction
@@ -36,6 +36,7 @@ from villages.models import Cooperative, Household
 from . import selectors
 from .models import (
     Community,
+    MicroGrid,
     ScoreEvent,
     ScoringItem,
     ScoringStandard,
@@ -46,6 +47,7 @@ from .services import (
     BatchError,
     Entry,
     community_set_honor_roll_published,
+    rectification_inspect,
     score_event_reverse,
     score_event_review,
     score_events_record,
@@ -100,6 +102,8 @@ class ItemSpec:
     description: str = ""
     weight: int = 0  # how often the demo uses it (0: never drawn at random)
     notes: tuple = ()
+    rectify_days: int | None = None  # 整改期限 (docs/rectification.md)
+    refund_percent: int = 0  # what on-time rectification earns back
 
     def fields(self):
         return {
@@ -114,6 +118,8 @@ class ItemSpec:
             "is_veto": self.is_veto,
             "evidence_required": self.evidence,
             "description": self.description,
+            "rectify_days": self.rectify_days,
+            "rectify_refund_percent": Decimal(self.refund_percent),
         }
 
 
@@ -148,6 +154,9 @@ COMMON_ITEMS = (
              notes=("楼道堆放杂物", "门前堆放建材", "私搭雨棚，已劝导")),
     ItemSpec("HJ12", "垃圾未分类、乱扔垃圾", ENVIRONMENT, DEDUCT, 2, 1, 3,
              description="垃圾混投、乱扔", weight=10, notes=("垃圾混投", "乱扔垃圾")),
+    # 整改: never drawn at random; seed_rectification_demo records a few (on time, late, never).
+    ItemSpec("HJ14", "卫生死角未清除", ENVIRONMENT, DEDUCT, 3, 1, 5, rectify_days=7,
+             refund_percent=50, description="房前屋后卫生死角，7 天内清除，按期整改返还一半"),
     ItemSpec("HJ13", "毁绿种菜、占用公共绿地", ENVIRONMENT, DEDUCT, 5, 3, 10,
              description="在公共绿地种菜或圈地", weight=3, notes=("绿化带种菜", "占用公共绿地")),
     ItemSpec("WM11", "邻里纠纷、不文明行为", CIVILITY, DEDUCT, 3, 1, 5,
@@ -561,3 +570,87 @@ def write_report(created, stdout):
     )
     if created["entries_refused"]:
         stdout.write(f"  注意：{created['entries_refused']} 条计划中的记录被积分规则拒绝，已跳过")
+
+
+# --- 整改 (docs/rectification.md): a few deductions under HJ14 and their re-inspections ----
+
+# For the first four households of the grid, in order: days before today of the deduction,
+# the re-inspection (result, days after the deduction) or None: never, overdue by now.
+RECTIFICATIONS = (
+    (40, ("on_time", 5)),  # 张华珍-like: the leader came, it was cleaned up, half back
+    (30, ("late", 12)),
+    (26, ("not_rectified", 9)),
+    (20, None),
+)
+DEMO_GRID_COMMUNITY = "TONGJIE-CWH"
+DEMO_GRID_CODES = ("G03", "G01")  # the third micro-grid, as in the newspaper; G01 in --small
+
+
+def demo_grid():
+    """Tongjie's third micro-grid (its first in a --small seed): where the demo's matters
+    and rectifications are (matters/demo.py uses it too)."""
+    grids = {
+        grid.code: grid
+        for grid in MicroGrid.objects.filter(
+            community__code=DEMO_GRID_COMMUNITY, code__in=DEMO_GRID_CODES
+        ).select_related("community")
+    }
+    return next((grids[code] for code in DEMO_GRID_CODES if code in grids), None)
+
+
+RECTIFY_NOTE = "房前屋后卫生死角，限 7 天内清除"
+INSPECT_NOTES = {
+    "on_time": "已清理，垃圾分类到位",
+    "late": "逾期后清理完毕",
+    "not_rectified": "仍未清理",
+}
+
+
+def seed_rectification_demo(*, stdout=None, today=None):
+    """Four deductions under the rectifiable item HJ14 in `demo_grid()`, by
+    its staff login, each through `score_events_record` (which opens the rectification)
+    and `rectification_inspect`: on time (earns half back), late, not rectified, and one
+    never re-inspected. Idempotent: nothing if HJ14 has a deduction already."""
+    today = today or timezone.localdate()
+    created = Counter()
+    item = ScoringItem.objects.filter(
+        code="HJ14", standard__year=today.year, standard__adoptions__cooperative__code=TONGJIE
+    ).first()
+    actor = User.objects.filter(username="staff_tongjie", is_active=True).first()
+    grid = demo_grid()
+    if None in (item, actor, grid) or ScoreEvent.objects.filter(item=item).exists():
+        return created
+    households = list(Household.objects.filter(micro_grid=grid).order_by("number")[:4])
+    with transaction.atomic():
+        for household, (days_ago, inspection) in zip(households, RECTIFICATIONS, strict=False):
+            occurred_on = today - timedelta(days=days_ago)
+            if occurred_on.year != today.year:
+                continue  # the demo's standards are of this year
+            (event,) = score_events_record(
+                actor=actor,
+                entries=[
+                    Entry(
+                        household_id=household.pk,
+                        item_id=item.pk,
+                        occurred_on=occurred_on,
+                        note=RECTIFY_NOTE,
+                    )
+                ],
+                source="demo",
+                today=occurred_on,
+            )
+            created["rectifications"] += 1
+            if inspection is None:
+                continue
+            result, after = inspection
+            rectification_inspect(
+                actor=actor,
+                rectification=event.rectification,
+                result=result,
+                note=INSPECT_NOTES[result],
+                today=occurred_on + timedelta(days=after),
+            )
+            created[f"rectifications_{result}"] += 1
+    if stdout is not None and created:
+        stdout.write(f"整改演示数据已生成：{created['rectifications']} 条整改")
+    return created

@@ -24,7 +24,7 @@ entry lives in `communities.services` (`score_entries_sync` → `score_events_re
 import hashlib
 import json
 import uuid
-from datetime import date, timedelta
+from datetime import date
 
 from django.conf import settings
 from django.contrib.auth.decorators import login_required
@@ -40,11 +40,10 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_POST
 
 from accounts.scope import households_scorable_by
-from pinghu_points.formatting import plain_points, signed_points
+from pinghu_points.formatting import signed_points
 from pinghu_points.months import parse_month
 
-from . import selectors, services
-from .models import ScoringItem
+from . import door_presenters, selectors, services
 
 MAX_SYNC_ENTRIES = 50
 FIELD_LABELS = {
@@ -63,7 +62,7 @@ def _require_scorer(user):
         raise PermissionDenied(_("只有社区工作人员可以录入积分"))
 
 
-def _grid_of(user, value):
+def door_grid_of(user, value):
     grids = selectors.door_grids(user=user)
     if value:
         grid = next((grid for grid in grids if str(grid.pk) == str(value)), None)
@@ -83,7 +82,7 @@ def _grid_of(user, value):
 @require_GET
 def door_home(request):
     _require_scorer(request.user)
-    grid, grids = _grid_of(request.user, request.GET.get("grid"))
+    grid, grids = door_grid_of(request.user, request.GET.get("grid"))
     context = {
         "grid": grid,
         "grids": grids,
@@ -109,109 +108,30 @@ def door_household(request, pk):
     return redirect(f"{url}#h{household.pk}")
 
 
-def _points(value):
-    return plain_points(value) if value is not None else None
-
-
-def _item_json(item):
-    return {
-        "id": item.pk,
-        "code": item.code,
-        "name": item.name,
-        "category": item.get_category_display(),
-        "add": item.direction == ScoringItem.Direction.ADD,
-        "min": _points(item.min_points),
-        "max": _points(item.max_points),
-        "default": _points(item.default_points),
-        "capMonth": _points(item.cap_per_month),
-        "capYear": _points(item.cap_per_year),
-        "veto": item.is_veto,
-        "photo": item.needs_photo,
-    }
-
-
 @login_required
 @require_GET
 def door_data(request):
     user = request.user
     _require_scorer(user)
-    grid, _grids = _grid_of(user, request.GET.get("grid"))
+    grid, _grids = door_grid_of(user, request.GET.get("grid"))
     if grid is None:
         raise Http404
     today = timezone.localdate()
     month = selectors.first_of_month(today)
     data = selectors.door_grid(user=user, grid=grid, month=month)
-    table = data.table
     # 整改: each household's earliest open rectification (the row's badge, the re-inspection).
     rectifications = {}
     for rectification in selectors.open_rectifications(households=data.households):
         rectifications.setdefault(rectification.household_id, rectification)
-    households = []
-    for household in data.households:
-        rectification = rectifications.get(household.pk)
-        standard = table.standard_of(household)
-        households.append(
-            {
-                "id": household.pk,
-                "number": household.number,
-                "head": household.head_name,
-                "cooperative": household.cooperative.name,
-                "standard": standard.pk if standard else None,
-                "monthPoints": signed_points(table.month_points_of(household)),
-                "yearScore": _points(table.year_scores.get(household.pk)),
-                "visited": household.pk in data.visited,
-                "closed": table.is_closed(household, month),
-                "cardUrl": reverse("communities:household_points", args=[household.pk]),
-                "rectifyDue": rectification.due_on.isoformat() if rectification else None,
-                "rectifyUrl": reverse("communities:rectification_inspect", args=[rectification.pk])
-                if rectification
-                else None,
-            }
-        )
-    standards = {}
-    for standard in table.standards.values():
-        categories = {}
-        for item in table.items_by_standard.get(standard.pk, []):
-            categories.setdefault(item.get_category_display(), []).append(_item_json(item))
-        standards[standard.pk] = {
-            "name": standard.name,
-            "year": standard.year,
-            "base": _points(standard.base_points),
-            "lower": _points(standard.lower_bound),
-            "upper": _points(standard.upper_bound),
-            "categories": [{"name": name, "items": items} for name, items in categories.items()],
-        }
-    events = [
-        {
-            "id": event.pk,
-            "clientId": str(event.client_id) if event.client_id else None,
-            "household": event.household_id,
-            "item": event.item_id,
-            "itemName": event.item.name,
-            "veto": event.item.is_veto,
-            "points": signed_points(event.points),
-            "note": event.note,
-            "occurredOn": event.occurred_on.isoformat(),
-            "state": event.reader_state,
-            "photo": bool(event.evidence),
-        }
-        for event in data.events
-    ]
-    cap_used = {
-        f"{household_id}-{item_id}": [plain_points(month_sum), plain_points(year_sum)]
-        for (household_id, item_id), (month_sum, year_sum) in data.cap_used.items()
-    }
     return JsonResponse(
-        {
-            "grid": {"id": grid.pk, "name": grid.name, "community": grid.community.name},
-            "month": month.strftime("%Y-%m"),
-            "today": today.isoformat(),
-            "households": households,
-            "standards": standards,
-            "events": events,
-            "capUsed": cap_used,
-            "fetchedAt": timezone.now().isoformat(),
-        }
+        door_presenters.door_data(
+            grid=grid,
+            month=month,
+            today=today,
+            data=data,
+            rectifications=rectifications,
+            now=timezone.now(),
+        )
     )
 
 
@@ -299,6 +219,7 @@ def door_service_worker(request):
         static("css/door.css"),
         static("js/site.js"),
         static("js/door.js"),
+        static("js/door-records.js"),
         reverse("communities:door_manifest"),
         static("img/door-icon.png"),
     ]
@@ -400,7 +321,7 @@ def door_month(request):
     user = request.user
     _require_scorer(user)
     data = request.POST if request.method == "POST" else request.GET
-    grid, grids = _grid_of(user, data.get("grid"))
+    grid, grids = door_grid_of(user, data.get("grid"))
     if grid is None:
         raise Http404
     today = timezone.localdate()
@@ -432,31 +353,16 @@ def door_month(request):
     rows = selectors.grid_month(
         user=user, grid=grid, month=month, threshold=DEFAULT_THRESHOLD, months=DEFAULT_MONTHS
     )
-    for row in rows:
-        row.points_text = signed_points(row.month_points)
-    previous = (month.replace(day=1) - timedelta(days=1)).replace(day=1)
-    following = (month.replace(day=28) + timedelta(days=4)).replace(day=1)
-    door = reverse("communities:door")
     return render(
         request,
         "communities/door_month.html",
-        {
-            "grid": grid,
-            "grids": grids,
-            "month": month,
-            "is_current": month == current,
-            "not_visited": [row for row in rows if row.visited_on is None],
-            "visited": [row for row in rows if row.visited_on is not None],
-            "low": sorted(
-                (row for row in rows if row.streak),
-                key=lambda row: (-row.streak, row.household.number),
-            ),
-            "threshold": plain_points(DEFAULT_THRESHOLD),
-            "months": DEFAULT_MONTHS,
-            "door_url": f"{door}?{urlencode({'grid': grid.pk})}",
-            "previous_url": f"?{urlencode({'grid': grid.pk, 'month': previous.strftime('%Y-%m')})}",
-            "next_url": f"?{urlencode({'grid': grid.pk, 'month': following.strftime('%Y-%m')})}"
-            if following <= current
-            else "",
-        },
+        door_presenters.door_month(
+            grid=grid,
+            grids=grids,
+            month=month,
+            current=current,
+            rows=rows,
+            threshold=DEFAULT_THRESHOLD,
+            months=DEFAULT_MONTHS,
+        ),
     )

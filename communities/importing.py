@@ -20,16 +20,16 @@ from django.core.exceptions import PermissionDenied
 from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
-from openpyxl.utils import get_column_letter
 
 from accounts.scope import communities_visible_to
 from pinghu_points.spreadsheets import (
     RowError,
+    SheetRow,
     SpreadsheetImportError,
+    cell_error,
     cell_text,
     map_header,
-    no_data_rows,
-    read_rows,
+    read_table,
 )
 from villages.models import Cooperative, Household
 
@@ -83,20 +83,9 @@ def score_event_import(*, community, file, actor, progress=None, on_saved=None):
     inside the transaction that records the events (see household_register_import).
     """
     _check_actor(actor, community)
-    rows = read_rows(file, error_class=ScoreEventImportError, progress=progress)
-    if not any(cell_text(cell) for cells in rows for cell in cells):
-        raise ScoreEventImportError([no_data_rows()])
-    columns, errors = _check_header(rows[0] if rows else ())
-    if errors:
-        # Until the columns are right, checking the rows would only repeat the header problem.
-        raise ScoreEventImportError(errors)
-    data_rows = [
-        (row_number, cells)
-        for row_number, cells in enumerate(rows[1:], start=2)
-        if any(cell_text(cell) for cell in cells)
-    ]
-    if not data_rows:
-        raise ScoreEventImportError([no_data_rows()])
+    columns, data_rows = read_table(
+        file, error_class=ScoreEventImportError, check_header=_check_header, progress=progress
+    )
 
     entries, sources, errors = _resolve_rows(community, data_rows, columns)
     if errors:
@@ -162,32 +151,6 @@ def _check_header(header):
     return columns, errors
 
 
-class _Row:
-    """One data row being checked: its cells by header, and the problems found in it."""
-
-    def __init__(self, number, cells, columns):
-        self.number = number
-        self.cells = cells
-        self.columns = columns
-        self.errors = []
-
-    def cell(self, column):
-        index = self.columns.get(column)
-        return self.cells[index] if index is not None and index < len(self.cells) else None
-
-    def text(self, column):
-        return cell_text(self.cell(column))
-
-    def error(self, column, message):
-        self.errors.append(_error(self.number, column, self.columns, message))
-
-
-def _error(row_number, column, columns, message):
-    index = columns.get(column)
-    letter = get_column_letter(index + 1) if index is not None else ""
-    return RowError(row_number, column, letter, message)
-
-
 def _item_column(columns):
     """The column item problems are reported in: the code column when the file has one."""
     return ITEM_CODE if ITEM_CODE in columns else ITEM_NAME
@@ -201,7 +164,7 @@ def _resolve_rows(community, data_rows, columns):
     parsed = []
     errors = []
     for row_number, cells in data_rows:
-        row = _Row(row_number, cells, columns)
+        row = SheetRow(row_number, cells, columns)
         household = _household(row, community, households, cooperatives)
         occurred_on = _date(row)
         if occurred_on is not None and occurred_on > today:
@@ -469,7 +432,7 @@ def _map_entry_errors(entry_errors, sources, columns):
             # item and evidence problems, or points when the sheet has no 分值 column (the
             # item's default was used): the item is what the typist can change.
             column = _item_column(columns)
-        mapped.append(_error(row_number, column, columns, error.message))
+        mapped.append(cell_error(row_number, column, columns, error.message))
     return mapped
 
 

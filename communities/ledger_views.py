@@ -34,12 +34,12 @@ from accounts.scope import (
     households_visible_to,
     sees_staff_names,
 )
-from pinghu_points.months import months_back, months_of_year
+from pinghu_points.months import months_back, months_of_year, years_shown
 from pinghu_points.parameters import parse_year
-from villages.card_views import monthly_chart
 from villages.models import Household
 
 from . import selectors, services
+from .chart_display import monthly_chart
 from .forms import MonthChangeForm, ReversalForm, ReviewForm
 from .models import EventReview, MonthStatusChange, ScoreEvent
 from .month_display import month_table, month_url
@@ -51,6 +51,9 @@ MONTHS_SHOWN = 12
 def _require_scorer(user):
     if not user.may_score:
         raise PermissionDenied(_("只有社区工作人员可以操作"))
+
+
+YEAR_BUTTONS = 5  # the staff ledger's year buttons: the newest of `years_shown`
 
 
 def _year(value, default):
@@ -117,7 +120,7 @@ def _household_context(user, household, year):
     return {
         "household": household,
         "year": year,
-        "years": list(range(today.year, today.year - 5, -1)),
+        "years": years_shown(today=today)[:YEAR_BUTTONS],
         "standard": standard,
         "score": selectors.household_annual_score(household=household, year=year),
         "total": sum((row.event.points for row in rows if row.counts), ZERO),
@@ -299,7 +302,7 @@ def month_close_confirm(request):
             "future": month > selectors.first_of_month(timezone.localdate()),
             "summary": selectors.month_events_summary(community=community, month=month),
             # The phone's month list links here: reopening lives on this page too.
-            "can_reopen": user.is_subdistrict_admin,
+            "can_reopen": user.may_reopen_months,
         },
     )
 
@@ -319,8 +322,6 @@ def month_list(request):
                     messages.error(request, message)
             return redirect("communities:month_list")
         data = form.cleaned_data
-        if data["action"] == MonthStatusChange.Action.REOPEN and not user.is_subdistrict_admin:
-            raise PermissionDenied(_("重新开放月份须由街道管理员操作"))
         community = get_object_or_404(communities, pk=data["community"])
         label = data["month"].strftime("%Y-%m")
         if data["action"] == MonthStatusChange.Action.CLOSE and not data["confirm"]:
@@ -356,5 +357,5 @@ def month_list(request):
     return render(
         request,
         "communities/month_list.html",
-        {"table": table, "can_reopen": user.is_subdistrict_admin},
+        {"table": table, "can_reopen": user.may_reopen_months},
     )

@@ -3,7 +3,7 @@ from django.core.exceptions import ObjectDoesNotExist
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
-from . import files
+from pinghu_points import files
 
 
 class Community(models.Model):
@@ -220,7 +220,7 @@ class StandardAdoption(models.Model):
     votes_for = models.PositiveIntegerField(_("赞成票"))
     votes_against = models.PositiveIntegerField(_("反对票"), default=0)
     votes_abstain = models.PositiveIntegerField(_("弃权票"), default=0)
-    # PDF or image, stored under a random name, served only by communities.file_views.
+    # PDF or image, stored under a random name, served only by pinghu_points.file_views.
     resolution = models.FileField(
         _("决议文件"), upload_to=files.resolution_upload_to, blank=True, db_index=True
     )
@@ -367,7 +367,7 @@ class ScoreEvent(AppendOnlyModel):
     )
     entered_at = models.DateTimeField(_("录入时间"), auto_now_add=True)
     note = models.CharField(_("备注"), max_length=255, blank=True)
-    # A re-encoded JPEG under a random name, served only by communities.file_views.
+    # A re-encoded JPEG under a random name, served only by pinghu_points.file_views.
     evidence = models.ImageField(
         _("照片"), upload_to=files.evidence_upload_to, blank=True, db_index=True
     )
@@ -626,7 +626,7 @@ class RectificationInspection(AppendOnlyModel):
     result = models.CharField(_("复查结果"), max_length=20, choices=Result.choices)
     inspected_on = models.DateField(_("复查日期"))
     note = models.CharField(_("备注"), max_length=255, blank=True)
-    # A re-encoded JPEG under a random name, served only by communities.file_views.
+    # A re-encoded JPEG under a random name, served only by pinghu_points.file_views.
     photo = models.ImageField(
         _("照片"), upload_to=files.evidence_upload_to, blank=True, db_index=True
     )
@@ -658,3 +658,35 @@ class RectificationInspection(AppendOnlyModel):
 
     def __str__(self):
         return f"{self.get_result_display()} {self.rectification}"
+
+
+class DoorRecord(AppendOnlyModel):
+    """One record made in the door app without signal and synced later (issue 25, point 4):
+    a matter, a matter's progress note, a visit or a re-inspection. The phone makes the
+    `client_id`; this row, written in the same transaction as the record itself, is what
+    makes a second send of it find the first instead of recording it again (score entries
+    keep theirs on `ScoreEvent.client_id`). `object_id` is the row the service wrote."""
+
+    class Kind(models.TextChoices):
+        MATTER = "matter", _("议事")
+        PROGRESS = "progress", _("办理情况")
+        VISIT = "visit", _("走访")
+        INSPECTION = "inspection", _("整改复查")
+
+    client_id = models.UUIDField(_("记录编号"), unique=True)
+    kind = models.CharField(_("类别"), max_length=12, choices=Kind.choices)
+    object_id = models.PositiveBigIntegerField(_("记录"))
+    recorded_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        related_name="+",
+        verbose_name=_("记录人"),
+    )
+    recorded_at = models.DateTimeField(_("同步时间"), auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("入户离线记录")
+        verbose_name_plural = _("入户离线记录")
+
+    def __str__(self):
+        return f"{self.get_kind_display()} {self.client_id}"

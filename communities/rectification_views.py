@@ -2,6 +2,9 @@
 
 GET  /communities/rectifications/?grid=<id>   open rectifications of the user's households
                                               (the earliest due first), and the year's figures
+GET  /communities/rectifications/export.xlsx?year=
+                                              every rectification of the year's deductions
+                                              of the user's households (pinghu_points/exports)
 GET  /communities/rectifications/<id>/        the re-inspection page of one rectification
 POST the same URL (result, note, photo)       record the re-inspection (once)
 
@@ -16,16 +19,19 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.views.decorators.http import require_GET
 
 from accounts.scope import households_scorable_by
+from pinghu_points.exports import xlsx_response
 from pinghu_points.formatting import plain_points
+from pinghu_points.parameters import parse_year
 
-from . import selectors, services
+from . import exports, selectors, services
 from .models import MicroGrid, Rectification, RectificationInspection
 
 
 def _require_scorer(user):
-    if not (user.is_subdistrict_admin or user.is_community_staff):
+    if not user.may_score:
         raise PermissionDenied(_("只有社区工作人员可以复查整改"))
 
 
@@ -145,4 +151,25 @@ def rectification_inspect(request, pk):
             "error": error,
         },
         status=400 if error else 200,
+    )
+
+
+@login_required
+@require_GET
+def rectification_export(request):
+    user = request.user
+    _require_scorer(user)
+    today = timezone.localdate()
+    year = parse_year(request.GET.get("year")) or today.year
+    sheet = exports.rectifications_sheet(
+        rectifications=selectors.rectifications_of(
+            households=households_scorable_by(user), year=year
+        ),
+        user=user,
+        today=today,
+        year=year,
+    )
+    return xlsx_response(
+        filename=_("整改-%(year)s-%(day)s.xlsx") % {"year": year, "day": today.isoformat()},
+        sheets=[sheet],
     )

@@ -8,6 +8,7 @@ from decimal import ROUND_HALF_UP, Decimal
 
 from django.db.models import Count, Prefetch, Q
 from django.db.models.functions import ExtractMonth
+from django.utils.translation import gettext
 
 from pinghu_points.aggregates import ExactSum
 from pinghu_points.months import first_of_month  # noqa: F401 (selectors.first_of_month)
@@ -512,55 +513,6 @@ def evidence_required_item_ids(*, item_ids):
     )
 
 
-def private_file_visible(*, user, name):
-    """Whether `user` may open the uploaded file stored as `name`.
-
-    A file has the scope of the object it belongs to: an evidence photo that of its
-    event's household, an adoption resolution that of its cooperative, an appeal's photo
-    that of the appeal (`appeals.selectors.appeals_visible_to`), a matter's photo that of
-    the matter (`matters.selectors.matters_visible_to`). A name no object
-    holds is visible to nobody.
-    """
-    from accounts.scope import cooperatives_visible_to, households_visible_to
-
-    if not name:
-        return False
-    if ScoreEvent.objects.filter(evidence=name, household__in=households_visible_to(user)).exists():
-        return True
-    # A re-inspection's photo has the scope of its household, as the deduction's own photo.
-    if RectificationInspection.objects.filter(
-        photo=name, rectification__household__in=households_visible_to(user)
-    ).exists():
-        return True
-    if StandardAdoption.objects.filter(
-        resolution=name, cooperative__in=cooperatives_visible_to(user)
-    ).exists():
-        return True
-    # An appeal's photo (appeals app): the villager who filed it and those who answer it.
-    if name.startswith("appeals/"):
-        from appeals.selectors import appeals_visible_to
-
-        return appeals_visible_to(user).filter(photo=name).exists()
-    # A matter's or a step's photo (议事): whoever may open the matter (never the grid's
-    # public list, which shows no photos).
-    if name.startswith("matters/"):
-        from django.db.models import Q
-
-        from matters.selectors import matters_visible_to
-
-        return matters_visible_to(user).filter(Q(photo=name) | Q(steps__photo=name)).exists()
-    # The signed consent form: those docs/bank.md names — the household's villager, the
-    # staff of its community (who took it at the desk), the admin. Not the cooperative's
-    # accountant or supervisor (who read the register, not the household's dealings with
-    # the bank), never the bank. The same scope records and withdraws consents.
-    from accounts.scope import households_consent_enterable_by
-    from banking.models import Consent
-
-    return Consent.objects.filter(
-        form_photo=name, household__in=households_consent_enterable_by(user)
-    ).exists()
-
-
 # --- The door entry (scoring on the phone, one household at a time) ------------------------
 
 
@@ -722,10 +674,8 @@ def review_effect(*, event):
         veto_totals[event.item_id] = veto_totals.get(event.item_id, ZERO) + event.points
     return {
         "year": year,
-        "score_now": None if standard is None else standard.clip(standard.base_points + total),
-        "score_after": None
-        if standard is None
-        else standard.clip(standard.base_points + total + event.points),
+        "score_now": annual_score(standard=standard, total=total),
+        "score_after": annual_score(standard=standard, total=total + event.points),
         "vetoed_now": vetoed_now,
         "vetoed_after": any(veto_totals.values()),
     }
@@ -756,6 +706,32 @@ def open_rectifications(*, households):
         .select_related("household", "household__micro_grid", "deduction__item")
         .order_by("due_on", "pk")
     )
+
+
+def rectifications_of(*, households, year=None):
+    """Every live rectification of `households` (open or re-inspected), the latest due
+    first, with its deduction, item and re-inspection: the household page and the download.
+    `year`: only the deductions of that year."""
+    rows = Rectification.objects.filter(RECTIFICATION_LIVE, household__in=households)
+    if year is not None:
+        rows = rows.filter(deduction__occurred_on__year=year)
+    return rows.select_related(
+        "household__community",
+        "household__micro_grid",
+        "deduction__item",
+        "inspection__inspector",
+        "inspection__earn_back",
+    ).order_by("-due_on", "-pk")
+
+
+def rectification_state(rectification, *, today):
+    """(key, words) of where a live rectification stands: open, overdue, or the result."""
+    inspection = rectification.inspection_or_none
+    if inspection is not None:
+        return inspection.result, inspection.get_result_display()
+    if rectification.due_on < today:
+        return "overdue", gettext("已逾期，待复查")
+    return "open", gettext("待整改")
 
 
 @dataclass

@@ -18,10 +18,11 @@ from django.utils.translation import gettext as _
 
 from accounts.scope import households_scorable_by
 from accounts.services import audit_record
+from pinghu_points import files
 from pinghu_points.aggregates import ExactSum
 from villages.models import Household
 
-from . import files, selectors
+from . import selectors
 from .models import (
     Community,
     EventReview,
@@ -135,15 +136,23 @@ def refuse_paid_year(*, cooperative, year):
         raise ValidationError(paid_year_message(cooperative=cooperative, year=year))
 
 
-def validate_entries(*, actor, entries, today=None, deduction_reason_required=False):
-    """Check a whole batch; return (errors, prepared rows). Nothing is written.
+@dataclass
+class _Batch:
+    """What the checks of a batch read, fetched once for all its entries."""
 
-    A veto item always needs a reason (the note) and a photo; with
-    `deduction_reason_required` (the phone entry) every deduction needs a reason.
-    The number of queries does not depend on the number of entries.
-    """
-    today = today or timezone.localdate()
-    errors = []
+    today: date
+    deduction_reason_required: bool
+    households: dict  # {id: Household} in the actor's scope
+    items: dict  # {id: ScoringItem}
+    standards: dict  # {(cooperative id, year): the standard it adopted}
+    paid: set  # {(cooperative id, year)} whose dividend is approved
+    closed: set  # {(community id, first of month)} closed
+    used_year: defaultdict  # signed points under each cap so far (net of reversals) …
+    used_month: defaultdict  # … including the batch's own entries checked before
+
+
+def _batch(*, actor, entries, today, deduction_reason_required):
+    """The `_Batch` of `entries`: a fixed number of queries, whatever their number."""
     household_ids = {entry.household_id for entry in entries if entry.household_id}
     item_ids = {entry.item_id for entry in entries if entry.item_id}
     households = {
@@ -156,142 +165,251 @@ def validate_entries(*, actor, entries, today=None, deduction_reason_required=Fa
         item.pk: item
         for item in ScoringItem.objects.filter(pk__in=item_ids).select_related("standard")
     }
+    cooperative_ids = {household.cooperative_id for household in households.values()}
     years = {entry.occurred_on.year for entry in entries if entry.occurred_on}
     standards = {}
     for year in years:
         for cooperative_id, standard in selectors.standards_by_cooperative(
-            cooperative_ids={household.cooperative_id for household in households.values()},
-            year=year,
+            cooperative_ids=cooperative_ids, year=year
         ).items():
             standards[(cooperative_id, year)] = standard
-    paid = selectors.paid_years(
-        cooperative_ids={household.cooperative_id for household in households.values()},
-        years=years,
-    )
     month_starts = {
         selectors.first_of_month(entry.occurred_on) for entry in entries if entry.occurred_on
     }
-    closed = selectors.closed_months(
-        community_ids={household.community_id for household in households.values()},
-        months=month_starts,
-    )
     used_year, used_month = _cap_usage(
         pairs={(entry.household_id, entry.item_id) for entry in entries},
         years=years,
         months={start.month for start in month_starts},
     )
-    used_year, used_month = defaultdict(Decimal, used_year), defaultdict(Decimal, used_month)
+    return _Batch(
+        today=today,
+        deduction_reason_required=deduction_reason_required,
+        households=households,
+        items=items,
+        standards=standards,
+        paid=selectors.paid_years(cooperative_ids=cooperative_ids, years=years),
+        closed=selectors.closed_months(
+            community_ids={household.community_id for household in households.values()},
+            months=month_starts,
+        ),
+        used_year=defaultdict(Decimal, used_year),
+        used_month=defaultdict(Decimal, used_month),
+    )
 
-    prepared = []
+
+@dataclass
+class _Checked:
+    """One entry while its checks run, with what the checks before found."""
+
+    entry: Entry
+    household: object = None
+    item: object = None
+    points: Decimal | None = None  # unsigned, once given or defaulted
+
+    @property
+    def year(self):
+        return self.entry.occurred_on.year
+
+    def year_key(self):
+        return (self.household.pk, self.item.pk, self.year)
+
+    def month_key(self):
+        return (*self.year_key(), self.entry.occurred_on.month)
+
+
+# Each check is one rule: None when the entry passes it, else (field, message). They run
+# in order and an entry stops at its first problem; later checks may rely on earlier ones
+# (a household, an item, a date, the points).
+
+
+def _check_household(row, batch):
+    row.household = batch.households.get(row.entry.household_id)
+    if row.household is None:
+        return "household", _("该户不在您负责的社区，不能评分")
+    return None
+
+
+def _check_item(row, batch):
+    row.item = batch.items.get(row.entry.item_id)
+    if row.item is None:
+        return "item", _("积分项不存在")
+    return None
+
+
+def _check_date_given(row, batch):
+    if row.entry.occurred_on is None:
+        return "occurred_on", _("请填写发生日期")
+    return None
+
+
+def _check_date_not_future(row, batch):
+    if row.entry.occurred_on > batch.today:
+        return "occurred_on", _("发生日期 %(date)s 晚于今天") % {
+            "date": row.entry.occurred_on.isoformat()
+        }
+    return None
+
+
+def _check_standard_published(row, batch):
+    if (row.household.cooperative_id, row.year) not in batch.standards:
+        return "item", _("%(cooperative)s 在 %(year)s 年没有已发布的积分标准") % {
+            "cooperative": row.household.cooperative.name,
+            "year": row.year,
+        }
+    return None
+
+
+def _check_item_in_standard(row, batch):
+    standard = batch.standards[(row.household.cooperative_id, row.year)]
+    if row.item.standard_id != standard.pk:
+        return "item", _("积分项“%(item)s”不属于%(cooperative)s %(year)s 年采用的积分标准") % {
+            "item": row.item.name,
+            "cooperative": row.household.cooperative.name,
+            "year": row.year,
+        }
+    return None
+
+
+def _check_year_not_paid(row, batch):
+    if (row.household.cooperative_id, row.year) in batch.paid:
+        return "occurred_on", paid_year_message(
+            cooperative=row.household.cooperative, year=row.year
+        )
+    return None
+
+
+def _check_month_open(row, batch):
+    month = selectors.first_of_month(row.entry.occurred_on)
+    if (row.household.community_id, month) in batch.closed:
+        return "occurred_on", _("%(community)s %(month)s 已关账，不能再录入") % {
+            "community": row.household.community.name,
+            "month": month.strftime("%Y-%m"),
+        }
+    return None
+
+
+def _check_points_a_number(row, batch):
+    points = _as_points(row.entry.points)
+    if points == "invalid":
+        return "points", _("分值应为数字，最多一位小数")
+    row.points = abs(row.item.default_points if points is None else points)
+    return None
+
+
+def _check_points_in_range(row, batch):
+    item = row.item
+    if not item.min_points <= row.points <= item.max_points:
+        return "points", _("分值 %(points)s 超出“%(item)s”允许的范围 %(low)s–%(high)s") % {
+            "points": row.points,
+            "item": item.name,
+            "low": item.min_points,
+            "high": item.max_points,
+        }
+    return None
+
+
+def _check_month_cap(row, batch):
+    item = row.item
+    total = max(ZERO, batch.used_month[row.month_key()] * item.sign) + row.points
+    if item.cap_per_month is not None and total > item.cap_per_month:
+        return "points", _("“%(item)s”本月累计将达 %(total)s 分，超过每月上限 %(cap)s") % {
+            "item": item.name,
+            "total": total,
+            "cap": item.cap_per_month,
+        }
+    return None
+
+
+def _check_year_cap(row, batch):
+    item = row.item
+    total = max(ZERO, batch.used_year[row.year_key()] * item.sign) + row.points
+    if item.cap_per_year is not None and total > item.cap_per_year:
+        return "points", _("“%(item)s”本年累计将达 %(total)s 分，超过每年上限 %(cap)s") % {
+            "item": item.name,
+            "total": total,
+            "cap": item.cap_per_year,
+        }
+    return None
+
+
+def _check_reason_given(row, batch):
+    """A veto always needs a reason (the note); with `deduction_reason_required` (the
+    phone entry) every deduction does."""
+    item = row.item
+    needs_reason = item.is_veto or (batch.deduction_reason_required and item.sign < 0)
+    if needs_reason and not (row.entry.note or "").strip():
+        return "note", _("一票否决须填写原因") if item.is_veto else _("扣分须填写原因")
+    return None
+
+
+def _check_photo_given(row, batch):
+    if row.item.needs_photo and not row.entry.evidence:
+        return "evidence", _("“%(item)s”须上传照片") % {"item": row.item.name}
+    return None
+
+
+def _check_photo_clean(row, batch):
+    """A photo is checked and re-encoded (`files.clean_photo`); the entry keeps the clean one."""
+    if row.entry.evidence:
+        try:
+            row.entry = replace(row.entry, evidence=files.clean_photo(row.entry.evidence))
+        except ValidationError as error:
+            return "evidence", error.messages[0]
+    return None
+
+
+def _check_note_length(row, batch):
+    if len(row.entry.note or "") > NOTE_MAX_LENGTH:
+        return "note", _("备注最多 %(count)s 个字") % {"count": NOTE_MAX_LENGTH}
+    return None
+
+
+ENTRY_CHECKS = (
+    _check_household,
+    _check_item,
+    _check_date_given,
+    _check_date_not_future,
+    _check_standard_published,
+    _check_item_in_standard,
+    _check_year_not_paid,
+    _check_month_open,
+    _check_points_a_number,
+    _check_points_in_range,
+    _check_month_cap,
+    _check_year_cap,
+    _check_reason_given,
+    _check_photo_given,
+    _check_photo_clean,
+    _check_note_length,
+)
+
+
+def validate_entries(*, actor, entries, today=None, deduction_reason_required=False):
+    """Check a whole batch; return (errors, prepared rows). Nothing is written.
+
+    Each entry goes through `ENTRY_CHECKS` in order and stops at its first problem. An
+    entry that passes takes its room under the item's caps, so the batch's later entries
+    count it. The number of queries does not depend on the number of entries.
+    """
+    batch = _batch(
+        actor=actor,
+        entries=entries,
+        today=today or timezone.localdate(),
+        deduction_reason_required=deduction_reason_required,
+    )
+    errors, prepared = [], []
     for index, entry in enumerate(entries):
-
-        def fail(field_name, message, index=index):
-            errors.append(EntryError(index, field_name, message))
-
-        household = households.get(entry.household_id)
-        item = items.get(entry.item_id)
-        if household is None:
-            fail("household", _("该户不在您负责的社区，不能评分"))
-            continue
-        if item is None:
-            fail("item", _("积分项不存在"))
-            continue
-        if entry.occurred_on is None:
-            fail("occurred_on", _("请填写发生日期"))
-            continue
-        if entry.occurred_on > today:
-            fail(
-                "occurred_on",
-                _("发生日期 %(date)s 晚于今天") % {"date": entry.occurred_on.isoformat()},
-            )
-            continue
-        year = entry.occurred_on.year
-        standard = standards.get((household.cooperative_id, year))
-        if standard is None:
-            fail(
-                "item",
-                _("%(cooperative)s 在 %(year)s 年没有已发布的积分标准")
-                % {"cooperative": household.cooperative.name, "year": year},
-            )
-            continue
-        if item.standard_id != standard.pk:
-            fail(
-                "item",
-                _("积分项“%(item)s”不属于%(cooperative)s %(year)s 年采用的积分标准")
-                % {"item": item.name, "cooperative": household.cooperative.name, "year": year},
-            )
-            continue
-        if (household.cooperative_id, year) in paid:
-            fail("occurred_on", paid_year_message(cooperative=household.cooperative, year=year))
-            continue
-        month = selectors.first_of_month(entry.occurred_on)
-        if (household.community_id, month) in closed:
-            fail(
-                "occurred_on",
-                _("%(community)s %(month)s 已关账，不能再录入")
-                % {"community": household.community.name, "month": month.strftime("%Y-%m")},
-            )
-            continue
-        points = _as_points(entry.points)
-        if points == "invalid":
-            fail("points", _("分值应为数字，最多一位小数"))
-            continue
-        if points is None:
-            points = item.default_points
-        points = abs(points)
-        if not item.min_points <= points <= item.max_points:
-            fail(
-                "points",
-                _("分值 %(points)s 超出“%(item)s”允许的范围 %(low)s–%(high)s")
-                % {
-                    "points": points,
-                    "item": item.name,
-                    "low": item.min_points,
-                    "high": item.max_points,
-                },
-            )
-            continue
-        year_key = (household.pk, item.pk, year)
-        month_key = (household.pk, item.pk, year, entry.occurred_on.month)
-        month_total = max(ZERO, used_month[month_key] * item.sign) + points
-        year_total = max(ZERO, used_year[year_key] * item.sign) + points
-        if item.cap_per_month is not None and month_total > item.cap_per_month:
-            fail(
-                "points",
-                _("“%(item)s”本月累计将达 %(total)s 分，超过每月上限 %(cap)s")
-                % {"item": item.name, "total": month_total, "cap": item.cap_per_month},
-            )
-            continue
-        if item.cap_per_year is not None and year_total > item.cap_per_year:
-            fail(
-                "points",
-                _("“%(item)s”本年累计将达 %(total)s 分，超过每年上限 %(cap)s")
-                % {"item": item.name, "total": year_total, "cap": item.cap_per_year},
-            )
-            continue
-        if (item.is_veto or deduction_reason_required and item.sign < 0) and not (
-            entry.note or ""
-        ).strip():
-            fail(
-                "note",
-                _("一票否决须填写原因") if item.is_veto else _("扣分须填写原因"),
-            )
-            continue
-        if item.needs_photo and not entry.evidence:
-            fail("evidence", _("“%(item)s”须上传照片") % {"item": item.name})
-            continue
-        if entry.evidence:
-            try:
-                entry = replace(entry, evidence=files.clean_photo(entry.evidence))
-            except ValidationError as error:
-                fail("evidence", error.messages[0])
-                continue
-        if len(entry.note or "") > NOTE_MAX_LENGTH:
-            fail("note", _("备注最多 %(count)s 个字") % {"count": NOTE_MAX_LENGTH})
-            continue
-        used_month[month_key] += points * item.sign
-        used_year[year_key] += points * item.sign
-        prepared.append((entry, household, item, points * item.sign))
+        row = _Checked(entry)
+        for check in ENTRY_CHECKS:
+            problem = check(row, batch)
+            if problem is not None:
+                errors.append(EntryError(index, *problem))
+                break
+        else:
+            signed = row.points * row.item.sign
+            batch.used_month[row.month_key()] += signed
+            batch.used_year[row.year_key()] += signed
+            prepared.append((row.entry, row.household, row.item, signed))
     return errors, prepared
 
 
@@ -623,7 +741,7 @@ def score_event_review(*, actor, event, decision, reason=""):
 def _require_staff_of(actor, community):
     from accounts.scope import communities_visible_to
 
-    if actor.is_villager or actor.is_accountant:
+    if not actor.may_score:
         raise PermissionDenied(_("只有社区工作人员可以关账"))
     if not communities_visible_to(actor).filter(pk=community.pk).exists():
         raise PermissionDenied(_("您不负责该社区"))
@@ -660,7 +778,7 @@ def month_close(*, actor, community, month, today=None):
 
 @transaction.atomic
 def month_reopen(*, actor, community, month, reason):
-    if not actor.is_subdistrict_admin:
+    if not actor.may_reopen_months:
         raise PermissionDenied(_("重新开放月份须由街道管理员操作"))
     reason = (reason or "").strip()
     if not reason:

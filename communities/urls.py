@@ -34,6 +34,11 @@ urlpatterns = [
     # Rectification (整改) after a deduction: the open list and the re-inspection.
     path("rectifications/", rectification_views.rectification_list, name="rectification_list"),
     path(
+        "rectifications/export.xlsx",
+        rectification_views.rectification_export,
+        name="rectification_export",
+    ),
+    path(
         "rectifications/<id:pk>/",
         rectification_views.rectification_inspect,
         name="rectification_inspect",

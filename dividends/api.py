@@ -34,7 +34,7 @@ from rest_framework.response import Response
 from accounts.scope import cooperatives_managed_by, cooperatives_signed_by, cooperatives_visible_to
 from pinghu_points.parameters import YearField, YearFilter
 
-from . import services
+from . import run_jobs, services
 from .models import DividendLine, DividendRun
 from .policies import validate_parameters
 
@@ -53,7 +53,7 @@ def _is_manager(user):
 
 def _is_signer(user):
     """Reads every line of the runs of `cooperatives_signed_by` (managers and supervisors)."""
-    return _is_manager(user) or getattr(user, "is_supervisor", False)
+    return getattr(user, "may_sign", False)
 
 
 class DividendRunSerializer(serializers.ModelSerializer):
@@ -299,7 +299,7 @@ class DividendRunViewSet(
             raise ApiValidationError({"detail": error.messages}) from error
         sent = True
         try:
-            sent = services.dividend_run_enqueue(run=run)
+            sent = run_jobs.dividend_run_enqueue(run=run)
         except Exception:
             # Eager mode computes inside the call: a failure is on the run row; the run
             # itself was created, so answer 201 with status `failed` and its error.

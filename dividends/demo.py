@@ -20,7 +20,7 @@ from communities.demo import PREVIOUS_YEAR
 from communities.selectors import standard_for
 from villages.models import Cooperative
 
-from . import services
+from . import run_jobs, services
 from .models import DividendRun
 
 TONGJIE = "TONGJIE"
@@ -74,7 +74,7 @@ def _seed_year(cooperative, year, total, ratio, stdout):
             record_date=date(year, 12, 31),
         )
     # Computed in-process: the demo must not depend on a worker being up.
-    run = services.dividend_run_compute(run_id=run.pk)
+    run = run_jobs.dividend_run_compute(run_id=run.pk)
     run = services.dividend_run_approve(actor=signer, run=run)
     if stdout is not None:
         stdout.write(

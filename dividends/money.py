@@ -6,8 +6,9 @@ to 28 digits. A quotient such as 400 ÷ 3 is not a Decimal; rounded to 133.333�
 30% of, it floors to 39.99 where the exact ask is 40.00 (issue 20, point 4). Only the
 results (whole fen) are Decimals again.
 
-- `to_fen`: half up to the fen (the pools: B = T ÷ (1 + r), I = T × s);
-- `floor_fen`: down to the fen (a tier's ask, the incentive ceiling);
+- `to_fen`: half up to the fen (the pools: B = T ÷ (1 + r), I = T × s), and
+  `floor_fen`: down to the fen (a tier's ask, the incentive ceiling): the one rounding of
+  money, `pinghu_points.money`, used here as everywhere;
 - `exact_share`: pool × weight ÷ all weights, exact (the base a tier's ask is taken from);
 - `tier_ask`: a tier's share of an exact base, rounded down to the fen;
 - `split_by_weights`: largest remainder in integer fen, with `higher_score_first` ties.
@@ -18,44 +19,23 @@ from decimal import Decimal, Inexact, localcontext
 from fractions import Fraction
 from functools import lru_cache
 
-FEN = Decimal("0.01")
-MAX_DIGITS = 27  # scaleb rounds to the context precision (28) beyond this
+from pinghu_points.money import FEN, exact, floor_fen, rounded, to_fen
+from pinghu_points.money import yuan as _yuan
+
+__all__ = [
+    "FEN",
+    "exact",
+    "exact_product",
+    "exact_share",
+    "floor_fen",
+    "higher_score_first",
+    "rounded",
+    "split_by_weights",
+    "tier_ask",
+    "to_fen",
+]
+
 ZERO = Fraction(0)
-
-
-def exact(value):
-    """The exact rational value of a Decimal, int, Fraction or decimal text (never a float)."""
-    if isinstance(value, Fraction):
-        return value
-    if isinstance(value, float):
-        raise TypeError("money is never a float")
-    if isinstance(value, Decimal) and not value.is_finite():
-        raise ArithmeticError(f"not a finite amount: {value!r}")
-    return Fraction(value)
-
-
-def _decimal(units, places):
-    """An integer count of 10^-places as an exact Decimal with that many places."""
-    if abs(units) >= 10**MAX_DIGITS:
-        raise ArithmeticError("amount too large")
-    return Decimal(units).scaleb(-places)  # exact below the context's 28 digits
-
-
-def _yuan(fen):
-    """Integer fen as Decimal yuan with two places (12345 → Decimal("123.45"))."""
-    return _decimal(fen, 2)
-
-
-def to_fen(amount):
-    """Round an amount to the fen, half up (away from zero, as on a bank slip), exactly."""
-    hundredths = exact(amount) * 100
-    fen = math.floor(abs(hundredths) + Fraction(1, 2))
-    return _yuan(-fen if hundredths < 0 else fen)
-
-
-def floor_fen(amount):
-    """Round an amount down to the fen, exactly."""
-    return _yuan(math.floor(exact(amount) * 100))
 
 
 def _ratio(value):
@@ -102,14 +82,6 @@ def exact_product(a, b):
         context.prec = len(a.as_tuple().digits) + len(b.as_tuple().digits) + 1
         context.traps[Inexact] = True
         return a * b
-
-
-def rounded(value, places=4):
-    """An exact value shown to `places` decimals, half up (a share before the fen rounding
-    on the statement: 280,800.0000). For display only, never for money paid."""
-    scaled = exact(value) * 10**places
-    units = math.floor(abs(scaled) + Fraction(1, 2))
-    return _decimal(-units if scaled < 0 else units, places)
 
 
 def _as_integers(weights):

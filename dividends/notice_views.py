@@ -12,14 +12,12 @@ names and ID numbers, no bank data). See docs/villagers.md, "分红公示".
 
 from datetime import date, timedelta
 
-import segno
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.http import Http404
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
-from django.utils.safestring import mark_safe
 from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_POST
@@ -27,18 +25,10 @@ from django.views.decorators.http import require_GET, require_POST
 from accounts.scope import cooperatives_visible_to
 from pinghu_points.exports import plain_decimal
 from pinghu_points.formatting import money
+from pinghu_points.qr import notice_qr_svg
 
 from . import exports, notice, services
 from .models import DividendPayment, DividendRun
-
-QR_SVG_OPTIONS = {
-    "scale": 1,
-    "border": 4,
-    "omitsize": True,
-    "svgclass": "notice-qr-svg",
-    "lineclass": None,
-    "light": "#fff",
-}
 
 
 def _cell(value, kind):
@@ -133,9 +123,7 @@ def notice_page(request, pk):
         # The board copy: its QR code opens the notice without a login while it is posted.
         url = public_notice_url(request, run)
         context["public_url"] = url
-        context["qr_svg"] = mark_safe(  # segno draws modules only; no text of ours
-            segno.make(url, error="m", micro=False).svg_inline(**QR_SVG_OPTIONS)
-        )
+        context["qr_svg"] = notice_qr_svg(url)
     context["public"] = False
     return render(request, "dividends/notice.html", context)
 

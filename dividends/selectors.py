@@ -12,7 +12,7 @@
 """
 
 from dataclasses import dataclass
-from decimal import ROUND_HALF_UP, Decimal
+from decimal import Decimal
 from fractions import Fraction
 
 from django.db.models import Count, Exists, F, OuterRef, Q, Subquery, Value
@@ -22,10 +22,11 @@ from django.utils.translation import gettext as _
 from accounts.scope import cooperatives_signed_by
 from communities import selectors as scoring
 from pinghu_points.aggregates import ExactSum
+from pinghu_points.formatting import money
 
 from . import services
 from .models import DividendLine, DividendRun
-from .money import exact_product, exact_share, tier_ask, to_fen
+from .money import exact_product, exact_share, rounded, tier_ask, to_fen
 
 ZERO = Decimal("0.00")
 
@@ -118,7 +119,7 @@ def reconciliation(run):
 def _fen(value):
     if value is None:
         return ZERO
-    return Decimal(str(value)).quantize(Decimal("0.01"))
+    return to_fen(Decimal(str(value)))
 
 
 def previous_approved_run(run):
@@ -253,15 +254,14 @@ def pools_preview(*, total, incentive_mode, incentive_value):
     )
     total = to_fen(total)
     ceiling = services.incentive_ceiling(total)
-    share = (
-        (incentive * 100 / total).quantize(Decimal("0.01"), rounding=ROUND_HALF_UP)
-        if total
-        else Decimal("0.00")
-    )
+    share = rounded(exact_share(incentive, 100, total), 2) if total else Decimal("0.00")
     return {
         "total": str(total),
         "base_pool": str(base),
         "incentive_pool": str(incentive),
+        # As pages show amounts (the `money` filter): the form's script shows these.
+        "base_pool_text": money(base),
+        "incentive_pool_text": money(incentive),
         "incentive_percent": str(share),
         "ceiling": str(ceiling),
         "over_ceiling": services.exceeds_ceiling(total=total, incentive_pool=incentive),

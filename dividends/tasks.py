@@ -7,43 +7,28 @@ The sweep of stalled runs is the one sweep of every job (`pinghu_points.jobs.swe
 on Celery beat's schedule).
 """
 
-import logging
-
 from celery import shared_task
 
 from pinghu_points import jobs
 
-from . import services
-
-logger = logging.getLogger(__name__)
+from . import run_jobs
 
 DATABASE_RETRIES = jobs.DATABASE_RETRIES
 
 
 @shared_task(bind=True, acks_late=True, reject_on_worker_lost=True, max_retries=DATABASE_RETRIES)
 def compute_dividend_run(self, run_id):
-    def progress(percent):
-        # The run row carries the progress the pages poll; the result backend is a bonus.
-        if not self.request.is_eager:
-            self.update_state(state="PROGRESS", meta={"progress": percent})
-
-    try:
-        run = services.dividend_run_compute(run_id=run_id, progress=progress)
-    except jobs.TRANSIENT_DATABASE_ERRORS as error:
-        # The connection is unusable (dropped, server restarted, statement timed out):
-        # drop it, so the next attempt opens a fresh one. Nothing was written.
-        jobs.drop_broken_connection()
-        if self.request.is_eager or self.request.retries >= self.max_retries:
-            services.dividend_run_interrupted(run_id=run_id)
-            raise
-        logger.warning(
-            "dividend run %s: database connection lost (%s); retrying", run_id, error.__class__
-        )
-        raise self.retry(exc=error, countdown=jobs.retry_pause(self.request.retries)) from error
+    run = jobs.run_task(
+        self,
+        run_jobs.RUN_JOBS,
+        run_id,
+        lambda report: run_jobs.dividend_run_compute(run_id=run_id, progress=report),
+        interrupted=lambda: run_jobs.dividend_run_interrupted(run_id=run_id),
+    )
     return {"run": run.pk, "status": run.status, "progress": run.progress}
 
 
 @shared_task(acks_late=False, ignore_result=True)
 def sweep_dividend_runs():
     """The dividend runs' part of the sweep (kept for a beat schedule of an older release)."""
-    return services.dividend_runs_sweep()
+    return run_jobs.dividend_runs_sweep()

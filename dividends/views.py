@@ -25,7 +25,6 @@ views only pick the run and call them.
 """
 
 import logging
-from decimal import ROUND_HALF_UP, Decimal
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
@@ -34,17 +33,17 @@ from django.core.paginator import Paginator
 from django.http import Http404, HttpResponse, JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
-from django.utils.http import content_disposition_header, urlencode
+from django.utils.http import content_disposition_header
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from accounts.scope import households_visible_to
 from pinghu_points import jobs
 
-from . import notice_views, selectors, services
+from . import notice_views, presenters, run_jobs, selectors, services
 from .forms import DividendRunForm, PoolsPreviewForm
 from .models import DividendLine, DividendRun
-from .money import to_fen
+from .money import exact_share, rounded
 
 logger = logging.getLogger(__name__)
 
@@ -54,17 +53,13 @@ EXPORT_KINDS = {"bank": "bank", "notice": "notice"}
 EXPORT_FORMATS = ("xlsx", "csv")
 
 
-def _is_payer(user):
-    return user.may_pay
-
-
 def _require_payer(user):
-    if not _is_payer(user):
+    if not user.may_pay:
         raise PermissionDenied(_("只有合作社会计和街道管理员可以操作分红"))
 
 
 def _require_reader(user):
-    if not (_is_payer(user) or user.is_supervisor):
+    if not user.may_read_runs:
         raise PermissionDenied(_("只有合作社会计、理事长/监事长和街道管理员可以查看分红方案"))
 
 
@@ -82,7 +77,7 @@ def _enqueue(request, run, *, sent_message, done_message=None):
     message, what happened: `done_message` when it is already computed (the demo and any
     install without a broker), so the page never says 正在计算 above a bar at 100 %."""
     try:
-        sent = services.dividend_run_enqueue(run=run)
+        sent = run_jobs.dividend_run_enqueue(run=run)
     except Exception:  # eager mode: the run is marked failed, with the error, by the service
         logger.exception("dividend run %s could not be computed", run.pk)
         messages.error(request, _("计算失败，请查看方案页面上的错误信息"))
@@ -109,7 +104,7 @@ def run_list(request):
     runs = selectors.runs_for(request.user).order_by("cooperative__code", "-year", "-version")
     page = Paginator(runs, LINES_PER_PAGE).get_page(request.GET.get("page"))
     return render(
-        request, "dividends/run_list.html", {"page": page, "can_create": _is_payer(request.user)}
+        request, "dividends/run_list.html", {"page": page, "can_create": request.user.may_pay}
     )
 
 
@@ -195,7 +190,7 @@ def _approval_context(request, run):
         "year_approved_run": approved if approved is not None and approved.pk != run.pk else None,
         # The button only; the service checks again (`services.recompute_refusal`). A failed
         # run is computed again as the same version ("重新计算", run_retry).
-        "can_recompute": _is_payer(request.user)
+        "can_recompute": request.user.may_pay
         and approved is None
         and run.status == DividendRun.Status.COMPUTED,
     }
@@ -220,15 +215,13 @@ def run_detail(request, pk):
             "reconciliation": selectors.reconciliation(run),
             "comparison": selectors.last_year_comparison(run, previous) if previous else None,
             "differences": differences,
-            "incentive_percent": (run.incentive_share_of_total * 100).quantize(
-                Decimal("0.01"), rounding=ROUND_HALF_UP
-            ),
+            "incentive_percent": rounded(exact_share(run.incentive_pool, 100, run.total), 2),
             "over_ceiling": services.exceeds_ceiling(
                 total=run.total, incentive_pool=run.incentive_pool
             ),
             "ceiling_percent": int(services.INCENTIVE_CEILING * 100),
             **_approval_context(request, run),
-            "can_retry": services.run_can_retry(run),
+            "can_retry": run_jobs.run_can_retry(run),
             "stall_hint": _stall_hint(run),
             "tiers": run.parameters.get("tiers") or [],
             "notice": notice_views.notice_panel(request, run),
@@ -237,7 +230,7 @@ def run_detail(request, pk):
                 for kind, label in (("bank", _("银行代发清单")), ("notice", _("公示清单")))
                 for file_format in EXPORT_FORMATS
             ]
-            if computed and _is_payer(request.user)
+            if computed and request.user.may_pay
             else [],
         },
     )
@@ -255,7 +248,7 @@ def run_progress(request, pk):
             "progress": state.progress,
             "error": state.error,
             "done": state.done,
-            "can_retry": services.run_can_retry(run),
+            "can_retry": run_jobs.run_can_retry(run),
             "stalled": _stall_hint(run),
         }
     )
@@ -263,7 +256,7 @@ def run_progress(request, pk):
 
 def _stall_hint(run):
     """The run page's words for a run that may have stalled (empty while it runs fine)."""
-    stall = services.run_stall(run)
+    stall = run_jobs.run_stall(run)
     return jobs.stall_message(stall, action=_("重新计算")) if stall else ""
 
 
@@ -311,11 +304,7 @@ def run_approve(request, pk):
 def run_recompute(request, pk):
     _require_payer(request.user)
     run = _run_or_404(request, pk)
-    refusal = services.recompute_refusal(actor=request.user, run=run)
-    if refusal is not None:
-        messages.error(request, refusal)
-        return redirect("dividends:run_detail", pk=run.pk)
-    try:
+    try:  # the service refuses what may not be recomputed (`recompute_refusal`)
         new_run = services.dividend_run_recompute(actor=request.user, run=run)
     except ValidationError as error:
         messages.error(request, _("未能重新计算：%(reason)s") % {"reason": _error_text(error)})
@@ -335,7 +324,7 @@ def run_retry(request, pk):
     """ "重新计算" of a failed, unsent or stalled run: the same version, sent again."""
     run = _run_or_404(request, pk)
     try:
-        run = services.dividend_run_retry(actor=request.user, run=run)
+        run = run_jobs.dividend_run_retry(actor=request.user, run=run)
     except ValidationError as error:
         messages.error(request, _error_text(error))
         return redirect("dividends:run_detail", pk=run.pk)
@@ -356,69 +345,12 @@ def run_lines(request, pk):
     sort, _field, descending = selectors.parse_sort(request.GET.get("sort"))
     lines, previous = selectors.run_lines(run, query=query, sort=sort)
     page = Paginator(lines, LINES_PER_PAGE).get_page(request.GET.get("page"))
-    rows = []
-    for line in page:
-        previous_total = getattr(line, "previous_total", None)
-        if previous_total is not None:
-            previous_total = to_fen(previous_total)  # SQLite hands subquery decimals back as floats
-        rows.append(
-            {
-                "line": line,
-                "previous_total": previous_total,
-                "difference": None
-                if previous_total is None
-                else line.total_amount - previous_total,
-            }
-        )
-    current_key = sort.lstrip("-")
-    columns = []
-    for key, label, numeric in (
-        ("number", _("户号"), False),
-        ("score", _("年度积分"), True),
-        ("base", _("基本股分红"), True),
-        ("incentive", _("积分激励"), True),
-        ("total", _("合计"), True),
-    ):
-        # A click on the current column flips its direction; amounts start largest first.
-        if key == current_key:
-            next_sort = key if descending else f"-{key}"
-        else:
-            next_sort = f"-{key}" if numeric else key
-        params = {"sort": next_sort}
-        if query:
-            params["q"] = query
-        columns.append(
-            {
-                "key": key,
-                "label": label,
-                "numeric": numeric,
-                "url": "?" + urlencode(params),
-                "active": key == current_key,
-                "descending": descending,
-            }
-        )
     return render(
         request,
         "dividends/run_lines.html",
-        {
-            "run": run,
-            "page": page,
-            "rows": rows,
-            "query": query,
-            "sort": sort,
-            "columns": columns,
-            "sort_options": [
-                ("number", _("按户号")),
-                ("-total", _("合计从高到低")),
-                ("total", _("合计从低到高")),
-                ("-score", _("积分从高到低")),
-                ("score", _("积分从低到高")),
-                ("-base", _("基本股分红从高到低")),
-                ("-incentive", _("积分激励从高到低")),
-                ("incentive", _("积分激励从低到高")),
-            ],
-            "previous": previous,
-        },
+        presenters.run_lines(
+            run=run, page=page, query=query, sort=sort, descending=descending, previous=previous
+        ),
     )
 
 

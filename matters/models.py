@@ -11,8 +11,8 @@ from django.db import models
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from communities import files
 from communities.models import AppendOnlyModel
+from pinghu_points import files
 
 TEXT_MAX_LENGTH = 500
 NOTE_MAX_LENGTH = 300
@@ -53,7 +53,7 @@ class Matter(models.Model):
     )
     place = models.CharField(_("地点"), max_length=PLACE_MAX_LENGTH, blank=True)
     text = models.CharField(_("事项内容"), max_length=TEXT_MAX_LENGTH)
-    # A re-encoded JPEG under a random name, served only by communities.file_views.
+    # A re-encoded JPEG under a random name, served only by pinghu_points.file_views.
     photo = models.ImageField(_("照片"), upload_to=photo_upload_to, blank=True, db_index=True)
     state = models.CharField(
         _("状态"), max_length=12, choices=State.choices, default=State.COLLECTED, db_index=True

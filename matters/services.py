@@ -5,6 +5,9 @@ writes the step into the append-only `MatterStep` log and the audit trail. A ste
 state does not allow is refused with a message that names the state and the step.
 """
 
+from contextlib import contextmanager
+from contextvars import ContextVar
+
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
 from django.utils import timezone
@@ -12,7 +15,7 @@ from django.utils.translation import gettext as _
 
 from accounts.scope import micro_grids_managed_by
 from accounts.services import audit_record
-from communities import files
+from pinghu_points import files
 
 from . import selectors
 from .models import (
@@ -26,6 +29,25 @@ from .models import (
 
 Step = MatterStep.Step
 State = Matter.State
+
+_dated = ContextVar("matters_steps_dated", default=None)
+
+
+@contextmanager
+def steps_dated(moment):
+    """Take the steps inside as at `moment` (an aware datetime) instead of now: the demo's
+    history of matters over past weeks (matters/demo.py). Every rule applies as it did
+    then (a due date "today or later" means then); the audit trail still records when
+    the rows were written."""
+    token = _dated.set(moment)
+    try:
+        yield
+    finally:
+        _dated.reset(token)
+
+
+def _now():
+    return _dated.get() or timezone.now()
 
 
 def _clean(text, *, limit, required_message=None):
@@ -54,7 +76,7 @@ def _locked(matter, allowed_queryset, refusal):
 
 
 def _step(*, matter, step, actor, note="", outcome="", photo=None):
-    entry = MatterStep(matter=matter, step=step, actor=actor, note=note, outcome=outcome)
+    entry = MatterStep(matter=matter, step=step, actor=actor, note=note, outcome=outcome, at=_now())
     if photo is not None:
         entry.photo.save("photo.jpg", photo, save=False)
     entry.save()
@@ -100,7 +122,12 @@ def matter_record(*, actor, text, micro_grid=None, household=None, place="", pho
     photo = _photo(photo)
     with transaction.atomic():
         matter = Matter(
-            micro_grid=micro_grid, household=household, text=text, place=place, recorded_by=actor
+            micro_grid=micro_grid,
+            household=household,
+            text=text,
+            place=place,
+            recorded_by=actor,
+            recorded_at=_now(),
         )
         if photo is not None:
             matter.photo.save("photo.jpg", photo, save=False)
@@ -158,7 +185,7 @@ def matter_assign(*, actor, matter, due_on, community=None, office="", note=""):
         raise ValidationError(_("请选择一个承办村社，或填写一个承办部门（只填一个）"))
     if due_on is None:
         raise ValidationError(_("请填写办理期限"))
-    if due_on < timezone.localdate():
+    if due_on < timezone.localdate(_now()):
         raise ValidationError(_("办理期限不能早于今天"))
     matter.state = State.ASSIGNED
     matter.assignee_community = community
@@ -217,7 +244,7 @@ def matter_report_back(*, actor, matter, result, photo=None):
         _require_state(matter, (State.IN_HAND,), Step.FEEDBACK)
         matter.state = State.REPORTED
         matter.result = result
-        matter.reported_at = timezone.now()
+        matter.reported_at = _now()
         matter.save(update_fields=["state", "result", "reported_at"])
         _step(matter=matter, step=Step.FEEDBACK, actor=actor, note=result, photo=photo)
     return matter

@@ -44,7 +44,7 @@ FILTERS = {
 
 def _desk_user(user):
     """Those who keep matters at the desk or on the grid: staff, grid leaders, the admin."""
-    if not (user.is_subdistrict_admin or user.is_community_staff):
+    if not user.may_score:
         raise PermissionDenied
 
 

@@ -1,7 +1,7 @@
 """The API's two mounts (docs/api.md).
 
 /api/v1/  the current version: the same viewsets, plus the bank's endpoints; a program
-          authenticates with a token (`Authorization: Bearer …`, banking.authentication),
+          authenticates with a token (`Authorization: Bearer …`, pinghu_points.api_auth),
           a browser with its session; requests made with a token are throttled per token.
 /api/     the first, unversioned paths: they keep working as before (session or HTTP Basic,
           no token), answer with `Deprecation: true` and a `Link` to their successor, and
@@ -13,11 +13,11 @@ from rest_framework.authentication import BasicAuthentication, SessionAuthentica
 from rest_framework.routers import DefaultRouter
 
 from banking.api import BankHouseholdViewSet, BankLookupView, CreditGradeViewSet
-from banking.authentication import TokenAuthentication
-from banking.throttling import TokenRateThrottle
 from communities.api import HouseholdScoreViewSet, ScoreEventViewSet
 from dividends.api import DividendRunViewSet
 from villages.api import CooperativeViewSet, HouseholdViewSet
+
+from .api_auth import TokenAuthentication, TokenRateThrottle
 
 V1_PREFIX = "/api/v1/"
 

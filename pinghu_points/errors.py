@@ -13,7 +13,7 @@ docs/deployment.md, "Timeouts and health check".
 When it says that the media disk is full or read-only (a photo could not be written), the
 answer says so: 507 or 503 with "照片没有保存：服务器存储空间不足…", JSON under /api/ and for
 a client that asks for JSON (the door app), the error page otherwise. The write's
-transaction rolled back and its files were removed (communities.files.stored_with_rows):
+transaction rolled back and its files were removed (pinghu_points.files.stored_with_rows):
 nothing of it was saved.
 """
 

@@ -2,6 +2,8 @@
 
 from decimal import ROUND_HALF_UP, Decimal
 
+from pinghu_points.money import to_fen
+
 TENTH = Decimal("0.1")
 
 
@@ -35,18 +37,15 @@ def signed_points_total(value):
     return f"{value:+}" if value else "0.0"
 
 
-CENT = Decimal("0.01")
-
-
 def money(value, *, empty=""):
     """Yuan with thousands separators and two decimals: 1234567.5 → "1,234,567.50"; None → `empty`.
 
     The one way pages (the `money` template filter) and printed lines show an amount.
-    Amounts are stored to the fen; anything finer is rounded half up, like `to_fen`.
+    Amounts are stored to the fen; anything finer is rounded by `to_fen` (half up).
     """
     if value is None or value == "":
         return empty
-    return f"{Decimal(value).quantize(CENT, rounding=ROUND_HALF_UP):,.2f}"
+    return f"{to_fen(Decimal(value)):,.2f}"
 
 
 def person_name(user, *, empty=""):

@@ -124,6 +124,7 @@ INSTALLED_APPS = [
     "appeals",
     "matters",
     "banking",
+    "overview",
 ]
 
 MIDDLEWARE = [
@@ -256,7 +257,7 @@ STATIC_URL = "static/"
 STATICFILES_DIRS = [BASE_DIR / "static"]
 STATIC_ROOT = Path(os.environ.get("STATIC_ROOT", BASE_DIR / "staticfiles"))
 MEDIA_ROOT = Path(os.environ.get("MEDIA_ROOT", BASE_DIR / "media"))
-# Largest evidence photo or resolution accepted, in MB (communities/files.py).
+# Largest evidence photo or resolution accepted, in MB (pinghu_points/files.py).
 UPLOAD_MAX_MB = envint("UPLOAD_MAX_MB", 10)
 # Largest photo accepted, in pixels (width × height of its first frame), read from the
 # file's header before any pixel is decoded: decoding one takes up to about 8 bytes a
@@ -267,8 +268,8 @@ PHOTO_MAX_PIXELS = envint("PHOTO_MAX_PIXELS", 32000000)
 # streams the file itself.
 PRIVATE_FILES_ACCEL_PREFIX = os.environ.get("PRIVATE_FILES_ACCEL_PREFIX", "")
 STORAGES = {
-    # Uploaded files have no public URL: communities.file_views serves them, with scope.
-    "default": {"BACKEND": "communities.files.PrivateFileStorage"},
+    # Uploaded files have no public URL: pinghu_points.file_views serves them, with scope.
+    "default": {"BACKEND": "pinghu_points.files.PrivateFileStorage"},
     "staticfiles": {
         "BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"
         if DEBUG
@@ -319,7 +320,7 @@ CELERY_REDIS_SOCKET_TIMEOUT = BROKER_SOCKET_TIMEOUT
 
 # Django's caches. "default" holds what one process may recompute (the overview's headline
 # figures, a run's basis): in memory, so a Redis outage never takes a page down. "throttle"
-# holds the API tokens' request counters (banking.throttling): THROTTLE_CACHE_URL=redis://…
+# holds the API tokens' request counters (pinghu_points.api_auth): THROTTLE_CACHE_URL=redis://…
 # shares them between gunicorn workers, so a token gets its rate, not the rate times the
 # workers; unset (make run, tests), each process counts on its own.
 THROTTLE_CACHE_URL = os.environ.get("THROTTLE_CACHE_URL", "")
@@ -368,10 +369,15 @@ JOB_SWEEP_INTERVAL = _job_seconds("JOB_SWEEP_INTERVAL", "DIVIDEND_SWEEP_INTERVAL
 JOB_OVERDUE_SECONDS = envint("JOB_OVERDUE_SECONDS", 60)
 JOB_UNSENT_SECONDS = envint("JOB_UNSENT_SECONDS", min(JOB_SWEEP_INTERVAL, 30))
 JOB_KINDS = [
-    "dividends.services.RUN_JOBS",
+    "dividends.run_jobs.RUN_JOBS",
     "villages.import_jobs.IMPORT_JOBS",
     "awards.services.AWARD_JOBS",
 ]
+# The importer of each ImportJob kind (villages/import_jobs.py runs them all).
+IMPORT_FUNCTIONS = {
+    "register": "villages.importing.household_register_import",
+    "score_events": "communities.importing.score_event_import",
+}
 CELERY_IMPORTS = ["pinghu_points.jobs"]
 CELERY_BEAT_SCHEDULE = {
     "sweep-jobs": {
@@ -402,7 +408,7 @@ REST_FRAMEWORK = {
     "PAGE_SIZE": 50,
     # Adds the error answers (400/401/403/404/429) to every operation.
     "DEFAULT_SCHEMA_CLASS": "pinghu_points.schema.AutoSchema",
-    # Requests made with an API token, per token (banking.throttling, docs/api.md "Rates").
+    # Requests made with an API token, per token (pinghu_points.api_auth, docs/api.md "Rates").
     "DEFAULT_THROTTLE_RATES": {"token": os.environ.get("API_TOKEN_RATE", "600/minute")},
 }
 SPECTACULAR_SETTINGS = {

@@ -379,6 +379,60 @@ def map_header(header, *, known, required, unknown_message):
     return columns, errors
 
 
+def read_table(file, *, error_class, check_header, progress=None):
+    """The first sheet as (columns, data rows), the steps every import takes first.
+
+    `check_header(header)` maps the header (see `map_header`) and returns (columns,
+    errors). Refuses, with `error_class`, a sheet without data (no cell filled in, or a
+    header and no data row) and a header with problems: until the columns are right,
+    checking the rows would only repeat the header problem. The data rows are
+    (Excel row number, cells) for every row with a cell filled in, row 2 first.
+    """
+    rows = read_rows(file, error_class=error_class, progress=progress)
+    if not any(cell_text(cell) for cells in rows for cell in cells):
+        raise error_class([no_data_rows()])
+    columns, errors = check_header(rows[0])
+    if errors:
+        raise error_class(errors)
+    data_rows = [
+        (row_number, cells)
+        for row_number, cells in enumerate(rows[1:], start=2)
+        if any(cell_text(cell) for cell in cells)
+    ]
+    if not data_rows:
+        raise error_class([no_data_rows()])
+    return columns, data_rows
+
+
+def cell_error(row_number, column, columns, message):
+    """A `RowError` for the cell of `column` (a header) in the row; the letter is left out
+    when the file has no such column."""
+    index = columns.get(column)
+    letter = get_column_letter(index + 1) if index is not None else ""
+    return RowError(row_number, column, letter, message)
+
+
+class SheetRow:
+    """One data row being checked: its cells by header (`columns` from `map_header`), and
+    the problems found in it, each naming its row and column."""
+
+    def __init__(self, number, cells, columns):
+        self.number = number
+        self.cells = cells
+        self.columns = columns
+        self.errors = []
+
+    def cell(self, column):
+        index = self.columns.get(column)
+        return self.cells[index] if index is not None and index < len(self.cells) else None
+
+    def text(self, column):
+        return cell_text(self.cell(column))
+
+    def error(self, column, message):
+        self.errors.append(cell_error(self.number, column, self.columns, message))
+
+
 def shown_errors(errors):
     """The first errors a page lists (IMPORT_ERRORS_SHOWN); the rest are in the report."""
     return list(errors[: settings.IMPORT_ERRORS_SHOWN])

@@ -23,7 +23,7 @@ from django.urls import reverse
 
 from communities import services as scoring
 from communities.services import Entry
-from dividends import services
+from dividends import run_jobs, services
 from dividends.exports import export_run, shares_summary
 from dividends.models import DividendRun
 from pinghu_points.exports import FORMULA_CHARS, neutralise, ooxml_unescape, restore
@@ -106,7 +106,7 @@ def hostile(request, world, items, django_capture_on_commit_callbacks):  # noqa:
         policy=DividendRun.Policy.SCORE,
     )
     with django_capture_on_commit_callbacks(execute=True):
-        services.dividend_run_enqueue(run=run)
+        run_jobs.dividend_run_enqueue(run=run)
     run.refresh_from_db()
     assert run.status == DividendRun.Status.COMPUTED, run.error
     return value, stored, run
@@ -384,6 +384,23 @@ def _points_chart(client, world):
     )
 
 
+def _rectification_export(client, world):
+    from communities.models import ScoringItem
+
+    item = ScoringItem.objects.get(code="HJ11")  # 乱堆乱放, made rectifiable here
+    item.rectify_days, item.rectify_refund_percent = 7, 50
+    item.save()
+    scoring.score_events_record(
+        actor=world.staff_east,
+        entries=[
+            Entry(household_id=world.a_east.pk, item_id=item.pk, occurred_on=date(YEAR, 3, 11))
+        ],
+        today=date(YEAR, 12, 31),
+    )
+    client.force_login(world.staff_east)
+    return client.get(reverse("communities:rectification_export"), YEAR_QUERY)
+
+
 # url name: (how to fetch it with the `hostile` world, which stored value group must show)
 DOWNLOADS = {
     "overview:matrix": (_overview("overview:matrix"), ("village", "name")),
@@ -396,6 +413,7 @@ DOWNLOADS = {
     "dividends:run_export": (_run_export, ("household", "head_name")),
     "communities:points_chart": (_points_chart, ("household", "head_name")),
     "awards:run_export": (_award_export, ("household", "head_name")),
+    "communities:rectification_export": (_rectification_export, ("household", "head_name")),
 }
 # Downloads read back by their own tests in this module or beside it.
 DOWNLOADS_TESTED_ELSEWHERE = {
@@ -413,6 +431,7 @@ PAGES = {
     "awards:run_list", "awards:run_create", "awards:run_detail", "awards:run_progress",
     "awards:run_approve", "awards:run_recompute", "awards:run_retry", "awards:notice",
     "matters:list", "matters:detail", "matters:new", "matters:mine",
+    "matters:board", "matters:board_public", "matters:leaders",
     "communities:review_veto", "communities:rectification_list",
     "communities:rectification_inspect",
     "accounts:login", "accounts:logout", "accounts:password_change",
@@ -425,6 +444,7 @@ PAGES = {
     "communities:door", "communities:door_data", "communities:door_household",
     "communities:door_sync", "communities:door_month", "communities:door_sw",
     "communities:door_manifest", "communities:score_event_import",
+    "matters:door_records_data", "matters:door_records_sync",
     "card:mine", "card:print", "card:household",
     "dividends:run_list", "dividends:run_create", "dividends:pools_preview",
     "dividends:run_detail", "dividends:run_progress", "dividends:run_approve",

@@ -39,6 +39,7 @@ from banking import services as bank_services
 from banking.models import Bank
 from communities.models import StandardAdoption
 from communities.services import Entry, score_events_record
+from dividends import run_jobs
 from dividends import services as dividend_services
 from dividends.models import DividendRun
 from matters import services as matter_services
@@ -94,6 +95,7 @@ PATH_PARAMETERS = {
     ("awards:run_export", "file_format"): "=csv",
     ("awards:notice", "pk"): "award_notice_run",
     ("matters:detail", "pk"): "matter",
+    ("matters:board_public", "token"): "=not-a-signed-token",
     ("communities:rectification_inspect", "pk"): "rectification",
     ("overview:matrix_cell", "village_id"): "village",
     ("overview:matrix_cell", "community_id"): "community",
@@ -225,7 +227,7 @@ def scene(world, standard, items, django_capture_on_commit_callbacks):
             policy=DividendRun.Policy.SCORE,
         )
         with django_capture_on_commit_callbacks(execute=True):
-            dividend_services.dividend_run_enqueue(run=run)
+            run_jobs.dividend_run_enqueue(run=run)
         run.refresh_from_db()
         assert run.status == DividendRun.Status.COMPUTED, run.error
         runs[cooperative.code] = dividend_services.dividend_run_approve(actor=supervisor, run=run)
@@ -247,7 +249,7 @@ def scene(world, standard, items, django_capture_on_commit_callbacks):
         policy=DividendRun.Policy.SCORE,
     )
     with django_capture_on_commit_callbacks(execute=True):
-        dividend_services.dividend_run_enqueue(run=run_c)
+        run_jobs.dividend_run_enqueue(run=run_c)
     run_c.refresh_from_db()
     world.run_c = dividend_services.dividend_run_approve(actor=world.admin, run=run_c)
     # March's award of each village, approved by a second person (never its creator:

@@ -14,17 +14,16 @@ from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
-from openpyxl.utils import get_column_letter
 
 from accounts.services import audit_record
 from communities.models import Community, MicroGrid
 from pinghu_points.spreadsheets import (
     RowError,
+    SheetRow,
     SpreadsheetImportError,
     cell_text,
     map_header,
-    no_data_rows,
-    read_rows,
+    read_table,
 )
 
 from .models import (
@@ -144,23 +143,15 @@ def household_register_import(
     file_name = os.path.basename(
         os.fspath(file) if isinstance(file, str | os.PathLike) else getattr(file, "name", "") or ""
     )
-    rows = read_rows(file, error_class=RegisterImportError, progress=progress)
-    if not any(cell_text(cell) for cells in rows for cell in cells):
-        raise RegisterImportError([no_data_rows()])
     share_classes = {
         share_class.name: share_class for share_class in cooperative.share_classes.all()
     }
-    columns, errors = _check_header(rows[0], share_classes)
-    if errors:
-        # Until the columns are right, checking the rows would only repeat the header problem.
-        raise RegisterImportError(errors)
-    data_rows = [
-        (row_number, cells)
-        for row_number, cells in enumerate(rows[1:], start=2)
-        if any(cell_text(cell) for cell in cells)
-    ]
-    if not data_rows:
-        raise RegisterImportError([no_data_rows()])
+    columns, data_rows = read_table(
+        file,
+        error_class=RegisterImportError,
+        check_header=lambda header: _check_header(header, share_classes),
+        progress=progress,
+    )
 
     try:
         with transaction.atomic():
@@ -206,22 +197,8 @@ def _check_header(header, share_classes):
     )
 
 
-class _Row:
-    """One data row being checked: its cells by header, and the problems found in it."""
-
-    def __init__(self, number, cells, columns):
-        self.number = number
-        self.cells = cells
-        self.columns = columns
-        self.errors = []
-
-    def cell(self, column):
-        index = self.columns.get(column)
-        return self.cells[index] if index is not None and index < len(self.cells) else None
-
-    def error(self, column, message):
-        letter = get_column_letter(self.columns[column] + 1)
-        self.errors.append(RowError(self.number, column, letter, message))
+class _Row(SheetRow):
+    """A register row: text-only columns and length limits checked as its text is read."""
 
     def text(self, column):
         """The cell as stripped text, or None once a problem with it has been reported."""

@@ -1,6 +1,5 @@
 import base64
 import io
-import logging
 from datetime import date
 
 from celery import shared_task
@@ -11,8 +10,6 @@ from pinghu_points import jobs
 from . import import_jobs
 from .importing import RegisterImportError, household_register_import
 from .models import Cooperative
-
-logger = logging.getLogger(__name__)
 
 
 @shared_task
@@ -47,19 +44,13 @@ def import_job_run(self, job_id):
     Safe to run twice; a broken database connection is retried with a growing pause, as
     for a dividend run, and then fails the job with a reason (its file kept)."""
 
-    def report(percent):
-        if not self.request.is_eager:
-            self.update_state(state="PROGRESS", meta={"progress": percent})
-
-    try:
-        import_jobs.import_job_run(job_id=job_id, report=report)
-    except jobs.TRANSIENT_DATABASE_ERRORS as error:
-        jobs.drop_broken_connection()
-        if self.request.is_eager or self.request.retries >= self.max_retries:
-            import_jobs.import_job_interrupted(job_id=job_id)
-            raise
-        logger.warning("import job %s: database connection lost (%s); retrying", job_id, error)
-        raise self.retry(exc=error, countdown=jobs.retry_pause(self.request.retries)) from error
+    jobs.run_task(
+        self,
+        import_jobs.IMPORT_JOBS,
+        job_id,
+        lambda report: import_jobs.import_job_run(job_id=job_id, report=report),
+        interrupted=lambda: import_jobs.import_job_interrupted(job_id=job_id),
+    )
     return {"job": job_id}
 
 

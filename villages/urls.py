@@ -4,9 +4,10 @@ from . import import_job_views, import_views, views
 
 app_name = "villages"
 
+# The household list and page are overview/household_urls.py's (they compose several
+# apps); pinghu_points/urls.py puts them in this namespace, before these patterns.
+
 urlpatterns = [
-    path("households/", views.household_list, name="household_list"),
-    path("households/<id:pk>/", views.household_detail, name="household_detail"),
     path("households/<id:pk>/transfer/", views.share_transfer, name="share_transfer"),
     path("households/import/", import_views.household_import, name="household_import"),
     path(

@@ -23,6 +23,10 @@
   var PHOTO_MAX_SIDE = 1600;
   var PHOTO_QUALITY = 0.8;
   var SEND_CHUNK = 10;
+  // Signal must hold this long after an "online" event before the queue goes: a stairwell's
+  // signal comes and goes, and Chromium's offline emulation says "online" for an instant in
+  // a page being reloaded (tests/browser/test_door_entry.py). Sends are idempotent anyway.
+  var SIGNAL_SETTLE_MS = 1500;
 
   var data = null; // the grid's data as last fetched
   var queue = []; // queued entries (waiting or refused), oldest first
@@ -340,11 +344,11 @@
     }
   }
 
-  function compress(file) {
+  function compress(file, preview) {
     var decode = window.createImageBitmap ? window.createImageBitmap(file) : Promise.reject(new Error("decode"));
     return decode.then(function (bitmap) {
       var scale = Math.min(1, PHOTO_MAX_SIDE / Math.max(bitmap.width, bitmap.height));
-      var canvas = $("door-photo-preview");
+      var canvas = preview || $("door-photo-preview");
       canvas.width = Math.round(bitmap.width * scale);
       canvas.height = Math.round(bitmap.height * scale);
       canvas.getContext("2d").drawImage(bitmap, 0, 0, canvas.width, canvas.height);
@@ -476,6 +480,12 @@
     });
   }
 
+  // What door-records.js (matters, visits, re-inspections) shares with the scores.
+  window.PinghuDoor = { uuid4: uuid4, localDate: localDate, compress: compress };
+  // door-records.js after it sent something: a re-inspection's return, a visit, a cleared
+  // rectification badge come with the grid's data.
+  root.addEventListener("door:records-sent", function () { fetchData().then(draw); });
+
   // --- Start ----------------------------------------------------------------------------
   $("door-entry") && $("door-entry").addEventListener("submit", saveEntry);
   $("door-entry-cancel") && $("door-entry-cancel").addEventListener("click", closeEntry);
@@ -504,8 +514,13 @@
   });
   $("door-send").addEventListener("click", send);
   window.addEventListener("hashchange", draw);
-  window.addEventListener("online", function () { drawStatus(); send(); });
-  window.addEventListener("offline", drawStatus);
+  var settle = null;
+  window.addEventListener("online", function () {
+    drawStatus();
+    window.clearTimeout(settle);
+    settle = window.setTimeout(function () { if (navigator.onLine) send(); }, SIGNAL_SETTLE_MS);
+  });
+  window.addEventListener("offline", function () { window.clearTimeout(settle); drawStatus(); });
   document.addEventListener("click", function (event) {
     var back = event.target.closest && event.target.closest(".door-back");
     if (back) { event.preventDefault(); window.location.hash = ""; }

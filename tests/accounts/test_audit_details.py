@@ -205,3 +205,20 @@ def test_a_permission_change_reads_in_words():
         details={"relation": "groups", "change": "remove", "ids": [3]},
     )
     assert audit_display.detail_sentences(record) == ["类型：用户组", "变动：去掉", "编号：3"]
+
+
+def test_a_matters_step_reads_in_words(world):
+    record = AuditRecord(
+        action="matter.assess",
+        details={
+            "step": "assess",
+            "outcome": "declined",
+            "state": "declined",
+            "note": "属邻里纠纷",
+            "photo": False,
+            "micro_grid": world.grid_east.pk,
+        },
+    )
+    text = " ".join(audit_display.detail_sentences(record))
+    assert "研判" in text and "不予受理" in text and "属邻里纠纷" in text
+    assert "declined" not in text and "assess" not in text

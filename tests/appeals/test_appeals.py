@@ -16,9 +16,9 @@ from accounts.models import AuditRecord
 from appeals import selectors, services
 from appeals.models import Appeal
 from communities.models import ScoreEvent
+from overview import card_views
 from tests.appeals.conftest import deduction, line
 from tests.communities.conftest import YEAR
-from villages import card_views
 
 pytestmark = pytest.mark.django_db
 
@@ -247,7 +247,7 @@ def test_open_appeals_are_on_the_staff_home_with_their_age(world, wrong_deductio
     """Issue 14's to-do list: the staff who must answer see the open appeals and the oldest's age."""
 
     from appeals import services as appeal_services
-    from communities import overview_selectors
+    from overview import selectors as overview_selectors
 
     appeal = appeal_services.appeal_file(
         actor=world.villager_a, event=wrong_deduction, text="没有乱堆"

@@ -72,7 +72,7 @@ def test_the_overview_shows_awards_paid_per_village_and_period_and_the_remainder
 
 
 def test_the_home_lists_awards_to_approve_and_the_towns_award_figures(client, world, items):
-    from communities import overview_selectors
+    from overview import selectors as overview_selectors
 
     event(world.a_east, items["clean"], "6", occurred_on=date(2026, 4, 8))
     tiers = [{"min_score": "5", "share_of_base": "0.5"}]

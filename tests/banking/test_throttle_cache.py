@@ -10,7 +10,7 @@ from django.core.cache import caches
 from django.core.cache.backends.redis import RedisCache
 from django.test import Client
 
-from banking.throttling import TokenRateThrottle
+from pinghu_points.api_auth import TokenRateThrottle
 
 pytestmark = pytest.mark.django_db
 

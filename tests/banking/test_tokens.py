@@ -133,7 +133,7 @@ def test_last_used_is_recorded(tokens, api):
 
 
 def test_throttled_per_token(tokens, api, monkeypatch):
-    from banking.throttling import TokenRateThrottle
+    from pinghu_points.api_auth import TokenRateThrottle
 
     caches["throttle"].clear()
     monkeypatch.setattr(TokenRateThrottle, "THROTTLE_RATES", {"token": "3/minute"})

@@ -9,7 +9,7 @@ from decimal import Decimal
 import pytest
 
 from communities.models import ScoringStandard, StandardAdoption
-from dividends import services
+from dividends import run_jobs, services
 from dividends.models import DividendRun
 from tests import factories
 from tests.browser.test_dividend_run import login
@@ -27,7 +27,7 @@ def computed_run(world, year, total):
         incentive_value=Decimal("0.2"),
         policy=DividendRun.Policy.SCORE,
     )
-    run = services.dividend_run_compute(run_id=run.pk)
+    run = run_jobs.dividend_run_compute(run_id=run.pk)
     assert run.status == DividendRun.Status.COMPUTED, run.error
     return run
 

@@ -10,11 +10,12 @@ import pytest
 from accounts.models import User
 from awards import services as award_services
 from communities.models import ScoreEvent
+from dividends import run_jobs
 from dividends import services as dividend_services
 from dividends.models import DividendRun
+from overview import card_views
 from tests import factories
 from tests.conftest import PASSWORD
-from villages import card_views
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
@@ -52,7 +53,7 @@ def paid(world, scoring):
         incentive_value=Decimal("0.2"),
         policy=DividendRun.Policy.SCORE,
     )
-    dividend = dividend_services.dividend_run_compute(run_id=dividend.pk)
+    dividend = run_jobs.dividend_run_compute(run_id=dividend.pk)
     dividend_services.dividend_run_approve(actor=world.supervisor_a, run=dividend)
     awards = []
     for month in (4, 5):

@@ -5,7 +5,7 @@ from decimal import Decimal
 
 import pytest
 
-from dividends import services
+from dividends import run_jobs, services
 from dividends.models import DividendRun
 from tests.conftest import PASSWORD
 from tests.dividends.test_exports import read
@@ -133,7 +133,7 @@ def test_progress_bar_polls_until_the_worker_finishes(
     assert page.inner_text("#run-progress-status") == "计算中"
     assert page.inner_text("#run-status-badge") == "计算中"
 
-    services.dividend_run_compute(run_id=run.pk)  # the "worker" finishes
+    run_jobs.dividend_run_compute(run_id=run.pk)  # the "worker" finishes
     page.wait_for_selector("#reconciliation-ok")  # the page reloaded with the results
     assert page.inner_text("#run-progress-text") == "100%"
     assert page.locator("#lines-link").count() == 1
@@ -158,7 +158,7 @@ def test_statement_explains_the_figures_and_fits_a_phone(
         policy=DividendRun.Policy.SCORE,
     )
     with django_capture_on_commit_callbacks(execute=True):
-        services.dividend_run_enqueue(run=run)
+        run_jobs.dividend_run_enqueue(run=run)
     login(page, live_server.url, "acc_a")
     page.set_viewport_size({"width": 360, "height": 800})
 

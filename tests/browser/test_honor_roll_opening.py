@@ -11,8 +11,9 @@ from decimal import Decimal
 import pytest
 from django.utils import timezone
 
-from communities import overview_views, services
+from communities import services
 from communities.models import ScoreEvent
+from overview import views as overview_views
 from tests.conftest import PASSWORD
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]

@@ -7,8 +7,8 @@ from decimal import Decimal
 
 import pytest
 
-from communities import overview_views
 from communities.models import ScoreEvent
+from overview import views as overview_views
 from tests.browser.conftest import watch_csp
 from tests.conftest import PASSWORD
 

@@ -12,9 +12,9 @@ import pytest
 
 from accounts.models import User
 from communities.models import ScoreEvent
+from overview import card_views
 from tests import factories
 from tests.conftest import PASSWORD
-from villages import card_views
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 

@@ -75,7 +75,9 @@ def test_the_leader_re_inspects_on_a_phone(browser, live_server, world, opened, 
         assert badge.inner_text() == "待整改 03-17"
         assert "is-refused" in badge.get_attribute("class")
         page.click(f"#door-row-{world.a_east.pk}")
-        # The link is filled in by door.js after the tap (href="#" until then): wait for it.
+        # The hash change is a task of its own: the household is drawn after the click returns;
+        # the link is filled in by door.js then (href="#" until it is): wait for both.
+        page.wait_for_selector("#door-household:not([hidden])")
         expect(page.locator("#door-rectify-link")).to_have_attribute(
             "href", re.compile(re.escape(f"/communities/rectifications/{opened.pk}/") + "$")
         )

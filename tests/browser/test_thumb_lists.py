@@ -13,6 +13,7 @@ from django.utils import timezone
 from communities import selectors
 from communities import services as ledger
 from communities.models import ScoreEvent
+from dividends import run_jobs
 from dividends import services as dividends
 from dividends.models import DividendRun
 from tests import factories
@@ -101,7 +102,7 @@ def lists(world, scoring):
         incentive_value=Decimal("0.2"),
         policy=DividendRun.Policy.SCORE,
     )
-    assert dividends.dividend_run_compute(run_id=run.pk).status == DividendRun.Status.COMPUTED
+    assert run_jobs.dividend_run_compute(run_id=run.pk).status == DividendRun.Status.COMPUTED
     dividends.dividend_run_create(
         actor=world.accountant_b,
         cooperative=world.coop_b,

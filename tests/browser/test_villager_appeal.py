@@ -13,11 +13,11 @@ from accounts.models import User
 from appeals.models import Appeal
 from communities.models import ScoreEvent
 from dividends import notice
+from overview import card_views
 from tests import factories
 from tests.appeals.conftest import approved_run, line
 from tests.browser.conftest import watch_csp
 from tests.conftest import PASSWORD
-from villages import card_views
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 

@@ -17,6 +17,7 @@ from accounts.models import User
 from communities import selectors, services
 from communities.models import HouseholdVisit, ScoreEvent, ScoringItem
 from communities.services import BatchError, Entry
+from dividends import run_jobs
 from dividends import services as dividend_services
 from dividends.models import DividendRun
 from tests import factories
@@ -381,7 +382,7 @@ def test_the_dividend_applies_a_veto_only_once_confirmed(world, items, second_st
             incentive_value=Decimal("0.2"),
             policy=DividendRun.Policy.SCORE,
         )
-        dividend_services.dividend_run_compute(run_id=run.pk)
+        run_jobs.dividend_run_compute(run_id=run.pk)
         return run.lines.get(household_number="A001")
 
     pending = a001_line()

@@ -26,8 +26,8 @@ from communities.models import ScoreEvent
 from communities.services import _cap_usage
 from dividends import services as dividends
 from dividends.models import DividendRun
+from overview.card_selectors import point_card
 from villages.models import Household
-from villages.selectors import point_card
 
 D = Decimal
 YEAR = 2026

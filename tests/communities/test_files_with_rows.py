@@ -1,4 +1,4 @@
-"""A file is stored only with the row that names it (communities.files.stored_with_rows):
+"""A file is stored only with the row that names it (pinghu_points.files.stored_with_rows):
 a write that rolls back — the same door batch sent twice at once, a full disk at the
 second photo, a second appeal racing the first — leaves no file behind, whole or partial;
 and `remove_unreferenced_files` finds what a killed process left."""
@@ -19,9 +19,10 @@ from django.db import connection, connections
 from PIL import Image
 
 from appeals.models import Appeal
-from communities import files, services
+from communities import services
 from communities.models import ScoreEvent
 from communities.services import Entry
+from pinghu_points import files
 from tests.conftest import fill
 
 from .conftest import YEAR

@@ -12,6 +12,7 @@ from accounts.models import AuditRecord, User
 from communities import selectors, services
 from communities.models import EventReview, MonthStatusChange, ScoreEvent
 from communities.services import Entry
+from pinghu_points.parameters import FIRST_YEAR
 from tests import factories
 from tests.test_i18n import english_words
 
@@ -454,3 +455,19 @@ def test_the_veto_page_is_not_for_its_author_or_another_community(world, waiting
     url = f"/communities/scoring/review/{waiting_veto.pk}/veto/"
     assert login(world.staff_east).get(url).status_code == 404  # one's own entry
     assert login(world.staff_west).get(url).status_code == 404
+
+
+def test_the_ledger_year_buttons_are_the_years_shown(world, login, monkeypatch):
+    """One year range (issue 21, point 3): the staff ledger's buttons are the newest of
+    `months.years_shown`, never a year before the first one with points."""
+    from communities import ledger_views
+
+    real = timezone.localdate
+    monkeypatch.setattr(
+        ledger_views.timezone,
+        "localdate",
+        lambda value=None, **kwargs: date(FIRST_YEAR + 2, 6, 1) if value is None else real(value),
+    )
+    client = login(world.staff_east)
+    response = client.get(reverse("communities:household_points", args=[world.a_east.pk]))
+    assert response.context["years"] == [FIRST_YEAR + 2, FIRST_YEAR + 1, FIRST_YEAR]

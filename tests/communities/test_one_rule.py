@@ -82,7 +82,7 @@ def test_counting_pending_and_standing_agree_per_row_and_per_query(world, items)
 
 def test_a_veto_needs_a_photo_everywhere(world, items):
     # The card's rule text forgot vetoes; the batch page, the door and the service did not.
-    from villages.card_views import _item_rule
+    from overview.card_views import _item_rule
 
     crime, photo, clean = items["crime"], items["photo"], items["clean"]
     assert crime.needs_photo and photo.needs_photo and not clean.needs_photo
@@ -92,3 +92,43 @@ def test_a_veto_needs_a_photo_everywhere(world, items):
     }
     assert "须拍照留证" in _item_rule(crime)
     assert "须拍照留证" not in _item_rule(clean)
+
+
+def test_nothing_but_annual_score_clips_a_score():
+    """The clip of base + points to the standard's bounds is written once: `annual_score`
+    (the veto confirmation page's "score now / after" used to clip for itself)."""
+    from pathlib import Path
+
+    root = Path(__file__).resolve().parents[2]
+    clips = [
+        str(path.relative_to(root))
+        for app in (
+            "accounts",
+            "appeals",
+            "awards",
+            "banking",
+            "communities",
+            "dividends",
+            "matters",
+            "villages",
+            "pinghu_points",
+        )
+        for path in (root / app).rglob("*.py")
+        if "migrations" not in path.parts
+        for line in path.read_text().splitlines()
+        if ".clip(" in line
+    ]
+    assert clips == ["communities/selectors.py"]  # the one line in annual_score
+
+
+def test_the_confirmation_page_scores_through_annual_score(world, items):
+    Community.objects.filter(pk=world.east.pk).update(review_required=True)
+    event = record(world.staff_east, world.a_east, items["volunteer"], date(YEAR, 6, 2), "1")
+    effect = selectors.review_effect(event=event)
+    assert effect["score_now"] == selectors.household_annual_score(
+        household=world.a_east, year=YEAR
+    )
+    standard = selectors.standard_for(cooperative=world.a_east.cooperative, year=YEAR)
+    assert effect["score_after"] == selectors.annual_score(
+        standard=standard, total=effect["score_now"] - standard.base_points + event.points
+    )

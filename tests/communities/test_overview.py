@@ -11,10 +11,12 @@ from django.urls import reverse
 from openpyxl import load_workbook
 
 from accounts.models import AuditRecord
-from communities import overview_selectors, overview_views, services
+from communities import services
 from communities.models import Community
 from communities.services import Entry
 from dividends.models import DividendLine, DividendRun
+from overview import selectors as overview_selectors
+from overview import views as overview_views
 from tests import factories
 
 from .conftest import YEAR

@@ -7,10 +7,11 @@ import pytest
 from django.urls import reverse
 
 from accounts.models import User
-from communities import overview_selectors, services
+from communities import services
 from communities.models import Community
 from communities.services import Entry
 from dividends.models import DividendRun
+from overview import selectors as overview_selectors
 from tests import factories
 
 from .conftest import YEAR

@@ -27,6 +27,7 @@ from communities.services import (
     score_event_review,
     score_events_record,
 )
+from dividends import run_jobs
 from dividends import services as dividend_services
 from dividends.models import DividendRun
 from tests.communities.test_import import xlsx
@@ -75,7 +76,7 @@ def paid(world, items, event_a, deduction_a, django_capture_on_commit_callbacks)
         policy=DividendRun.Policy.SCORE,
     )
     with django_capture_on_commit_callbacks(execute=True):
-        dividend_services.dividend_run_enqueue(run=run)
+        run_jobs.dividend_run_enqueue(run=run)
     run.refresh_from_db()
     assert run.status == DividendRun.Status.COMPUTED, run.error
     return dividend_services.dividend_run_approve(actor=world.supervisor_a, run=run)

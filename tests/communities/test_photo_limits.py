@@ -1,4 +1,4 @@
-"""Photos are measured from their header before a pixel is decoded (communities/files.py):
+"""Photos are measured from their header before a pixel is decoded (pinghu_points/files.py):
 a small file that claims a huge picture is refused with a clear message, on every path
 that takes a photo (they share `clean_photo`), and the peak memory of a door sync that
 carries the largest photos accepted stays near one decoded photo, not fifty."""
@@ -19,8 +19,9 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from django.urls import reverse
 from PIL import Image, ImageFile
 
-from communities import files, services
+from communities import services
 from communities.models import ScoreEvent
+from pinghu_points import files
 
 from .conftest import YEAR
 

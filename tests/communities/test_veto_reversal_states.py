@@ -9,7 +9,7 @@ from django.urls import reverse
 
 from communities import services
 from communities.models import ScoreEvent
-from communities.overview_selectors import STANDING
+from communities.selectors import STANDING
 from tests import factories
 
 from .conftest import YEAR

@@ -7,7 +7,7 @@ from django.contrib.auth.models import Permission
 from django.urls import reverse
 
 from accounts.models import AuditRecord
-from dividends import services
+from dividends import run_jobs, services
 from dividends.models import DividendRun
 from tests.dividends.test_exports import read
 
@@ -32,7 +32,7 @@ def create_run(world):
 def computed_run(world, standard, django_capture_on_commit_callbacks):
     run = create_run(world)
     with django_capture_on_commit_callbacks(execute=True):
-        services.dividend_run_enqueue(run=run)
+        run_jobs.dividend_run_enqueue(run=run)
     run.refresh_from_db()
     assert run.status == DividendRun.Status.COMPUTED, run.error
     return run

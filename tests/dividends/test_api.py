@@ -6,7 +6,7 @@ from decimal import Decimal
 import pytest
 
 from accounts.models import AuditRecord, User
-from dividends import services
+from dividends import run_jobs, services
 from dividends.models import DividendRun
 from tests import factories
 
@@ -31,7 +31,7 @@ def computed_run(world, standard, django_capture_on_commit_callbacks):
         policy=DividendRun.Policy.SCORE,
     )
     with django_capture_on_commit_callbacks(execute=True):
-        services.dividend_run_enqueue(run=run)
+        run_jobs.dividend_run_enqueue(run=run)
     run.refresh_from_db()
     assert run.status == DividendRun.Status.COMPUTED, run.error
     return run

@@ -13,7 +13,7 @@ from django.urls import reverse
 
 from accounts.models import AuditRecord, User
 from communities.models import ScoringStandard, StandardAdoption
-from dividends import selectors, services
+from dividends import run_jobs, selectors, services
 from dividends.models import DividendRun
 from tests import factories
 from tests.test_i18n import english_words
@@ -38,7 +38,7 @@ def make_run(world, standard, django_capture_on_commit_callbacks):
         )
         if compute:
             with django_capture_on_commit_callbacks(execute=True):
-                services.dividend_run_enqueue(run=run)
+                run_jobs.dividend_run_enqueue(run=run)
             run.refresh_from_db()
             assert run.status == Status.COMPUTED, run.error
         return run

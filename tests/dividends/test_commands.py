@@ -14,7 +14,7 @@ from django.core.management import call_command
 from django.core.management.base import CommandError
 
 from accounts.models import AuditRecord
-from dividends import services
+from dividends import run_jobs, services
 from dividends.models import DividendRun
 from tests.dividends.test_exports import read
 
@@ -93,7 +93,7 @@ def test_run_dividend_reports_a_failed_computation(
     def broken(**kwargs):
         raise RuntimeError("the register is unreadable")
 
-    monkeypatch.setattr(services, "compute_lines", broken)
+    monkeypatch.setattr(run_jobs, "compute_lines", broken)
 
     with pytest.raises(CommandError, match="计算失败：the register is unreadable"):
         run_command(*TONGJIE, "--incentive-ratio", "0.2", *wait)
@@ -102,7 +102,7 @@ def test_run_dividend_reports_a_failed_computation(
 
 @pytest.mark.django_db(transaction=True)
 def test_run_dividend_wait_times_out(transactional_db, world, standard, monkeypatch):
-    monkeypatch.setattr(services, "dividend_run_enqueue", lambda *, run: None)  # no worker
+    monkeypatch.setattr(run_jobs, "dividend_run_enqueue", lambda *, run: None)  # no worker
 
     with pytest.raises(CommandError, match="等待超时"):
         run_command(*TONGJIE, "--incentive-ratio", "0.2", "--wait", "--timeout", "0")
@@ -388,7 +388,7 @@ def test_create_compute_approve_export_each_leave_one_audit_record(
 
 
 def test_computing_twice_leaves_one_compute_record(world, computed_run):
-    services.dividend_run_compute(run_id=computed_run.pk)
+    run_jobs.dividend_run_compute(run_id=computed_run.pk)
 
     assert audit_actions(computed_run).count("dividend.compute") == 1
 

@@ -16,7 +16,7 @@ from django.test.utils import CaptureQueriesContext
 
 from accounts.models import AuditRecord, User
 from communities.models import ScoreEvent, ScoringItem, ScoringStandard, StandardAdoption
-from dividends import services, tasks
+from dividends import run_jobs, services, tasks
 from dividends.models import DividendLine, DividendRun
 from dividends.money import to_fen
 from tests import factories
@@ -44,7 +44,7 @@ def create_run(world, **overrides):
 
 
 def compute(run, **kwargs):
-    return services.dividend_run_compute(run_id=run.pk, **kwargs)
+    return run_jobs.dividend_run_compute(run_id=run.pk, **kwargs)
 
 
 def lines_of(run):
@@ -702,17 +702,17 @@ def test_a_duplicate_that_finishes_first_wins_and_the_other_writes_nothing(
     world, standard, monkeypatch
 ):
     run = create_run(world)
-    real_compute_lines = services.compute_lines
+    real_compute_lines = run_jobs.compute_lines
     calls = []
 
     def compute_lines_while_a_duplicate_runs(**kwargs):
         lines = real_compute_lines(**kwargs)
         if not calls:
             calls.append("duplicate")
-            services.dividend_run_compute(run_id=run.pk)  # the other task, start to end
+            run_jobs.dividend_run_compute(run_id=run.pk)  # the other task, start to end
         return lines
 
-    monkeypatch.setattr(services, "compute_lines", compute_lines_while_a_duplicate_runs)
+    monkeypatch.setattr(run_jobs, "compute_lines", compute_lines_while_a_duplicate_runs)
     result = compute(run)
     assert calls == ["duplicate"]
     assert result.status == Status.COMPUTED
@@ -723,13 +723,13 @@ def test_a_duplicate_that_finishes_first_wins_and_the_other_writes_nothing(
 def test_progress_is_reported_and_reaches_100(world, standard, monkeypatch):
     run = create_run(world)
     seen, stored = [], []
-    real_set_progress = services._set_progress
+    real_set_progress = run_jobs._set_progress
 
     def spy(run_, percent):
         real_set_progress(run_, percent)
         stored.append(DividendRun.objects.values_list("progress", flat=True).get(pk=run_.pk))
 
-    monkeypatch.setattr(services, "_set_progress", spy)
+    monkeypatch.setattr(run_jobs, "_set_progress", spy)
     run = compute(run, progress=seen.append)
     # The row the pages poll moves forward step by step (5 when the task takes the run);
     # 100 comes with the lines.
@@ -741,7 +741,7 @@ def test_progress_is_reported_and_reaches_100(world, standard, monkeypatch):
 def test_enqueue_sends_the_task_after_commit(world, standard, django_capture_on_commit_callbacks):
     run = create_run(world)
     with django_capture_on_commit_callbacks(execute=True):
-        services.dividend_run_enqueue(run=run)
+        run_jobs.dividend_run_enqueue(run=run)
     run.refresh_from_db()
     assert (run.status, run.progress, run.household_count) == (Status.COMPUTED, 100, 2)
 
@@ -773,7 +773,7 @@ def test_a_crash_while_writing_leaves_no_line_and_the_run_can_be_computed_again(
     monkeypatch.undo()
     # A failed run waits for a person: a stray task leaves it failed, "重新计算" sends it.
     assert compute(run).status == Status.FAILED
-    run = compute(services.dividend_run_retry(actor=world.accountant_a, run=run))
+    run = compute(run_jobs.dividend_run_retry(actor=world.accountant_a, run=run))
     assert run.status == Status.COMPUTED and run.error == ""
     assert run.lines.count() == 15
     assert_lines_add_up(run)
@@ -785,7 +785,7 @@ def test_a_crash_after_the_lines_are_written_rolls_them_back(world, standard, mo
     def audit_fails(**kwargs):
         raise IntegrityError("audit table unavailable")
 
-    monkeypatch.setattr(services, "audit_record", audit_fails)
+    monkeypatch.setattr(run_jobs, "audit_record", audit_fails)
     with pytest.raises(IntegrityError):
         compute(run)
     run.refresh_from_db()
@@ -795,7 +795,7 @@ def test_a_crash_after_the_lines_are_written_rolls_them_back(world, standard, mo
     assert not run.lines.exists()
 
     monkeypatch.undo()
-    run = services.dividend_run_retry(actor=world.accountant_a, run=run)
+    run = run_jobs.dividend_run_retry(actor=world.accountant_a, run=run)
     assert compute(run).status == Status.COMPUTED
     assert run.lines.count() == 2
 

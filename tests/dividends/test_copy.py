@@ -6,7 +6,7 @@ from decimal import Decimal
 import pytest
 from django.db import connection
 
-from dividends import services
+from dividends import run_jobs, services
 from dividends.models import DividendRun
 from tests import factories
 
@@ -42,7 +42,7 @@ def _computed_run(world):
         incentive_value=Decimal("0.2"),
         policy=DividendRun.Policy.SCORE_SHARES,
     )
-    return services.dividend_run_compute(run_id=run.pk)
+    return run_jobs.dividend_run_compute(run_id=run.pk)
 
 
 def test_copy_writes_the_same_lines_as_bulk_create(world, standard, monkeypatch):
@@ -56,9 +56,9 @@ def test_copy_writes_the_same_lines_as_bulk_create(world, standard, monkeypatch)
             bank_account="6228480011112222333",
             shares={"RK": "2.5"},
         )
-    monkeypatch.setattr(services, "COPY_MIN_LINES", 10**9)
+    monkeypatch.setattr(run_jobs, "COPY_MIN_LINES", 10**9)
     by_orm = _computed_run(world)
-    monkeypatch.setattr(services, "COPY_MIN_LINES", 1)
+    monkeypatch.setattr(run_jobs, "COPY_MIN_LINES", 1)
     by_copy = _computed_run(world)
 
     assert by_copy.status == DividendRun.Status.COMPUTED, by_copy.error

@@ -14,7 +14,7 @@ from django.test.utils import CaptureQueriesContext
 
 from communities import services as scoring
 from communities.services import Entry
-from dividends import services
+from dividends import run_jobs, services
 from dividends.exports import export_run, shares_summary
 from dividends.models import DividendRun
 from tests import factories
@@ -53,7 +53,7 @@ def create_run(world, *, total="1000.00"):
 
 def compute(run, capture):
     with capture(execute=True):
-        services.dividend_run_enqueue(run=run)
+        run_jobs.dividend_run_enqueue(run=run)
     run.refresh_from_db()
     assert run.status == DividendRun.Status.COMPUTED, run.error
     return run

@@ -23,7 +23,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from accounts.models import AuditRecord
-from dividends import services
+from dividends import run_jobs, services
 from dividends.models import DividendLine, DividendRun
 from pinghu_points.celery import app
 from tests.dividends.test_views import form_data
@@ -61,10 +61,10 @@ def age(run, seconds, **fields):
 
 def test_a_duplicate_task_after_the_run_is_computed_changes_nothing(world, standard):
     run = create_run(world)
-    run = services.dividend_run_compute(run_id=run.pk)
+    run = run_jobs.dividend_run_compute(run_id=run.pk)
     before = DividendRun.objects.values().get(pk=run.pk)
 
-    again = services.dividend_run_compute(run_id=run.pk)
+    again = run_jobs.dividend_run_compute(run_id=run.pk)
 
     assert again.status == Status.COMPUTED
     assert DividendRun.objects.values().get(pk=run.pk) == before  # not even the progress
@@ -87,7 +87,7 @@ def test_a_duplicate_task_waiting_on_the_writer_leaves_the_computed_run_alone(wo
     def duplicate():
         try:
             writer_has_lock.wait(10)
-            outcome["run"] = services.dividend_run_compute(run_id=run.pk)
+            outcome["run"] = run_jobs.dividend_run_compute(run_id=run.pk)
         except Exception as error:  # pragma: no cover - reported below
             outcome["error"] = error
         finally:
@@ -104,7 +104,7 @@ def test_a_duplicate_task_waiting_on_the_writer_leaves_the_computed_run_alone(wo
         DividendRun.objects.select_for_update().get(pk=run.pk)
         writer_has_lock.set()
         assert not duplicate_done.wait(1.0)  # the duplicate waits on the lock
-        services.write_lines(run, lines)
+        run_jobs.write_lines(run, lines)
         DividendRun.objects.filter(pk=run.pk).update(status=Status.COMPUTED, progress=100)
     thread.join(20)
 
@@ -124,15 +124,15 @@ def test_a_broken_database_connection_leaves_the_run_running_for_a_retry(
     def connection_lost(**kwargs):
         raise InterfaceError("connection already closed")
 
-    monkeypatch.setattr(services, "compute_lines", connection_lost)
+    monkeypatch.setattr(run_jobs, "compute_lines", connection_lost)
     with pytest.raises(InterfaceError):
-        services.dividend_run_compute(run_id=run.pk)
+        run_jobs.dividend_run_compute(run_id=run.pk)
     run.refresh_from_db()
     # Not failed with the raw error: running, to be retried by the task or the sweep.
     assert (run.status, run.error, run.attempts) == (Status.RUNNING, "", 1)
 
     monkeypatch.undo()
-    assert services.dividend_run_compute(run_id=run.pk).status == Status.COMPUTED
+    assert run_jobs.dividend_run_compute(run_id=run.pk).status == Status.COMPUTED
 
 
 def test_the_eager_task_gives_up_with_a_reason_when_the_connection_keeps_breaking(
@@ -145,12 +145,12 @@ def test_the_eager_task_gives_up_with_a_reason_when_the_connection_keeps_breakin
     def connection_lost(**kwargs):
         raise InterfaceError("connection already closed")
 
-    monkeypatch.setattr(services, "compute_lines", connection_lost)
+    monkeypatch.setattr(run_jobs, "compute_lines", connection_lost)
     with pytest.raises(InterfaceError):
         compute_dividend_run.delay(run.pk)
     run.refresh_from_db()
     assert run.status == Status.FAILED
-    assert run.error == services.database_lost_message()
+    assert run.error == run_jobs.database_lost_message()
     assert "connection already closed" not in run.error
 
 
@@ -159,11 +159,11 @@ def test_a_run_that_keeps_killing_its_worker_is_failed_with_a_reason(world, stan
     # Started JOB_MAX_ATTEMPTS times, never finished (the worker died each time).
     DividendRun.objects.filter(pk=run.pk).update(status=Status.RUNNING, attempts=3)
 
-    run = services.dividend_run_compute(run_id=run.pk)
+    run = run_jobs.dividend_run_compute(run_id=run.pk)
 
-    assert run.status == Status.FAILED and run.error == services.interrupted_message()
+    assert run.status == Status.FAILED and run.error == run_jobs.interrupted_message()
     assert not run.lines.exists()
-    assert services.run_can_retry(run)
+    assert run_jobs.run_can_retry(run)
 
 
 # --- The sweep -------------------------------------------------------------------------------
@@ -174,7 +174,7 @@ def test_the_sweep_resends_a_stalled_run_and_it_is_computed(world, standard, set
     run = create_run(world)
     age(run, 61, status=Status.RUNNING, progress=45, attempts=1, task_id="lost")
 
-    outcome = services.dividend_runs_sweep()
+    outcome = run_jobs.dividend_runs_sweep()
 
     assert outcome == {"resent": [run.pk], "failed": []}
     run.refresh_from_db()  # eager: computed by the re-sent task
@@ -185,14 +185,14 @@ def test_the_sweep_leaves_a_live_run_alone(world, standard, settings):
     settings.JOB_STALE_SECONDS = 60
     running = age(create_run(world), 30, status=Status.RUNNING, attempts=1, task_id="live")
     queued = age(create_run(world), 59, task_id="waiting")
-    computed = services.dividend_run_compute(run_id=create_run(world).pk)
+    computed = run_jobs.dividend_run_compute(run_id=create_run(world).pk)
     age(computed, 3600)
 
-    assert services.dividend_runs_sweep() == {"resent": [], "failed": []}
+    assert run_jobs.dividend_runs_sweep() == {"resent": [], "failed": []}
     for run, status in ((running, Status.RUNNING), (queued, Status.QUEUED)):
         run.refresh_from_db()
         assert run.status == status
-    assert not services.run_can_retry(running) and not services.run_can_retry(queued)
+    assert not run_jobs.run_can_retry(running) and not run_jobs.run_can_retry(queued)
 
 
 def test_the_sweep_fails_a_run_interrupted_too_often_with_a_reason(world, standard, settings):
@@ -200,7 +200,7 @@ def test_the_sweep_fails_a_run_interrupted_too_often_with_a_reason(world, standa
     settings.JOB_MAX_ATTEMPTS = 3
     run = age(create_run(world), 61, status=Status.RUNNING, attempts=3, task_id="lost")
 
-    assert services.dividend_runs_sweep() == {"resent": [], "failed": [run.pk]}
+    assert run_jobs.dividend_runs_sweep() == {"resent": [], "failed": [run.pk]}
     run.refresh_from_db()
     assert run.status == Status.FAILED
     assert "重新计算" in run.error and "中断" in run.error
@@ -211,7 +211,7 @@ def test_the_sweep_sends_a_run_the_broker_never_got(world, standard, settings):
     settings.JOB_UNSENT_SECONDS = 30
     run = age(create_run(world), 31)  # queued, no task id: never sent
 
-    assert services.dividend_runs_sweep() == {"resent": [run.pk], "failed": []}
+    assert run_jobs.dividend_runs_sweep() == {"resent": [run.pk], "failed": []}
     run.refresh_from_db()
     assert run.status == Status.COMPUTED
 
@@ -227,7 +227,7 @@ def test_the_sweep_is_on_celery_beats_schedule():
     assert app.conf.beat_schedule["sweep-jobs"]["task"] == entry["task"]
     assert "pinghu_points.jobs" in app.conf.imports  # the worker knows the task
     assert settings.JOB_KINDS == [
-        "dividends.services.RUN_JOBS",
+        "dividends.run_jobs.RUN_JOBS",
         "villages.import_jobs.IMPORT_JOBS",
         "awards.services.AWARD_JOBS",
     ]
@@ -289,9 +289,9 @@ def test_a_live_or_computed_run_cannot_be_retried(world, standard, login):
     ]
     run.refresh_from_db()
     assert (run.status, run.attempts) == (Status.RUNNING, 1)
-    computed = services.dividend_run_compute(run_id=create_run(world).pk)
+    computed = run_jobs.dividend_run_compute(run_id=create_run(world).pk)
     with pytest.raises(Exception, match="不能重新计算"):
-        services.dividend_run_retry(actor=world.accountant_a, run=computed)
+        run_jobs.dividend_run_retry(actor=world.accountant_a, run=computed)
 
 
 def test_retry_is_scoped(world, standard, login):
@@ -392,7 +392,7 @@ def test_broker_down_the_page_says_once_that_the_run_is_saved(world, standard, l
     # The queue is back: the sweep sends it (eager here) and it is computed.
     age(run, 60)
     with settings_restored():
-        assert services.dividend_runs_sweep()["resent"] == [run.pk]
+        assert run_jobs.dividend_runs_sweep()["resent"] == [run.pk]
     run.refresh_from_db()
     assert run.status == Status.COMPUTED
 
@@ -550,7 +550,7 @@ def test_the_recompute_service_refuses_a_run_that_is_not_computed(world, standar
 
 
 def test_the_recompute_service_refuses_who_does_not_keep_the_cooperative(world, standard):
-    run = services.dividend_run_compute(run_id=create_run(world).pk)
+    run = run_jobs.dividend_run_compute(run_id=create_run(world).pk)
     for actor in (world.accountant_b, world.supervisor_a, world.staff_east):
         with pytest.raises(PermissionDenied):
             services.dividend_run_recompute(actor=actor, run=run)

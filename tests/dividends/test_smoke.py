@@ -1,6 +1,6 @@
 from decimal import Decimal
 
-from dividends import services
+from dividends import run_jobs, services
 from dividends.models import DividendRun
 
 
@@ -15,7 +15,7 @@ def test_run_computes_and_lines_add_up(world, standard, django_capture_on_commit
         policy=DividendRun.Policy.SCORE,
     )
     with django_capture_on_commit_callbacks(execute=True):
-        services.dividend_run_enqueue(run=run)
+        run_jobs.dividend_run_enqueue(run=run)
     run.refresh_from_db()
     assert run.status == DividendRun.Status.COMPUTED, run.error
     assert run.base_pool == Decimal("833.33")
@@ -41,7 +41,7 @@ def test_an_approved_run_and_its_lines_cannot_be_changed_or_deleted(
         incentive_value=Decimal("10"),
         policy=DividendRun.Policy.SCORE,
     )
-    services.dividend_run_compute(run_id=run.pk)
+    run_jobs.dividend_run_compute(run_id=run.pk)
     run = services.dividend_run_approve(actor=world.supervisor_a, run=run)
     line = run.lines.first()
     for attempt in (run.save, run.delete, line.delete, run.lines.all().delete):

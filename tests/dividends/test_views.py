@@ -10,7 +10,7 @@ from django.utils import timezone
 
 from accounts.models import AuditRecord
 from communities.models import ScoreEvent, ScoringStandard, StandardAdoption
-from dividends import services
+from dividends import run_jobs, services
 from dividends.models import DividendRun
 from tests import factories
 from tests.dividends.test_exports import read
@@ -48,7 +48,7 @@ def make_run(world, standard, django_capture_on_commit_callbacks):
         )
         if compute:
             with django_capture_on_commit_callbacks(execute=True):
-                services.dividend_run_enqueue(run=run)
+                run_jobs.dividend_run_enqueue(run=run)
             run.refresh_from_db()
             assert run.status == DividendRun.Status.COMPUTED, run.error
         return run
@@ -207,6 +207,8 @@ def test_preview_uses_the_service_rule_tongjie_figures(login, world, standard):
         "total": "561600.00",
         "base_pool": "468000.00",
         "incentive_pool": "93600.00",
+        "base_pool_text": "468,000.00",
+        "incentive_pool_text": "93,600.00",
         "incentive_percent": "16.67",
         "ceiling": "112320.00",
         "over_ceiling": False,
@@ -845,3 +847,15 @@ def test_run_pages_show_amounts_with_thousands_separators(login, make_run, world
     assert "561,600.00" in listing
     line = run.lines.get(household=world.a_east)
     assert f"{line.total_amount:,.2f}" in lines and line.total_amount >= 1000
+
+
+def test_recompute_is_refused_by_the_service_not_by_the_page(login, make_run, world):
+    """Issue 21, point 3: the page has no copy of the guard; what the service refuses
+    (here a run not computed yet) comes back on the page as the service's own reason,
+    as on the award run's page."""
+    run = make_run(compute=False)
+    client = login(world.accountant_a)
+    response = client.post(reverse("dividends:run_recompute", args=[run.pk]), follow=True)
+    status = run.get_status_display()
+    assert f"未能重新计算：当前状态（{status}）的方案不能重新计算" in response.content.decode()
+    assert DividendRun.objects.count() == 1

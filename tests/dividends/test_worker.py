@@ -15,7 +15,7 @@ from django.db import connection, transaction
 
 from accounts.models import AuditRecord
 from communities.models import ScoreEvent
-from dividends import services
+from dividends import run_jobs, services
 from dividends.models import DividendRun
 from dividends.tasks import compute_dividend_run
 from pinghu_points.celery import app
@@ -272,7 +272,7 @@ def test_a_duplicate_task_during_the_write_leaves_the_run_computed(
         DividendRun.objects.select_for_update().get(pk=run.pk)
         duplicate = compute_dividend_run.delay(run.pk)
         assert wait_for(backends_waiting_on_a_lock), celery_worker_process.log()
-        services.write_lines(run, lines)
+        run_jobs.write_lines(run, lines)
         paid = sum((line.incentive_amount for line in lines), D(0))
         DividendRun.objects.filter(pk=run.pk).update(
             status=Status.COMPUTED,

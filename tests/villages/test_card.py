@@ -24,10 +24,10 @@ from communities import services
 from communities.models import ScoreEvent
 from communities.services import Entry
 from dividends.models import DividendLine, DividendRun
+from overview import card_views
 from tests import factories
 from tests.communities import conftest as scoring_fixtures
 from tests.test_i18n import english_words
-from villages import card_views
 
 YEAR = scoring_fixtures.YEAR
 TODAY = date(YEAR, 11, 25)

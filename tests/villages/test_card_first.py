@@ -8,8 +8,8 @@ import pytest
 from django.urls import reverse
 
 from communities.models import ScoreEvent
+from overview import card_views
 from tests.communities import conftest as scoring_fixtures
-from villages import card_views
 
 YEAR = scoring_fixtures.YEAR
 standard = scoring_fixtures.standard

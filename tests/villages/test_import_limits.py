@@ -370,7 +370,7 @@ def test_a_large_valid_register_runs_as_a_background_job(register, login, settin
 
     page = client.get(reverse("villages:import_job", args=[job.pk]))
     assert "已导入 2000 户股东户、2000 条股权登记" in page.content.decode()
-    assert 'src="/static/js/import-progress.js"' in page.content.decode()
+    assert 'src="/static/js/job-progress.js"' in page.content.decode()
     progress = client.get(reverse("villages:import_job_progress", args=[job.pk])).json()
     assert progress == {
         "status": "done",

@@ -5,7 +5,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
     dependencies = [
         ("villages", "0009_town"),
-        ("communities", "0010_town"),  # which put every village into a town
+        ("communities", "0011_town"),  # which put every village into a town
     ]
 
     operations = [

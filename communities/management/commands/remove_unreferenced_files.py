@@ -1,7 +1,7 @@
 from django.core.management.base import BaseCommand, CommandError
 from django.utils.translation import gettext as _
 
-from communities import files
+from pinghu_points import files
 
 
 class Command(BaseCommand):

@@ -1,7 +1,7 @@
 """python manage.py run_dividend --cooperative CODE --year Y --total T --incentive-ratio R …
 
 Creates a run through `services.dividend_run_create`, sends it to the job queue through
-`services.dividend_run_enqueue`, prints its id and pools; with `--wait`, waits for the
+`run_jobs.dividend_run_enqueue`, prints its id and pools; with `--wait`, waits for the
 job and prints what was paid. Any refusal is a CommandError (exit status 1).
 """
 
@@ -17,7 +17,7 @@ from django.db.models import Q
 from django.utils.translation import gettext as _
 
 from accounts.models import User
-from dividends import services
+from dividends import run_jobs, services
 from dividends.models import DividendRun
 from pinghu_points.aggregates import ExactSum
 from villages.models import Cooperative
@@ -168,7 +168,7 @@ class Command(BaseCommand):
             raise CommandError(error_text(error)) from error
         self._print_run(run)
         try:
-            sent = services.dividend_run_enqueue(run=run)
+            sent = run_jobs.dividend_run_enqueue(run=run)
         except Exception as error:
             # Eager mode computes inside the call; the run row records the failure.
             run.refresh_from_db()

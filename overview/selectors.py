@@ -24,12 +24,8 @@ from accounts.scope import (
     households_scorable_by,
     households_visible_to,
 )
-from pinghu_points.aggregates import ExactSum
-from pinghu_points.months import previous_month
-from villages.models import Cooperative, Household, ShareMovement, Village
-
-from .models import ScoreEvent
-from .selectors import (
+from communities.models import Community, MicroGrid, ScoreEvent
+from communities.selectors import (
     STANDING,
     annual_score,
     closed_months,
@@ -40,6 +36,9 @@ from .selectors import (
     standards_by_cooperative,
     visited_in_month,
 )
+from pinghu_points.aggregates import ExactSum
+from pinghu_points.months import previous_month
+from villages.models import Cooperative, Household, ShareMovement, Village
 
 ZERO = Decimal("0")
 TENTH = Decimal("0.1")
@@ -241,7 +240,7 @@ def statistics(*, user, year, month_from, month_to):
     that Python folds into every table — and one per-household aggregate (annual score
     and standing adds) for the participation and the histogram. Eight queries in all.
     """
-    from .models import ScoringItem
+    from communities.models import ScoringItem
 
     households = households_visible_to(user)
     events = _events_of(households).filter(
@@ -604,7 +603,7 @@ def overdue_matters(*, user, today):
 
 def open_rectification_counts(*, user, today):
     """Open rectifications of the user's households (scoring scope) and how many are overdue."""
-    from .selectors import open_rectifications
+    from communities.selectors import open_rectifications
 
     dues = list(
         open_rectifications(households=households_scorable_by(user)).values_list(
@@ -679,7 +678,7 @@ def headline_figures(*, user, today):
     from django.core.cache import cache
     from django.db.models import Max
 
-    from .models import EventReview
+    from communities.models import EventReview
 
     households = households_visible_to(user)
     household_count = households.count()
@@ -748,3 +747,38 @@ def group_months(pairs):
             order.append(community)
         grouped[community.pk].append(month)
     return [(community, grouped[community.pk]) for community in order]
+
+
+def home_summary(*, user, today=None):
+    """What the role's home page shows: the role's to-do list first, then its scope, counted."""
+    today = today or timezone.localdate()
+    households = households_visible_to(user)
+    summary = {
+        "household_count": households.count(),
+        "cooperatives": cooperatives_visible_to(user).annotate(
+            household_total=Count("households", distinct=True)
+        ),
+        "communities": communities_visible_to(user),
+    }
+    if user.is_villager:
+        summary["household"] = households.select_related(
+            "cooperative", "community", "micro_grid"
+        ).first()
+    if user.is_community_staff:
+        summary["micro_grids"] = (
+            MicroGrid.objects.filter(community__in=communities_visible_to(user))
+            .select_related("community")
+            .annotate(household_total=Count("households"))
+        )
+    if user.is_community_staff:
+        summary["staff_todo"] = staff_todo(user=user, today=today)
+        summary["months_to_close_grouped"] = group_months(summary["staff_todo"]["months_to_close"])
+    if user.may_sign and user.cooperative_id:  # a cooperative's accountant or supervisor
+        summary["accountant_todo"] = accountant_todo(user=user)
+    if user.is_subdistrict_admin:
+        summary["admin_todo"] = admin_todo(user=user, today=today)
+        summary["community_stats"] = Community.objects.annotate(
+            household_total=Count("households", distinct=True),
+            cooperative_total=Count("households__cooperative", distinct=True),
+        )
+    return summary

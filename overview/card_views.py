@@ -38,17 +38,18 @@ from appeals import selectors as appeal_selectors
 from awards import selectors as award_selectors
 from banking import selectors as bank_selectors
 from communities import selectors as points
+from communities.chart_display import monthly_chart
 from communities.models import MicroGrid, ScoreEvent, ScoringItem
 from matters import selectors as matter_selectors
 from pinghu_points.formatting import plain_points, signed_points
 from pinghu_points.months import is_year_shown, months_of_year
 from pinghu_points.parameters import parse_id
 
-from . import selectors
-from .selectors import MIN_GRID_FOR_AVERAGE
+from . import card_selectors as selectors
+from .card_selectors import MIN_GRID_FOR_AVERAGE
 
 EVENTS_PER_PAGE = 30
-# MIN_GRID_FOR_AVERAGE (the grid-average privacy rule) lives in `selectors`.
+# MIN_GRID_FOR_AVERAGE (the grid-average privacy rule) lives in `card_selectors`.
 # Credit-card size (85.6 × 54 mm), two across and five down on an A4 sheet.
 CARDS_PER_SHEET = 10
 ZERO = Decimal("0")
@@ -185,26 +186,6 @@ def _percent(value, low, high):
         return 0
     share = (Decimal(value) - low) / (high - low) * 100
     return float(min(max(share, ZERO), Decimal(100)).quantize(TENTH))
-
-
-def monthly_chart(*, labels, own_series, average, base_points):
-    """The data of the monthly chart (static/js/card-chart.js) of the point card and of the
-    staff's points page: the household's month-end scores, at most the grid's average (no
-    other household), the base line. None without a series."""
-    if not own_series:
-        return None
-    return {
-        "labels": labels,
-        "household": [float(value) for value in own_series],
-        "average": [float(value) for value in average] if average else None,
-        "base": float(base_points),
-        "text": {
-            "household": _("本户积分"),
-            "average": _("网格平均"),
-            "base": _("基础分"),
-            "points": _("积分"),
-        },
-    }
 
 
 def _card_context(request, household, year):

@@ -9,7 +9,7 @@ Two kinds of upload exist, both private:
 
 Both are at most `UPLOAD_MAX_MB` megabytes and are stored under a random name, never
 the uploader's. There is no media URL: `PrivateFileStorage.url()` points at
-`communities.file_views.private_file`, which serves a file only to a user who may see the
+`pinghu_points.file_views.private_file`, which serves a file only to a user who may see the
 object it belongs to (docs/deployment.md, "Uploaded files").
 """
 

@@ -24,7 +24,7 @@ def move_into_one_town(apps, schema_editor):
 
 class Migration(migrations.Migration):
     dependencies = [
-        ("communities", "0009_rectification"),
+        ("communities", "0010_door_record"),
         ("villages", "0009_town"),
     ]
 

@@ -1,7 +1,9 @@
 """Uploaded files, served only to users who may see the object they belong to.
 
-`communities.files.PrivateFileStorage.url()` points here. Anonymous users go to the login
-page; a file outside the user's scope (or no file) is 404. Images are shown inline, any
+`pinghu_points.files.PrivateFileStorage.url()` points here. Anonymous users go to the login
+page; a file outside the user's scope (or no file) is 404. Who may see a file is the
+domain's rule, `visible(user=, name=)`, handed over by the URLconf
+(`overview.files.private_file_visible`: the scope of the object holding it). Images are shown inline, any
 other file is a download (`Content-Disposition: attachment`); every answer carries
 `X-Content-Type-Options: nosniff`, so a browser never runs an upload as a page.
 
@@ -20,7 +22,6 @@ from django.http import FileResponse, Http404, HttpResponse
 from django.utils.http import content_disposition_header
 from django.views.decorators.http import require_safe
 
-from . import selectors
 from .files import INLINE_TYPES, content_type
 
 # The browser may show the file, but nothing in it may run or load anything.
@@ -29,10 +30,10 @@ FILE_CSP = "default-src 'none'; img-src 'self'; style-src 'unsafe-inline'; sandb
 
 @login_required
 @require_safe
-def private_file(request, name):
+def private_file(request, name, *, visible):
     if ".." in name.split("/") or name.startswith("/"):
         raise Http404
-    if not selectors.private_file_visible(user=request.user, name=name):
+    if not visible(user=request.user, name=name):
         raise Http404
     kind = content_type(name)
     as_attachment = kind not in INLINE_TYPES

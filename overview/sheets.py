@@ -1,4 +1,4 @@
-"""The overview's downloads as sheets (a presenter beside `overview_views`): what each
+"""The overview's downloads as sheets (a presenter beside `views`): what each
 xlsx holds, column by column. `pinghu_points.exports` writes them, like every other
 download (formula-safe text cells, numbers as numbers)."""
 

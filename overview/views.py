@@ -1,7 +1,7 @@
 """The subdistrict overview (街道总览, docs/overview.md): linkage matrix, statistics,
 红黑榜 and cooperative overview, each with its xlsx download.
 
-Scope: every page reads through `accounts.scope` via `overview_selectors`. The matrix and
+Scope: every page reads through `accounts.scope` via `selectors`. The matrix and
 statistics are for everyone but villagers (staff: their communities, accountants and
 supervisors: their cooperative, admin: all). The 红黑榜 is for community staff and the
 admin; a villager sees only the published 红榜 of their own community. The cooperative
@@ -26,13 +26,14 @@ from django.views.decorators.http import require_POST
 
 from accounts.scope import communities_visible_to, cooperatives_signed_by
 from awards.selectors import approved_awards
+from communities import services
 from pinghu_points.exports import xlsx_response
 from pinghu_points.months import is_year_shown, months_of_year, years_shown
 from pinghu_points.parameters import YearFormField
 from villages.models import mask_name
 
-from . import overview_selectors as selectors
-from . import overview_sheets, services
+from . import selectors
+from . import sheets as overview_sheets
 
 
 def today():
@@ -71,12 +72,7 @@ def _period(request):
 
 def _require_reader(user):
     """Matrix and statistics: everyone but villagers (scope narrows the rest)."""
-    if user.is_villager or not (
-        user.is_subdistrict_admin
-        or user.is_community_staff
-        or user.is_accountant
-        or user.is_supervisor
-    ):
+    if not user.may_read_overview:
         raise PermissionDenied
 
 
@@ -237,7 +233,7 @@ def honor_roll(request):
                 "rows": rows if community.honor_roll_published else [],
             },
         )
-    if not (user.is_subdistrict_admin or user.is_community_staff):
+    if not user.may_score:
         raise PermissionDenied
     communities = list(communities_visible_to(user).order_by("code"))
     if community_id:
@@ -277,7 +273,7 @@ def honor_roll(request):
 @require_POST
 def honor_roll_setting(request, community_id):
     user = request.user
-    if not (user.is_subdistrict_admin or user.is_community_staff):
+    if not user.may_score:
         raise PermissionDenied
     community = get_object_or_404(communities_visible_to(user), pk=community_id)
     published = request.POST.get("published") == "1"

@@ -1,20 +1,30 @@
-"""Token authentication of programs on /api/v1/ (docs/api.md, "Tokens").
+"""Token authentication and throttling of programs on /api/v1/ (docs/api.md, "Tokens",
+"Rates"); the tokens themselves are `banking.models.ApiToken` rows made in the admin.
 
 `Authorization: Bearer ph_…`. The key's sha256 is looked up on every request, so a token
 revoked in the admin is refused from the very next request (no cache). A user token acts
 as its user (that user's scope applies; an inactive user's token is refused); a bank token
 acts as an unsaved bank principal that reaches only the bank's consenting households.
+
+Throttling per API token: requests made with a token count against that token, whoever
+else uses the API; session and password requests are not throttled here. The rate is
+REST_FRAMEWORK["DEFAULT_THROTTLE_RATES"]["token"] (API_TOKEN_RATE). The counters live in
+the "throttle" cache: shared by every web process when THROTTLE_CACHE_URL points at Redis
+(settings). With Redis down a token request answers 503, as with any dependency that is
+down (pinghu_points/errors.py).
 """
 
+from django.core.cache import caches
 from django.utils import timezone
+from django.utils.connection import ConnectionProxy
 from django.utils.translation import gettext_lazy as _
 from drf_spectacular.extensions import OpenApiAuthenticationExtension
 from rest_framework import exceptions
 from rest_framework.authentication import BaseAuthentication, get_authorization_header
+from rest_framework.throttling import SimpleRateThrottle
 
 from accounts.models import User
-
-from .models import ApiToken, token_hash
+from banking.models import ApiToken, token_hash
 
 KEYWORD = "Bearer"
 
@@ -64,7 +74,7 @@ class TokenAuthentication(BaseAuthentication):
 class TokenScheme(OpenApiAuthenticationExtension):
     """The token in the OpenAPI schema: an HTTP bearer scheme."""
 
-    target_class = "banking.authentication.TokenAuthentication"
+    target_class = "pinghu_points.api_auth.TokenAuthentication"
     name = "tokenAuth"
 
     def get_security_definition(self, auto_schema):
@@ -73,3 +83,13 @@ class TokenScheme(OpenApiAuthenticationExtension):
             "scheme": "bearer",
             "description": "An API token created in the admin: `Authorization: Bearer ph_…`",
         }
+
+
+class TokenRateThrottle(SimpleRateThrottle):
+    scope = "token"
+    cache = ConnectionProxy(caches, "throttle")  # looked up per use, like DRF's default
+
+    def get_cache_key(self, request, view):
+        if not isinstance(request.auth, ApiToken):
+            return None
+        return self.cache_format % {"scope": self.scope, "ident": request.auth.pk}

@@ -2,8 +2,9 @@ from django.core.management.base import BaseCommand, CommandError
 
 from awards.demo import seed_award_demo
 from banking.demo import seed_bank_demo
-from communities.demo import seed_scoring_demo
+from communities.demo import seed_rectification_demo, seed_scoring_demo
 from dividends.demo import seed_dividend_demo
+from matters.demo import seed_matters_demo
 from villages.demo import SMALL_HOUSEHOLDS_PER_COOPERATIVE, seed_demo
 
 
@@ -45,3 +46,6 @@ class Command(BaseCommand):
         seed_bank_demo(stdout=stdout)
         # 独山港镇韩家庙村's monthly award fund (awards/demo.py).
         seed_award_demo(stdout=stdout)
+        # 议事 in each step and 整改 on time / late / never (matters/demo.py, communities/demo.py).
+        seed_matters_demo(stdout=stdout)
+        seed_rectification_demo(stdout=stdout)
