@@ -32,7 +32,7 @@ from communities.models import (
     StandardAdoption,
 )
 from communities.services import Entry, score_events_record
-from villages.demo import DEMO_PASSWORD
+from villages.demo import DEMO_PASSWORD, demo_town
 from villages.models import Cooperative, Household, Village
 
 from . import services
@@ -68,7 +68,10 @@ LOGINS = (
 
 
 def _structure():
-    village, _made = Village.objects.get_or_create(code=CODE, defaults={"name": VILLAGE})
+    town = demo_town("DUSHANGANG", TOWN)
+    village, _made = Village.objects.get_or_create(
+        code=CODE, defaults={"town": town, "name": VILLAGE}
+    )
     cooperative, _made = Cooperative.objects.get_or_create(
         code=CODE,
         defaults={
@@ -80,6 +83,7 @@ def _structure():
     committee, _made = Community.objects.get_or_create(
         code=f"{CODE}-CWH",
         defaults={
+            "town": town,
             "name": f"{VILLAGE}村民委员会",
             "kind": Community.Kind.VILLAGE_COMMITTEE,
             "village": village,
@@ -117,6 +121,7 @@ def _households(cooperative, committee, rng):
 
 def _standard(cooperative):
     standard, _made = ScoringStandard.objects.get_or_create(
+        town=cooperative.village.town,
         name=f"{VILLAGE}全域秀美积分标准",
         year=YEAR,
         defaults={

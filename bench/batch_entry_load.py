@@ -94,15 +94,18 @@ def build(grid_count):
         StaffMembership,
         StandardAdoption,
     )
-    from villages.models import Cooperative, Household, Village
+    from villages.models import Cooperative, Household, Town, Village
 
     call_command("migrate", verbosity=0, interactive=False)
     today = timezone.localdate()
-    village = Village.objects.create(code="BENCH", name="基准村", dissolved_on=date(2020, 1, 1))
+    town = Town.objects.create(code="BENCH", name="基准镇")
+    village = Village.objects.create(
+        town=town, code="BENCH", name="基准村", dissolved_on=date(2020, 1, 1)
+    )
     cooperative = Cooperative.objects.create(
         code="BENCH", name="基准村股份经济合作社", village=village
     )
-    community = Community.objects.create(code="BENCH", name="基准社区")
+    community = Community.objects.create(town=town, code="BENCH", name="基准社区")
     grids = MicroGrid.objects.bulk_create(
         MicroGrid(community=community, code=f"G{n:03d}", name=f"第{n}微网格")
         for n in range(1, grid_count + 1)
@@ -119,7 +122,7 @@ def build(grid_count):
         for k in range(HOUSEHOLDS_PER_GRID)
     )
     standard = ScoringStandard.objects.create(
-        name="基准测试标准", year=today.year, status=ScoringStandard.Status.PUBLISHED
+        town=town, name="基准测试标准", year=today.year, status=ScoringStandard.Status.PUBLISHED
     )
     StandardAdoption.objects.create(
         standard=standard,

@@ -138,10 +138,11 @@ def build_register(year):
     """The small rows, through the ORM: village, cooperative, classes, communities, standard."""
     from accounts.models import User
     from communities.models import Community, ScoringItem, ScoringStandard, StandardAdoption
-    from villages.models import Cooperative, ShareClass, Village
+    from villages.models import Cooperative, ShareClass, Town, Village
 
+    town = Town.objects.create(code="BENCHD", name="基准分红镇")
     village = Village.objects.create(
-        code="BENCHD", name="基准分红村", dissolved_on=date(2018, 6, 30)
+        town=town, code="BENCHD", name="基准分红村", dissolved_on=date(2018, 6, 30)
     )
     cooperative = Cooperative.objects.create(
         code="BENCHD", name="基准分红村股份经济合作社", village=village
@@ -153,7 +154,7 @@ def build_register(year):
         cooperative=cooperative, code="NL", name="农龄股", weight=Decimal("0.5")
     )
     communities = Community.objects.bulk_create(
-        Community(code=f"BD{n:02d}", name=community_name(n), review_required=n % 2 == 0)
+        Community(town=town, code=f"BD{n:02d}", name=community_name(n), review_required=n % 2 == 0)
         for n in range(1, COMMUNITIES + 1)
     )
     admin = User.objects.create_user(
@@ -162,6 +163,7 @@ def build_register(year):
     staff = User.objects.create_user(username="bench_staff", role=User.Role.COMMUNITY_STAFF)
     reviewer = User.objects.create_user(username="bench_reviewer", role=User.Role.COMMUNITY_STAFF)
     standard = ScoringStandard.objects.create(
+        town=town,
         name="基准分红积分标准",
         year=year,
         base_points=100,

@@ -9,6 +9,7 @@ from import_export.admin import ImportExportModelAdmin
 from accounts.scope import communities_visible_to, households_visible_to
 from accounts.services import audit_record
 from pinghu_points import files
+from villages.admin import TownFieldAdmin
 
 from .models import (
     Community,
@@ -32,10 +33,10 @@ class StaffMembershipInline(admin.TabularInline):
 
 
 @admin.register(Community)
-class CommunityAdmin(ImportExportModelAdmin):
+class CommunityAdmin(TownFieldAdmin, ImportExportModelAdmin):
     resource_classes = [CommunityResource]
-    list_display = ["code", "name", "kind", "village", "phone"]
-    list_filter = ["kind"]
+    list_display = ["code", "name", "town", "kind", "village", "phone"]
+    list_filter = ["town", "kind"]
     search_fields = ["code", "name"]
     inlines = [StaffMembershipInline]
 
@@ -184,7 +185,7 @@ class ScoringItemInline(admin.TabularInline):
 
 
 @admin.register(ScoringStandard)
-class ScoringStandardAdmin(admin.ModelAdmin):
+class ScoringStandardAdmin(TownFieldAdmin, admin.ModelAdmin):
     list_display = [
         "year",
         "name",
@@ -205,7 +206,16 @@ class ScoringStandardAdmin(admin.ModelAdmin):
     ]
     inlines = [StandardAdoptionInline, ScoringItemInline]
     actions = ["copy_as_new_version"]
-    frozen_fields = ["name", "year", "theme", "base_points", "lower_bound", "upper_bound", "status"]
+    frozen_fields = [
+        "town",
+        "name",
+        "year",
+        "theme",
+        "base_points",
+        "lower_bound",
+        "upper_bound",
+        "status",
+    ]
 
     def get_queryset(self, request):
         return (
@@ -293,10 +303,11 @@ class ScoringStandardAdmin(admin.ModelAdmin):
 def _copy_standard(standard):
     number = 2
     while ScoringStandard.objects.filter(
-        year=standard.year, name=f"{standard.name}（第{number}版）"
+        town=standard.town, year=standard.year, name=f"{standard.name}（第{number}版）"
     ).exists():
         number += 1
     copy = ScoringStandard.objects.create(
+        town=standard.town,
         name=f"{standard.name}（第{number}版）",
         year=standard.year,
         theme=standard.theme,

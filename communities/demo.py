@@ -242,6 +242,7 @@ def _standard_specs():
 
 def _ensure_standard(spec, rng, created):
     standard, made = ScoringStandard.objects.get_or_create(
+        town=spec.cooperatives[0].village.town,
         name=spec.name,
         year=spec.year,
         defaults={

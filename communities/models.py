@@ -14,6 +14,12 @@ class Community(models.Model):
         URBAN = "urban", _("城市社区")
         VILLAGE_COMMITTEE = "village_committee", _("村委会")
 
+    town = models.ForeignKey(
+        "villages.Town",
+        on_delete=models.PROTECT,
+        related_name="communities",
+        verbose_name=_("镇（街道）"),
+    )
     code = models.CharField(_("编码"), max_length=32, unique=True)
     name = models.CharField(_("名称"), max_length=100, unique=True)
     kind = models.CharField(_("类型"), max_length=20, choices=Kind.choices, default=Kind.URBAN)
@@ -148,6 +154,14 @@ class ScoringStandard(models.Model):
         DRAFT = "draft", _("草稿")
         PUBLISHED = "published", _("已发布")
 
+    # The town that keeps the standard: its unified one for the dissolved villages, or a
+    # village's own (一村一主题) for a village that scores itself.
+    town = models.ForeignKey(
+        "villages.Town",
+        on_delete=models.PROTECT,
+        related_name="scoring_standards",
+        verbose_name=_("镇（街道）"),
+    )
     name = models.CharField(_("名称"), max_length=100)
     year = models.PositiveSmallIntegerField(_("年度"))
     theme = models.CharField(_("主题"), max_length=100, blank=True, help_text=_("一村一主题"))
@@ -169,7 +183,9 @@ class ScoringStandard(models.Model):
         verbose_name_plural = _("积分标准")
         ordering = ["-year", "name"]
         constraints = [
-            models.UniqueConstraint(fields=["name", "year"], name="standard_name_year_unique"),
+            models.UniqueConstraint(
+                fields=["town", "name", "year"], name="standard_town_name_year_unique"
+            ),
             models.CheckConstraint(
                 condition=models.Q(lower_bound__lte=models.F("base_points"))
                 & models.Q(base_points__lte=models.F("upper_bound")),

@@ -7,11 +7,13 @@ from import_export.widgets import ForeignKeyWidget
 
 from pinghu_points.resources import ModelResource
 from villages.models import Village
+from villages.resources import town_field
 
 from .models import Community, MicroGrid, ScoringItem, ScoringStandard
 
 
 class CommunityResource(ModelResource):
+    town = town_field()
     village = fields.Field(
         attribute="village", column_name="village", widget=ForeignKeyWidget(Village, field="code")
     )
@@ -19,7 +21,7 @@ class CommunityResource(ModelResource):
     class Meta:
         model = Community
         import_id_fields = ["code"]
-        fields = ["code", "name", "kind", "village"]
+        fields = ["code", "name", "town", "kind", "village"]
 
 
 class MicroGridResource(ModelResource):

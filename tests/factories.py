@@ -6,15 +6,23 @@ from decimal import Decimal
 
 from accounts.models import User
 from communities.models import Community, MicroGrid, StaffMembership
-from villages.models import Cooperative, Household, ShareClass, ShareMovement, Village
+from villages.models import Cooperative, Household, ShareClass, ShareMovement, Town, Village
 
 _sequence = itertools.count(1)
 
 
-def village(*, code=None, name=None, dissolved_on=None):
+def town(*, code="DANGHU", name="当湖街道", kind=Town.Kind.SUBDISTRICT):
+    """The town of every object a test makes without naming one: 当湖街道, as the demo."""
+    return Town.objects.get_or_create(code=code, defaults={"name": name, "kind": kind})[0]
+
+
+def village(*, code=None, name=None, dissolved_on=None, town_=None):
     n = next(_sequence)
     return Village.objects.create(
-        code=code or f"V{n:03d}", name=name or f"测试村{n}", dissolved_on=dissolved_on
+        town=town_ or town(),
+        code=code or f"V{n:03d}",
+        name=name or f"测试村{n}",
+        dissolved_on=dissolved_on,
     )
 
 
@@ -31,9 +39,11 @@ def cooperative(*, code=None, name=None, village_=None, share_classes=(("RK", "�
     return coop
 
 
-def community(*, code=None, name=None):
+def community(*, code=None, name=None, town_=None):
     n = next(_sequence)
-    return Community.objects.create(code=code or f"S{n:03d}", name=name or f"测试社区{n}")
+    return Community.objects.create(
+        town=town_ or town(), code=code or f"S{n:03d}", name=name or f"测试社区{n}"
+    )
 
 
 def micro_grid(*, community_, code=None, name=None):

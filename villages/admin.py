@@ -1,3 +1,4 @@
+from django import forms
 from django.contrib import admin
 from django.urls import path
 from django.utils.translation import gettext_lazy as _
@@ -5,7 +6,7 @@ from import_export.admin import ExportMixin, ImportExportModelAdmin
 
 from accounts.scope import households_visible_to
 
-from .models import Cooperative, Household, Member, ShareClass, ShareMovement, Village
+from .models import Cooperative, Household, Member, ShareClass, ShareMovement, Town, Village
 from .resources import (
     CooperativeResource,
     HouseholdExportResource,
@@ -14,11 +15,42 @@ from .resources import (
 )
 
 
+class TownChoiceField(forms.ModelChoiceField):
+    """The town of a village, community or standard: left empty where the deployment has
+    one town (every deployment before towns), it is that town."""
+
+    def clean(self, value):
+        if value in self.empty_values:
+            towns = list(Town.objects.all()[:2])
+            if len(towns) == 1:
+                return towns[0]
+        return super().clean(value)
+
+
+class TownFieldAdmin:
+    """For the admins of models with a `town`: the one town preselected and implied."""
+
+    def formfield_for_foreignkey(self, db_field, request, **kwargs):
+        if db_field.name == "town":
+            kwargs["form_class"] = TownChoiceField
+            towns = list(Town.objects.all()[:2])
+            if len(towns) == 1:
+                kwargs["initial"] = towns[0].pk
+        return super().formfield_for_foreignkey(db_field, request, **kwargs)
+
+
+@admin.register(Town)
+class TownAdmin(admin.ModelAdmin):
+    list_display = ["code", "name", "kind"]
+    list_filter = ["kind"]
+    search_fields = ["code", "name"]
+
+
 @admin.register(Village)
-class VillageAdmin(ImportExportModelAdmin):
+class VillageAdmin(TownFieldAdmin, ImportExportModelAdmin):
     resource_classes = [VillageResource]
-    list_display = ["code", "name", "dissolved_on"]
-    list_filter = [("dissolved_on", admin.EmptyFieldListFilter)]
+    list_display = ["code", "name", "town", "dissolved_on"]
+    list_filter = ["town", ("dissolved_on", admin.EmptyFieldListFilter)]
     search_fields = ["code", "name"]
 
 

@@ -27,7 +27,7 @@ from accounts.services import audit_record
 from communities.models import Community, MicroGrid, StaffMembership
 
 from .idnumbers import AREA_CODE, is_valid_id_number, luhn_complete, make_id_number
-from .models import Cooperative, Household, Member, ShareClass, ShareMovement, Village
+from .models import Cooperative, Household, Member, ShareClass, ShareMovement, Town, Village
 from .selectors import holdings_by_household
 from .services import share_transfer
 
@@ -377,11 +377,18 @@ def _grid_leader(fake, community, index):
     return fake.name(), fake.phone_number()
 
 
+def demo_town(code="DANGHU", name="当湖街道", kind=Town.Kind.SUBDISTRICT):
+    """A town of the demo (the newspaper page's 当湖街道 unless named)."""
+    return Town.objects.get_or_create(code=code, defaults={"name": name, "kind": kind})[0]
+
+
 def _ensure_structure(created):
     cooperatives, communities = {}, {}
+    town = demo_town()
     for spec in VILLAGES:
         village, made = Village.objects.get_or_create(
-            code=spec.code, defaults={"name": spec.name, "dissolved_on": spec.dissolved_on}
+            code=spec.code,
+            defaults={"town": town, "name": spec.name, "dissolved_on": spec.dissolved_on},
         )
         created["villages"] += made
         coop, made = Cooperative.objects.get_or_create(
@@ -398,6 +405,7 @@ def _ensure_structure(created):
             committee, made = Community.objects.get_or_create(
                 code=spec.committee_code,
                 defaults={
+                    "town": town,
                     "name": spec.committee_name,
                     "kind": Community.Kind.VILLAGE_COMMITTEE,
                     "village": village,
@@ -410,7 +418,12 @@ def _ensure_structure(created):
     for index, (code, name) in enumerate(URBAN_COMMUNITIES, start=1):
         community, made = Community.objects.get_or_create(
             code=code,
-            defaults={"name": name, "kind": Community.Kind.URBAN, "phone": f"0573-8500{index:04d}"},
+            defaults={
+                "town": town,
+                "name": name,
+                "kind": Community.Kind.URBAN,
+                "phone": f"0573-8500{index:04d}",
+            },
         )
         created["communities"] += made
         communities[code] = community

@@ -85,7 +85,32 @@ def mask_name(name):
     return name[0] + "*" + name[-1]
 
 
+class Town(models.Model):
+    """A town (镇) or subdistrict (街道): the top of the register. Every village, and so
+    every cooperative, belongs to one; so does every community and scoring standard
+    (docs/towns.md). A deployment with one town works as before towns existed."""
+
+    class Kind(models.TextChoices):
+        TOWN = "town", _("镇")
+        SUBDISTRICT = "subdistrict", _("街道")
+
+    code = models.CharField(_("编码"), max_length=32, unique=True)
+    name = models.CharField(_("名称"), max_length=100, unique=True)
+    kind = models.CharField(_("类型"), max_length=20, choices=Kind.choices, default=Kind.TOWN)
+
+    class Meta:
+        verbose_name = _("镇（街道）")
+        verbose_name_plural = _("镇（街道）")
+        ordering = ["code"]
+
+    def __str__(self):
+        return self.name
+
+
 class Village(models.Model):
+    town = models.ForeignKey(
+        Town, on_delete=models.PROTECT, related_name="villages", verbose_name=_("镇（街道）")
+    )
     code = models.CharField(_("编码"), max_length=32, unique=True)
     name = models.CharField(_("村名"), max_length=100, unique=True)
     dissolved_on = models.DateField(_("撤建制日期"), null=True, blank=True)

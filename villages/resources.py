@@ -3,14 +3,34 @@ from import_export.widgets import ForeignKeyWidget
 
 from pinghu_points.resources import ModelResource
 
-from .models import Cooperative, Household, ShareClass, Village
+from .models import Cooperative, Household, ShareClass, Town, Village
+
+
+class TownWidget(ForeignKeyWidget):
+    """A town by its code; an empty cell is the one town of a one-town deployment."""
+
+    def __init__(self):
+        super().__init__(Town, field="code")
+
+    def clean(self, value, row=None, **kwargs):
+        if value in (None, ""):
+            towns = list(Town.objects.all()[:2])
+            if len(towns) == 1:
+                return towns[0]
+        return super().clean(value, row, **kwargs)
+
+
+def town_field():
+    return fields.Field(attribute="town", column_name="town", widget=TownWidget())
 
 
 class VillageResource(ModelResource):
+    town = town_field()
+
     class Meta:
         model = Village
         import_id_fields = ["code"]
-        fields = ["code", "name", "dissolved_on"]
+        fields = ["code", "name", "town", "dissolved_on"]
 
 
 class CooperativeResource(ModelResource):

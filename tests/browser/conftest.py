@@ -12,6 +12,7 @@ from pathlib import Path
 import pytest
 
 from communities.models import ScoringItem, ScoringStandard, StandardAdoption
+from tests import factories
 from tests.browser import axe
 
 # Playwright's sync API runs an event loop in this thread; Django's ORM refuses to run
@@ -107,6 +108,7 @@ def page(browser):
 def scoring(world):
     """The published 2026 standard of the `world` fixture's cooperatives, with four items."""
     standard = ScoringStandard.objects.create(
+        town=factories.town(),
         name="撤建制村统一标准",
         year=2026,
         base_points=Decimal("80"),

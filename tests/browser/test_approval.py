@@ -42,7 +42,10 @@ def test_a_second_person_approves_after_reading_the_summary(
     # Last year's run, approved by the supervisor, to compare with.
     StandardAdoption.objects.create(
         standard=ScoringStandard.objects.create(
-            name="2025标准", year=2025, status=ScoringStandard.Status.PUBLISHED
+            town=factories.town(),
+            name="2025标准",
+            year=2025,
+            status=ScoringStandard.Status.PUBLISHED,
         ),
         cooperative=world.coop_a,
         meeting_date=date(2025, 1, 15),

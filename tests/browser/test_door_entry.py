@@ -14,6 +14,7 @@ from PIL import Image
 
 from communities import services
 from communities.models import ScoreEvent, ScoringItem, ScoringStandard, StandardAdoption
+from tests import factories
 from tests.browser.conftest import watch_csp
 from tests.conftest import PASSWORD, fill
 
@@ -27,6 +28,7 @@ def door_standard(world):
     """This year's published standard (the phone dates entries with its own clock)."""
     year = timezone.localdate().year
     standard = ScoringStandard.objects.create(
+        town=factories.town(),
         name="撤建制村统一标准",
         year=year,
         base_points=Decimal("80"),

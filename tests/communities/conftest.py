@@ -6,6 +6,7 @@ from decimal import Decimal
 import pytest
 
 from communities.models import ScoringItem, ScoringStandard, StandardAdoption
+from tests import factories
 
 YEAR = 2026
 
@@ -13,6 +14,7 @@ YEAR = 2026
 @pytest.fixture
 def standard(world):
     standard = ScoringStandard.objects.create(
+        town=factories.town(),
         name="撤建制村统一标准",
         year=YEAR,
         base_points=Decimal("80"),

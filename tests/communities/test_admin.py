@@ -157,6 +157,7 @@ def test_standard_list_filters_and_search(admin_client, standard, items):
 
 def _standard_form(standard, **changes):
     data = {
+        "town": factories.town().pk,
         "name": standard.name,
         "year": standard.year,
         "theme": standard.theme,
@@ -180,6 +181,7 @@ def test_draft_standard_is_created_with_items_and_an_adoption(
     resolution = io.BytesIO(b"%PDF-1.4 resolution")
     resolution.name = "决议.pdf"
     data = {
+        "town": factories.town().pk,
         "name": "通界村主题标准",
         "year": YEAR,
         "theme": "美丽庭院",
@@ -219,7 +221,7 @@ def test_draft_standard_is_created_with_items_and_an_adoption(
 def test_a_second_standard_for_the_same_cooperative_and_year_is_refused(
     admin_client, world, standard
 ):
-    other = ScoringStandard.objects.create(name="另一标准", year=YEAR)
+    other = ScoringStandard.objects.create(town=factories.town(), name="另一标准", year=YEAR)
     data = _standard_form(
         other,
         **{
@@ -293,7 +295,7 @@ def test_two_rows_of_one_cooperative_on_the_add_page_are_a_form_error(admin_clie
 def test_moving_a_draft_into_a_year_its_cooperative_has_a_standard_for_is_a_form_error(
     admin_client, world, standard
 ):
-    draft = ScoringStandard.objects.create(name="明年草稿", year=YEAR + 1)
+    draft = ScoringStandard.objects.create(town=factories.town(), name="明年草稿", year=YEAR + 1)
     adoption = StandardAdoption.objects.create(
         standard=draft, cooperative=world.coop_a, meeting_date=date(YEAR, 12, 1), votes_for=10
     )
@@ -318,7 +320,7 @@ def test_moving_a_draft_into_a_year_its_cooperative_has_a_standard_for_is_a_form
 
 
 def test_a_standard_keeps_its_own_adoptions_when_saved_again(admin_client, world, tmp_path):
-    draft = ScoringStandard.objects.create(name="草稿", year=YEAR)
+    draft = ScoringStandard.objects.create(town=factories.town(), name="草稿", year=YEAR)
     adoption = StandardAdoption.objects.create(
         standard=draft, cooperative=world.coop_a, meeting_date=date(YEAR, 1, 20), votes_for=10
     )
@@ -339,7 +341,7 @@ def test_a_standard_keeps_its_own_adoptions_when_saved_again(admin_client, world
 
 
 def test_publishing_is_audited(admin_client, world):
-    draft = ScoringStandard.objects.create(name="草稿标准", year=YEAR)
+    draft = ScoringStandard.objects.create(town=factories.town(), name="草稿标准", year=YEAR)
 
     response = admin_client.post(
         url("scoringstandard_change", draft.pk), _standard_form(draft, status="published")
@@ -412,7 +414,7 @@ def test_published_standard_and_its_items_are_read_only(admin_client, standard, 
 
 
 def test_items_of_a_draft_standard_can_be_changed(admin_client):
-    draft = ScoringStandard.objects.create(name="草稿标准", year=YEAR)
+    draft = ScoringStandard.objects.create(town=factories.town(), name="草稿标准", year=YEAR)
     item = ScoringItem.objects.create(
         standard=draft,
         code="X1",
@@ -443,7 +445,7 @@ def test_items_of_a_draft_standard_can_be_changed(admin_client):
 
 
 def test_item_admin_refuses_an_inconsistent_range(admin_client):
-    draft = ScoringStandard.objects.create(name="草稿标准", year=YEAR)
+    draft = ScoringStandard.objects.create(town=factories.town(), name="草稿标准", year=YEAR)
     data = {
         "standard": draft.pk,
         "code": "X1",
@@ -510,7 +512,7 @@ def test_item_export_names_the_standard_by_year_and_name(standard, items):
 
 
 def test_items_import_into_a_draft_standard(world):
-    draft = ScoringStandard.objects.create(name="草稿标准", year=YEAR)
+    draft = ScoringStandard.objects.create(town=factories.town(), name="草稿标准", year=YEAR)
 
     result = ItemResource().import_data(_dataset(f"{YEAR} 草稿标准"), dry_run=False)
 
@@ -530,7 +532,7 @@ def test_items_import_into_a_published_standard_is_refused(standard, items):
 
 
 def test_items_import_reports_an_unknown_standard_and_a_bad_range(world):
-    ScoringStandard.objects.create(name="草稿标准", year=YEAR)
+    ScoringStandard.objects.create(town=factories.town(), name="草稿标准", year=YEAR)
 
     unknown = ItemResource().import_data(_dataset("2099 不存在"), dry_run=False)
     bad_range = ItemResource().import_data(

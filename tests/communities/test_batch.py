@@ -296,7 +296,10 @@ def test_item_not_in_the_households_standard_is_refused_at_its_cell(world, items
     # union of both standards' items and disables the cells that do not apply.
     coop_c = factories.cooperative(code="COOPC", name="丙村股份经济合作社")
     own = ScoringStandard.objects.create(
-        name="丙村主题标准", year=2026, status=ScoringStandard.Status.PUBLISHED
+        town=factories.town(),
+        name="丙村主题标准",
+        year=2026,
+        status=ScoringStandard.Status.PUBLISHED,
     )
     StandardAdoption.objects.create(
         standard=own, cooperative=coop_c, meeting_date=date(2026, 1, 9), votes_for=30

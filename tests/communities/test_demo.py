@@ -30,6 +30,7 @@ def tiny(db):
     tongjie = factories.cooperative(code="TONGJIE", village_=tongjie_village)
     donghu = factories.community(code="DONGHU", name="东湖社区")
     committee = Community.objects.create(
+        town=factories.town(),
         code="TONGJIE-CWH",
         name="通界村村民委员会",
         kind=Community.Kind.VILLAGE_COMMITTEE,

@@ -480,7 +480,7 @@ def test_the_shipped_sample_imports_after_the_demo(db):
 
     village = factories.village(code="NANHETOU", name="南河头村", dissolved_on=date(2019, 6, 28))
     nanhetou = factories.cooperative(code="NANHETOU", village_=village)
-    donghu = Community.objects.create(code="DONGHU", name="东湖社区")
+    donghu = Community.objects.create(town=factories.town(), code="DONGHU", name="东湖社区")
     for number in ("0001", "0007", "0008", "0009", "0011", "0018", "0023", "0028"):
         factories.household(cooperative_=nanhetou, community_=donghu, number=number)
     factories.user(username="admin", role="subdistrict_admin")

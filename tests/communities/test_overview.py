@@ -94,6 +94,7 @@ def test_matrix_page_shows_the_theme_of_a_village_scoring_itself(scored, standar
     standard.save()
     # 甲村 still has its own village committee; 乙村 was dissolved into the communities.
     Community.objects.create(
+        town=factories.town(),
         code="JIA",
         name="甲村村委会",
         kind=Community.Kind.VILLAGE_COMMITTEE,

@@ -148,7 +148,10 @@ def coop_c(world):
     coop = factories.cooperative(code="COOPC", name="丙村股份经济合作社")
     household = factories.household(cooperative_=coop, community_=world.east, number="C001")
     standard = ScoringStandard.objects.create(
-        name="丙村主题标准", year=YEAR, status=ScoringStandard.Status.PUBLISHED
+        town=factories.town(),
+        name="丙村主题标准",
+        year=YEAR,
+        status=ScoringStandard.Status.PUBLISHED,
     )
     StandardAdoption.objects.create(
         standard=standard, cooperative=coop, meeting_date=date(YEAR, 1, 20), votes_for=30

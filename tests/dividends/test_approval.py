@@ -49,7 +49,10 @@ def make_run(world, standard, django_capture_on_commit_callbacks):
 def adopt_standard(cooperative, year):
     StandardAdoption.objects.create(
         standard=ScoringStandard.objects.create(
-            name=f"{year}标准", year=year, status=ScoringStandard.Status.PUBLISHED
+            town=factories.town(),
+            name=f"{year}标准",
+            year=year,
+            status=ScoringStandard.Status.PUBLISHED,
         ),
         cooperative=cooperative,
         meeting_date=date(year, 1, 15),

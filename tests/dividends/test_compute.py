@@ -149,6 +149,7 @@ def build_tongjie():
             )
     ShareMovement.objects.bulk_create(movements)
     standard = ScoringStandard.objects.create(
+        town=factories.town(),
         name="通界村善治积分标准",
         year=2019,
         base_points=D("100"),
@@ -319,7 +320,7 @@ def test_exactly_a_fifth_of_the_total_is_allowed(world, standard, mode, value):
 def test_no_published_standard_no_run(world, standard):
     with pytest.raises(ValidationError):
         create_run(world, year=YEAR - 1)
-    draft = ScoringStandard.objects.create(name="草稿标准", year=YEAR + 1)
+    draft = ScoringStandard.objects.create(town=factories.town(), name="草稿标准", year=YEAR + 1)
     StandardAdoption.objects.create(
         standard=draft, cooperative=world.coop_a, meeting_date=date(YEAR + 1, 1, 5), votes_for=30
     )
@@ -653,7 +654,10 @@ def test_lines_keep_a_snapshot_of_the_register(world, items):
     # A new computation (of the next year: this one is approved) sees the new register.
     StandardAdoption.objects.create(
         standard=ScoringStandard.objects.create(
-            name="次年标准", year=YEAR + 1, status=ScoringStandard.Status.PUBLISHED
+            town=factories.town(),
+            name="次年标准",
+            year=YEAR + 1,
+            status=ScoringStandard.Status.PUBLISHED,
         ),
         cooperative=world.coop_a,
         meeting_date=date(YEAR + 1, 1, 15),

@@ -582,6 +582,7 @@ def test_lines_search_and_sort_whitelist(login, make_run, world):
 
 def _standard_for(year, cooperative):
     standard = ScoringStandard.objects.create(
+        town=factories.town(),
         name=f"{year}标准",
         year=year,
         base_points=Decimal("80"),

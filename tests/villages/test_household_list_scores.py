@@ -29,6 +29,7 @@ def clean(world, this_year):
     """This year's published standard of cooperative A only (base 80, 0–120) and one item;
     cooperative B adopted none, so its households have no score."""
     standard = ScoringStandard.objects.create(
+        town=factories.town(),
         name="甲村标准",
         year=this_year,
         base_points=Decimal("80"),

@@ -189,8 +189,8 @@ def test_query_count_does_not_grow_with_rows(register):
 
 
 def test_the_shipped_sample_imports_cleanly(register):
-    one = Community.objects.create(code="SAMPLE1", name="示例社区一")
-    two = Community.objects.create(code="SAMPLE2", name="示例社区二")
+    one = Community.objects.create(town=factories.town(), code="SAMPLE1", name="示例社区一")
+    two = Community.objects.create(town=factories.town(), code="SAMPLE2", name="示例社区二")
     for community, names in ((one, ["示例网格一", "示例网格二"]), (two, ["示例网格三"])):
         for name in names:
             factories.micro_grid(community_=community, name=name)
