@@ -5,6 +5,9 @@ from django.utils.translation import gettext_lazy as _
 
 class User(AbstractUser):
     class Role(models.TextChoices):
+        # 市级管理员: every town; sets up towns and their administrators (docs/towns.md).
+        CITY_ADMIN = "city_admin", _("市级管理员")
+        # A town's (镇/街道) administrator: `town` set; the value predates towns.
         SUBDISTRICT_ADMIN = "subdistrict_admin", _("街道管理员")
         COMMUNITY_STAFF = "community_staff", _("社区工作人员")
         ACCOUNTANT = "accountant", _("合作社会计")
@@ -32,6 +35,15 @@ class User(AbstractUser):
         blank=True,
         related_name="accountants",
         verbose_name=_("合作社"),
+    )
+    # Town administrator: the one town (镇/街道) they administer.
+    town = models.ForeignKey(
+        "villages.Town",
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="administrators",
+        verbose_name=_("镇（街道）"),
     )
     # Villager: the one household they belong to.
     household = models.ForeignKey(

@@ -603,7 +603,7 @@ def _ensure_logins(cooperatives, communities, created):
             continue
         fields = {"role": role, "must_change_password": False, "first_name": display_name}
         if role == User.Role.SUBDISTRICT_ADMIN:
-            fields.update(is_staff=True, is_superuser=True)
+            fields.update(is_staff=True, is_superuser=True, town=demo_town())
         elif scope == "cooperative":
             fields["cooperative"] = cooperatives[scope_code]
         elif scope == "bank":

@@ -90,6 +90,10 @@ def test_the_demo_of_the_schema_before_towns_moves_into_danghu_and_answers_as_be
         model = apps.get_model(label)
         assert model.objects.exclude(town=danghu).count() == 0, label
     assert _counts() == counts
+    # The subdistrict's administrators administer it (accounts/0006).
+    assert set(
+        User.objects.filter(role=User.Role.SUBDISTRICT_ADMIN).values_list("town__code", flat=True)
+    ) <= {"DANGHU"}
     assert {user: _answers(user) for user in answers} == answers
     assert [p for p, status in answers["admin"].items() if status != 200] == []
 
