@@ -5,8 +5,6 @@ from django.utils.translation import gettext_lazy as _
 
 class User(AbstractUser):
     class Role(models.TextChoices):
-        # 市级管理员: every town; sets up towns and their administrators (docs/towns.md).
-        CITY_ADMIN = "city_admin", _("市级管理员")
         # A town's (镇/街道) administrator: `town` set; the value predates towns.
         SUBDISTRICT_ADMIN = "subdistrict_admin", _("街道管理员")
         COMMUNITY_STAFF = "community_staff", _("社区工作人员")

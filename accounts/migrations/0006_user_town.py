@@ -27,10 +27,5 @@ class Migration(migrations.Migration):
             name='town',
             field=models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.PROTECT, related_name='administrators', to='villages.town', verbose_name='镇（街道）'),
         ),
-        migrations.AlterField(
-            model_name='user',
-            name='role',
-            field=models.CharField(blank=True, choices=[('city_admin', '市级管理员'), ('subdistrict_admin', '街道管理员'), ('community_staff', '社区工作人员'), ('accountant', '合作社会计'), ('supervisor', '合作社理事长/监事长'), ('villager', '村民'), ('bank', '合作银行信贷员')], max_length=32, verbose_name='角色'),
-        ),
         migrations.RunPython(admins_into_their_town, migrations.RunPython.noop),
     ]
