@@ -27,11 +27,11 @@ from django.views.decorators.http import require_GET
 
 from accounts.scope import communities_visible_to, households_visible_to
 from pinghu_points.exports import csv_row, safe_filename
-from pinghu_points.formatting import plain_points, points_number, signed_points
+from pinghu_points.formatting import plain_points, points_number
 from pinghu_points.months import months_of_year
 from pinghu_points.parameters import FIRST_YEAR
 
-from . import selectors
+from . import chart_presenters, selectors
 from .models import MicroGrid
 
 DEFAULT_THRESHOLD = Decimal("60")
@@ -157,39 +157,6 @@ def _picker(request, *, params):
     )
 
 
-def _with_texts(rows):
-    """Add the display texts to the selector's rows (the low list shares the same dicts)."""
-    for row in rows:
-        for cell in row["cells"]:
-            cell["text"] = plain_points(cell["score"])
-        row["last_text"] = plain_points(row["last"])
-        row["change_text"] = signed_points(row["change"])
-    return rows
-
-
-def _chart_data(*, rows, averages, labels, threshold, average_label):
-    return {
-        "labels": labels,
-        "threshold": float(threshold),
-        "households": [
-            {
-                "label": f"{row['household'].number} {row['household'].head_name}",
-                "scores": [float(cell["score"]) for cell in row["cells"]],
-                "low": bool(row["streak"]),
-            }
-            for row in rows
-        ],
-        "average": [float(value) for value in averages],
-        "text": {
-            "average": average_label,
-            "threshold": _("低分线 %(threshold)s 分") % {"threshold": plain_points(threshold)},
-            "low": _("持续低分"),
-            "points": _("积分"),
-            "month": _("月份"),
-        },
-    }
-
-
 def _csv(*, rows, averages, labels, average_label, filename):
     response = HttpResponse(
         content_type="text/csv; charset=utf-8",
@@ -286,7 +253,6 @@ def points_chart(request):
         threshold=threshold,
         months=months,
     )
-    _with_texts(rows)
     if params["format"] == "csv":
         return _csv(
             rows=rows,
@@ -312,30 +278,22 @@ def points_chart(request):
             "subject": subject,
             "year": year,
             "threshold": threshold,
-            "threshold_text": plain_points(threshold),
             "values": {"year": year, "threshold": plain_points(threshold), "months": months},
             "months": months,
             "through_month": through_month,
             "labels": labels,
-            "rows": rows,
-            "averages": [{"value": value, "text": plain_points(value)} for value in averages],
             "average_label": average_label,
             "low": low,
             "without_standard": without_standard,
-            "improving": sum(1 for row in rows if row["trend"] == "up"),
-            "falling": sum(1 for row in rows if row["trend"] == "down"),
-            "latest_average": plain_points(averages[-1]) if averages else "",
             "csv_url": _query(query, format="csv"),
             "picker_url": _query({"year": year, "threshold": threshold, "months": months}),
             "community_url": _query(query, grid=None, community=community.pk) if grid else "",
-            "chart_data": _chart_data(
+            **chart_presenters.chart_display(
                 rows=rows,
                 averages=averages,
                 labels=labels,
                 threshold=threshold,
                 average_label=average_label,
-            )
-            if rows
-            else None,
+            ),
         },
     )
