@@ -2,8 +2,8 @@
  * for a household or for the grid's 议站, a progress note (办理) on a matter in hand, a
  * visit (走访) and a re-inspection (整改复查).
  *
- * Beside door.js (which scores) on the same page, with its own copy of what it needs in
- * IndexedDB ("pinghu-door-records": the grid's matters in hand and open rectifications from
+ * Beside door.js (which scores) on the same page, with its own IndexedDB database through
+ * door.js's helpers (PinghuDoor: openStore, queueOf, whenSignalHolds) ("pinghu-door-records": the grid's matters in hand and open rectifications from
  * data-data-url, and the queue). Each record gets a client-made id (UUID) and its photo is
  * compressed like a score's (PinghuDoor.compress); the queue goes to data-sync-url when there
  * is signal; the server records each record once however often it is sent, and answers a
@@ -20,7 +20,6 @@
   var gridId = door.dataset.grid;
   var userId = door.dataset.user;
   var SEND_CHUNK = 10;
-  var SIGNAL_SETTLE_MS = 1500; // as door.js: signal must hold before the queue goes
 
   var work = null; // {matters: [...], rectifications: [...]} as last fetched
   var queue = [];
@@ -31,12 +30,7 @@
   var problem = "";
 
   function $(id) { return document.getElementById(id); }
-  function el(tag, className, text) {
-    var node = document.createElement(tag);
-    if (className) node.className = className;
-    if (text !== undefined && text !== null) node.textContent = text;
-    return node;
-  }
+  var el = shared.el;
   function button(text, className, onClick) {
     var node = el("button", "btn " + (className || ""), text);
     node.type = "button";
@@ -44,31 +38,13 @@
     return node;
   }
 
-  // --- IndexedDB: "work" (by grid id) and "queue" (records by client id) ----------------
-  var dbPromise = new Promise(function (resolve, reject) {
-    var request = indexedDB.open("pinghu-door-records", 1);
-    request.onupgradeneeded = function () {
-      request.result.createObjectStore("work");
-      request.result.createObjectStore("queue", { keyPath: "clientId" });
-    };
-    request.onsuccess = function () { resolve(request.result); };
-    request.onerror = function () { reject(request.error); };
+  // --- IndexedDB (PinghuDoor.openStore): "work" (by grid id) and "queue" (by client id) --
+  var store = shared.openStore("pinghu-door-records", function (db) {
+    db.createObjectStore("work");
+    db.createObjectStore("queue", { keyPath: "clientId" });
   });
-  function store(name, mode, job) {
-    return dbPromise.then(function (db) {
-      return new Promise(function (resolve, reject) {
-        var tx = db.transaction(name, mode);
-        var result = job(tx.objectStore(name));
-        tx.oncomplete = function () { resolve(result && "result" in result ? result.result : result); };
-        tx.onerror = function () { reject(tx.error); };
-      });
-    });
-  }
   function loadQueue() {
-    return store("queue", "readonly", function (s) { return s.getAll(); }).then(function (rows) {
-      queue = (rows || []).filter(function (row) { return row.grid === gridId && row.user === userId; });
-      queue.sort(function (a, b) { return a.createdAt < b.createdAt ? -1 : 1; });
-    });
+    return shared.queueOf(store).then(function (rows) { queue = rows; });
   }
   function putRecord(record) { return store("queue", "readwrite", function (s) { s.put(record); }); }
   function dropRecord(clientId) { return store("queue", "readwrite", function (s) { s["delete"](clientId); }); }
@@ -370,12 +346,7 @@
     });
   });
   window.addEventListener("hashchange", draw);
-  var settle = null;
-  window.addEventListener("online", function () {
-    window.clearTimeout(settle);
-    settle = window.setTimeout(function () { if (navigator.onLine) send(); }, SIGNAL_SETTLE_MS);
-  });
-  window.addEventListener("offline", function () { window.clearTimeout(settle); });
+  shared.whenSignalHolds(send);
 
   Promise.all([loadWork(), loadQueue()]).then(function () {
     draw();

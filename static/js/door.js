@@ -61,32 +61,57 @@
     return now.getFullYear() + "-" + pad(now.getMonth() + 1) + "-" + pad(now.getDate());
   }
 
-  // --- IndexedDB: "grids" (data by grid id) and "queue" (entries by client id) ---------
-  var dbPromise = new Promise(function (resolve, reject) {
-    var request = indexedDB.open("pinghu-door", 1);
-    request.onupgradeneeded = function () {
-      var db = request.result;
-      db.createObjectStore("grids");
-      db.createObjectStore("queue", { keyPath: "clientId" });
-    };
-    request.onsuccess = function () { resolve(request.result); };
-    request.onerror = function () { reject(request.error); };
-  });
-  function store(name, mode, work) {
-    return dbPromise.then(function (db) {
-      return new Promise(function (resolve, reject) {
-        var tx = db.transaction(name, mode);
-        var result = work(tx.objectStore(name));
-        tx.oncomplete = function () { resolve(result && "result" in result ? result.result : result); };
-        tx.onerror = function () { reject(tx.error); };
+  // --- IndexedDB, shared with door-records.js (window.PinghuDoor) -----------------------
+  // openStore(name, setup): a database opened once; returns store(objectStore, mode, job),
+  // which runs job(objectStore) in a transaction and resolves with its request's result.
+  function openStore(name, setup) {
+    var dbPromise = new Promise(function (resolve, reject) {
+      var request = indexedDB.open(name, 1);
+      request.onupgradeneeded = function () { setup(request.result); };
+      request.onsuccess = function () { resolve(request.result); };
+      request.onerror = function () { reject(request.error); };
+    });
+    return function store(objectStore, mode, job) {
+      return dbPromise.then(function (db) {
+        return new Promise(function (resolve, reject) {
+          var tx = db.transaction(objectStore, mode);
+          var result = job(tx.objectStore(objectStore));
+          tx.oncomplete = function () { resolve(result && "result" in result ? result.result : result); };
+          tx.onerror = function () { reject(tx.error); };
+        });
       });
+    };
+  }
+  // The "queue" of this grid and login, oldest first: nothing goes under another login.
+  function queueOf(store) {
+    return store("queue", "readonly", function (s) { return s.getAll(); }).then(function (rows) {
+      var mine = (rows || []).filter(function (row) { return row.grid === gridId && row.user === userId; });
+      mine.sort(function (a, b) { return a.createdAt < b.createdAt ? -1 : 1; });
+      return mine;
     });
   }
-  function loadQueue() {
-    return store("queue", "readonly", function (s) { return s.getAll(); }).then(function (rows) {
-      queue = (rows || []).filter(function (row) { return row.grid === gridId && row.user === userId; });
-      queue.sort(function (a, b) { return a.createdAt < b.createdAt ? -1 : 1; });
+  // send() once signal has held SIGNAL_SETTLE_MS after an "online" event; onChange (if any)
+  // on every change of signal.
+  function whenSignalHolds(send, onChange) {
+    var settle = null;
+    window.addEventListener("online", function () {
+      if (onChange) onChange();
+      window.clearTimeout(settle);
+      settle = window.setTimeout(function () { if (navigator.onLine) send(); }, SIGNAL_SETTLE_MS);
     });
+    window.addEventListener("offline", function () {
+      window.clearTimeout(settle);
+      if (onChange) onChange();
+    });
+  }
+
+  // "grids" (data by grid id) and "queue" (entries by client id).
+  var store = openStore("pinghu-door", function (db) {
+    db.createObjectStore("grids");
+    db.createObjectStore("queue", { keyPath: "clientId" });
+  });
+  function loadQueue() {
+    return queueOf(store).then(function (rows) { queue = rows; });
   }
   function putEntry(entry) { return store("queue", "readwrite", function (s) { s.put(entry); }); }
   function dropEntry(clientId) { return store("queue", "readwrite", function (s) { s["delete"](clientId); }); }
@@ -481,7 +506,15 @@
   }
 
   // What door-records.js (matters, visits, re-inspections) shares with the scores.
-  window.PinghuDoor = { uuid4: uuid4, localDate: localDate, compress: compress };
+  window.PinghuDoor = {
+    uuid4: uuid4,
+    localDate: localDate,
+    compress: compress,
+    el: el,
+    openStore: openStore,
+    queueOf: queueOf,
+    whenSignalHolds: whenSignalHolds
+  };
   // door-records.js after it sent something: a re-inspection's return, a visit, a cleared
   // rectification badge come with the grid's data.
   root.addEventListener("door:records-sent", function () { fetchData().then(draw); });
@@ -514,13 +547,7 @@
   });
   $("door-send").addEventListener("click", send);
   window.addEventListener("hashchange", draw);
-  var settle = null;
-  window.addEventListener("online", function () {
-    drawStatus();
-    window.clearTimeout(settle);
-    settle = window.setTimeout(function () { if (navigator.onLine) send(); }, SIGNAL_SETTLE_MS);
-  });
-  window.addEventListener("offline", function () { window.clearTimeout(settle); drawStatus(); });
+  whenSignalHolds(send, drawStatus);
   document.addEventListener("click", function (event) {
     var back = event.target.closest && event.target.closest(".door-back");
     if (back) { event.preventDefault(); window.location.hash = ""; }
