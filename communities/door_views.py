@@ -168,22 +168,31 @@ def _parse_entry(raw, files):
     )
 
 
+def queued_rows(request, field):
+    """The rows a phone's queue sent as a JSON list in POST[field], and None — or None and
+    the 400 answer saying why not (not a list of objects, more than MAX_SYNC_ENTRIES)."""
+    try:
+        rows = json.loads(request.POST.get(field) or "[]")
+    except ValueError:
+        rows = None
+    if not isinstance(rows, list) or not all(isinstance(row, dict) for row in rows):
+        return None, JsonResponse({"error": _("数据格式不对")}, status=400)
+    if len(rows) > MAX_SYNC_ENTRIES:
+        return None, JsonResponse(
+            {"error": _("一次最多发送 %(count)s 条") % {"count": MAX_SYNC_ENTRIES}}, status=400
+        )
+    return rows, None
+
+
 @login_required
 @require_POST
 def door_sync(request):
     """Send queued entries: each one created, found (sent before) or refused with reasons."""
     user = request.user
     _require_scorer(user)
-    try:
-        raw_entries = json.loads(request.POST.get("entries") or "[]")
-    except ValueError:
-        raw_entries = None
-    if not isinstance(raw_entries, list) or not all(isinstance(e, dict) for e in raw_entries):
-        return JsonResponse({"error": _("数据格式不对")}, status=400)
-    if len(raw_entries) > MAX_SYNC_ENTRIES:
-        return JsonResponse(
-            {"error": _("一次最多发送 %(count)s 条") % {"count": MAX_SYNC_ENTRIES}}, status=400
-        )
+    raw_entries, refusal = queued_rows(request, "entries")
+    if refusal:
+        return refusal
     entries = [_parse_entry(raw, request.FILES) for raw in raw_entries]
     results = services.score_entries_sync(actor=user, entries=entries)
     return JsonResponse(

@@ -2,7 +2,6 @@
 without signal (issue 25, point 4). The door page itself is communities' (door_views.py);
 these compose matters and the points ledger, so they live here."""
 
-import json
 import uuid
 from datetime import date
 
@@ -12,7 +11,7 @@ from django.http import Http404, JsonResponse
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_POST
 
-from communities.door_views import MAX_SYNC_ENTRIES, door_grid_of
+from communities.door_views import door_grid_of, queued_rows
 from communities.rectification_views import refund_text
 from pinghu_points.formatting import plain_points
 
@@ -111,16 +110,9 @@ def door_records_sync(request):
     """Send queued records: each one created, found (sent before) or refused with reasons."""
     user = request.user
     _require_scorer(user)
-    try:
-        raw_records = json.loads(request.POST.get("records") or "[]")
-    except ValueError:
-        raw_records = None
-    if not isinstance(raw_records, list) or not all(isinstance(r, dict) for r in raw_records):
-        return JsonResponse({"error": _("数据格式不对")}, status=400)
-    if len(raw_records) > MAX_SYNC_ENTRIES:
-        return JsonResponse(
-            {"error": _("一次最多发送 %(count)s 条") % {"count": MAX_SYNC_ENTRIES}}, status=400
-        )
+    raw_records, refusal = queued_rows(request, "records")
+    if refusal:
+        return refusal
     records = [_parse_record(raw, request.FILES) for raw in raw_records]
     results = door_records.door_records_sync(actor=user, records=records)
     return JsonResponse(
