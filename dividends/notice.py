@@ -7,9 +7,9 @@ While it runs the run is "under notice": it cannot be marked paid
 until the period ends.
 """
 
-from django.core import signing
 from django.utils import timezone
 
+from pinghu_points.links import dated_payload, dated_token
 from villages.models import mask_name
 
 from .exports import notice_period
@@ -47,22 +47,16 @@ def notice_ended(run, on=None):
 def public_token(run):
     """The signed token of the QR link: the run's id and the last day of the period."""
     _first, last = notice_window(run)
-    return signing.dumps({"run": run.pk, "until": last.isoformat()}, salt=SIGNING_SALT)
+    return dated_token({"run": run.pk}, until=last, salt=SIGNING_SALT)
 
 
 def run_id_from_token(token, on=None):
     """The run id a token names while its period lasts, else None (bad, forged or expired)."""
-    from datetime import date
-
+    data = dated_payload(token, salt=SIGNING_SALT, on=on or today())
     try:
-        data = signing.loads(token, salt=SIGNING_SALT)
-        until = date.fromisoformat(data["until"])
-        run_id = int(data["run"])
-    except (signing.BadSignature, KeyError, TypeError, ValueError):
+        return int(data["run"]) if data is not None else None
+    except (KeyError, TypeError, ValueError):
         return None
-    if (on or today()) > until:
-        return None
-    return run_id
 
 
 def line_matches(line, query):

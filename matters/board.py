@@ -1,15 +1,16 @@
 """The 议站 board's signed public link (docs/matters.md, "The board").
 
-The same mechanism as the dividend 公示's QR link (`dividends.notice`): a token signed with
+The dividend 公示's QR link mechanism (`pinghu_points/links.py`): a token signed with
 Django's signing key and a salt of its own, naming what it opens (one micro-grid or one
 community) and the last day it works. A printed board is posted for a quarter or so; its
 link works `LINK_DAYS` days from the day it was printed, then answers 404.
 """
 
-from datetime import date, timedelta
+from datetime import timedelta
 
-from django.core import signing
 from django.utils import timezone
+
+from pinghu_points.links import dated_payload, dated_token
 
 SIGNING_SALT = "matters.board"
 LINK_DAYS = 100
@@ -28,19 +29,14 @@ def link_until(on=None):
 def public_token(*, kind, pk, on=None):
     """The signed token of the QR link of a grid's or a community's board."""
     assert kind in KINDS
-    return signing.dumps(
-        {"kind": kind, "id": pk, "until": link_until(on).isoformat()}, salt=SIGNING_SALT
-    )
+    return dated_token({"kind": kind, "id": pk}, until=link_until(on), salt=SIGNING_SALT)
 
 
 def scope_from_token(token, on=None):
     """(kind, id) a token names while it lasts, else None (bad, forged or expired)."""
+    data = dated_payload(token, salt=SIGNING_SALT, on=on or today())
     try:
-        data = signing.loads(token, salt=SIGNING_SALT)
-        until = date.fromisoformat(data["until"])
         kind, pk = data["kind"], int(data["id"])
-    except (signing.BadSignature, KeyError, TypeError, ValueError):
+    except (KeyError, TypeError, ValueError):
         return None
-    if kind not in KINDS or (on or today()) > until:
-        return None
-    return kind, pk
+    return (kind, pk) if kind in KINDS else None
