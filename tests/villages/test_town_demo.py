@@ -138,3 +138,12 @@ def test_readme_and_the_demo_data_doc_list_the_town_logins():
         text = (settings.BASE_DIR / name).read_text(encoding="utf-8")
         for username, *_rest in town_demo.LOGINS:
             assert f"`{username}`" in text, (name, username)
+
+
+def test_make_runs_banner_lists_the_town_administrators():
+    from villages.management.commands.demo_banner import banner_lines
+
+    lines = banner_lines(host="127.0.0.1", port=8000, lan_addresses=[])
+    for username in ("admin_dushangang", "admin_guangchen"):
+        (line,) = [line for line in lines if line.split()[:1] == [username]]
+        assert "管理员" in line
