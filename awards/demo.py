@@ -18,7 +18,6 @@ import random
 from datetime import date
 from decimal import Decimal
 
-from django.contrib.auth.hashers import make_password
 from django.db import transaction
 
 from accounts.models import User
@@ -32,8 +31,8 @@ from communities.models import (
     StandardAdoption,
 )
 from communities.services import Entry, score_events_record
-from villages.demo import DEMO_PASSWORD, demo_town
-from villages.models import Cooperative, Household, Village
+from villages.demo import DEMO_PASSWORD, demo_password_hash, demo_town  # noqa: F401 (tests)
+from villages.models import Cooperative, Household, Town, Village
 
 from . import services
 from .models import AwardRun
@@ -68,7 +67,7 @@ LOGINS = (
 
 
 def _structure():
-    town = demo_town("DUSHANGANG", TOWN)
+    town = demo_town("DUSHANGANG", TOWN, Town.Kind.TOWN)
     village, _made = Village.objects.get_or_create(
         code=CODE, defaults={"town": town, "name": VILLAGE}
     )
@@ -163,8 +162,6 @@ def _standard(cooperative):
 
 def _logins(cooperative, committee, households):
     users = {}
-    # One hash for the four logins, as villages.demo does: each takes about half a second.
-    password_hash = None
     for username, role, _description in LOGINS:
         user = User.objects.filter(username=username).first()
         if user is None:
@@ -173,8 +170,8 @@ def _logins(cooperative, committee, households):
                 fields["cooperative"] = cooperative
             elif role == User.Role.VILLAGER:
                 fields.update(household=households[0], first_name=households[0].head_name)
-            password_hash = password_hash or make_password(DEMO_PASSWORD)
-            user = User.objects.create(username=username, password=password_hash, **fields)
+            # One hash for every demo login (villages.demo.demo_password_hash).
+            user = User.objects.create(username=username, password=demo_password_hash(), **fields)
             if role == User.Role.COMMUNITY_STAFF:
                 StaffMembership.objects.create(user=user, community=committee)
         users[role] = user

@@ -240,7 +240,7 @@ def _standard_specs():
     return specs
 
 
-def _ensure_standard(spec, rng, created):
+def ensure_standard(spec, rng, created):
     standard, made = ScoringStandard.objects.get_or_create(
         town=spec.cooperatives[0].village.town,
         name=spec.name,
@@ -405,7 +405,7 @@ def _record(actor, entries, created):
     raise RuntimeError("demo batch refused repeatedly")  # pragma: no cover
 
 
-def _seed_year(year, standards, households, today, created):
+def seed_year_events(year, standards, households, today, created):
     """Plan every household's year, then save one batch per community and month."""
     distinct = {standard.pk: standard for standard in standards.values()}.values()
     items_by_standard = {
@@ -521,7 +521,7 @@ def seed_scoring_demo(*, stdout=None):
         rng = random.Random(f"{SEED}:standards")
         demo = defaultdict(dict)  # year → {standard pk: standard}
         for spec in _standard_specs():
-            standard = _ensure_standard(spec, rng, created)
+            standard = ensure_standard(spec, rng, created)
             demo[spec.year][standard.pk] = standard
         for year in (HISTORY_YEAR, PREVIOUS_YEAR, YEAR):
             # Only cooperatives whose adopted standard for the year is one of ours.
@@ -538,7 +538,7 @@ def seed_scoring_demo(*, stdout=None):
             if ScoreEvent.objects.filter(item__standard__in=list(demo[year])).exists():
                 continue  # seeded before: a second run creates nothing
             households = _households_under(standards)
-            events, actors = _seed_year(year, standards, households, today, created)
+            events, actors = seed_year_events(year, standards, households, today, created)
             if year == YEAR:
                 rng = random.Random(f"{SEED}:{year}:corrections")
                 _veto(rng, standards, households, today, actors, created)
@@ -587,8 +587,8 @@ DEMO_GRID_CODES = ("G03", "G01")  # the third micro-grid, as in the newspaper; G
 
 
 def demo_grid():
-    """Tongjie's third micro-grid (its first in a --small seed): where the demo's matters
-    and rectifications are (matters/demo.py uses it too)."""
+    """Tongjie's third micro-grid (its first in a --small seed): where the demo's
+    rectifications are (the matters are at 龙萌村's, villages.town_demo.riverbank_grid)."""
     grids = {
         grid.code: grid
         for grid in MicroGrid.objects.filter(

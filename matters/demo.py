@@ -1,9 +1,10 @@
 """The demo's matters (议事, docs/matters.md): a few in each step, one declined, one merged,
-in Tongjie's third micro-grid (`communities.demo.demo_grid`, as 龙萌村's 坟浜 riverbank in
-the newspaper) and in 东湖社区's first. Every step goes through `matters.services`, dated
-over the past weeks with `services.steps_dated`; the grids get the demo's staff logins as
-their leaders (only where a grid has none). Idempotent: nothing if the riverbank matter
-exists. Called by `seed_demo` after the scoring demo (villages/management/commands).
+at 广陈镇龙萌村's 连心议站 in its third micro-grid (`villages.town_demo.riverbank_grid`,
+led by 张桂明, `staff_longmeng`: the 坟浜 riverbank of the newspaper), a Tongjie villager's
+street lamp and two in 东湖社区's first grid. Every step goes through `matters.services`,
+dated over the past weeks with `services.steps_dated`; the grids get the demo's staff
+logins as their leaders (only where a grid has none). Idempotent: nothing if the riverbank
+matter exists. Called by `seed_demo` after the town demo (overview/management/commands).
 """
 
 from collections import Counter
@@ -13,9 +14,9 @@ from django.db import transaction
 from django.utils import timezone
 
 from accounts.models import User
-from communities.demo import demo_grid
 from communities.models import Community, MicroGrid
 from villages.models import Household
+from villages.town_demo import riverbank_grid
 
 from . import services
 from .models import Matter
@@ -72,11 +73,11 @@ def _lead(grid, username):
 def seed_matters_demo(*, stdout=None, today=None):
     today = today or timezone.localdate()
     created = Counter()
-    grid = demo_grid()
+    grid = riverbank_grid()
     if grid is None or Matter.objects.filter(text=RIVERBANK).exists():
         return created
     with transaction.atomic():
-        leader = _lead(grid, "staff_tongjie")
+        leader = _lead(grid, "staff_longmeng")
         villager = User.objects.filter(username="TONGJIE-0001", is_active=True).first()
         if leader is None:
             return created
@@ -126,14 +127,18 @@ def seed_matters_demo(*, stdout=None, today=None):
         story.record(2, grid=grid, text="井盖松动，踩上去响", place="3 号楼前")
         created["matters"] += 7
         # A villager on the card: the street lamp, reported back and marked solved.
+        # Tongjie's grid leader handles it.
+        tongjie = None
         if villager is not None and villager.household.micro_grid_id:
-            lamp = story.record(30, grid=None, text="家门口路灯不亮", actor=villager)
-            _lead(villager.household.micro_grid, "staff_tongjie")
-            story.assign(29, lamp, due_in=10, community=villager.household.community)
-            story.step(27, services.matter_progress, matter=lamp, note="电工已换灯泡")
-            story.step(26, services.matter_report_back, matter=lamp, result="路灯已修好")
+            tongjie = _lead(villager.household.micro_grid, "staff_tongjie")
+        if tongjie is not None:
+            card = _Story(today, tongjie)
+            lamp = card.record(30, grid=None, text="家门口路灯不亮", actor=villager)
+            card.assign(29, lamp, due_in=10, community=villager.household.community)
+            card.step(27, services.matter_progress, matter=lamp, note="电工已换灯泡")
+            card.step(26, services.matter_report_back, matter=lamp, result="路灯已修好")
             lamp.refresh_from_db()
-            story.step(
+            card.step(
                 25, services.matter_villager_verdict, matter=lamp, solved=True, actor=villager
             )
             created["matters"] += 1

@@ -15,7 +15,9 @@ from collections import Counter
 from dataclasses import dataclass, field
 from datetime import date, timedelta
 from decimal import Decimal
+from functools import cache
 
+from django.conf import settings
 from django.contrib.auth.hashers import make_password
 from django.db import transaction
 from django.db.models import Count
@@ -377,6 +379,17 @@ def _grid_leader(fake, community, index):
     return fake.name(), fake.phone_number()
 
 
+def demo_password_hash():
+    """The demo password's hash, made once per process (and hasher setting) for every demo
+    module's logins: PBKDF2 takes about half a second per hash."""
+    return _demo_password_hash(tuple(settings.PASSWORD_HASHERS))
+
+
+@cache
+def _demo_password_hash(_hashers):
+    return make_password(DEMO_PASSWORD)
+
+
 def demo_town(code="DANGHU", name="当湖街道", kind=Town.Kind.SUBDISTRICT):
     """A town of the demo (the newspaper page's 当湖街道 unless named)."""
     return Town.objects.get_or_create(code=code, defaults={"name": name, "kind": kind})[0]
@@ -592,9 +605,6 @@ def _ensure_logins(cooperatives, communities, created):
     fake = Faker("zh_CN")
     fake.seed_instance(f"{SEED}:logins")
     logins = []
-    # One hash for every demo login (they share the password): PBKDF2 takes about half a
-    # second per hash, which was a good share of the seed's time.
-    password_hash = None
     for username, role, scope, scope_code, description in LOGINS:
         display_name = fake.name()
         user = User.objects.filter(username=username).first()
@@ -616,8 +626,8 @@ def _ensure_logins(cooperatives, communities, created):
             coop_code, number = scope_code.split("/")
             household = cooperatives[coop_code].households.get(number=number)
             fields.update(household=household, first_name=household.head_name)
-        password_hash = password_hash or make_password(DEMO_PASSWORD)
-        user = User.objects.create(username=username, password=password_hash, **fields)
+        # One hash for every demo login (they share the password).
+        user = User.objects.create(username=username, password=demo_password_hash(), **fields)
         created["users"] += 1
         if scope == "community":
             StaffMembership.objects.create(user=user, community=communities[scope_code])

@@ -6,13 +6,15 @@ from communities.demo import seed_rectification_demo, seed_scoring_demo
 from dividends.demo import seed_dividend_demo
 from matters.demo import seed_matters_demo
 from villages.demo import SMALL_HOUSEHOLDS_PER_COOPERATIVE, seed_demo
+from villages.town_demo import seed_town_demo
 
 
 class Command(BaseCommand):
     help = (
-        "Build the demo subdistrict modelled on Danghu (当湖街道): 18 villages and "
-        "cooperatives (10 dissolved), 16 urban communities, micro-grids, ~3,500 "
-        "households, and one login per role. Idempotent: a second run creates nothing."
+        "Build the demo city of the newspaper page: 当湖街道 (18 villages and cooperatives, "
+        "10 dissolved, 16 urban communities, micro-grids, ~3,500 households), 独山港镇 and "
+        "广陈镇 (five villages), and one login per role. Idempotent: a second run creates "
+        "nothing."
     )
 
     def add_arguments(self, parser):
@@ -46,6 +48,8 @@ class Command(BaseCommand):
         seed_bank_demo(stdout=stdout)
         # 独山港镇韩家庙村's monthly award fund (awards/demo.py).
         seed_award_demo(stdout=stdout)
+        # The rest of the newspaper's towns: 独山港镇 and 广陈镇 (villages/town_demo.py).
+        seed_town_demo(stdout=stdout)
         # 议事 in each step and 整改 on time / late / never (matters/demo.py, communities/demo.py).
         seed_matters_demo(stdout=stdout)
         seed_rectification_demo(stdout=stdout)

@@ -4,6 +4,7 @@ from django.utils.translation import gettext as _
 from accounts.models import User
 from pinghu_points import lan
 from villages.demo import DEMO_PASSWORD, LOGINS
+from villages.town_demo import LOGINS as TOWN_LOGINS
 
 # Hosts that serve this machine only: a phone cannot reach them.
 LOOPBACK_HOSTS = {"127.0.0.1", "localhost", "::1"}
@@ -46,8 +47,16 @@ def banner_lines(*, host, port, lan_addresses):
     else:
         lines.append(_("未找到本机的局域网地址：手机无法访问（本机未联网？）"))
     lines += ["", _("演示账号（密码均为 %(password)s）：") % {"password": DEMO_PASSWORD}]
-    width = max(len(username) for username, *_rest in LOGINS)
-    for username, role, _scope, _code, description in LOGINS:
+    # The town administrators of 独山港镇 and 广陈镇 too (villages/town_demo.py); their
+    # villages' staff logins are in the README, to keep the block on one screen.
+    logins = [(username, role, description) for username, role, *_s, description in LOGINS]
+    logins += [
+        (username, role, description)
+        for username, role, *_s, description in TOWN_LOGINS
+        if role == User.Role.SUBDISTRICT_ADMIN
+    ]
+    width = max(len(username) for username, *_rest in logins)
+    for username, role, description in logins:
         lines.append(f"  {username.ljust(width)}  {description}：{role_sees(role)}")
     lines.append(RULE)
     return lines
