@@ -83,16 +83,12 @@
       data: {
         labels: data.towns.labels,
         datasets: [
-          { label: data.text.scored, data: numbers(data.towns.scored), backgroundColor: BLUE, yAxisID: "y" },
-          { label: data.text.average, data: numbers(data.towns.average), backgroundColor: GREEN, yAxisID: "y1" }
+          { label: data.text.scored, data: numbers(data.towns.scored), backgroundColor: BLUE },
+          { label: data.text.average, data: numbers(data.towns.average), backgroundColor: GREEN }
         ]
       },
-      options: Object.assign({}, common, {
-        scales: {
-          y: { beginAtZero: true, max: 100, position: "left" },
-          y1: { beginAtZero: true, position: "right", grid: { drawOnChartArea: false } }
-        }
-      })
+      // One axis: a share in percent and a mean score are both read against 0–100(+).
+      options: Object.assign({}, common, { scales: { y: { beginAtZero: true } } })
     });
   }
 
