@@ -636,7 +636,7 @@ def town_overview(*, user, year, today):
 
     A household counts in its cooperative's town (where its points count, docs/towns.md),
     a community's months in the community's town, a run in its cooperative's town, so the
-    towns add up to the total. Eleven queries whatever the number of towns and households:
+    towns add up to the total. Ten queries whatever the number of towns and households:
     towns; households; standards; the year's events per household; communities and their
     month closes; the cooperative overview's three; the payments.
     """

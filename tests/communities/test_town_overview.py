@@ -311,8 +311,8 @@ def test_the_city_overview_runs_a_bounded_number_of_queries(
 ):
     _more_towns(extra)
     client = login(city.w.admin)
-    with django_assert_max_num_queries(14):
+    with django_assert_max_num_queries(12):
         response = client.get(reverse("overview:towns"), {"year": YEAR})
     assert len(response.context["rows"]) == 2 + extra
-    with django_assert_max_num_queries(14):
+    with django_assert_max_num_queries(12):
         assert client.get(reverse("overview:towns"), {"format": "xlsx"}).status_code == 200
