@@ -316,3 +316,38 @@ def test_the_city_overview_runs_a_bounded_number_of_queries(
     assert len(response.context["rows"]) == 2 + extra
     with django_assert_max_num_queries(12):
         assert client.get(reverse("overview:towns"), {"format": "xlsx"}).status_code == 200
+
+
+def test_a_towns_pages_keep_their_query_bounds(city, login, django_assert_max_num_queries):
+    """The bounds of test_overview's pages, plus the one look-up of the town."""
+    client = login(city.w.admin)
+    for name, bound in (
+        ("overview:matrix", 13),
+        ("overview:statistics", 17),
+        ("overview:honor_roll", 14),
+        ("overview:cooperatives", 11),
+    ):
+        with django_assert_max_num_queries(bound):
+            response = client.get(reverse(name), {"year": YEAR, "town": city.dsg.pk})
+        assert response.status_code == 200
+
+
+def test_the_city_overview_in_english(city, client):
+    from django.conf import settings
+    from django.utils import translation
+
+    client.force_login(city.w.admin)
+    client.cookies[settings.LANGUAGE_COOKIE_NAME] = "en"
+    try:
+        body = client.get(reverse("overview:towns"), {"year": YEAR}).content.decode()
+    finally:
+        translation.activate("zh-hans")
+    for text in (
+        "City overview",
+        "Months not closed",
+        "Open the overview of 独山港镇",
+        "City total",
+    ):
+        assert text in body
+    for text in ("城市总览", "未关账月数", "全市合计"):
+        assert text not in body
