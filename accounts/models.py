@@ -177,6 +177,12 @@ class User(AbstractUser):
         return self.is_subdistrict_admin
 
     @property
+    def may_read_towns(self):
+        """Read the city overview, the towns side by side (`overview:towns`): the
+        administrators; which towns and figures is `accounts.scope`'s question."""
+        return self.is_subdistrict_admin
+
+    @property
     def role_label(self):
         if self.is_superuser and not self.role:
             return self.Role.SUBDISTRICT_ADMIN.label

@@ -69,6 +69,37 @@ def _events_of(households):
     return events.filter(household__in=households) if households.query.where else events
 
 
+# --- A town's part of every page (docs/towns.md, "A town's overview") ---------------------
+
+
+def towns_visible_to(user):
+    """The towns (镇/街道) the user's scope reaches: those of the cooperatives and of the
+    communities it sees (`accounts.scope`), so the figures follow whatever scope the user
+    has. One query when evaluated."""
+    from villages.models import Town
+
+    return Town.objects.filter(
+        Q(pk__in=cooperatives_visible_to(user).values("village__town_id"))
+        | Q(pk__in=communities_visible_to(user).values("town_id"))
+    ).order_by("code")
+
+
+def town_households(households, town):
+    """A town's households on its overview pages: those of its cooperatives (where their
+    points count) and those living in its communities (where they are scored), so a
+    household linked across towns shows in both towns' pages. `town` None: all of them."""
+    if town is None:
+        return households
+    return households.filter(Q(cooperative__village__town=town) | Q(community__town=town))
+
+
+def town_communities(communities, town, *, also=()):
+    """A town's communities, and those (ids in `also`) its households live in."""
+    if town is None:
+        return communities
+    return communities.filter(Q(town=town) | Q(pk__in=[pk for pk in also if pk is not None]))
+
+
 def _household_totals(households, *, year, through_month=12):
     """{household_id: (Σ counting points, standing events)} in the year up to the month: one query."""
     rows = (
@@ -138,14 +169,15 @@ class Matrix:
         return [community for community in self.communities if not community.last_month_closed]
 
 
-def linkage_matrix(*, user, year, today):
+def linkage_matrix(*, user, year, today, town=None):
     """Villages (by the cooperative of the household) × communities (where it lives).
 
     Per cell: households, how many had a standing event in the year, and their average
     annual score (base + counting events clipped to the standard, households whose
     cooperative adopted no published standard left out of the average). Six queries.
+    With a `town`, the town's households and communities only (`town_households`).
     """
-    households = households_visible_to(user)
+    households = town_households(households_visible_to(user), town)
     pairs = list(
         households.order_by().values_list(
             "pk", "cooperative_id", "cooperative__village_id", "community_id"
@@ -178,7 +210,11 @@ def linkage_matrix(*, user, year, today):
         village.theme = standard.theme if standard is not None else ""
         village.committee_id = getattr(getattr(village, "committee", None), "pk", None)
     matrix.villages = villages
-    communities = list(communities_visible_to(user).order_by("code"))
+    communities = list(
+        town_communities(
+            communities_visible_to(user), town, also={pair[3] for pair in pairs}
+        ).order_by("code")
+    )
     closed = closed_months(
         community_ids=[community.pk for community in communities], months=[matrix.last_month]
     )
@@ -228,7 +264,7 @@ def household_year_figures(*, households, year):
 # --- 2. Statistics ----------------------------------------------------------------------
 
 
-def statistics(*, user, year, month_from, month_to):
+def statistics(*, user, year, month_from, month_to, town=None):
     """Events and points by category and item, by community and by village, participation,
     the histogram of annual scores (at the end of `month_to`) and the monthly trend.
 
@@ -239,10 +275,11 @@ def statistics(*, user, year, month_from, month_to):
     aggregate at the grain (item, scoring community, cooperative, month) — a few hundred rows
     that Python folds into every table — and one per-household aggregate (annual score
     and standing adds) for the participation and the histogram. Eight queries in all.
+    With a `town`, its households and communities only (`town_households`).
     """
     from communities.models import ScoringItem
 
-    households = households_visible_to(user)
+    households = town_households(households_visible_to(user), town)
     events = _events_of(households).filter(
         occurred_on__year=year,
         occurred_on__month__gte=month_from,
@@ -342,7 +379,9 @@ def statistics(*, user, year, month_from, month_to):
             band_counts[sum(1 for edge in HISTOGRAM_EDGES if score >= edge)] += 1
 
     by_community = []
-    for community in communities_visible_to(user).order_by("code"):
+    for community in town_communities(
+        communities_visible_to(user), town, also=set(household_counts)
+    ).order_by("code"):
         row = communities_seen.get(community.pk, {})
         count = household_counts.get(community.pk, 0)
         by_community.append(
@@ -497,14 +536,17 @@ def _chosen_runs(runs):
 FIGURES = ("total", "base_pool", "incentive_pool", "base_paid", "incentive_paid", "remainder")
 
 
-def cooperative_overview(*, user, year):
+def cooperative_overview(*, user, year, town=None):
     """Per cooperative the user may read the runs of: this year's and last year's run
     (the approved one, else the latest version) with pools, base and incentive paid
     (Σ of the lines), remainder kept, and the change from last year; and the total.
-    Three queries."""
+    With a `town`, that town's cooperatives only. Three queries."""
     from dividends.models import DividendLine, DividendRun
 
-    cooperatives = list(cooperatives_signed_by(user).order_by("code"))
+    cooperatives = cooperatives_signed_by(user).select_related("village")
+    if town is not None:
+        cooperatives = cooperatives.filter(village__town=town)
+    cooperatives = list(cooperatives.order_by("code"))
     runs = DividendRun.objects.filter(
         cooperative__in=[cooperative.pk for cooperative in cooperatives],
         year__in=[year, year - 1],
@@ -553,6 +595,91 @@ def cooperative_overview(*, user, year):
         name: totals["current"][name] - totals["previous"][name] for name in FIGURES
     }
     return {"rows": rows, "totals": totals}
+
+
+# --- 6. The city overview (towns side by side) -------------------------------------------
+
+
+@dataclass
+class TownRow:
+    """One town's figures on the city overview, each by the rule of the page it comes
+    from: households, scored and 均分 the matrix's (`Cell`), events the headline's
+    (standing events of the year), months not closed the staff's to-do list
+    (`months_to_close`), runs and money the cooperative overview's (`cooperative_overview`,
+    the approved run of the year, else the latest version)."""
+
+    town: object = None  # villages.Town; None for the city's total
+    cell: Cell = field(default_factory=Cell)
+    events: int = 0
+    months_not_closed: int = 0
+    runs_computed: int = 0  # computed, waiting for approval
+    runs_approved: int = 0
+    runs_paid: int = 0  # approved and recorded as paid (发放)
+    base_paid: Decimal = ZERO
+    incentive_paid: Decimal = ZERO
+    remainder: Decimal = ZERO
+
+    def add_run(self, figures, *, paid):
+        if figures is None:
+            return
+        run = figures["run"]
+        self.runs_computed += run.status == run.Status.COMPUTED
+        self.runs_approved += run.status == run.Status.APPROVED
+        self.runs_paid += paid
+        for name in ("base_paid", "incentive_paid", "remainder"):
+            if figures[name] is not None:
+                setattr(self, name, getattr(self, name) + figures[name])
+
+
+def town_overview(*, user, year, today):
+    """The towns (`towns_visible_to`) side by side for the year, and the city's total.
+
+    A household counts in its cooperative's town (where its points count, docs/towns.md),
+    a community's months in the community's town, a run in its cooperative's town, so the
+    towns add up to the total. Ten queries whatever the number of towns and households:
+    towns; households; standards; the year's events per household; communities and their
+    month closes; the cooperative overview's three; the payments.
+    """
+    from dividends.models import DividendPayment
+
+    rows = {town.pk: TownRow(town=town) for town in towns_visible_to(user)}
+    total = TownRow()
+
+    def of(town_id):
+        return [row for row in (rows.get(town_id), total) if row is not None]
+
+    households = households_visible_to(user)
+    pairs = list(
+        households.order_by().values_list("pk", "cooperative_id", "cooperative__village__town_id")
+    )
+    standards = standards_by_cooperative(
+        cooperative_ids={cooperative_id for _, cooperative_id, _ in pairs}, year=year
+    )
+    totals = _household_totals(households, year=year)
+    for pk, cooperative_id, town_id in pairs:
+        points, standing = totals.get(pk, (ZERO, 0))
+        score = annual_score(standard=standards.get(cooperative_id), total=points)
+        for row in of(town_id):
+            row.cell.add(score, standing > 0)
+            row.events += standing
+
+    communities = list(communities_visible_to(user).order_by("code"))
+    for community, _month in months_to_close(communities=communities, today=today):
+        for row in of(community.town_id):
+            row.months_not_closed += 1
+
+    dividends = cooperative_overview(user=user, year=year)
+    approved = [
+        row["current"]["run"].pk
+        for row in dividends["rows"]
+        if row["current"] and row["current"]["run"].status == row["current"]["run"].Status.APPROVED
+    ]
+    paid = set(DividendPayment.objects.filter(run_id__in=approved).values_list("run_id", flat=True))
+    for row in dividends["rows"]:
+        current = row["current"]
+        for town_row in of(row["cooperative"].village.town_id):
+            town_row.add_run(current, paid=bool(current) and current["run"].pk in paid)
+    return {"year": year, "today": today, "rows": list(rows.values()), "total": total}
 
 
 # --- 5. Each role's to-do list ------------------------------------------------------------

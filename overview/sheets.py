@@ -217,3 +217,38 @@ def award_sheets(awards):
     )
     total = [_("街道合计"), "", "", awards["pool"], awards["paid"], awards["remainder"], None]
     return [Sheet(title=_("奖励发放"), columns=columns, rows=rows, total=total)]
+
+
+TOWN_KINDS = {
+    "households": "number",
+    "scored_percent": "number",
+    "average": "score",
+    "events": "number",
+    "months_not_closed": "number",
+    "runs_computed": "number",
+    "runs_approved": "number",
+    "runs_paid": "number",
+    "base_paid": "money",
+    "incentive_paid": "money",
+    "remainder": "money",
+}
+
+
+def town_sheets(rows, total, figure_labels):
+    """The city overview: one row per town (name, kind, every figure) and the city's total."""
+    columns = _columns(
+        _("镇（街道）"),
+        _("类型"),
+        *((str(label), TOWN_KINDS[name]) for name, label in figure_labels.items()),
+    )
+    return [
+        Sheet(
+            title=_("城市总览"),
+            columns=columns,
+            rows=[
+                [town.name, town.get_kind_display(), *(figures[name] for name in figure_labels)]
+                for town, figures in rows
+            ],
+            total=[_("全市合计"), "", *(total[name] for name in figure_labels)],
+        )
+    ]

@@ -15,4 +15,5 @@ urlpatterns = [
         name="honor_roll_setting",
     ),
     path("cooperatives/", views.cooperatives, name="cooperatives"),
+    path("towns/", views.towns, name="towns"),
 ]

@@ -70,6 +70,21 @@ def _period(request):
     return year, month_from, month_to, month, data.get("community")
 
 
+def _town(request):
+    """The town (镇/街道) of `?town=` in the user's scope, None without one: a town's own
+    overview (docs/towns.md). A town outside the scope is not there (404)."""
+    value = request.GET.get("town", "")
+    if not value:
+        return None
+    if not value.isdigit():
+        raise Http404
+    return get_object_or_404(selectors.towns_visible_to(request.user), pk=int(value))
+
+
+def _town_suffix(town):
+    return f"-{town.code}" if town is not None else ""
+
+
 def _require_reader(user):
     """Matrix and statistics: everyone but villagers (scope narrows the rest)."""
     if not user.may_read_overview:
@@ -87,15 +102,23 @@ def _years():
 def matrix(request):
     _require_reader(request.user)
     year = _period(request)[0]
-    data = selectors.linkage_matrix(user=request.user, year=year, today=today())
+    town = _town(request)
+    data = selectors.linkage_matrix(user=request.user, year=year, today=today(), town=town)
     if request.GET.get("format") == "xlsx":
         return xlsx_response(
-            filename=f"linkage-matrix-{data.year}.xlsx", sheets=overview_sheets.matrix_sheets(data)
+            filename=f"linkage-matrix-{data.year}{_town_suffix(town)}.xlsx",
+            sheets=overview_sheets.matrix_sheets(data),
         )
     return render(
         request,
         "overview/matrix.html",
-        {"matrix": data, "heat_rows": _heat_rows(data), "year": year, "years": _years()},
+        {
+            "matrix": data,
+            "heat_rows": _heat_rows(data),
+            "year": year,
+            "years": _years(),
+            "town": town,
+        },
     )
 
 
@@ -156,12 +179,13 @@ def matrix_cell(request, village_id, community_id):
 def statistics(request):
     _require_reader(request.user)
     year, month_from, month_to, _month, _community = _period(request)
+    town = _town(request)
     data = selectors.statistics(
-        user=request.user, year=year, month_from=month_from, month_to=month_to
+        user=request.user, year=year, month_from=month_from, month_to=month_to, town=town
     )
     if request.GET.get("format") == "xlsx":
         return xlsx_response(
-            filename=f"statistics-{year}-{month_from:02d}-{month_to:02d}.xlsx",
+            filename=f"statistics-{year}-{month_from:02d}-{month_to:02d}{_town_suffix(town)}.xlsx",
             sheets=overview_sheets.statistics_sheets(data, year),
         )
     chart_data = {
@@ -196,6 +220,7 @@ def statistics(request):
             "month_to": month_to,
             "years": _years(),
             "months": range(1, 13),
+            "town": town,
         },
     )
 
@@ -235,7 +260,11 @@ def honor_roll(request):
         )
     if not user.may_score:
         raise PermissionDenied
-    communities = list(communities_visible_to(user).order_by("code"))
+    town = _town(request)
+    communities = communities_visible_to(user)
+    if town is not None:
+        communities = communities.filter(town=town)
+    communities = list(communities.order_by("code"))
     if community_id:
         community = next((c for c in communities if c.pk == community_id), None)
         if community is None:
@@ -262,6 +291,7 @@ def honor_roll(request):
             "month": first,
             "year": year,
             "month_number": month,
+            "town": town,
             "years": _years(),
             "months": range(1, 13),
             "lists": [(_("红榜"), red, "honor-red"), (_("黑榜"), black, "honor-black")],
@@ -308,13 +338,17 @@ def cooperatives(request):
     if not user.may_read_runs:
         raise PermissionDenied
     year = _period(request)[0]
-    data = selectors.cooperative_overview(user=user, year=year)
+    town = _town(request)
+    data = selectors.cooperative_overview(user=user, year=year, town=town)
     # Awards paid per village and period this year (approved award runs), and the fund's
     # remainder: the same scope as the dividends (docs/awards.md, "Overview").
-    awards = approved_awards(cooperatives=cooperatives_signed_by(user), year=year)
+    signed = cooperatives_signed_by(user)
+    if town is not None:
+        signed = signed.filter(village__town=town)
+    awards = approved_awards(cooperatives=signed, year=year)
     if request.GET.get("format") == "xlsx":
         return xlsx_response(
-            filename=f"cooperatives-{year}.xlsx",
+            filename=f"cooperatives-{year}{_town_suffix(town)}.xlsx",
             sheets=overview_sheets.cooperative_sheets(data, year, FIGURE_LABELS)
             + overview_sheets.award_sheets(awards),
         )
@@ -342,5 +376,83 @@ def cooperatives(request):
     return render(
         request,
         "overview/cooperatives.html",
-        {"table": table, "totals": totals, "year": year, "years": _years(), "awards": awards},
+        {
+            "table": table,
+            "totals": totals,
+            "year": year,
+            "years": _years(),
+            "awards": awards,
+            "town": town,
+        },
+    )
+
+
+# --- City overview (towns side by side) ----------------------------------------------------
+
+
+TOWN_FIGURE_LABELS = {
+    "households": gettext_lazy("股东户"),
+    "scored_percent": gettext_lazy("已计分户占比（%）"),
+    "average": gettext_lazy("平均年度积分"),
+    "events": gettext_lazy("本年度有效记录"),
+    "months_not_closed": gettext_lazy("未关账月数"),
+    "runs_computed": gettext_lazy("分红方案待审批"),
+    "runs_approved": gettext_lazy("分红方案已审批"),
+    "runs_paid": gettext_lazy("分红已发放"),
+    "base_paid": gettext_lazy("实发基本股分红"),
+    "incentive_paid": gettext_lazy("实发积分激励"),
+    "remainder": gettext_lazy("留存（美丽基金）"),
+}
+
+
+def town_figures(row):
+    """{figure: value} of a `selectors.TownRow`, in `TOWN_FIGURE_LABELS`' order."""
+    return {
+        "households": row.cell.households,
+        "scored_percent": row.cell.scored_percent,
+        "average": row.cell.average,
+        "events": row.events,
+        "months_not_closed": row.months_not_closed,
+        "runs_computed": row.runs_computed,
+        "runs_approved": row.runs_approved,
+        "runs_paid": row.runs_paid,
+        "base_paid": row.base_paid,
+        "incentive_paid": row.incentive_paid,
+        "remainder": row.remainder,
+    }
+
+
+@login_required
+def towns(request):
+    if not request.user.may_read_towns:
+        raise PermissionDenied
+    year = _period(request)[0]
+    data = selectors.town_overview(user=request.user, year=year, today=today())
+    rows = [(row.town, town_figures(row)) for row in data["rows"]]
+    total = town_figures(data["total"])
+    if request.GET.get("format") == "xlsx":
+        return xlsx_response(
+            filename=f"towns-{year}.xlsx",
+            sheets=overview_sheets.town_sheets(rows, total, TOWN_FIGURE_LABELS),
+        )
+    chart_data = {
+        "towns": {
+            "labels": [town.name for town, _figures in rows],
+            "scored": [str(figures["scored_percent"] or 0) for _town, figures in rows],
+            "average": [str(figures["average"] or 0) for _town, figures in rows],
+        },
+        "text": {"scored": _("已计分户占比（%）"), "average": _("平均年度积分")},
+    }
+    return render(
+        request,
+        "overview/towns.html",
+        {
+            "rows": rows,
+            "total": total,
+            "labels": TOWN_FIGURE_LABELS,
+            "chart_data": chart_data,
+            "months_year": today().year,
+            "year": year,
+            "years": _years(),
+        },
     )

@@ -75,6 +75,7 @@ def hostile(request, world, items, django_capture_on_commit_callbacks):  # noqa:
     )
     coop = world.coop_a
     stored = {
+        "town": _put_hostile(coop.village.town, value, "code", "name"),
         "village": _put_hostile(coop.village, value, "code", "name"),
         "cooperative": _put_hostile(coop, value, "code", "name", "notice_contact"),
         "share_class": _put_hostile(coop.share_classes.get(), value, "code", "name"),
@@ -407,6 +408,7 @@ DOWNLOADS = {
     "overview:statistics": (_overview("overview:statistics"), ("item", "name")),
     "overview:honor_roll": (_honor_roll, ("household", "head_name")),
     "overview:cooperatives": (_overview("overview:cooperatives"), ("cooperative", "name")),
+    "overview:towns": (_overview("overview:towns"), ("town", "name")),
     "accounts:audit_list": (_audit, None),
     "banking:export": (_bank_list, ("household", "head_name")),
     "villages:household_import_sample": (_register_sample, None),

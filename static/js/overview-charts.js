@@ -1,6 +1,8 @@
-/* Statistics charts of the subdistrict overview (积分统计): draws the data the page put
- * in <script id="overview-chart-data" type="application/json"> with the vendored
- * Chart.js onto the three canvases. The same figures are in the tables beside them.
+/* Charts of the overview: the statistics (积分统计, three canvases) and the city
+ * overview (城市总览, the towns side by side). Draws the data the page put in
+ * <script id="overview-chart-data" type="application/json"> with the vendored
+ * Chart.js; each chart only when its data is there. The same figures are in the tables
+ * beside them.
  * Charts are exposed as window.overviewCharts for the browser tests. */
 (function () {
   "use strict";
@@ -36,42 +38,59 @@
     }
   }
 
-  draw("chart-categories", {
-    type: "bar",
-    data: {
-      labels: data.categories.labels,
-      datasets: [
-        { label: data.text.events, data: data.categories.events, backgroundColor: BLUE, yAxisID: "y" },
-        { label: data.text.points, data: numbers(data.categories.points), backgroundColor: GREEN, yAxisID: "y1" }
-      ]
-    },
-    options: Object.assign({}, common, {
-      scales: { y: { beginAtZero: true, position: "left" }, y1: { position: "right", grid: { drawOnChartArea: false } } }
-    })
-  });
+  if (data.categories) {
+    draw("chart-categories", {
+      type: "bar",
+      data: {
+        labels: data.categories.labels,
+        datasets: [
+          { label: data.text.events, data: data.categories.events, backgroundColor: BLUE, yAxisID: "y" },
+          { label: data.text.points, data: numbers(data.categories.points), backgroundColor: GREEN, yAxisID: "y1" }
+        ]
+      },
+      options: Object.assign({}, common, {
+        scales: { y: { beginAtZero: true, position: "left" }, y1: { position: "right", grid: { drawOnChartArea: false } } }
+      })
+    });
 
-  draw("chart-trend", {
-    type: "line",
-    data: {
-      labels: data.trend.labels,
-      datasets: [
-        { label: data.text.events, data: data.trend.events, borderColor: BLUE, backgroundColor: BLUE, yAxisID: "y" },
-        { label: data.text.points, data: numbers(data.trend.points), borderColor: GREEN, backgroundColor: GREEN, yAxisID: "y1" }
-      ]
-    },
-    options: Object.assign({}, common, {
-      scales: { y: { beginAtZero: true, position: "left" }, y1: { position: "right", grid: { drawOnChartArea: false } } }
-    })
-  });
+    draw("chart-trend", {
+      type: "line",
+      data: {
+        labels: data.trend.labels,
+        datasets: [
+          { label: data.text.events, data: data.trend.events, borderColor: BLUE, backgroundColor: BLUE, yAxisID: "y" },
+          { label: data.text.points, data: numbers(data.trend.points), borderColor: GREEN, backgroundColor: GREEN, yAxisID: "y1" }
+        ]
+      },
+      options: Object.assign({}, common, {
+        scales: { y: { beginAtZero: true, position: "left" }, y1: { position: "right", grid: { drawOnChartArea: false } } }
+      })
+    });
 
-  draw("chart-histogram", {
-    type: "bar",
-    data: {
-      labels: data.histogram.labels,
-      datasets: [{ label: data.text.households, data: data.histogram.counts, backgroundColor: BLUE }]
-    },
-    options: Object.assign({}, common, { scales: { y: { beginAtZero: true } } })
-  });
+    draw("chart-histogram", {
+      type: "bar",
+      data: {
+        labels: data.histogram.labels,
+        datasets: [{ label: data.text.households, data: data.histogram.counts, backgroundColor: BLUE }]
+      },
+      options: Object.assign({}, common, { scales: { y: { beginAtZero: true } } })
+    });
+  }
+
+  if (data.towns) {
+    draw("chart-towns", {
+      type: "bar",
+      data: {
+        labels: data.towns.labels,
+        datasets: [
+          { label: data.text.scored, data: numbers(data.towns.scored), backgroundColor: BLUE },
+          { label: data.text.average, data: numbers(data.towns.average), backgroundColor: GREEN }
+        ]
+      },
+      // One axis: a share in percent and a mean score are both read against 0–100(+).
+      options: Object.assign({}, common, { scales: { y: { beginAtZero: true } } })
+    });
+  }
 
   window.overviewCharts = charts;
 })();
