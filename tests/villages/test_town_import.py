@@ -318,7 +318,7 @@ def test_a_leader_login_of_community_staff_becomes_staff_of_the_community(admin)
     ).exists()
 
 
-def test_the_dry_run_writes_nothing():
+def test_the_dry_run_writes_nothing(db):
     before = counts()
     preview = town_import(file=xlsx(sheets()), dry_run=True)
     assert counts() == before
