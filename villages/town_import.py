@@ -16,7 +16,7 @@ from datetime import date, datetime
 from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.core.exceptions import ValidationError
-from django.db import transaction
+from django.db import IntegrityError, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -586,12 +586,21 @@ def town_import_confirm(*, job, actor):
             locked.finished_at = timezone.now()
             locked.save()
     except TownImportError as error:
-        ImportJob.objects.filter(pk=job.pk, status=ImportJob.Status.PREVIEW).update(
-            status=ImportJob.Status.FAILED,
-            error_count=len(error.errors),
-            errors=[e.as_dict() for e in error.errors[: settings.IMPORT_ERRORS_KEPT]],
-            content=b"",
-            finished_at=timezone.now(),
+        _failed(job, error.errors)
+    except IntegrityError:
+        # Another import or the admin site took a code between the check and the write.
+        _failed(
+            job, [RowError(None, "", "", _("写入时编码或名称已被占用，未导入任何数据，请重新上传"))]
         )
     job.refresh_from_db()
     return job
+
+
+def _failed(job, errors):
+    ImportJob.objects.filter(pk=job.pk, status=ImportJob.Status.PREVIEW).update(
+        status=ImportJob.Status.FAILED,
+        error_count=len(errors),
+        errors=[error.as_dict() for error in errors[: settings.IMPORT_ERRORS_KEPT]],
+        content=b"",
+        finished_at=timezone.now(),
+    )

@@ -370,6 +370,26 @@ def test_the_confirmation_checks_again_and_writes_nothing_when_a_code_was_taken(
     assert job.status == ImportJob.Status.FAILED
 
 
+def test_a_code_taken_between_check_and_write_fails_the_preview_cleanly(admin, monkeypatch):
+    from django.db import IntegrityError
+
+    from villages import town_import as service
+
+    file = xlsx(sheets())
+    job = service.town_preview_start(user=admin, file=file)
+    real_save = service._save
+
+    def save_then_collide(plan, **kwargs):
+        real_save(plan, **kwargs)
+        raise IntegrityError("duplicate key")
+
+    monkeypatch.setattr(service, "_save", save_then_collide)
+    before = counts()
+    job = service.town_import_confirm(job=job, actor=admin)
+    assert job.status == ImportJob.Status.FAILED and "已被占用" in job.errors[0]["message"]
+    assert counts() == before
+
+
 def test_the_page_lists_errors_with_sheet_row_and_column_and_a_report(admin, client):
     tables = sheets()
     tables["村"].append(["SHANTANG", "另一村", "", "X-COOP", "另一合作社"])
