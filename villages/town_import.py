@@ -352,7 +352,13 @@ def _check(tables):
             }
         )
 
-    users = get_user_model().objects
+    logins = {cell_text(row.cell(LEADER_LOGIN)) for row in tables[GRID_SHEET]} - {""}
+    users = {
+        user.username: user
+        for user in get_user_model()
+        .objects.filter(username__in=logins)
+        .prefetch_related("communities__town")
+    }
     grid_row = {}
     for row in tables[GRID_SHEET]:
         community = row.required(COMMUNITY_CODE)
@@ -379,7 +385,7 @@ def _check(tables):
         login = row.text(LEADER_LOGIN)
         leader = None
         if login:
-            leader = users.filter(username=login).first()
+            leader = users.get(login)
             if leader is None or not leader.is_active:
                 row.error(LEADER_LOGIN, _("没有用户名为“%(value)s”的有效账号") % {"value": login})
                 leader = None
@@ -390,7 +396,7 @@ def _check(tables):
                     % {"value": login},
                 )
                 leader = None
-            elif other := leader.communities.order_by("code").first():
+            elif other := min(leader.communities.all(), key=lambda c: c.code, default=None):
                 row.error(
                     LEADER_LOGIN,
                     _(
@@ -483,24 +489,28 @@ def _save(plan, *, actor, preview, file_name):
             village=villages.get(item["village_code"]),
             phone=item["phone"],
         )
-    staff_added = set()
-    for item in plan["grids"]:
-        community = communities[item["community_code"]]
-        leader = item["leader"]
-        MicroGrid.objects.create(
-            community=community,
+    MicroGrid.objects.bulk_create(
+        MicroGrid(
+            community=communities[item["community_code"]],
             code=item["code"],
             name=item["name"],
             leader_name=item["leader_name"],
             leader_phone=item["leader_phone"],
-            leader=leader,
+            leader=item["leader"],
         )
-        if leader is not None:
-            _membership, created = StaffMembership.objects.get_or_create(
-                user=leader, community=community
-            )
-            if created:
-                staff_added.add(leader)
+        for item in plan["grids"]
+    )
+    # The leaders' logins become staff of their grids' communities (all new: the check
+    # refused a login that is staff anywhere already).
+    memberships = {
+        (item["leader"], communities[item["community_code"]])
+        for item in plan["grids"]
+        if item["leader"] is not None
+    }
+    StaffMembership.objects.bulk_create(
+        StaffMembership(user=leader, community=community) for leader, community in memberships
+    )
+    staff_added = {leader for leader, _community in memberships}
     for leader in sorted(staff_added, key=lambda user: user.pk):
         audit_record(
             actor=actor,
