@@ -143,20 +143,7 @@ def read_rows(file, *, error_class, progress=None, limits=None):
         # the name. A path that does not exist is the caller's mistake and raises as usual.
         with open(file, "rb") as handle:
             return read_rows(handle, error_class=error_class, progress=progress, limits=limits)
-    message = too_large(file_size(file), limits)
-    if message:
-        raise error_class([_file_error(message)])
-    if hasattr(file, "seek"):
-        file.seek(0)
-    try:
-        _check_archive(file, limits, error_class)
-        file.seek(0)
-        workbook = load_workbook(file, read_only=True, data_only=False)
-    except error_class:
-        raise
-    except Exception as error:
-        # Bad zip, a zip without a workbook, broken XML …: all mean "not an xlsx we can read".
-        raise error_class([_unreadable()]) from error
+    workbook = _open_workbook(file, limits, error_class)
     try:
         sheets = workbook.worksheets
         if not sheets:
@@ -201,18 +188,7 @@ def read_sheets(file, *, error_class, limits=None):
     if isinstance(file, str | os.PathLike):
         with open(file, "rb") as handle:
             return read_sheets(handle, error_class=error_class, limits=limits)
-    message = too_large(file_size(file), limits)
-    if message:
-        raise error_class([_file_error(message)])
-    file.seek(0)
-    try:
-        _check_archive(file, limits, error_class)
-        file.seek(0)
-        workbook = load_workbook(file, read_only=True, data_only=False)
-    except error_class:
-        raise
-    except Exception as error:
-        raise error_class([_unreadable()]) from error
+    workbook = _open_workbook(file, limits, error_class)
     try:
         tables = {}
         for sheet in workbook.worksheets:
@@ -229,6 +205,24 @@ def read_sheets(file, *, error_class, limits=None):
         raise error_class([_unreadable()]) from error
     finally:
         workbook.close()
+
+
+def _open_workbook(file, limits, error_class):
+    """The workbook (read-only) of a file within the byte, zip-size and ratio limits."""
+    message = too_large(file_size(file), limits)
+    if message:
+        raise error_class([_file_error(message)])
+    if hasattr(file, "seek"):
+        file.seek(0)
+    try:
+        _check_archive(file, limits, error_class)
+        file.seek(0)
+        return load_workbook(file, read_only=True, data_only=False)
+    except error_class:
+        raise
+    except Exception as error:
+        # Bad zip, a zip without a workbook, broken XML …: all mean "not an xlsx we can read".
+        raise error_class([_unreadable()]) from error
 
 
 def _check_archive(file, limits, error_class):
