@@ -71,6 +71,8 @@ def _menu(user):
         items.append(("lockouts", _("登录锁定"), reverse("accounts:lockouts")))
     if user.may_read_audit:
         items.append(("audit", _("审计记录"), reverse("accounts:audit_list")))
+    if user.may_set_up_towns:
+        items.append(("town_import", _("设置镇（街道）"), reverse("villages:town_import")))
     if user.is_staff:
         items.append(("admin", _("管理后台"), reverse("admin:index")))
     items.append(("password", _("修改密码"), reverse("accounts:password_change")))

@@ -183,6 +183,12 @@ class User(AbstractUser):
         return self.is_subdistrict_admin
 
     @property
+    def may_set_up_towns(self):
+        """Set up a new town from the town spreadsheet (docs/towns.md). The admin for now;
+        the city administrator's once that role exists (issue 22)."""
+        return self.is_subdistrict_admin
+
+    @property
     def role_label(self):
         if self.is_superuser and not self.role:
             return self.Role.SUBDISTRICT_ADMIN.label

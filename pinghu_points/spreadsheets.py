@@ -12,7 +12,7 @@ work. Formula cells are refused: their value is only what Excel last computed, o
 import io
 import os
 import zipfile
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, replace
 from datetime import date, datetime
 
 from django.conf import settings
@@ -143,20 +143,7 @@ def read_rows(file, *, error_class, progress=None, limits=None):
         # the name. A path that does not exist is the caller's mistake and raises as usual.
         with open(file, "rb") as handle:
             return read_rows(handle, error_class=error_class, progress=progress, limits=limits)
-    message = too_large(file_size(file), limits)
-    if message:
-        raise error_class([_file_error(message)])
-    if hasattr(file, "seek"):
-        file.seek(0)
-    try:
-        _check_archive(file, limits, error_class)
-        file.seek(0)
-        workbook = load_workbook(file, read_only=True, data_only=False)
-    except error_class:
-        raise
-    except Exception as error:
-        # Bad zip, a zip without a workbook, broken XML …: all mean "not an xlsx we can read".
-        raise error_class([_unreadable()]) from error
+    workbook = _open_workbook(file, limits, error_class)
     try:
         sheets = workbook.worksheets
         if not sheets:
@@ -173,6 +160,69 @@ def read_rows(file, *, error_class, progress=None, limits=None):
         raise error_class([_unreadable()]) from error
     finally:
         workbook.close()
+
+
+def sheet_column(sheet, column):
+    """The column of a workbook with several sheets, named with its sheet (工作表“村” 村编码)."""
+    return _("工作表“%(sheet)s” %(column)s") % {"sheet": sheet, "column": column}
+
+
+def in_sheet(error, sheet):
+    """The error of one sheet of several: its column named with the sheet, or, for an error
+    of the whole sheet or of a column the file lacks, its message."""
+    if error.row is None or not error.column_letter:
+        return replace(
+            error,
+            message=_("工作表“%(sheet)s”：%(message)s")
+            % {"sheet": sheet, "message": error.message},
+        )
+    return replace(error, column=sheet_column(sheet, error.column))
+
+
+def read_sheets(file, *, error_class, limits=None):
+    """Every worksheet of a workbook as {title: rows}, each held to the limits of `read_rows`
+    (the file's bytes, zip sizes and ratio once; rows and columns per sheet) and refusing
+    formula cells; errors name their sheet (`sheet_column`). For a format of several sheets
+    (the town spreadsheet, docs/towns.md)."""
+    limits = limits or ImportLimits.from_settings()
+    if isinstance(file, str | os.PathLike):
+        with open(file, "rb") as handle:
+            return read_sheets(handle, error_class=error_class, limits=limits)
+    workbook = _open_workbook(file, limits, error_class)
+    try:
+        tables = {}
+        for sheet in workbook.worksheets:
+            if not hasattr(sheet, "_get_source"):
+                continue  # a chart sheet
+            try:
+                tables[sheet.title] = _SheetReader(sheet, limits, error_class, None).rows()
+            except error_class as error:
+                raise error_class([in_sheet(e, sheet.title) for e in error.errors]) from None
+        return tables
+    except error_class:
+        raise
+    except Exception as error:
+        raise error_class([_unreadable()]) from error
+    finally:
+        workbook.close()
+
+
+def _open_workbook(file, limits, error_class):
+    """The workbook (read-only) of a file within the byte, zip-size and ratio limits."""
+    message = too_large(file_size(file), limits)
+    if message:
+        raise error_class([_file_error(message)])
+    if hasattr(file, "seek"):
+        file.seek(0)
+    try:
+        _check_archive(file, limits, error_class)
+        file.seek(0)
+        return load_workbook(file, read_only=True, data_only=False)
+    except error_class:
+        raise
+    except Exception as error:
+        # Bad zip, a zip without a workbook, broken XML …: all mean "not an xlsx we can read".
+        raise error_class([_unreadable()]) from error
 
 
 def _check_archive(file, limits, error_class):

@@ -352,6 +352,11 @@ def _register_sample(client, world):
     return client.get(reverse("villages:household_import_sample"))
 
 
+def _town_sample(client, world):
+    client.force_login(world.admin)
+    return client.get(reverse("villages:town_import_sample"))
+
+
 def _run_export(client, world):
     client.force_login(world.accountant_a)
     run = DividendRun.objects.get(cooperative=world.coop_a, year=YEAR)
@@ -412,6 +417,7 @@ DOWNLOADS = {
     "accounts:audit_list": (_audit, None),
     "banking:export": (_bank_list, ("household", "head_name")),
     "villages:household_import_sample": (_register_sample, None),
+    "villages:town_import_sample": (_town_sample, None),
     "dividends:run_export": (_run_export, ("household", "head_name")),
     "communities:points_chart": (_points_chart, ("household", "head_name")),
     "awards:run_export": (_award_export, ("household", "head_name")),
@@ -440,7 +446,7 @@ PAGES = {
     "accounts:villager_password", "accounts:lockouts",
     "villages:household_list", "villages:household_detail", "villages:share_transfer",
     "villages:household_import", "villages:import_job", "villages:import_job_progress",
-    "villages:import_job_retry",
+    "villages:import_job_retry", "villages:town_import",
     "communities:batch_entry", "communities:household_points", "communities:event_reverse",
     "communities:review_queue", "communities:month_list", "communities:month_close",
     "communities:door", "communities:door_data", "communities:door_household",

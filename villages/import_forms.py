@@ -27,3 +27,14 @@ class HouseholdImportForm(forms.Form):
         self.fields["cooperative"].queryset = cooperatives
         if len(cooperatives) == 1:
             self.fields["cooperative"].initial = cooperatives[0]
+
+
+class TownImportForm(forms.Form):
+    file = forms.FileField(
+        label=_("镇（街道）设置表（.xlsx）"),
+        widget=forms.ClearableFileInput(
+            attrs={
+                "accept": ".xlsx,application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+            }
+        ),
+    )

@@ -382,6 +382,8 @@ class ImportJob(models.Model):
     class Kind(models.TextChoices):
         REGISTER = "register", _("股东名册")
         SCORE_EVENTS = "score_events", _("积分检查表")
+        # The town spreadsheet (docs/towns.md): checked at once, kept only for its preview.
+        TOWN = "town", _("镇（街道）设置表")
 
     class Status(models.TextChoices):
         QUEUED = "queued", _("排队中")

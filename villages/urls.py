@@ -1,6 +1,6 @@
 from django.urls import path
 
-from . import import_job_views, import_views, views
+from . import import_job_views, import_views, town_views, views
 
 app_name = "villages"
 
@@ -15,6 +15,8 @@ urlpatterns = [
         import_views.household_import_sample,
         name="household_import_sample",
     ),
+    path("towns/import/", town_views.town_import, name="town_import"),
+    path("towns/import/sample/", town_views.town_import_sample, name="town_import_sample"),
     path("imports/<id:pk>/", import_job_views.import_job_detail, name="import_job"),
     path(
         "imports/<id:pk>/progress/",

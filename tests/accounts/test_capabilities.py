@@ -42,14 +42,15 @@ MORE = (
     "may_lift_any_lockout",
     "may_reopen_months",
     "may_read_audit",
+    "may_set_up_towns",
 )
 MORE_CAPABILITIES = {
-    User.Role.SUBDISTRICT_ADMIN: (True, True, True, True, True, True, True),
-    User.Role.COMMUNITY_STAFF: (False, True, True, True, False, False, False),
-    User.Role.ACCOUNTANT: (True, True, True, True, False, False, False),
-    User.Role.SUPERVISOR: (True, True, False, False, False, False, False),
-    User.Role.VILLAGER: (False, False, False, False, False, False, False),
-    User.Role.BANK: (False, False, False, False, False, False, False),
+    User.Role.SUBDISTRICT_ADMIN: (True, True, True, True, True, True, True, True),
+    User.Role.COMMUNITY_STAFF: (False, True, True, True, False, False, False, False),
+    User.Role.ACCOUNTANT: (True, True, True, True, False, False, False, False),
+    User.Role.SUPERVISOR: (True, True, False, False, False, False, False, False),
+    User.Role.VILLAGER: (False, False, False, False, False, False, False, False),
+    User.Role.BANK: (False, False, False, False, False, False, False, False),
 }
 
 
