@@ -588,7 +588,7 @@ DEMO_GRID_CODES = ("G03", "G01")  # the third micro-grid, as in the newspaper; G
 
 def demo_grid():
     """Tongjie's third micro-grid (its first in a --small seed): where the demo's
-    rectifications are (the matters are at 龙萌村's, villages.town_demo.riverbank_grid)."""
+    rectifications are (the matters are at 龙萌村's, communities.town_demo.riverbank_grid)."""
     grids = {
         grid.code: grid
         for grid in MicroGrid.objects.filter(

@@ -1,5 +1,5 @@
 """The demo's matters (议事, docs/matters.md): a few in each step, one declined, one merged,
-at 广陈镇龙萌村's 连心议站 in its third micro-grid (`villages.town_demo.riverbank_grid`,
+at 广陈镇龙萌村's 连心议站 in its third micro-grid (`communities.town_demo.riverbank_grid`,
 led by 张桂明, `staff_longmeng`: the 坟浜 riverbank of the newspaper), a Tongjie villager's
 street lamp and two in 东湖社区's first grid. Every step goes through `matters.services`,
 dated over the past weeks with `services.steps_dated`; the grids get the demo's staff
@@ -15,8 +15,8 @@ from django.utils import timezone
 
 from accounts.models import User
 from communities.models import Community, MicroGrid
+from communities.town_demo import riverbank_grid
 from villages.models import Household
-from villages.town_demo import riverbank_grid
 
 from . import services
 from .models import Matter

@@ -14,10 +14,10 @@ import pytest
 from django.core.management import call_command
 from django.urls import reverse
 
+from overview.management.commands import demo_banner
 from pinghu_points import lan
 from tests.conftest import PASSWORD
 from villages.demo import DEMO_PASSWORD, LOGINS
-from villages.management.commands import demo_banner
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 PHONE_ADDRESSES = ["192.168.1.23", "10.0.0.5"]

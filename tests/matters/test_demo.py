@@ -30,7 +30,9 @@ def test_the_demo_has_matters_in_every_step(demo, db):
     reported = Matter.objects.filter(state=State.REPORTED)
     assert {matter.on_time for matter in reported} == {True, False}
     leader = river.micro_grid.leader
-    assert leader.username == "staff_longmeng"  # 龙萌村's third micro-grid (villages/town_demo.py)
+    assert (
+        leader.username == "staff_longmeng"
+    )  # 龙萌村's third micro-grid (communities/town_demo.py)
     assert (river.micro_grid.community.code, river.micro_grid.code) == ("LONGMENG-CWH", "G03")
     assert overdue_matters_for(leader).exists()
     figures = board_figures(grids=type(river.micro_grid).objects.all(), year=river.recorded_at.year)

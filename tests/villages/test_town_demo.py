@@ -1,4 +1,4 @@
-"""The demo is the newspaper page (issue 22, point 6; villages/town_demo.py): 独山港镇 and
+"""The demo is the newspaper page (issue 22, point 6; communities/town_demo.py): 独山港镇 and
 广陈镇 with their villages, 赵家桥村's 6 grids and 23 groups, 优胜村's published list,
 山塘村 13组 where 张华珍's household rises from 50 to 80, 龙萌村's riverbank, the town
 administrators; a second run creates nothing."""
@@ -11,13 +11,13 @@ from django.core.management import call_command
 from django.urls import reverse
 
 from accounts.models import User
+from communities import town_demo
 from communities.demo import LAST_MONTH, YEAR
 from communities.models import Community, MicroGrid, RectificationInspection, ScoreEvent
 from communities.selectors import household_annual_score, monthly_scores, standard_for
 from matters.demo import RIVERBANK
 from matters.models import Matter
 from tests.conftest import seeded_once
-from villages import town_demo
 from villages.demo import DEMO_PASSWORD
 from villages.models import Cooperative, Household, Member, ShareMovement, Town, Village
 
@@ -141,7 +141,7 @@ def test_readme_and_the_demo_data_doc_list_the_town_logins():
 
 
 def test_make_runs_banner_lists_the_town_administrators():
-    from villages.management.commands.demo_banner import banner_lines
+    from overview.management.commands.demo_banner import banner_lines
 
     lines = banner_lines(host="127.0.0.1", port=8000, lan_addresses=[])
     for username in ("admin_dushangang", "admin_guangchen"):

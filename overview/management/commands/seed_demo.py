@@ -3,10 +3,10 @@ from django.core.management.base import BaseCommand, CommandError
 from awards.demo import seed_award_demo
 from banking.demo import seed_bank_demo
 from communities.demo import seed_rectification_demo, seed_scoring_demo
+from communities.town_demo import seed_town_demo
 from dividends.demo import seed_dividend_demo
 from matters.demo import seed_matters_demo
 from villages.demo import SMALL_HOUSEHOLDS_PER_COOPERATIVE, seed_demo
-from villages.town_demo import seed_town_demo
 
 
 class Command(BaseCommand):
@@ -48,7 +48,7 @@ class Command(BaseCommand):
         seed_bank_demo(stdout=stdout)
         # 独山港镇韩家庙村's monthly award fund (awards/demo.py).
         seed_award_demo(stdout=stdout)
-        # The rest of the newspaper's towns: 独山港镇 and 广陈镇 (villages/town_demo.py).
+        # The rest of the newspaper's towns: 独山港镇 and 广陈镇 (communities/town_demo.py).
         seed_town_demo(stdout=stdout)
         # 议事 in each step and 整改 on time / late / never (matters/demo.py, communities/demo.py).
         seed_matters_demo(stdout=stdout)

@@ -30,23 +30,7 @@ from django.utils import timezone
 from faker import Faker
 
 from accounts.models import User
-from communities.demo import (
-    COMMON_ITEMS,
-    YEAR,
-    StandardSpec,
-    ensure_standard,
-    seed_year_events,
-    theme_items,
-)
-from communities.models import Community, MicroGrid, ScoreEvent, StaffMembership
-from communities.services import (
-    Entry,
-    community_set_honor_roll_published,
-    rectification_inspect,
-    score_events_record,
-)
-
-from .demo import (
+from villages.demo import (
     ISSUE_DATE,
     ISSUE_REASON,
     SHARE_CLASSES,
@@ -57,7 +41,31 @@ from .demo import (
     demo_town,
     plan_village,
 )
-from .models import Cooperative, Household, Member, ShareClass, ShareMovement, Town, Village
+from villages.models import (
+    Cooperative,
+    Household,
+    Member,
+    ShareClass,
+    ShareMovement,
+    Town,
+    Village,
+)
+
+from .demo import (
+    COMMON_ITEMS,
+    YEAR,
+    StandardSpec,
+    ensure_standard,
+    seed_year_events,
+    theme_items,
+)
+from .models import Community, MicroGrid, ScoreEvent, StaffMembership
+from .services import (
+    Entry,
+    community_set_honor_roll_published,
+    rectification_inspect,
+    score_events_record,
+)
 
 SEED = "newspaper-towns-demo-v1"
 # (code, name, unified standard's name, its theme)

@@ -2,9 +2,9 @@ from django.core.management.base import BaseCommand
 from django.utils.translation import gettext as _
 
 from accounts.models import User
+from communities.town_demo import LOGINS as TOWN_LOGINS
 from pinghu_points import lan
 from villages.demo import DEMO_PASSWORD, LOGINS
-from villages.town_demo import LOGINS as TOWN_LOGINS
 
 # Hosts that serve this machine only: a phone cannot reach them.
 LOOPBACK_HOSTS = {"127.0.0.1", "localhost", "::1"}
@@ -47,7 +47,7 @@ def banner_lines(*, host, port, lan_addresses):
     else:
         lines.append(_("未找到本机的局域网地址：手机无法访问（本机未联网？）"))
     lines += ["", _("演示账号（密码均为 %(password)s）：") % {"password": DEMO_PASSWORD}]
-    # The town administrators of 独山港镇 and 广陈镇 too (villages/town_demo.py); their
+    # The town administrators of 独山港镇 and 广陈镇 too (communities/town_demo.py); their
     # villages' staff logins are in the README, to keep the block on one screen.
     logins = [(username, role, description) for username, role, *_s, description in LOGINS]
     logins += [
