@@ -25,6 +25,7 @@ from collections import Counter, defaultdict
 from dataclasses import dataclass
 from datetime import date, timedelta
 from decimal import Decimal
+from itertools import accumulate
 
 from django.db import transaction
 from django.utils import timezone
@@ -294,13 +295,21 @@ class _Plan:
         self.rng, self.items, self.year, self.today = rng, items, year, today
         self.adds = [i for i in items.values() if i.direction == ADD and i.weight]
         self.deducts = [i for i in items.values() if i.direction == DEDUCT and i.weight]
+        # The running sums of the weights, once (random.choices makes the same draw from
+        # them as from the weights, without summing them again on every draw).
+        self.add_weights = list(accumulate(i.weight for i in self.adds))
+        self.deduct_weights = list(accumulate(i.weight for i in self.deducts))
         self.used_month = Counter()
         self.used_year = Counter()
         self.events = []  # (date, item spec, points magnitude, note)
 
     def draw(self, month, direction, *, heavy=False):
-        pool = self.adds if direction == ADD else self.deducts
-        spec = self.rng.choices(pool, weights=[i.weight for i in pool])[0]
+        pool, weights = (
+            (self.adds, self.add_weights)
+            if direction == ADD
+            else (self.deducts, self.deduct_weights)
+        )
+        spec = self.rng.choices(pool, cum_weights=weights)[0]
         points = spec.default
         if heavy:
             points = spec.high

@@ -771,14 +771,23 @@ class RectificationFigures:
         return (Decimal(days[middle - 1] + days[middle]) / 2).quantize(TENTH)
 
 
-def rectification_statistics(*, households, year, today):
+def rectification_statistics(*, households, year, today, months=None):
     """Rectification rate, median days to rectify and overdue counts of the deductions of
-    `year` among `households`: {"total", "communities": {id: …}, "grids": {id: …}}, each a
-    RectificationFigures (one query; a household without a grid counts only above it)."""
+    `year` (`months`: (first, last) month, only the deductions of those months) among
+    `households`: {"total", "towns": {id: …}, "communities": {id: …}, "grids": {id: …}},
+    each a RectificationFigures (one query; a household without a grid counts only above
+    it; the town is the household's community's, where it is scored)."""
     rows = Rectification.objects.filter(
         RECTIFICATION_LIVE, household__in=households, deduction__occurred_on__year=year
-    ).values(
+    )
+    if months is not None:
+        rows = rows.filter(
+            deduction__occurred_on__month__gte=months[0],
+            deduction__occurred_on__month__lte=months[1],
+        )
+    rows = rows.values(
         "due_on",
+        "household__community__town_id",
         "household__community_id",
         "household__micro_grid_id",
         "deduction__occurred_on",
@@ -786,10 +795,15 @@ def rectification_statistics(*, households, year, today):
         "inspection__inspected_on",
     )
     total = RectificationFigures(days=[])
+    towns = defaultdict(lambda: RectificationFigures(days=[]))
     communities = defaultdict(lambda: RectificationFigures(days=[]))
     grids = defaultdict(lambda: RectificationFigures(days=[]))
     for row in rows:
-        buckets = [total, communities[row["household__community_id"]]]
+        buckets = [
+            total,
+            towns[row["household__community__town_id"]],
+            communities[row["household__community_id"]],
+        ]
         if row["household__micro_grid_id"] is not None:
             buckets.append(grids[row["household__micro_grid_id"]])
         result = row["inspection__result"]
@@ -808,4 +822,9 @@ def rectification_statistics(*, households, year, today):
                 figures.days.append(
                     (row["inspection__inspected_on"] - row["deduction__occurred_on"]).days
                 )
-    return {"total": total, "communities": dict(communities), "grids": dict(grids)}
+    return {
+        "total": total,
+        "towns": dict(towns),
+        "communities": dict(communities),
+        "grids": dict(grids),
+    }

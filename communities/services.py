@@ -178,11 +178,13 @@ def _batch(*, actor, entries, today, deduction_reason_required):
     """The `_Batch` of `entries`: a fixed number of queries, whatever their number."""
     household_ids = {entry.household_id for entry in entries if entry.household_id}
     item_ids = {entry.item_id for entry in entries if entry.item_id}
+    # The community and cooperative fetched once each (prefetch), not joined on every row:
+    # a batch is mostly one community's households of a few cooperatives.
     households = {
         household.pk: household
         for household in households_scorable_by(actor)
         .filter(pk__in=household_ids)
-        .select_related("community", "cooperative")
+        .prefetch_related("community", "cooperative")
     }
     items = {
         item.pk: item
@@ -339,8 +341,10 @@ def _check_points_in_range(row, batch):
 
 def _check_month_cap(row, batch):
     item = row.item
+    if item.cap_per_month is None:
+        return None
     total = max(ZERO, batch.used_month[row.month_key()] * item.sign) + row.points
-    if item.cap_per_month is not None and total > item.cap_per_month:
+    if total > item.cap_per_month:
         return "points", _("“%(item)s”本月累计将达 %(total)s 分，超过每月上限 %(cap)s") % {
             "item": item.name,
             "total": total,
@@ -351,8 +355,10 @@ def _check_month_cap(row, batch):
 
 def _check_year_cap(row, batch):
     item = row.item
+    if item.cap_per_year is None:
+        return None
     total = max(ZERO, batch.used_year[row.year_key()] * item.sign) + row.points
-    if item.cap_per_year is not None and total > item.cap_per_year:
+    if total > item.cap_per_year:
         return "points", _("“%(item)s”本年累计将达 %(total)s 分，超过每年上限 %(cap)s") % {
             "item": item.name,
             "total": total,
@@ -435,10 +441,13 @@ def validate_entries(*, actor, entries, today=None, deduction_reason_required=Fa
                 errors.append(EntryError(index, *problem))
                 break
         else:
-            signed = row.points * row.item.sign
-            batch.used_month[row.month_key()] += signed
-            batch.used_year[row.year_key()] += signed
-            prepared.append((row.entry, row.household, row.item, signed))
+            item = row.item
+            signed = row.points * item.sign
+            # Only a capped item's room is ever read again (the cap checks).
+            if item.cap_per_month is not None or item.cap_per_year is not None:
+                batch.used_month[row.month_key()] += signed
+                batch.used_year[row.year_key()] += signed
+            prepared.append((row.entry, row.household, item, signed))
     return errors, prepared
 
 

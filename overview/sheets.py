@@ -57,7 +57,49 @@ def matrix_sheets(data):
     ]
 
 
-def statistics_sheets(data, year):
+def rectification_sheet(figures):
+    """The statistics' rectification (整改) figures: the total, then per town, community and
+    micro-grid (`overview.selectors.statistics_rectifications`)."""
+
+    def row(level, name, community, f):
+        return [
+            level,
+            name,
+            community,
+            f.opened,
+            f.on_time,
+            f.late,
+            f.not_rectified,
+            f.open,
+            f.overdue,
+            f.rate,
+            f.median_days,
+        ]
+
+    rows = [row(_("合计"), "", "", figures["total"])]
+    rows += [row(_("镇（街道）"), town.name, "", f) for town, f in figures["towns"]]
+    rows += [row(_("社区"), c.name, c.name, f) for c, f in figures["communities"]]
+    rows += [row(_("微网格"), g.name, g.community.name, f) for g, f in figures["grids"]]
+    return Sheet(
+        title=_("整改情况"),
+        columns=_columns(
+            _("范围"),
+            _("名称"),
+            _("社区"),
+            (_("整改数"), "number"),
+            (_("按期整改"), "number"),
+            (_("逾期整改"), "number"),
+            (_("未整改"), "number"),
+            (_("未复查"), "number"),
+            (_("逾期未复查"), "number"),
+            (_("整改率（%）"), "number"),
+            (_("整改天数中位数"), "number"),
+        ),
+        rows=rows,
+    )
+
+
+def statistics_sheets(data, year, rectifications=None):
     measures = [
         (_("记录数"), "number"),
         (_("加分次数"), "number"),
@@ -145,6 +187,7 @@ def statistics_sheets(data, year):
                 for r in data["trend"]
             ],
         ),
+        *([rectification_sheet(rectifications)] if rectifications is not None else []),
     ]
 
 

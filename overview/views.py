@@ -183,10 +183,13 @@ def statistics(request):
     data = selectors.statistics(
         user=request.user, year=year, month_from=month_from, month_to=month_to, town=town
     )
+    rectifications = selectors.statistics_rectifications(
+        user=request.user, year=year, month_from=month_from, month_to=month_to, today=today()
+    )
     if request.GET.get("format") == "xlsx":
         return xlsx_response(
             filename=f"statistics-{year}-{month_from:02d}-{month_to:02d}{_town_suffix(town)}.xlsx",
-            sheets=overview_sheets.statistics_sheets(data, year),
+            sheets=overview_sheets.statistics_sheets(data, year, rectifications),
         )
     chart_data = {
         "categories": {
@@ -214,6 +217,8 @@ def statistics(request):
         "overview/statistics.html",
         {
             "stats": data,
+            "rectifications": rectifications,
+            "rectification_tables": _rectification_tables(rectifications),
             "chart_data": chart_data,
             "year": year,
             "month_from": month_from,
@@ -223,6 +228,19 @@ def statistics(request):
             "town": town,
         },
     )
+
+
+def _rectification_tables(figures):
+    """[(title, [(name, RectificationFigures)])]: per town (only when there are several),
+    per community and per micro-grid (named with its community)."""
+    return [
+        (_("按镇（街道）"), figures["towns"] if len(figures["towns"]) > 1 else []),
+        (_("按社区"), [(community.name, f) for community, f in figures["communities"]]),
+        (
+            _("按微网格"),
+            [(f"{grid.community.name} · {grid.name}", f) for grid, f in figures["grids"]],
+        ),
+    ]
 
 
 # --- 红黑榜 ---------------------------------------------------------------------------------

@@ -487,10 +487,11 @@ def five_items(items, standard):
     return [items["clean"], items["volunteer"], items["litter"], spitting, extra]
 
 
-# Session, user, grids, the photo items, then the service: lock, households, items,
-# the community lock (month close), standards, closed months, paid years, two cap sums, one insert,
-# one audit record (+ savepoints).
-SAVE_QUERY_BOUND = 17
+# Session, user, grids, the photo items, then the service: lock, households (and their
+# communities and cooperatives, fetched once each, not joined on every row), items, the
+# community lock (month close), standards, closed months, paid years, two cap sums, one
+# insert, one audit record (+ savepoints).
+SAVE_QUERY_BOUND = 19
 # Session, user, grids, households, standards, items, month points, year scores, closed months.
 PAGE_QUERY_BOUND = 11
 
