@@ -18,13 +18,14 @@ from django.db.models.functions import ExtractMonth
 from django.utils import timezone
 
 from accounts.scope import (
+    communities_linked_to,
     communities_visible_to,
     cooperatives_signed_by,
     cooperatives_visible_to,
     households_scorable_by,
     households_visible_to,
 )
-from communities.models import Community, MicroGrid, ScoreEvent
+from communities.models import MicroGrid, ScoreEvent
 from communities.selectors import (
     STANDING,
     annual_score,
@@ -178,7 +179,7 @@ def linkage_matrix(*, user, year, today):
         village.theme = standard.theme if standard is not None else ""
         village.committee_id = getattr(getattr(village, "committee", None), "pk", None)
     matrix.villages = villages
-    communities = list(communities_visible_to(user).order_by("code"))
+    communities = list(communities_linked_to(user).order_by("code"))
     closed = closed_months(
         community_ids=[community.pk for community in communities], months=[matrix.last_month]
     )
@@ -195,7 +196,7 @@ def matrix_cell_households(*, user, village_id, community_id):
     scope: a cell outside it is not there at all, not an empty list.
     """
     if not (
-        communities_visible_to(user).filter(pk=community_id).exists()
+        communities_linked_to(user).filter(pk=community_id).exists()
         and cooperatives_visible_to(user).filter(village_id=village_id).exists()
     ):
         return None
@@ -775,9 +776,9 @@ def home_summary(*, user, today=None):
         summary["months_to_close_grouped"] = group_months(summary["staff_todo"]["months_to_close"])
     if user.may_sign and user.cooperative_id:  # a cooperative's accountant or supervisor
         summary["accountant_todo"] = accountant_todo(user=user)
-    if user.is_subdistrict_admin:
+    if user.is_admin:
         summary["admin_todo"] = admin_todo(user=user, today=today)
-        summary["community_stats"] = Community.objects.annotate(
+        summary["community_stats"] = communities_visible_to(user).annotate(
             household_total=Count("households", distinct=True),
             cooperative_total=Count("households__cooperative", distinct=True),
         )

@@ -4,6 +4,7 @@ from django.urls import path
 from django.utils.translation import gettext_lazy as _
 from import_export.admin import ExportMixin, ImportExportModelAdmin
 
+from accounts.admin_scope import ScopedAdmin, ScopedInline
 from accounts.scope import households_visible_to
 
 from .models import Cooperative, Household, Member, ShareClass, ShareMovement, Town, Village
@@ -40,14 +41,14 @@ class TownFieldAdmin:
 
 
 @admin.register(Town)
-class TownAdmin(admin.ModelAdmin):
+class TownAdmin(ScopedAdmin, admin.ModelAdmin):
     list_display = ["code", "name", "kind"]
     list_filter = ["kind"]
     search_fields = ["code", "name"]
 
 
 @admin.register(Village)
-class VillageAdmin(TownFieldAdmin, ImportExportModelAdmin):
+class VillageAdmin(ScopedAdmin, TownFieldAdmin, ImportExportModelAdmin):
     resource_classes = [VillageResource]
     list_display = ["code", "name", "town", "dissolved_on"]
     list_filter = ["town", ("dissolved_on", admin.EmptyFieldListFilter)]
@@ -55,7 +56,7 @@ class VillageAdmin(TownFieldAdmin, ImportExportModelAdmin):
 
 
 @admin.register(Cooperative)
-class CooperativeAdmin(ImportExportModelAdmin):
+class CooperativeAdmin(ScopedAdmin, ImportExportModelAdmin):
     resource_classes = [CooperativeResource]
     list_display = ["code", "name", "village", "four_eyes_approval"]
     list_filter = ["four_eyes_approval"]
@@ -64,20 +65,20 @@ class CooperativeAdmin(ImportExportModelAdmin):
 
 
 @admin.register(ShareClass)
-class ShareClassAdmin(ImportExportModelAdmin):
+class ShareClassAdmin(ScopedAdmin, ImportExportModelAdmin):
     resource_classes = [ShareClassResource]
     list_display = ["name", "code", "cooperative", "weight"]
     list_filter = ["cooperative"]
     search_fields = ["name", "code"]
 
 
-class MemberInline(admin.TabularInline):
+class MemberInline(ScopedInline, admin.TabularInline):
     model = Member
     extra = 0
     fields = ["name", "id_number", "relation", "is_head"]
 
 
-class ShareMovementInline(admin.TabularInline):
+class ShareMovementInline(ScopedInline, admin.TabularInline):
     """Read-only view of the ledger; movements are recorded through the services."""
 
     model = ShareMovement
@@ -103,7 +104,7 @@ class ShareMovementInline(admin.TabularInline):
 
 
 @admin.register(Household)
-class HouseholdAdmin(ExportMixin, admin.ModelAdmin):
+class HouseholdAdmin(ScopedAdmin, ExportMixin, admin.ModelAdmin):
     resource_classes = [HouseholdExportResource]
     # Not `change_list_template`: import-export would take that as the base of its own
     # template, and ours extends its template, which would make a loop.
@@ -166,7 +167,7 @@ class HouseholdAdmin(ExportMixin, admin.ModelAdmin):
 
 
 @admin.register(Member)
-class MemberAdmin(admin.ModelAdmin):
+class MemberAdmin(ScopedAdmin, admin.ModelAdmin):
     list_display = ["name", "masked_id_number", "relation", "is_head", "household"]
     search_fields = ["name", "household__number", "household__head_name"]
     list_select_related = ["household"]
@@ -183,7 +184,7 @@ class MemberAdmin(admin.ModelAdmin):
 
 
 @admin.register(ShareMovement)
-class ShareMovementAdmin(admin.ModelAdmin):
+class ShareMovementAdmin(ScopedAdmin, admin.ModelAdmin):
     """The share ledger is append-only: it can be read and filtered here, never changed."""
 
     list_display = [
