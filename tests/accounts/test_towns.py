@@ -296,3 +296,44 @@ def test_the_city_admin_keeps_the_whole_admin(scored, login):
     assert page.context["cl"].result_count == 6
     assert client.get(reverse("admin:accounts_user_changelist")).status_code == 200
     assert client.get(reverse("admin:villages_town_change", args=[scored.b.pk])).status_code == 200
+
+
+def test_every_model_admin_and_inline_of_ours_is_scoped():
+    """A new ModelAdmin or inline without the scoped base would list every town's rows."""
+    from django.contrib import admin
+
+    from accounts.admin_scope import ScopedAdmin, ScopedInline
+
+    ours = {"accounts", "villages", "communities", "dividends", "awards", "appeals"}
+    ours |= {"banking", "matters"}
+    offenders = []
+    for model, model_admin in admin.site._registry.items():
+        if model._meta.app_label not in ours:
+            continue
+        if not isinstance(model_admin, ScopedAdmin):
+            offenders.append(model._meta.label)
+        offenders += [
+            f"{model._meta.label}: {inline.__name__}"
+            for inline in model_admin.inlines
+            if not issubclass(inline, ScopedInline)
+        ]
+    assert offenders == []
+
+
+def test_a_town_admin_reads_their_town_s_audit_trail_only(scored, login):
+    from accounts.models import AuditRecord
+
+    scope_b = scope.audit_records_visible_to(scored.admin_b)
+    assert scope_b.exists()
+    assert set(scope_b.values_list("actor_id", flat=True)) <= {
+        scored.staff_b.pk,
+        scored.admin_b.pk,
+        None,
+    }
+    # The score event B's staff entered is in B's trail, not in A's.
+    entered = AuditRecord.objects.filter(actor=scored.staff_b)
+    assert entered.exists()
+    assert not scope.audit_records_visible_to(scored.admin).filter(actor=scored.staff_b).exists()
+    page = login(scored.admin).get(reverse("accounts:audit_list"))
+    assert page.status_code == 200
+    assert all(record.actor_id != scored.staff_b.pk for record in page.context["page"])
