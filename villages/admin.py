@@ -5,7 +5,7 @@ from django.utils.translation import gettext_lazy as _
 from import_export.admin import ExportMixin, ImportExportModelAdmin
 
 from accounts.admin_scope import ScopedAdmin, ScopedInline
-from accounts.scope import households_visible_to
+from accounts.scope import households_payable_by, households_visible_to
 
 from .models import Cooperative, Household, Member, ShareClass, ShareMovement, Town, Village
 from .resources import (
@@ -139,6 +139,17 @@ class HouseholdAdmin(ScopedAdmin, ExportMixin, admin.ModelAdmin):
 
     def get_queryset(self, request):
         return super().get_queryset(request).filter(pk__in=households_visible_to(request.user))
+
+    def has_change_permission(self, request, obj=None):
+        # The register is its cooperative's town's: a town admin reads another town's
+        # household living in one of their communities here, and does not change it.
+        if (
+            obj is not None
+            and request.user.is_town_admin
+            and not households_payable_by(request.user).filter(pk=obj.pk).exists()
+        ):
+            return False
+        return super().has_change_permission(request, obj)
 
     def get_urls(self):
         from .import_views import refuse_large_uploads

@@ -246,6 +246,18 @@ def test_another_town_s_object_is_404_in_the_admin(scored, login):
     assert client.get(delete).status_code == 403
 
 
+def test_a_town_admin_reads_but_does_not_change_another_town_s_register(scored, login):
+    client = login(scored.admin_b)
+    url = reverse("admin:villages_household_change", args=[scored.across.pk])
+    page = client.get(url)
+    assert page.status_code == 200 and "冯秋菊" in page.content.decode()
+    assert client.post(url, {"head_name": "改名"}).status_code == 403
+    scored.across.refresh_from_db()
+    assert scored.across.head_name == "冯秋菊"
+    # A's admin keeps it.
+    assert login(scored.admin).get(url).context["has_change_permission"]
+
+
 def test_the_admin_autocomplete_offers_their_town_only(scored, login):
     client = login(scored.admin_b)
     answer = client.get(
