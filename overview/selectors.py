@@ -729,7 +729,7 @@ def admin_todo(*, user, today):
     return {
         "last_month": last,
         "behind": [community for community in communities if (community.pk, last) not in closed],
-        "lockouts": len(current_lockouts("username")),
+        "lockouts": _lockouts_of(user, current_lockouts("username")),
         "overdue_matters": overdue_matters(user=user, today=today),
         **lookup_blocks(),
         **headline_figures(user=user, today=today),
@@ -737,6 +737,20 @@ def admin_todo(*, user, today):
         "awards": approved_awards(cooperatives=cooperatives_signed_by(user), year=today.year),
         **award_todo(cooperatives=cooperatives_signed_by(user)),
     }
+
+
+def _lockouts_of(user, rows):
+    """How many locked-out logins the admin may unlock (their town's; a name that is
+    nobody's login counts for every admin, as on the lockouts page)."""
+    from accounts.models import User
+    from accounts.scope import logins_unlockable_by
+
+    names = {row["key"] for row in rows}
+    known = set(User.objects.filter(username__in=names).values_list("username", flat=True))
+    theirs = set(
+        logins_unlockable_by(user).filter(username__in=names).values_list("username", flat=True)
+    )
+    return len(theirs | (names - known))
 
 
 def group_months(pairs):
