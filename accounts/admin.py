@@ -4,21 +4,24 @@ from django.utils.translation import gettext_lazy as _
 
 from communities.models import StaffMembership
 
+from .admin_scope import ScopedAdmin, ScopedInline
 from .models import AuditRecord, User
 from .services import audit_record, role_snapshot, villager_login_changed
 
 
-class StaffMembershipInline(admin.TabularInline):
+class StaffMembershipInline(ScopedInline, admin.TabularInline):
     model = StaffMembership
     extra = 0
     verbose_name_plural = _("所属社区（社区工作人员）")
 
 
 @admin.register(User)
-class UserAdmin(BaseUserAdmin):
-    list_display = ["username", "first_name", "role", "cooperative", "household", "is_active"]
-    list_filter = ["role", "is_active", "is_staff", "cooperative"]
-    list_select_related = ["cooperative", "household"]
+class UserAdmin(ScopedAdmin, BaseUserAdmin):
+    list_display = [
+        "username", "first_name", "role", "town", "cooperative", "household", "is_active"
+    ]  # fmt: skip
+    list_filter = ["role", "is_active", "is_staff", "town", "cooperative"]
+    list_select_related = ["town", "cooperative", "household"]
     raw_id_fields = ["household"]
     inlines = [StaffMembershipInline]
     fieldsets = BaseUserAdmin.fieldsets + (
@@ -27,6 +30,7 @@ class UserAdmin(BaseUserAdmin):
             {
                 "fields": [
                     "role",
+                    "town",
                     "cooperative",
                     "household",
                     "must_change_password",
@@ -37,15 +41,17 @@ class UserAdmin(BaseUserAdmin):
     )
     readonly_fields = ["password_issued_at"]
     add_fieldsets = BaseUserAdmin.add_fieldsets + (
-        (_("角色与范围"), {"fields": ["role", "cooperative", "household"]}),
+        (_("角色与范围"), {"fields": ["role", "town", "cooperative", "household"]}),
     )
 
-    # Logins (and with them villagers' passwords) are the subdistrict admin's alone, whatever
-    # Django permissions another login was given: a supervisor or staff member who got into
-    # the admin site must not be able to set a villager's password and log in as them.
+    # Logins here (and with them villagers' passwords) are the city admin's alone, whatever
+    # Django permissions another login was given: a town admin, supervisor or staff member
+    # who got into the admin site must not be able to set another town's villager's password
+    # and log in as them. A town admin keeps their town's villager logins at the desk
+    # (accounts.scope.households_login_keepable_by); the city sets up town admins and staff.
     @staticmethod
     def _keeps_logins(request):
-        return request.user.is_active and request.user.is_subdistrict_admin
+        return request.user.is_active and request.user.is_city_admin
 
     def has_module_permission(self, request):
         return self._keeps_logins(request) and super().has_module_permission(request)
@@ -123,7 +129,7 @@ class UserAdmin(BaseUserAdmin):
 
 
 @admin.register(AuditRecord)
-class AuditRecordAdmin(admin.ModelAdmin):
+class AuditRecordAdmin(ScopedAdmin, admin.ModelAdmin):
     """The audit trail: filterable by admins, editable by nobody."""
 
     list_display = ["at", "actor_username", "ip_address", "action", "object_type", "object_repr"]

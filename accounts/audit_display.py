@@ -101,6 +101,7 @@ DETAIL_LABELS = {
     "role": gettext_lazy("角色"),
     "cooperative_id": gettext_lazy("合作社"),
     "household_id": gettext_lazy("股东户"),
+    "town_id": gettext_lazy("镇（街道）"),
     "is_staff": gettext_lazy("可进管理后台"),
     "is_superuser": gettext_lazy("超级管理员"),
     "is_active": gettext_lazy("账号有效"),
@@ -365,6 +366,12 @@ def _snapshot_value(key, value, numbers):
 
         name = Cooperative.objects.filter(pk=value).values_list("name", flat=True).first()
         return name or _("（已删除）")
+    if key == "town_id" and isinstance(value, int):
+        from villages.models import Town
+
+        return Town.objects.filter(pk=value).values_list("name", flat=True).first() or _(
+            "（已删除）"
+        )
     return _coded(key, value, numbers)
 
 

@@ -32,7 +32,9 @@ TABS_BY_ROLE = (
     ("is_community_staff", ("home", "door", "households", "review", "months")),
     ("is_accountant", ("home", "households", "dividends", "appeals", "overview")),
     ("is_supervisor", ("home", "approval", "households", "overview")),
-    ("is_subdistrict_admin", ("home", "overview", "households", "dividends", "audit")),
+    ("is_town_admin", ("home", "overview", "households", "dividends", "audit")),
+    # The city admin reads: every town's overview, register, runs and the audit trail.
+    ("is_city_admin", ("home", "overview", "households", "dividends", "audit")),
 )
 
 
@@ -65,6 +67,9 @@ def _menu(user):
     elif user.may_sign:
         items.append(("approval", _("分红审批"), reverse("dividends:run_list")))
         items.append(("awards", _("奖励审批"), reverse("awards:run_list")))
+    elif user.may_read_runs:
+        items.append(("dividends", _("分红"), reverse("dividends:run_list")))
+        items.append(("awards", _("奖励发放"), reverse("awards:run_list")))
     if user.may_answer_appeals:
         items.append(("appeals", _("申诉"), reverse("appeals:list")))
     if user.may_keep_logins:

@@ -5,7 +5,11 @@ from django.utils.translation import gettext_lazy as _
 
 class User(AbstractUser):
     class Role(models.TextChoices):
-        # A town's (镇/街道) administrator: `town` set; the value predates towns.
+        # 市级管理员: every town; sets up towns and their administrators, reads everything
+        # (docs/towns.md, "The two administrators"). A superuser counts as one.
+        CITY_ADMIN = "city_admin", _("市级管理员")
+        # A town's (镇/街道) administrator: `town` set, limited to it. The value and the
+        # label predate towns (the label is the one the subdistrict's desk knows).
         SUBDISTRICT_ADMIN = "subdistrict_admin", _("街道管理员")
         COMMUNITY_STAFF = "community_staff", _("社区工作人员")
         ACCOUNTANT = "accountant", _("合作社会计")
@@ -91,8 +95,19 @@ class User(AbstractUser):
         ]
 
     @property
-    def is_subdistrict_admin(self):
-        return self.is_superuser or self.role == self.Role.SUBDISTRICT_ADMIN
+    def is_city_admin(self):
+        """市级管理员: every town. A superuser counts as one."""
+        return self.is_superuser or self.role == self.Role.CITY_ADMIN
+
+    @property
+    def is_town_admin(self):
+        """镇（街道）管理员: their town (`town`) only; never a superuser."""
+        return self.role == self.Role.SUBDISTRICT_ADMIN and not self.is_superuser
+
+    @property
+    def is_admin(self):
+        """Either administrator: which rows is accounts.scope's question (`towns_visible_to`)."""
+        return self.is_city_admin or self.is_town_admin
 
     @property
     def is_community_staff(self):
@@ -121,77 +136,79 @@ class User(AbstractUser):
     def may_score(self):
         """Enter, review and reverse points; door, batch, import, chart, month close; the
         grid work that follows them (rectification, matters at the desk, the 红黑榜 setting)."""
-        return self.is_subdistrict_admin or self.is_community_staff
+        return self.is_town_admin or self.is_community_staff
 
     @property
     def may_pay(self):
         """Keep the register and prepare and pay dividend runs (an accountant, the admin)."""
-        return self.is_subdistrict_admin or self.is_accountant
+        return self.is_town_admin or self.is_accountant
 
     @property
     def may_read_runs(self):
-        """Read dividend runs and lines: those who pay them and the supervisors who sign."""
-        return self.may_pay or self.is_supervisor
+        """Read dividend runs and lines: those who pay them, the supervisors who sign, the
+        city administrator (who reads every town's)."""
+        return self.may_pay or self.is_supervisor or self.is_city_admin
 
     @property
     def may_sign(self):
         """Approve (sign) dividend and award runs: the cooperative's supervisor, its
-        accountants and the admin. Which run (never one's own under four-eyes) is the
+        accountants and the town admin (not the city admin, who only reads). Which run (never one's own under four-eyes) is the
         services' `approval_refusal`; which cooperatives is `cooperatives_signed_by`."""
         return self.may_pay or self.is_supervisor
 
     @property
     def may_print_cards(self):
-        return self.is_subdistrict_admin or self.is_community_staff or self.is_accountant
+        return self.is_town_admin or self.is_community_staff or self.is_accountant
 
     @property
     def may_read_overview(self):
         """The desk's reading pages: the household register and the subdistrict overview
         (every role but villagers and the bank)."""
-        return self.may_score or self.may_sign
+        return self.may_score or self.may_sign or self.is_city_admin
 
     @property
     def may_answer_appeals(self):
         """Answer villagers' appeals: the staff of the entering community, the accountant."""
-        return self.is_subdistrict_admin or self.is_community_staff or self.is_accountant
+        return self.is_town_admin or self.is_community_staff or self.is_accountant
 
     @property
     def may_keep_logins(self):
         """Create, issue, reset and unlock villager logins (`households_login_keepable_by`
         says whose); never the supervisor."""
-        return self.is_subdistrict_admin or self.is_community_staff or self.is_accountant
+        return self.is_town_admin or self.is_community_staff or self.is_accountant
 
     @property
     def may_lift_any_lockout(self):
-        """Unlock any account and any locked-out address (the admin)."""
-        return self.is_subdistrict_admin
+        """Unlock locked-out addresses and any account of their scope, not only villagers'
+        (the admins; a town admin their town's logins, `accounts.scope.logins_unlockable_by`)."""
+        return self.is_admin
 
     @property
     def may_reopen_months(self):
-        """Reopen a closed month (the admin; closing is `may_score`)."""
-        return self.is_subdistrict_admin
+        """Reopen a closed month (the town admin; closing is `may_score`)."""
+        return self.is_town_admin
 
     @property
     def may_read_audit(self):
-        """Read the audit trail (the admin)."""
-        return self.is_subdistrict_admin
+        """Read the audit trail (the admins; a town admin the records of their town's
+        logins, `accounts.scope.audit_records_visible_to`)."""
+        return self.is_admin
 
     @property
     def may_read_towns(self):
         """Read the city overview, the towns side by side (`overview:towns`): the
         administrators; which towns and figures is `accounts.scope`'s question."""
-        return self.is_subdistrict_admin
+        return self.is_admin
 
     @property
     def may_set_up_towns(self):
-        """Set up a new town from the town spreadsheet (docs/towns.md). The admin for now;
-        the city administrator's once that role exists (issue 22)."""
-        return self.is_subdistrict_admin
+        """Set up a new town from the town spreadsheet (docs/towns.md): the city's."""
+        return self.is_city_admin
 
     @property
     def role_label(self):
         if self.is_superuser and not self.role:
-            return self.Role.SUBDISTRICT_ADMIN.label
+            return self.Role.CITY_ADMIN.label
         return self.get_role_display()
 
 

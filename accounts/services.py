@@ -2,7 +2,9 @@ import contextlib
 import contextvars
 import ipaddress
 
+from django.core.exceptions import ValidationError
 from django.db import transaction
+from django.utils.translation import gettext as _
 
 from .models import AuditRecord, User
 
@@ -56,7 +58,15 @@ def audit_record(*, actor, action, target=None, details=None, ip_address=None):
     )
 
 
-ROLE_FIELDS = ("role", "cooperative_id", "household_id", "is_staff", "is_superuser", "is_active")
+ROLE_FIELDS = (
+    "role",
+    "cooperative_id",
+    "household_id",
+    "town_id",
+    "is_staff",
+    "is_superuser",
+    "is_active",
+)
 
 
 def role_snapshot(user):
@@ -65,15 +75,22 @@ def role_snapshot(user):
 
 
 @transaction.atomic
-def user_set_role(*, user, actor, role, cooperative=None, household=None, communities=()):
+def user_set_role(
+    *, user, actor, role, cooperative=None, household=None, communities=(), town=None
+):
     """Give a login its role and scope; a permission change, so it is audited."""
     before = role_snapshot(user)
     before["communities"] = sorted(user.communities.values_list("code", flat=True))
     user.role = role
     user.cooperative = cooperative if role in (User.Role.ACCOUNTANT, User.Role.SUPERVISOR) else None
     user.household = household if role == User.Role.VILLAGER else None
-    # Subdistrict administrators run the admin site; nobody else gets into it.
-    user.is_staff = user.is_superuser = role == User.Role.SUBDISTRICT_ADMIN
+    # Both administrators get into the admin site: the city admin as a superuser (the
+    # whole site), a town admin as staff, their town's rows only (docs/towns.md).
+    user.is_staff = role in (User.Role.CITY_ADMIN, User.Role.SUBDISTRICT_ADMIN)
+    user.is_superuser = role == User.Role.CITY_ADMIN
+    user.town = town if role == User.Role.SUBDISTRICT_ADMIN else None
+    if role == User.Role.SUBDISTRICT_ADMIN and town is None:
+        raise ValidationError({"town": _("镇（街道）管理员须指定所管理的镇（街道）")})
     user.full_clean(exclude=["password"])
     user.save()
     if role == User.Role.COMMUNITY_STAFF:
@@ -231,21 +248,20 @@ def villager_password_issue(*, actor, household):
 
 
 def may_lift_lockout(*, actor, username=None, ip_address=None):
-    """The admin lifts any lockout; staff and accountants those of the villager logins they
-    keep (`households_login_keepable_by`: never the supervisor)."""
-    from .scope import households_login_keepable_by, keeps_villager_logins
+    """A town admin lifts an address's lockout and those of their town's logins (and of a
+    name that is nobody's login); staff and accountants those of the villager logins they
+    keep (`logins_unlockable_by`: never the supervisor)."""
+    from .scope import keeps_villager_logins, logins_unlockable_by
 
     if not keeps_villager_logins(actor):
         return False
-    if actor.may_lift_any_lockout:
-        return True
-    if ip_address or not username:
+    if ip_address:
+        return actor.may_lift_any_lockout
+    if not username:
         return False
-    return User.objects.filter(
-        username=username,
-        role=User.Role.VILLAGER,
-        household__in=households_login_keepable_by(actor),
-    ).exists()
+    if logins_unlockable_by(actor).filter(username=username).exists():
+        return True
+    return actor.may_lift_any_lockout and not User.objects.filter(username=username).exists()
 
 
 def lockout_lift(*, actor, username=None, ip_address=None):

@@ -14,6 +14,7 @@ from django.utils.translation import gettext_lazy as _lazy
 from pinghu_points.exports import xlsx_response
 
 from . import selectors
+from .scope import audit_records_visible_to, households_visible_to
 
 
 class LoginForm(AuthenticationForm):
@@ -127,7 +128,6 @@ def audit_list(request):
     """The readable audit trail (docs/overview.md): labels, names, links, sentences, filters."""
     if not request.user.may_read_audit:
         raise PermissionDenied
-    from villages.models import Household
 
     from . import audit_display
 
@@ -135,7 +135,7 @@ def audit_list(request):
     data = form.cleaned_data if form.is_valid() else {}
     household = None
     if data.get("household"):
-        household = Household.objects.filter(pk=data["household"]).first()
+        household = households_visible_to(request.user).filter(pk=data["household"]).first()
     records = selectors.audit_records(
         action=data.get("action") or "",
         actor=data.get("actor") or "",
@@ -143,7 +143,7 @@ def audit_list(request):
         household=household,
         date_from=data.get("date_from"),
         date_to=data.get("date_to"),
-    )
+    ).filter(pk__in=audit_records_visible_to(request.user).values("pk"))
     if data.get("household") and household is None:
         records = records.none()
     if request.GET.get("format") == "xlsx":

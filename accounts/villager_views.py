@@ -19,7 +19,7 @@ from django.views.decorators.http import require_http_methods
 
 from . import backends, services
 from .models import User
-from .scope import households_login_keepable_by, keeps_villager_logins
+from .scope import households_login_keepable_by, keeps_villager_logins, logins_unlockable_by
 
 # The issued password waits here between the POST and the one page that shows it.
 ISSUED_SESSION_KEY = "villager_password_issued"
@@ -102,15 +102,15 @@ def lockout_list(request):
         .select_related("household__cooperative", "household__community")
         .order_by()
     }
-    if not user.is_subdistrict_admin:
-        in_scope = set(
-            User.objects.filter(
-                username__in=logins,
-                role=User.Role.VILLAGER,
-                household__in=households_login_keepable_by(user),
-            ).values_list("username", flat=True)
-        )
-        accounts = [row for row in accounts if row["key"] in in_scope]
+    in_scope = set(
+        logins_unlockable_by(user).filter(username__in=logins).values_list("username", flat=True)
+    )
+    # A name that is nobody's login is nobody's town's: those who lift any lockout see it.
+    accounts = [
+        row
+        for row in accounts
+        if row["key"] in in_scope or (user.may_lift_any_lockout and row["key"] not in logins)
+    ]
     for row in accounts:
         row["login"] = logins.get(row["key"])
     return render(

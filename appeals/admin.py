@@ -1,10 +1,12 @@
 from django.contrib import admin
 
+from accounts.admin_scope import ScopedAdmin
+
 from .models import Appeal
 
 
 @admin.register(Appeal)
-class AppealAdmin(admin.ModelAdmin):
+class AppealAdmin(ScopedAdmin, admin.ModelAdmin):
     """Read-only: appeals are filed and answered on their pages (services, audited)."""
 
     list_display = ["id", "household", "state", "filed_at", "answered_at"]

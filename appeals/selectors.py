@@ -3,13 +3,15 @@
 - A villager sees the appeals of their own household.
 - An appeal on a score event is answered by the staff of the community that entered the
   event (`ScoreEvent.community`); an appeal on a dividend line by the accountants of the
-  run's cooperative. The subdistrict admin may answer any.
+  run's cooperative. A town admin may answer any of their town's (accounts.scope).
 
 `open_appeals_for(user)` is the selector for a home page's to-do list: the open appeals
 the user must answer, oldest first (each has `age_days()`).
 """
 
 from django.db.models import Q
+
+from accounts.scope import in_towns_of
 
 from .models import Appeal
 
@@ -33,8 +35,11 @@ def appeals_answerable_by(user):
     appeals = Appeal.objects.all()
     if not getattr(user, "is_authenticated", False) or not user.is_active:
         return appeals.none()
-    if user.is_subdistrict_admin:
-        return appeals
+    if user.is_town_admin:
+        # Their town's: on points its communities entered, on its cooperatives' runs.
+        return in_towns_of(
+            user, appeals, "event__community__town", "line__run__cooperative__village__town"
+        )
     if user.is_community_staff:
         return appeals.filter(event__community__staff_memberships__user=user).distinct()
     if user.is_accountant:

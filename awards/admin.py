@@ -1,9 +1,11 @@
 from django.contrib import admin
 
+from accounts.admin_scope import ScopedAdmin
+
 from .models import AwardLine, AwardRun
 
 
-class ReadOnlyAdmin(admin.ModelAdmin):
+class ReadOnlyAdmin(ScopedAdmin, admin.ModelAdmin):
     """Award runs are made, computed and approved by the services only (docs/awards.md)."""
 
     def has_add_permission(self, request):

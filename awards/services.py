@@ -486,7 +486,10 @@ def approval_refusal(*, actor, run):
     other version of its period is approved), except that the creator never approves an
     award, whatever the cooperative's four-eyes setting (issue 26: a fixed fund paid every
     month is signed by a second person every month; docs/awards.md)."""
-    if not cooperatives_signed_by(actor).filter(pk=run.cooperative_id).exists():
+    if (
+        not actor.may_sign
+        or not cooperatives_signed_by(actor).filter(pk=run.cooperative_id).exists()
+    ):
         return _("您不能审批该村的奖励方案")
     if run.created_by_id == actor.pk:
         return _("奖励方案实行双人审核：方案由您创建，须由本村另一名会计或理事长/监事长审批")
@@ -517,7 +520,10 @@ def award_run_approve(*, actor, run):
     run = AwardRun.objects.select_for_update().select_related("cooperative").get(pk=run.pk)
     refusal = approval_refusal(actor=actor, run=run)
     if refusal is not None:
-        if not cooperatives_signed_by(actor).filter(pk=run.cooperative_id).exists():
+        if (
+            not actor.may_sign
+            or not cooperatives_signed_by(actor).filter(pk=run.cooperative_id).exists()
+        ):
             raise PermissionDenied(refusal)
         raise ValidationError(refusal)
     try:

@@ -6,6 +6,7 @@ from django import forms
 from django.contrib import admin, messages
 from django.utils.translation import gettext_lazy as _
 
+from accounts.admin_scope import ScopedAdmin
 from accounts.services import audit_record
 
 from . import services
@@ -13,12 +14,12 @@ from .models import ApiToken, Bank, BankLookup, Consent, CreditGrade
 
 
 @admin.register(Bank)
-class BankAdmin(admin.ModelAdmin):
+class BankAdmin(ScopedAdmin, admin.ModelAdmin):
     list_display = ["code", "name"]
 
 
 @admin.register(CreditGrade)
-class CreditGradeAdmin(admin.ModelAdmin):
+class CreditGradeAdmin(ScopedAdmin, admin.ModelAdmin):
     list_display = ["grade", "min_score", "amount"]
 
     def save_model(self, request, obj, form, change):
@@ -51,14 +52,14 @@ class ReadOnly:
 
 
 @admin.register(Consent)
-class ConsentAdmin(ReadOnly, admin.ModelAdmin):
+class ConsentAdmin(ReadOnly, ScopedAdmin, admin.ModelAdmin):
     list_display = ["household", "bank", "starts_on", "ends_on", "channel", "withdrawn_at"]
     list_filter = ["bank", "channel"]
     raw_id_fields = ["household"]
 
 
 @admin.register(BankLookup)
-class BankLookupAdmin(ReadOnly, admin.ModelAdmin):
+class BankLookupAdmin(ReadOnly, ScopedAdmin, admin.ModelAdmin):
     list_display = ["at", "bank", "household", "kind"]
     list_filter = ["bank", "kind"]
 
@@ -79,7 +80,7 @@ class ApiTokenForm(forms.ModelForm):
 
 
 @admin.register(ApiToken)
-class ApiTokenAdmin(admin.ModelAdmin):
+class ApiTokenAdmin(ScopedAdmin, admin.ModelAdmin):
     """Created here: the key is shown once in the message after saving, never again.
     Revoked with the action (takes effect at the next request). Never edited."""
 

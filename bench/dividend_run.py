@@ -158,7 +158,7 @@ def build_register(year):
         for n in range(1, COMMUNITIES + 1)
     )
     admin = User.objects.create_user(
-        username="bench_admin", role=User.Role.SUBDISTRICT_ADMIN, is_superuser=True
+        username="bench_admin", role=User.Role.SUBDISTRICT_ADMIN, town=town, is_staff=True
     )
     staff = User.objects.create_user(username="bench_staff", role=User.Role.COMMUNITY_STAFF)
     reviewer = User.objects.create_user(username="bench_reviewer", role=User.Role.COMMUNITY_STAFF)

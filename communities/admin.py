@@ -6,6 +6,7 @@ from django.db.models import Count
 from django.utils.translation import gettext_lazy as _
 from import_export.admin import ImportExportModelAdmin
 
+from accounts.admin_scope import ScopedAdmin, ScopedInline
 from accounts.scope import communities_visible_to, households_visible_to
 from accounts.services import audit_record
 from pinghu_points import files
@@ -26,14 +27,14 @@ from .models import (
 from .resources import CommunityResource, ItemResource, MicroGridResource
 
 
-class StaffMembershipInline(admin.TabularInline):
+class StaffMembershipInline(ScopedInline, admin.TabularInline):
     model = StaffMembership
     extra = 0
     autocomplete_fields = ["user"]
 
 
 @admin.register(Community)
-class CommunityAdmin(TownFieldAdmin, ImportExportModelAdmin):
+class CommunityAdmin(ScopedAdmin, TownFieldAdmin, ImportExportModelAdmin):
     resource_classes = [CommunityResource]
     list_display = ["code", "name", "town", "kind", "village", "phone"]
     list_filter = ["town", "kind"]
@@ -42,7 +43,7 @@ class CommunityAdmin(TownFieldAdmin, ImportExportModelAdmin):
 
 
 @admin.register(MicroGrid)
-class MicroGridAdmin(ImportExportModelAdmin):
+class MicroGridAdmin(ScopedAdmin, ImportExportModelAdmin):
     resource_classes = [MicroGridResource]
     list_display = ["name", "code", "community", "leader_name", "leader"]
     list_filter = ["community"]
@@ -125,7 +126,7 @@ class StandardAdoptionFormSet(forms.BaseInlineFormSet):
             taken.setdefault(cooperative_id, self.instance)
 
 
-class StandardAdoptionInline(admin.TabularInline):
+class StandardAdoptionInline(ScopedInline, admin.TabularInline):
     """The shareholder representative meeting that voted the standard, with its resolution."""
 
     model = StandardAdoption
@@ -155,7 +156,7 @@ class StandardAdoptionInline(admin.TabularInline):
         return not published and super().has_delete_permission(request, obj)
 
 
-class ScoringItemInline(admin.TabularInline):
+class ScoringItemInline(ScopedInline, admin.TabularInline):
     model = ScoringItem
     extra = 0
     fields = [
@@ -185,7 +186,7 @@ class ScoringItemInline(admin.TabularInline):
 
 
 @admin.register(ScoringStandard)
-class ScoringStandardAdmin(TownFieldAdmin, admin.ModelAdmin):
+class ScoringStandardAdmin(ScopedAdmin, TownFieldAdmin, admin.ModelAdmin):
     list_display = [
         "year",
         "name",
@@ -333,7 +334,7 @@ def _copy_standard(standard):
 
 
 @admin.register(ScoringItem)
-class ScoringItemAdmin(ImportExportModelAdmin):
+class ScoringItemAdmin(ScopedAdmin, ImportExportModelAdmin):
     """Items of draft standards can be edited and imported; items of published ones are read-only."""
 
     resource_classes = [ItemResource]
@@ -378,7 +379,7 @@ class ScoringItemAdmin(ImportExportModelAdmin):
         )
 
 
-class ReadOnlyAdmin(admin.ModelAdmin):
+class ReadOnlyAdmin(ScopedAdmin, admin.ModelAdmin):
     """Append-only rows: listed and filtered here, written only through the services."""
 
     def has_add_permission(self, request):

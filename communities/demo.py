@@ -391,9 +391,10 @@ def _actor_for(community, cache):
 
 
 def _administrator():
-    admins = User.objects.filter(is_active=True).filter(
-        role=User.Role.SUBDISTRICT_ADMIN
-    ) | User.objects.filter(is_active=True, is_superuser=True)
+    # A town admin scores (the city admin only reads).
+    admins = User.objects.filter(
+        is_active=True, is_superuser=False, role=User.Role.SUBDISTRICT_ADMIN
+    )
     admin = admins.filter(username=ADMIN_USERNAME).first() or admins.order_by("pk").first()
     if admin is None:
         raise RuntimeError("seed_scoring_demo needs an active subdistrict administrator (admin)")

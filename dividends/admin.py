@@ -1,8 +1,10 @@
 """Dividend runs in the admin: read only. Runs are created, computed and approved
 through the services (pages, API, `run_dividend`); the admin shows them and exports
-the bank list. Querysets keep the user's scope: only cooperatives they manage, because
+the bank list. Querysets keep the user's scope: only cooperatives whose runs they read
+(`cooperatives_signed_by`: the city admin every town's, a town admin their town's), because
 the lines name every household and its amounts (villagers and community staff never
-see other households' lines, as in the API)."""
+see other households' lines, as in the API); only those who pay (`cooperatives_managed_by`)
+export the bank list."""
 
 from django.contrib import admin, messages
 from django.core.exceptions import ValidationError
@@ -10,7 +12,8 @@ from django.http import HttpResponse
 from django.utils.http import content_disposition_header
 from django.utils.translation import gettext_lazy as _
 
-from accounts.scope import cooperatives_managed_by
+from accounts.admin_scope import ScopedAdmin, ScopedInline
+from accounts.scope import cooperatives_managed_by, cooperatives_signed_by
 
 from . import services
 from .exports import export_run
@@ -44,7 +47,7 @@ class ReadOnlyAdminMixin:
         return False
 
 
-class DividendLineInline(ReadOnlyAdminMixin, admin.TabularInline):
+class DividendLineInline(ReadOnlyAdminMixin, ScopedInline, admin.TabularInline):
     model = DividendLine
     extra = 0
     can_delete = False
@@ -59,7 +62,7 @@ class DividendLineInline(ReadOnlyAdminMixin, admin.TabularInline):
 
 
 @admin.register(DividendRun)
-class DividendRunAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
+class DividendRunAdmin(ReadOnlyAdminMixin, ScopedAdmin, admin.ModelAdmin):
     list_display = [
         "cooperative",
         "year",
@@ -86,7 +89,7 @@ class DividendRunAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
         return (
             super()
             .get_queryset(request)
-            .filter(cooperative__in=cooperatives_managed_by(request.user))
+            .filter(cooperative__in=cooperatives_signed_by(request.user))
         )
 
     @admin.action(description=_("导出银行代发清单（xlsx）"))
@@ -96,6 +99,11 @@ class DividendRunAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
             self.message_user(request, _("请只选择一个分红方案导出"), messages.ERROR)
             return None
         run = runs[0]
+        if not cooperatives_managed_by(request.user).filter(pk=run.cooperative_id).exists():
+            self.message_user(
+                request, _("只有本社会计或镇（街道）管理员可以导出银行代发清单"), messages.ERROR
+            )
+            return None
         try:
             content, filename, content_type = export_run(run=run, kind="bank", file_format="xlsx")
         except ValidationError as error:
@@ -110,7 +118,7 @@ class DividendRunAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
 
 
 @admin.register(DividendLine)
-class DividendLineAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
+class DividendLineAdmin(ReadOnlyAdminMixin, ScopedAdmin, admin.ModelAdmin):
     list_display = [
         "run",
         "household_number",
@@ -137,5 +145,5 @@ class DividendLineAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
         return (
             super()
             .get_queryset(request)
-            .filter(run__cooperative__in=cooperatives_managed_by(request.user))
+            .filter(run__cooperative__in=cooperatives_signed_by(request.user))
         )

@@ -13,7 +13,6 @@ from datetime import date
 from decimal import Decimal
 
 from django.db import transaction
-from django.db.models import Q
 
 from accounts.models import User
 from communities.demo import PREVIOUS_YEAR
@@ -32,12 +31,22 @@ DEMO_RUNS = ((YEAR, TOTAL, RATIO), (PREVIOUS_YEAR, Decimal("600000.00"), RATIO))
 
 
 def _preparer(cooperative):
-    """The cooperative's accountant, else the first administrator."""
+    """The cooperative's accountant, else its town's administrator (the city admin only
+    reads)."""
     return (
         User.objects.filter(role=User.Role.ACCOUNTANT, cooperative=cooperative)
         .order_by("pk")
         .first()
-        or User.objects.filter(is_superuser=True).order_by("pk").first()
+        or _town_admins(cooperative).order_by("pk").first()
+    )
+
+
+def _town_admins(cooperative):
+    return User.objects.filter(
+        is_active=True,
+        is_superuser=False,
+        role=User.Role.SUBDISTRICT_ADMIN,
+        town_id=cooperative.village.town_id,
     )
 
 
@@ -46,9 +55,7 @@ def _signer(cooperative, creator):
     signers = User.objects.filter(is_active=True).exclude(pk=creator.pk)
     return (
         signers.filter(role=User.Role.SUPERVISOR, cooperative=cooperative).order_by("pk").first()
-        or signers.filter(Q(is_superuser=True) | Q(role=User.Role.SUBDISTRICT_ADMIN))
-        .order_by("pk")
-        .first()
+        or signers.filter(pk__in=_town_admins(cooperative)).order_by("pk").first()
     )
 
 

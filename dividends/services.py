@@ -435,12 +435,16 @@ def approval_refusal(*, actor, run):
     """Why `actor` may not approve `run` now, or None when they may: the one rule the
     approval service enforces and the pages use to offer (or not) the approve button.
 
-    - only the cooperative's accountants, its supervisor (理事长/监事长) and subdistrict
-      admins sign its runs (`accounts.scope.cooperatives_signed_by`);
+    - only the cooperative's accountants, its supervisor (理事长/监事长) and their
+      town admins sign its runs (`accounts.scope.cooperatives_signed_by`; the city admin
+      reads them, `may_sign` is false);
     - four-eyes (on by default per cooperative): never the person who created the run;
     - only a computed run, and only while no other version of the year is approved.
     """
-    if not cooperatives_signed_by(actor).filter(pk=run.cooperative_id).exists():
+    if (
+        not actor.may_sign
+        or not cooperatives_signed_by(actor).filter(pk=run.cooperative_id).exists()
+    ):
         return _("您不能审批该合作社的分红方案")
     if run.cooperative.four_eyes_approval and run.created_by_id == actor.pk:
         return _("本社实行双人审核：方案由您创建，须由本社另一名会计或理事长/监事长审批")
@@ -469,7 +473,10 @@ def dividend_run_approve(*, actor, run):
     run = DividendRun.objects.select_for_update().select_related("cooperative").get(pk=run.pk)
     refusal = approval_refusal(actor=actor, run=run)
     if refusal is not None:
-        if not cooperatives_signed_by(actor).filter(pk=run.cooperative_id).exists():
+        if (
+            not actor.may_sign
+            or not cooperatives_signed_by(actor).filter(pk=run.cooperative_id).exists()
+        ):
             raise PermissionDenied(refusal)
         raise ValidationError(refusal)
     try:

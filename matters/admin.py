@@ -1,9 +1,11 @@
 from django.contrib import admin
 
+from accounts.admin_scope import ScopedAdmin
+
 from .models import Matter, MatterStep
 
 
-class ReadOnlyAdmin(admin.ModelAdmin):
+class ReadOnlyAdmin(ScopedAdmin, admin.ModelAdmin):
     """Matters change only through their steps (services, audited)."""
 
     def has_add_permission(self, request):

@@ -52,8 +52,7 @@ def _related(matters):
 def matters_managed_by(user):
     if not _active(user):
         return Matter.objects.none()
-    if user.is_subdistrict_admin:
-        return Matter.objects.all()
+    # The town admin's are their town's grids' (micro_grids_managed_by).
     return Matter.objects.filter(micro_grid__in=micro_grids_managed_by(user))
 
 
@@ -67,8 +66,6 @@ def matters_handled_by(user):
     """Those who record progress and report back: the grid's managers and the assignee."""
     if not _active(user):
         return Matter.objects.none()
-    if user.is_subdistrict_admin:
-        return Matter.objects.all()
     return Matter.objects.filter(
         Q(pk__in=matters_managed_by(user).values("pk"))
         | Q(pk__in=matters_assigned_to(user).values("pk"))
@@ -210,8 +207,8 @@ def leader_grids_visible_to(user):
     if not _active(user):
         return MicroGrid.objects.none()
     grids = MicroGrid.objects.filter(leader__isnull=False)
-    if user.is_subdistrict_admin:
-        return grids
+    if user.is_admin:  # the city's or their town's
+        return grids.filter(community__in=communities_visible_to(user))
     if user.is_community_staff:
         return grids.filter(community__in=communities_visible_to(user))
     return MicroGrid.objects.none()

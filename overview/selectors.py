@@ -18,13 +18,14 @@ from django.db.models.functions import ExtractMonth
 from django.utils import timezone
 
 from accounts.scope import (
+    communities_linked_to,
     communities_visible_to,
     cooperatives_signed_by,
     cooperatives_visible_to,
     households_scorable_by,
     households_visible_to,
 )
-from communities.models import Community, MicroGrid, ScoreEvent
+from communities.models import MicroGrid, ScoreEvent
 from communities.selectors import (
     STANDING,
     annual_score,
@@ -212,7 +213,7 @@ def linkage_matrix(*, user, year, today, town=None):
     matrix.villages = villages
     communities = list(
         town_communities(
-            communities_visible_to(user), town, also={pair[3] for pair in pairs}
+            communities_linked_to(user), town, also={pair[3] for pair in pairs}
         ).order_by("code")
     )
     closed = closed_months(
@@ -231,7 +232,7 @@ def matrix_cell_households(*, user, village_id, community_id):
     scope: a cell outside it is not there at all, not an empty list.
     """
     if not (
-        communities_visible_to(user).filter(pk=community_id).exists()
+        communities_linked_to(user).filter(pk=community_id).exists()
         and cooperatives_visible_to(user).filter(village_id=village_id).exists()
     ):
         return None
@@ -888,7 +889,7 @@ def admin_todo(*, user, today):
     return {
         "last_month": last,
         "behind": [community for community in communities if (community.pk, last) not in closed],
-        "lockouts": len(current_lockouts("username")),
+        "lockouts": _lockouts_of(user, current_lockouts("username")),
         "overdue_matters": overdue_matters(user=user, today=today),
         **lookup_blocks(),
         **headline_figures(user=user, today=today),
@@ -896,6 +897,20 @@ def admin_todo(*, user, today):
         "awards": approved_awards(cooperatives=cooperatives_signed_by(user), year=today.year),
         **award_todo(cooperatives=cooperatives_signed_by(user)),
     }
+
+
+def _lockouts_of(user, rows):
+    """How many locked-out logins the admin may unlock (their town's; a name that is
+    nobody's login counts for every admin, as on the lockouts page)."""
+    from accounts.models import User
+    from accounts.scope import logins_unlockable_by
+
+    names = {row["key"] for row in rows}
+    known = set(User.objects.filter(username__in=names).values_list("username", flat=True))
+    theirs = set(
+        logins_unlockable_by(user).filter(username__in=names).values_list("username", flat=True)
+    )
+    return len(theirs | (names - known))
 
 
 def group_months(pairs):
@@ -935,9 +950,9 @@ def home_summary(*, user, today=None):
         summary["months_to_close_grouped"] = group_months(summary["staff_todo"]["months_to_close"])
     if user.may_sign and user.cooperative_id:  # a cooperative's accountant or supervisor
         summary["accountant_todo"] = accountant_todo(user=user)
-    if user.is_subdistrict_admin:
+    if user.is_admin:
         summary["admin_todo"] = admin_todo(user=user, today=today)
-        summary["community_stats"] = Community.objects.annotate(
+        summary["community_stats"] = communities_visible_to(user).annotate(
             household_total=Count("households", distinct=True),
             cooperative_total=Count("households__cooperative", distinct=True),
         )

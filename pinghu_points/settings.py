@@ -208,6 +208,8 @@ LOGOUT_REDIRECT_URL = "accounts:login"
 AUTHENTICATION_BACKENDS = [
     "axes.backends.AxesStandaloneBackend",
     "accounts.backends.CardNumberBackend",
+    # A town admin's admin-site permissions (their town's models; rows: accounts.scope).
+    "accounts.admin_scope.TownAdminPermissions",
 ]
 # N failures within the cool-off lock the account (username) and, separately, the
 # address (IP) for the cool-off time, unless staff lift the lockout earlier.

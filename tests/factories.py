@@ -96,6 +96,10 @@ def user(
     **extra,
 ):
     n = next(_sequence)
+    if (
+        role == User.Role.SUBDISTRICT_ADMIN
+    ):  # a town admin administers a town: 当湖街道 unless named
+        extra.setdefault("town", town())
     u = User.objects.create_user(
         username=username or f"user{n}",
         password=password,

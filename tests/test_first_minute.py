@@ -55,6 +55,7 @@ def test_banner_lists_every_demo_login_with_the_password_and_what_it_sees(monkey
         assert demo_banner.role_sees(role) in line
     usernames = {username for username, *_rest in LOGINS}
     assert {
+        "city",
         "admin",
         "staff_donghu",
         "staff_xihu",

@@ -15,8 +15,13 @@ For each route and role:
 - an id above the largest bigint in every id parameter and query parameter answers
   below 500.
 
-The subdistrict admin has the whole subdistrict in scope: for them GET must not fail and a
-POST without a CSRF token must be refused (403) and change nothing.
+Two towns (docs/towns.md): 当湖街道 (the world) and 独山港镇 (a village, its cooperative,
+community and micro-grid, with their staff, accountant, supervisor, villager and admin).
+Each town's administrator ("admin" of 当湖街道, "admin_dushan") walks with the OTHER town's
+ids, as the other roles do; on an admin site change page the object is a row of that model
+outside their town (when the model has one). Every other role must not see 独山港镇's
+households either. The city administrator ("city") has every town in scope: for them GET
+must not fail and a POST without a CSRF token must be refused (403) and change nothing.
 """
 
 import functools
@@ -32,12 +37,13 @@ from django.db import connection
 from django.test import Client
 from django.urls import URLPattern, URLResolver, get_resolver
 
+from accounts import scope
 from accounts.models import AuditRecord, User
 from appeals import services as appeal_services
 from awards import services as award_services
 from banking import services as bank_services
 from banking.models import Bank
-from communities.models import StandardAdoption
+from communities.models import ScoringStandard, StandardAdoption
 from communities.services import Entry, score_events_record
 from dividends import run_jobs
 from dividends import services as dividend_services
@@ -52,7 +58,20 @@ from villages.models import ImportJob
 standard = points_fixtures.standard
 items = points_fixtures.items
 
-ROLES = ["admin", "staff_east", "accountant_a", "supervisor_a", "villager_a", "bank", "anonymous"]
+ROLES = [
+    "admin",
+    "admin_dushan",
+    "city",
+    "staff_east",
+    "accountant_a",
+    "supervisor_a",
+    "villager_a",
+    "bank",
+    "anonymous",
+]
+# Roles with every record in scope (nothing hidden, POST refused without a CSRF token).
+SEES_ALL = {"city"}
+TOWN_ADMINS = {"admin", "admin_dushan"}
 APPS_CHECKED = (
     "accounts",
     "villages",
@@ -309,7 +328,102 @@ def scene(world, standard, items, django_capture_on_commit_callbacks):
         error_count=1,
         errors=[{"row": 2, "column": "B", "message": world.b_west.head_name}],
     )
+    second_town(world, django_capture_on_commit_callbacks)
+    world.city = factories.user(
+        username="city", role=User.Role.CITY_ADMIN, is_staff=True, is_superuser=True
+    )
     return world
+
+
+def second_town(world, django_capture_on_commit_callbacks):
+    """独山港镇: its own standard, village, cooperative, community, grid, two households,
+    their points, an approved run and award, an appeal, a matter, a consent and an import,
+    and every role of its own."""
+    from villages.models import Town
+
+    town = factories.town(code="DUSHAN", name="独山港镇", kind=Town.Kind.TOWN)
+    village = factories.village(code="HJM", name="韩家庙村", town_=town)
+    coop = factories.cooperative(code="COOPD", name="韩家庙村股份经济合作社", village_=village)
+    community = factories.community(code="HJMCWH", name="韩家庙村村民委员会", town_=town)
+    grid = factories.micro_grid(community_=community, code="HJM01", name="韩家庙一网格")
+    households = [
+        factories.household(
+            cooperative_=coop,
+            community_=community,
+            micro_grid_=grid,
+            number=number,
+            head_name=name,
+            shares={"RK": "2"},
+        )  # fmt: skip
+        for number, name in (("D001", "钱桂英"), ("D002", "周建平"))
+    ]
+    standard = ScoringStandard.objects.create(
+        town=town, name="独山港镇统一标准", year=2026, base_points=Decimal("80"),
+        lower_bound=Decimal("0"), upper_bound=Decimal("120"),
+        status=ScoringStandard.Status.PUBLISHED,
+    )  # fmt: skip
+    clean = points_fixtures._item(standard, "HJ01", "庭院整洁", "add", "5", "1", "10")
+    litter = points_fixtures._item(
+        standard, "HJ11", "乱堆乱放", "deduct", "5", "1", "10", rectify_days=7,
+        rectify_refund_percent=100,
+    )  # fmt: skip
+    StandardAdoption.objects.create(
+        standard=standard, cooperative=coop, meeting_date=date(2026, 1, 15), votes_for=30
+    )
+    world.admin_d = factories.user(
+        username="admin_dushan", role=User.Role.SUBDISTRICT_ADMIN, town=town, is_staff=True
+    )
+    staff = factories.user(
+        username="staff_d", role=User.Role.COMMUNITY_STAFF, communities=[community]
+    )
+    accountant = factories.user(username="acc_d", role=User.Role.ACCOUNTANT, cooperative_=coop)
+    supervisor = factories.user(username="sup_d", role=User.Role.SUPERVISOR, cooperative_=coop)
+    villager = factories.user(
+        username="villager_d", role=User.Role.VILLAGER, household_=households[0]
+    )
+    score_events_record(
+        actor=staff,
+        entries=[
+            Entry(household_id=h.pk, item_id=item.pk, occurred_on=date(2026, 3, 2), note="门前堆物")
+            for h in households
+            for item in (clean, litter)
+        ],
+    )
+    run = dividend_services.dividend_run_create(
+        actor=accountant, cooperative=coop, year=2026, total=Decimal("5000.00"),
+        incentive_mode=DividendRun.IncentiveMode.RATIO_OF_BASE, incentive_value=Decimal("0.2"),
+        policy=DividendRun.Policy.SCORE,
+    )  # fmt: skip
+    with django_capture_on_commit_callbacks(execute=True):
+        run_jobs.dividend_run_enqueue(run=run)
+    run.refresh_from_db()
+    assert run.status == DividendRun.Status.COMPUTED, run.error
+    run = dividend_services.dividend_run_approve(actor=supervisor, run=run)
+    award = award_services.award_run_create(
+        actor=accountant, cooperative=coop, name="环境奖励", period_kind="month", year=2026,
+        period_number=3, pool=Decimal("1000.00"), categories=["environment"],
+    )  # fmt: skip
+    award = award_services.award_run_approve(
+        actor=supervisor, run=award_services.award_run_compute(run_id=award.pk)
+    )
+    d = SimpleNamespace(
+        town=town, village=village, cooperative=coop, community=community, grid=grid,
+        household=households[0], households=households, run=run, award_run=award,
+        villager=villager,
+    )  # fmt: skip
+    d.appeal = appeal_services.appeal_file(
+        actor=villager, text="分红金额有误", line=run.lines.get(household=households[0])
+    )
+    d.matter = matter_services.matter_record(actor=villager, text="韩家庙一网格路灯坏了")
+    d.consent = bank_services.consent_give(
+        household=households[0], bank=Bank.objects.get(code="OTHERBANK"), actor=villager
+    )
+    d.import_job = ImportJob.objects.create(
+        kind=ImportJob.Kind.REGISTER, status=ImportJob.Status.FAILED, user=accountant,
+        cooperative=coop, file_name="韩家庙名册.xlsx", error_count=1,
+        errors=[{"row": 2, "column": "B", "message": households[1].head_name}],
+    )  # fmt: skip
+    world.dushan = d
 
 
 def event_of(household):
@@ -319,24 +433,53 @@ def event_of(household):
 def other_scope(scene, role):
     """What lies outside `role`'s scope, and the names that must not show."""
     w = scene
-    everybody = [w.a_east, w.a_west, w.b_east, w.b_west, w.c_west]
+    danghu = [w.a_east, w.a_west, w.b_east, w.b_west, w.c_west]
+    dushan = w.dushan.households
+    everybody = danghu + dushan
     run, cooperative = w.run_b, w.coop_b
+    if role == "admin":  # 当湖街道's admin: 独山港镇's records
+        d = w.dushan
+        return SimpleNamespace(
+            household=d.household,
+            event=event_of(d.household),
+            run=d.run,
+            cooperative=d.cooperative,
+            grid=d.grid,
+            community=d.community,
+            user=d.villager,
+            import_job=d.import_job,
+            appeal=d.appeal,
+            matter=d.matter,
+            village=d.village,
+            notice_run=d.run,
+            award_run=d.award_run,
+            award_notice_run=d.award_run,
+            line=d.run.lines.order_by("pk").first(),
+            consent=d.consent,
+            rectification=d.household.rectifications.order_by("pk").first(),
+            household_content_type=ContentType.objects.get_for_model(d.household),
+            hidden_names=[h.head_name for h in dushan],
+            town=d.town,
+        )
     if role == "staff_east":  # the west community (and the cooperative living only there)
         household, grid, community = w.b_west, w.grid_west, w.west
         cooperative = w.coop_c
-        hidden = [w.a_west, w.b_west, w.c_west]
+        hidden = [w.a_west, w.b_west, w.c_west, *dushan]
     elif role in ("accountant_a", "supervisor_a"):  # the other cooperatives
         household, grid, community = w.b_east, w.grid_east, w.east
-        hidden = [w.b_east, w.b_west, w.c_west]
+        hidden = [w.b_east, w.b_west, w.c_west, *dushan]
+    elif role == "admin_dushan":  # 独山港镇's admin: 当湖街道's records
+        household, grid, community = w.b_west, w.grid_west, w.west
+        hidden = danghu
     elif role == "villager_a":  # every other household, even of the same cooperative
         household, grid, community = w.a_west, w.grid_west, w.west
         hidden = [h for h in everybody if h != w.a_east]
     elif role == "bank":  # every household but the one whose head consented to this bank
         household, grid, community = w.b_west, w.grid_west, w.west
         hidden = [h for h in everybody if h != w.a_east]
-    else:  # anonymous sees nothing; the admin sees everything (nothing hidden)
+    else:  # anonymous sees nothing; the city admin sees everything (nothing hidden)
         household, grid, community = w.b_west, w.grid_west, w.west
-        hidden = [] if role == "admin" else everybody
+        hidden = [] if role in SEES_ALL else everybody
     return SimpleNamespace(
         household=household,
         event=event_of(household),
@@ -358,6 +501,7 @@ def other_scope(scene, role):
         rectification=household.rectifications.order_by("pk").first(),
         household_content_type=ContentType.objects.get_for_model(household),
         hidden_names=[h.head_name for h in hidden],
+        town=factories.town(),
     )
 
 
@@ -394,21 +538,28 @@ def kind_for(route, name, namespace, parameter):
     return None
 
 
-def admin_object(route, other):
+def admin_object(route, other, user=None):
     """The object for an admin change/delete/history page: the other scope's object of that
-    model when this file knows one, else any row (the admin sees all rows anyway)."""
+    model when this file knows one; for a town admin else a row of the model outside their
+    town if there is one (else None: no row of that model is another town's); else any row."""
     match = ADMIN_MODEL.match(route)
     model = apps.get_model(match["app"], match["model"])
     known = {type(value): value for value in vars(other).values() if hasattr(value, "pk")}
-    instance = known.get(model) or model.objects.order_by("pk").first()
+    instance = known.get(model)
+    if instance is None and user is not None and user.is_town_admin:
+        theirs = scope.admin_rows(user, model.objects.all()).values("pk")
+        instance = model.objects.exclude(pk__in=theirs).order_by("pk").first()
+        if instance is None:
+            return None
+    instance = instance or model.objects.order_by("pk").first()
     return instance.pk if instance is not None else 1
 
 
-def value_for(kind, route, other):
+def value_for(kind, route, other, user=None):
     if kind.startswith("="):
         return kind[1:]
     if kind == "admin_object":
-        return admin_object(route, other)
+        return admin_object(route, other, user)
     return getattr(other, kind).pk
 
 
@@ -481,6 +632,8 @@ def client_for(scene, role, *, enforce_csrf_checks=False):
     if role != "anonymous":
         user = {
             "admin": scene.admin,
+            "admin_dushan": scene.admin_d,
+            "city": scene.city,
             "staff_east": scene.staff_east,
             "accountant_a": scene.accountant_a,
             "supervisor_a": scene.supervisor_a,
@@ -535,12 +688,16 @@ def test_every_route_is_known_to_the_walk(db):
 @pytest.mark.parametrize("role", ROLES)
 def test_no_route_shows_or_changes_another_scope(scene, role):
     other = other_scope(scene, role)
+    user = client_for(scene, role).user if role != "anonymous" else None
     problems = []
     for route, name, namespace in routes():
         parameters = parameters_of(route)
         kinds = {p: kind_for(route, name, namespace, p) for p in parameters}
         assert None not in kinds.values(), f"unmapped parameter in {route}"
-        url = build_url(route, {p: value_for(k, route, other) for p, k in kinds.items()})
+        values = {p: value_for(k, route, other, user) for p, k in kinds.items()}
+        if None in values.values():
+            continue  # an admin page of a model no other town has a row of
+        url = build_url(route, values)
         label = f"{role} {url} ({name or 'unnamed'})"
 
         # GET: nothing of the other scope.
@@ -553,14 +710,14 @@ def test_no_route_shows_or_changes_another_scope(scene, role):
         body = b"" if response.streaming else response.content
         if response.status_code >= 500:
             problems.append(f"GET {label}: {response.status_code}")
-        if parameters and role != "admin" and any(k in ID_KINDS for k in kinds.values()):
+        if parameters and role not in SEES_ALL and any(k in ID_KINDS for k in kinds.values()):
             if response.status_code not in (302, 400, 401, 403, 404, 405):
                 problems.append(f"GET {label}: {response.status_code} for another scope's id")
         leaked = [n for n in other.hidden_names if n.encode() in body]
         if leaked:
             problems.append(f"GET {label}: shows {leaked}")
         after = snapshot()
-        if role == "admin" and name in ("dividends:run_export", "awards:run_export"):
+        if role in SEES_ALL and name in ("dividends:run_export", "awards:run_export"):
             # An export of personal data is audited (the admin's own read), nothing else.
             added = AuditRecord.objects.filter(pk__gt=before_audit or 0).values_list(
                 "action", flat=True
@@ -576,20 +733,28 @@ def test_no_route_shows_or_changes_another_scope(scene, role):
         if changed := changed_tables(before, after):
             problems.append(f"GET {label}: changed {changed}")
 
-        # POST: no change (the admin: without a CSRF token, refused).
-        client = client_for(scene, role, enforce_csrf_checks=role == "admin")
+        # POST: no change (the city admin: without a CSRF token, refused).
+        client = client_for(scene, role, enforce_csrf_checks=role in SEES_ALL)
         before = snapshot()
         before_audit = AuditRecord.objects.count()
         response = client.post(url, form_for(other))
         if response.status_code >= 500:
             problems.append(f"POST {label}: {response.status_code}")
-        if role == "admin" and response.status_code != 403:
+        if role in SEES_ALL and response.status_code != 403:
             problems.append(f"POST {label}: {response.status_code} without a CSRF token")
         body = b"" if response.streaming else response.content
         if leaked := [n for n in other.hidden_names if n.encode() in body]:
             problems.append(f"POST {label}: shows {leaked}")
         after = snapshot()
-        if name == "accounts:logout" and role != "anonymous":
+        if role in TOWN_ADMINS and name == "accounts:lockouts":
+            # An address (the form's ip_address) is no town's: a town admin lifts its
+            # lockout (audited), as the subdistrict admin did; no login of another town.
+            added = AuditRecord.objects.order_by("pk")[before_audit:]
+            if all(
+                r.action == "auth.lockout_lifted" and r.details.get("ip_address") for r in added
+            ):
+                after["accounts.AuditRecord"] = before["accounts.AuditRecord"]
+        if name in ("accounts:logout", "admin:logout") and role != "anonymous":
             # Logging oneself out is audited (auth.logout of the caller), nothing else.
             added = AuditRecord.objects.order_by("pk")[before_audit:]
             if [(r.action, r.actor_id) for r in added] == [("auth.logout", client.user.pk)]:
@@ -599,7 +764,7 @@ def test_no_route_shows_or_changes_another_scope(scene, role):
 
         # An id above the largest bigint: refused, never a crash.
         huge = {
-            p: (MAX_ID + 1 if k in ID_KINDS else value_for(k, route, other))
+            p: (MAX_ID + 1 if k in ID_KINDS else value_for(k, route, other, user))
             for p, k in kinds.items()
         }
         huge_query = (

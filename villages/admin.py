@@ -4,7 +4,8 @@ from django.urls import path
 from django.utils.translation import gettext_lazy as _
 from import_export.admin import ExportMixin, ImportExportModelAdmin
 
-from accounts.scope import households_visible_to
+from accounts.admin_scope import ScopedAdmin, ScopedInline
+from accounts.scope import households_payable_by, households_visible_to
 
 from .models import Cooperative, Household, Member, ShareClass, ShareMovement, Town, Village
 from .resources import (
@@ -40,14 +41,14 @@ class TownFieldAdmin:
 
 
 @admin.register(Town)
-class TownAdmin(admin.ModelAdmin):
+class TownAdmin(ScopedAdmin, admin.ModelAdmin):
     list_display = ["code", "name", "kind"]
     list_filter = ["kind"]
     search_fields = ["code", "name"]
 
 
 @admin.register(Village)
-class VillageAdmin(TownFieldAdmin, ImportExportModelAdmin):
+class VillageAdmin(ScopedAdmin, TownFieldAdmin, ImportExportModelAdmin):
     resource_classes = [VillageResource]
     list_display = ["code", "name", "town", "dissolved_on"]
     list_filter = ["town", ("dissolved_on", admin.EmptyFieldListFilter)]
@@ -55,7 +56,7 @@ class VillageAdmin(TownFieldAdmin, ImportExportModelAdmin):
 
 
 @admin.register(Cooperative)
-class CooperativeAdmin(ImportExportModelAdmin):
+class CooperativeAdmin(ScopedAdmin, ImportExportModelAdmin):
     resource_classes = [CooperativeResource]
     list_display = ["code", "name", "village", "four_eyes_approval"]
     list_filter = ["four_eyes_approval"]
@@ -64,20 +65,20 @@ class CooperativeAdmin(ImportExportModelAdmin):
 
 
 @admin.register(ShareClass)
-class ShareClassAdmin(ImportExportModelAdmin):
+class ShareClassAdmin(ScopedAdmin, ImportExportModelAdmin):
     resource_classes = [ShareClassResource]
     list_display = ["name", "code", "cooperative", "weight"]
     list_filter = ["cooperative"]
     search_fields = ["name", "code"]
 
 
-class MemberInline(admin.TabularInline):
+class MemberInline(ScopedInline, admin.TabularInline):
     model = Member
     extra = 0
     fields = ["name", "id_number", "relation", "is_head"]
 
 
-class ShareMovementInline(admin.TabularInline):
+class ShareMovementInline(ScopedInline, admin.TabularInline):
     """Read-only view of the ledger; movements are recorded through the services."""
 
     model = ShareMovement
@@ -103,7 +104,7 @@ class ShareMovementInline(admin.TabularInline):
 
 
 @admin.register(Household)
-class HouseholdAdmin(ExportMixin, admin.ModelAdmin):
+class HouseholdAdmin(ScopedAdmin, ExportMixin, admin.ModelAdmin):
     resource_classes = [HouseholdExportResource]
     # Not `change_list_template`: import-export would take that as the base of its own
     # template, and ours extends its template, which would make a loop.
@@ -139,6 +140,17 @@ class HouseholdAdmin(ExportMixin, admin.ModelAdmin):
     def get_queryset(self, request):
         return super().get_queryset(request).filter(pk__in=households_visible_to(request.user))
 
+    def has_change_permission(self, request, obj=None):
+        # The register is its cooperative's town's: a town admin reads another town's
+        # household living in one of their communities here, and does not change it.
+        if (
+            obj is not None
+            and request.user.is_town_admin
+            and not households_payable_by(request.user).filter(pk=obj.pk).exists()
+        ):
+            return False
+        return super().has_change_permission(request, obj)
+
     def get_urls(self):
         from .import_views import refuse_large_uploads
 
@@ -166,7 +178,7 @@ class HouseholdAdmin(ExportMixin, admin.ModelAdmin):
 
 
 @admin.register(Member)
-class MemberAdmin(admin.ModelAdmin):
+class MemberAdmin(ScopedAdmin, admin.ModelAdmin):
     list_display = ["name", "masked_id_number", "relation", "is_head", "household"]
     search_fields = ["name", "household__number", "household__head_name"]
     list_select_related = ["household"]
@@ -183,7 +195,7 @@ class MemberAdmin(admin.ModelAdmin):
 
 
 @admin.register(ShareMovement)
-class ShareMovementAdmin(admin.ModelAdmin):
+class ShareMovementAdmin(ScopedAdmin, admin.ModelAdmin):
     """The share ledger is append-only: it can be read and filtered here, never changed."""
 
     list_display = [

@@ -137,7 +137,8 @@ def destinations(village_index):
 
 # Demo logins: (username, role, scope kind, scope code, description).
 LOGINS = (
-    ("admin", User.Role.SUBDISTRICT_ADMIN, None, None, "当湖街道管理员（全部数据）"),
+    ("city", User.Role.CITY_ADMIN, None, None, "平湖市级管理员（各镇街道）"),
+    ("admin", User.Role.SUBDISTRICT_ADMIN, None, None, "当湖街道管理员（本街道数据）"),
     ("staff_donghu", User.Role.COMMUNITY_STAFF, "community", "DONGHU", "东湖社区工作人员"),
     ("staff_xihu", User.Role.COMMUNITY_STAFF, "community", "XIHU", "西湖社区工作人员"),
     (
@@ -612,8 +613,10 @@ def _ensure_logins(cooperatives, communities, created):
             logins.append((username, description, False))
             continue
         fields = {"role": role, "must_change_password": False, "first_name": display_name}
-        if role == User.Role.SUBDISTRICT_ADMIN:
-            fields.update(is_staff=True, is_superuser=True, town=demo_town())
+        if role == User.Role.CITY_ADMIN:  # as accounts.services.user_set_role makes one
+            fields.update(is_staff=True, is_superuser=True)
+        elif role == User.Role.SUBDISTRICT_ADMIN:  # 当湖街道's, staff but not superuser
+            fields.update(is_staff=True, town=demo_town())
         elif scope == "cooperative":
             fields["cooperative"] = cooperatives[scope_code]
         elif scope == "bank":

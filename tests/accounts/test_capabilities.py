@@ -13,6 +13,8 @@ from communities.services import month_close
 
 CAPABILITIES = {
     # role: (may_score, may_pay, may_read_runs, may_print_cards)
+    # The city admin reads (every town's runs), the town admin does as before towns.
+    User.Role.CITY_ADMIN: (False, False, True, False),
     User.Role.SUBDISTRICT_ADMIN: (True, True, True, True),
     User.Role.COMMUNITY_STAFF: (True, False, False, True),
     User.Role.ACCOUNTANT: (False, True, True, True),
@@ -28,9 +30,14 @@ def test_each_role_has_its_capabilities(role, expected):
     assert (user.may_score, user.may_pay, user.may_read_runs, user.may_print_cards) == expected
 
 
-def test_a_superuser_without_a_role_is_the_admin():
+def test_a_superuser_without_a_role_is_the_city_admin():
     user = User(is_superuser=True)
-    assert user.may_score and user.may_pay and user.may_read_runs and user.may_print_cards
+    assert user.is_city_admin and not user.is_town_admin and user.role_label == "市级管理员"
+    assert (user.may_score, user.may_pay, user.may_read_runs, user.may_print_cards) == (
+        CAPABILITIES[User.Role.CITY_ADMIN]
+    )
+    # A town admin made a superuser by mistake is the city admin, not their town's.
+    assert User(is_superuser=True, role=User.Role.SUBDISTRICT_ADMIN).is_city_admin
 
 
 # The capabilities added for issue 21, point 3 (b): role → the answer of each.
@@ -43,14 +50,21 @@ MORE = (
     "may_reopen_months",
     "may_read_audit",
     "may_set_up_towns",
+    "may_read_towns",
 )
 MORE_CAPABILITIES = {
-    User.Role.SUBDISTRICT_ADMIN: (True, True, True, True, True, True, True, True),
-    User.Role.COMMUNITY_STAFF: (False, True, True, True, False, False, False, False),
-    User.Role.ACCOUNTANT: (True, True, True, True, False, False, False, False),
-    User.Role.SUPERVISOR: (True, True, False, False, False, False, False, False),
-    User.Role.VILLAGER: (False, False, False, False, False, False, False, False),
-    User.Role.BANK: (False, False, False, False, False, False, False, False),
+    # The city admin reads the overviews and the audit trail and lifts any lockout; signs,
+    # answers, keeps villager logins and reopens months nowhere (the towns do); sets up
+    # towns and reads them side by side.
+    User.Role.CITY_ADMIN: (False, True, False, False, True, False, True, True, True),
+    # A town admin: as before towns (the audit trail and lockouts of their town's logins);
+    # their town in the towns' table, no new town.
+    User.Role.SUBDISTRICT_ADMIN: (True, True, True, True, True, True, True, False, True),
+    User.Role.COMMUNITY_STAFF: (False, True, True, True, False, False, False, False, False),
+    User.Role.ACCOUNTANT: (True, True, True, True, False, False, False, False, False),
+    User.Role.SUPERVISOR: (True, True, False, False, False, False, False, False, False),
+    User.Role.VILLAGER: (False, False, False, False, False, False, False, False, False),
+    User.Role.BANK: (False, False, False, False, False, False, False, False, False),
 }
 
 
@@ -58,16 +72,25 @@ MORE_CAPABILITIES = {
 def test_each_role_has_the_capabilities_of_the_menu_and_the_runs(role, expected):
     user = User(role=role)
     assert tuple(getattr(user, name) for name in MORE) == expected
-    assert all(getattr(User(is_superuser=True), name) for name in MORE)
+    superuser = User(is_superuser=True)
+    assert (
+        tuple(getattr(superuser, name) for name in MORE)
+        == (MORE_CAPABILITIES[User.Role.CITY_ADMIN])
+    )
 
 
 ROLE_EXPRESSION = re.compile(
-    r"is_subdistrict_admin\s+or\s|\bor\s+\w+\.is_(?:community_staff|accountant|supervisor)\b"
+    r"is_(?:subdistrict_admin|admin|town_admin|city_admin)\s+or\s|\bor\s+\w+\.is_(?:community_staff|accountant|supervisor)\b"
     r"|\brole\s*==|\brole\s+in\s"
 )
 # Where roles are facts rather than gates: the model defines them, scope says which rows
 # each role sees, the role editor and the demo set them, the admin site keeps its own gate.
-NOT_GATES = {"accounts/models.py", "accounts/scope.py", "accounts/services.py"}
+NOT_GATES = {
+    "accounts/models.py",
+    "accounts/scope.py",
+    "accounts/services.py",
+    "accounts/admin_scope.py",
+}
 
 
 def test_views_menu_and_templates_ask_capabilities_not_roles():

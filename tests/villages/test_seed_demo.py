@@ -158,7 +158,10 @@ class TestTheSmallDemo:
             assert user.check_password(demo.DEMO_PASSWORD)
             assert not user.must_change_password
         admin = users["admin"]
-        assert admin.role == User.Role.SUBDISTRICT_ADMIN and admin.is_staff and admin.is_superuser
+        assert admin.role == User.Role.SUBDISTRICT_ADMIN and admin.is_staff
+        assert not admin.is_superuser and admin.town.name == "当湖街道" and admin.is_town_admin
+        city = users["city"]
+        assert city.role == User.Role.CITY_ADMIN and city.is_superuser and city.town is None
         for username, code in (("staff_donghu", "DONGHU"), ("staff_xihu", "XIHU")):
             staff = users[username]
             assert staff.role == User.Role.COMMUNITY_STAFF and not staff.is_superuser

@@ -13,7 +13,6 @@ from decimal import Decimal, InvalidOperation
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.management.base import BaseCommand, CommandError
 from django.db import transaction
-from django.db.models import Q
 from django.utils.translation import gettext as _
 
 from accounts.models import User
@@ -59,15 +58,15 @@ def parse_tiers(text):
 
 
 def resolve_actor(username):
-    """The named user, or by default the first subdistrict administrator / superuser."""
+    """The named user, or by default the first town administrator (the city admin only
+    reads; a run is a town's or its cooperative's accountant's work)."""
     if username:
         actor = User.objects.filter(username=username).first()
         if actor is None:
             raise CommandError(_("没有用户名为“%(username)s”的用户") % {"username": username})
         return actor
     actor = (
-        User.objects.filter(is_active=True)
-        .filter(Q(is_superuser=True) | Q(role=User.Role.SUBDISTRICT_ADMIN))
+        User.objects.filter(is_active=True, is_superuser=False, role=User.Role.SUBDISTRICT_ADMIN)
         .order_by("pk")
         .first()
     )

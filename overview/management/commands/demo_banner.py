@@ -16,7 +16,8 @@ RULE = "=" * 72
 def role_sees(role):
     # What each demo login opens on: the pages of README's "What it does".
     return {
-        User.Role.SUBDISTRICT_ADMIN: _("街道总览、审计记录、管理后台"),
+        User.Role.CITY_ADMIN: _("各镇（街道）总览（只读）、审计记录、管理后台"),
+        User.Role.SUBDISTRICT_ADMIN: _("本街道总览、评分、分红、管理后台"),
         User.Role.COMMUNITY_STAFF: _("评分、复核、申诉（本社区住户）"),
         User.Role.ACCOUNTANT: _("本社股东户、名册、分红计算"),
         User.Role.SUPERVISOR: _("本社股东户、分红审批"),
