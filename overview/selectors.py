@@ -25,7 +25,7 @@ from accounts.scope import (
     households_scorable_by,
     households_visible_to,
 )
-from communities.models import MicroGrid, ScoreEvent
+from communities.models import Community, MicroGrid, ScoreEvent
 from communities.selectors import (
     STANDING,
     annual_score,
