@@ -324,7 +324,7 @@ def _logins(towns, committees, created):
             fields = {"role": role, "must_change_password": False, "first_name": display_name}
             if role == User.Role.SUBDISTRICT_ADMIN:
                 # As accounts.services.user_set_role gives an administrator.
-                fields.update(is_staff=True, is_superuser=True, town=towns[scope])
+                fields.update(is_staff=True, town=towns[scope])  # staff, never superuser
             user = User.objects.create(username=username, password=demo_password_hash(), **fields)
             created["users"] += 1
             if role == User.Role.COMMUNITY_STAFF:

@@ -1,5 +1,5 @@
-"""The city overview (城市总览, issue 22 point 4) in a real browser: the admin opens the
-towns side by side at 360 px and at desktop size — a card per town, the chart drawn, the
+"""The city overview (城市总览, issue 22 point 4) in a real browser: the city administrator
+opens the towns side by side at 360 px and at desktop size — a card per town, the chart drawn, the
 table behind a tap on a phone, nothing sideways, tap targets of 44 px, no CSP violation,
 axe-core clean (the `browser` fixture) — and opens one town's own overview. Screenshots
 go to test-artifacts/."""
@@ -9,6 +9,7 @@ from decimal import Decimal
 
 import pytest
 
+from accounts.models import User
 from communities.models import ScoreEvent, StandardAdoption
 from overview import views as overview_views
 from tests import factories
@@ -62,10 +63,7 @@ def towns(world, scoring):
     return town
 
 
-@pytest.mark.parametrize("size", SIZES)
-def test_the_city_overview_fits_the_screen(
-    live_server, transactional_db, world, towns, browser, artifacts, size
-):
+def _phone_context(browser, size):
     phone = size == "360"
     context = browser.new_context(
         viewport=SIZES[size],
@@ -75,15 +73,28 @@ def test_the_city_overview_fits_the_screen(
         timezone_id="Asia/Shanghai",
     )
     context.set_default_timeout(15_000)
+    return context
+
+
+def _log_in(page, live_server, username):
+    page.goto(f"{live_server.url}/accounts/login/")
+    page.fill("#id_username", username)
+    page.fill("#id_password", PASSWORD)
+    page.click("button[type=submit]")
+    page.wait_for_url(f"{live_server.url}/")
+
+
+@pytest.mark.parametrize("size", SIZES)
+def test_the_city_overview_fits_the_screen(
+    live_server, transactional_db, world, towns, browser, artifacts, size
+):
+    factories.user(username="city", role=User.Role.CITY_ADMIN, is_staff=True, is_superuser=True)
+    phone = size == "360"
+    context = _phone_context(browser, size)
     page = context.new_page()
     violations = watch_csp(page)
     try:
-        page.goto(f"{live_server.url}/accounts/login/")
-        page.fill("#id_username", "admin")
-        page.fill("#id_password", PASSWORD)
-        page.click("button[type=submit]")
-        page.wait_for_url(f"{live_server.url}/")
-
+        _log_in(page, live_server, "city")
         page.goto(f"{live_server.url}/overview/towns/?year=2026")
         cards = page.locator(".town-card")
         assert cards.count() == 2
@@ -121,6 +132,34 @@ def test_the_city_overview_fits_the_screen(
         assert page.locator(".heat-table tbody th").all_inner_texts() == ["韩家庙村"]
         assert page.evaluate(NO_SIDEWAYS_SCROLL)
         page.screenshot(path=str(artifacts / f"town-overview-matrix-{size}.png"), full_page=True)
+    finally:
+        context.close()
+    assert violations == [], violations
+
+
+@pytest.mark.parametrize("size", SIZES)
+def test_a_town_admin_sees_their_town_only(
+    live_server, transactional_db, world, towns, browser, artifacts, size
+):
+    """当湖街道's administrator (`admin`): one card, their town; 独山港镇's overview is not
+    theirs (404); their own opens on their villages."""
+    context = _phone_context(browser, size)
+    page = context.new_page()
+    violations = watch_csp(page)
+    try:
+        _log_in(page, live_server, "admin")
+        page.goto(f"{live_server.url}/overview/towns/?year=2026")
+        assert [t.strip() for t in page.locator(".town-card h2").all_inner_texts()] == [
+            "当湖街道 街道"
+        ]
+        assert page.evaluate(NO_SIDEWAYS_SCROLL)
+        page.screenshot(path=str(artifacts / f"town-admin-overview-{size}.png"), full_page=True)
+        response = page.goto(f"{live_server.url}/overview/?town={towns.pk}&year=2026")
+        assert response.status == 404
+        page.goto(f"{live_server.url}/overview/?year=2026")
+        assert "韩家庙村" not in page.locator("main").inner_text()
+        assert page.evaluate(NO_SIDEWAYS_SCROLL)
+        page.screenshot(path=str(artifacts / f"town-admin-matrix-{size}.png"), full_page=True)
     finally:
         context.close()
     assert violations == [], violations
