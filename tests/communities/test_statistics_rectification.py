@@ -13,6 +13,7 @@ import pytest
 from django.urls import reverse
 from openpyxl import load_workbook
 
+from accounts.models import User
 from communities.models import Rectification, RectificationInspection, ScoreEvent
 from communities.services import rectification_inspect, score_event_reverse
 from overview import selectors as overview_selectors
@@ -66,18 +67,19 @@ def cases(world, rectifiable):  # noqa: F811
     )
     dropped = deduct(world, rectifiable, occurred_on=date(2026, 5, 2))
     score_event_reverse(actor=world.staff_east, event=dropped, reason="录错户")
-    harbour = factories.community(
-        code="GANGKOU",
-        name="港口社区",
-        town_=factories.town(code="DSG", name="独山港镇", kind=Town.Kind.TOWN),
+    dushangang = factories.town(code="DSG", name="独山港镇", kind=Town.Kind.TOWN)
+    harbour = factories.community(code="GANGKOU", name="港口社区", town_=dushangang)
+    # 独山港镇's administrator scores where the household lives (linkage across towns).
+    dsg_admin = factories.user(
+        username="admin_dsg", role=User.Role.SUBDISTRICT_ADMIN, town=dushangang, is_staff=True
     )
     d001 = factories.household(
         cooperative_=world.coop_a, community_=harbour, number="D001", head_name="孙海"
     )
     day = date(2026, 4, 1)
     inspect.append(
-        (deduct(world, rectifiable, household=d001, actor=world.admin, occurred_on=day),)
-        + (ON_TIME, 2, world.admin)
+        (deduct(world, rectifiable, household=d001, actor=dsg_admin, occurred_on=day),)
+        + (ON_TIME, 2, dsg_admin)
     )
     for event, result, days, actor in inspect:
         rectification_inspect(

@@ -60,5 +60,7 @@ def test_the_demo_board_and_leaders_pages_answer(demo, client, db):
     client.force_login(User.objects.get(username="admin"))
     assert client.get(reverse("matters:leaders")).status_code == 200
     river = Matter.objects.get(text=RIVERBANK)
+    # The riverbank is 龙萌村's, in 广陈镇: its board is that town administrator's.
+    client.force_login(User.objects.get(username="admin_guangchen"))
     page = client.get(reverse("matters:board"), {"grid": river.micro_grid_id})
     assert page.status_code == 200 and "notice-qr-svg" in page.content.decode()
