@@ -184,6 +184,12 @@ class User(AbstractUser):
         return self.is_admin
 
     @property
+    def may_read_honor_roll(self):
+        """Read the 红黑榜 of communities in scope (the black list too): those who score,
+        and the city administrator, who reads every town's; publishing it is `may_score`."""
+        return self.may_score or self.is_city_admin
+
+    @property
     def may_reopen_months(self):
         """Reopen a closed month (the town admin; closing is `may_score`)."""
         return self.is_town_admin

@@ -276,7 +276,7 @@ def honor_roll(request):
                 "rows": rows if community.honor_roll_published else [],
             },
         )
-    if not user.may_score:
+    if not user.may_read_honor_roll:
         raise PermissionDenied
     town = _town(request)
     communities = communities_visible_to(user)

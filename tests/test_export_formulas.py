@@ -21,12 +21,14 @@ import pytest
 from django.db import models
 from django.urls import reverse
 
+from accounts.models import User
 from communities import services as scoring
 from communities.services import Entry
 from dividends import run_jobs, services
 from dividends.exports import export_run, shares_summary
 from dividends.models import DividendRun
 from pinghu_points.exports import FORMULA_CHARS, neutralise, ooxml_unescape, restore
+from tests import factories
 from tests.communities.conftest import items, standard  # noqa: F401
 from villages.models import mask_id_number, mask_name
 
@@ -353,7 +355,8 @@ def _register_sample(client, world):
 
 
 def _town_sample(client, world):
-    client.force_login(world.admin)
+    # Setting up a town is the city's (may_set_up_towns).
+    client.force_login(factories.user(role=User.Role.CITY_ADMIN, is_staff=True, is_superuser=True))
     return client.get(reverse("villages:town_import_sample"))
 
 

@@ -81,7 +81,10 @@ def refused(tables):
 
 @pytest.fixture
 def admin(db):
-    return factories.user(username="townadmin", role=User.Role.SUBDISTRICT_ADMIN)
+    """Towns are set up by the city (`may_set_up_towns`)."""
+    return factories.user(
+        username="cityadmin", role=User.Role.CITY_ADMIN, is_staff=True, is_superuser=True
+    )
 
 
 def test_a_valid_file_sets_up_the_town_with_everything_in_it(admin):
