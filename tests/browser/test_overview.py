@@ -99,7 +99,7 @@ def test_overview_with_charts_fits_the_screen(
         assert page.evaluate(NO_SIDEWAYS_SCROLL)
         page.screenshot(path=str(artifacts / f"overview-statistics-{size}.png"), full_page=True)
         # Summary first; on a phone the six tables are behind a tap (issue 24, point 8).
-        assert page.locator(".stats").bounding_box()["y"] < SIZES[size]["height"]
+        assert page.locator(".stats").first.bounding_box()["y"] < SIZES[size]["height"]
         tables = page.locator("details.overview-table")
         assert tables.count() == 6
         opened = page.eval_on_selector_all("details.overview-table", "ds => ds.map(d => d.open)")
