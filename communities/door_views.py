@@ -135,15 +135,16 @@ def door_data(request):
     )
 
 
-def _parse_entry(raw, files):
-    """One queued entry as the phone sent it → `services.Entry` (bad values → None fields)."""
+def queued_id(value):
+    """An id a phone's queued row names: 0 (found nowhere) for anything not a number."""
+    try:
+        return int(value)
+    except (TypeError, ValueError):
+        return 0
 
-    def integer(value):
-        try:
-            return int(value)
-        except (TypeError, ValueError):
-            return 0
 
+def queued_fields(raw):
+    """(client id, date) of a phone's queued row: None for a missing or malformed one."""
     try:
         client_id = uuid.UUID(str(raw.get("clientId")))
     except ValueError:
@@ -152,10 +153,16 @@ def _parse_entry(raw, files):
         occurred_on = date.fromisoformat(str(raw.get("occurredOn")))
     except ValueError:
         occurred_on = None
+    return client_id, occurred_on
+
+
+def _parse_entry(raw, files):
+    """One queued entry as the phone sent it → `services.Entry` (bad values → None fields)."""
+    client_id, occurred_on = queued_fields(raw)
     points = raw.get("points")
     return services.Entry(
-        household_id=integer(raw.get("household")),
-        item_id=integer(raw.get("item")),
+        household_id=queued_id(raw.get("household")),
+        item_id=queued_id(raw.get("item")),
         occurred_on=occurred_on,
         points=None if points in (None, "") else str(points),
         note=str(raw.get("note") or "").strip(),

@@ -2,16 +2,13 @@
 without signal (issue 25, point 4). The door page itself is communities' (door_views.py);
 these compose matters and the points ledger, so they live here."""
 
-import uuid
-from datetime import date
-
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
 from django.http import Http404, JsonResponse
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_POST
 
-from communities.door_views import door_grid_of, queued_rows
+from communities.door_views import door_grid_of, queued_fields, queued_id, queued_rows
 from communities.rectification_views import refund_text
 from pinghu_points.formatting import plain_points
 
@@ -73,28 +70,14 @@ def door_records_data(request):
 
 def _parse_record(raw, files):
     """One queued record as the phone sent it → `door_records.DoorRecordEntry`."""
-
-    def integer(value):
-        try:
-            return int(value)
-        except (TypeError, ValueError):
-            return 0
-
-    try:
-        client_id = uuid.UUID(str(raw.get("clientId")))
-    except ValueError:
-        client_id = None
-    try:
-        occurred_on = date.fromisoformat(str(raw.get("occurredOn")))
-    except ValueError:
-        occurred_on = None
+    client_id, occurred_on = queued_fields(raw)
     return door_records.DoorRecordEntry(
         kind=str(raw.get("kind") or ""),
         client_id=client_id,
-        household_id=integer(raw.get("household")),
-        grid_id=integer(raw.get("grid")),
-        matter_id=integer(raw.get("matter")),
-        rectification_id=integer(raw.get("rectification")),
+        household_id=queued_id(raw.get("household")),
+        grid_id=queued_id(raw.get("grid")),
+        matter_id=queued_id(raw.get("matter")),
+        rectification_id=queued_id(raw.get("rectification")),
         text=str(raw.get("text") or ""),
         place=str(raw.get("place") or ""),
         note=str(raw.get("note") or ""),
