@@ -238,11 +238,6 @@
   }
 
   // --- Sending the queue ----------------------------------------------------------------
-  function csrfToken() {
-    var match = /(?:^|;\s*)csrftoken=([^;]+)/.exec(document.cookie);
-    return match ? decodeURIComponent(match[1]) : door.dataset.csrf;
-  }
-
   function sendChunk(chunk) {
     var form = new FormData();
     form.append("records", JSON.stringify(chunk.map(function (r) {
@@ -253,27 +248,13 @@
       };
     })));
     chunk.forEach(function (r) { if (r.photo) form.append("photo-" + r.clientId, r.photo, "photo.jpg"); });
-    return fetch(root.dataset.syncUrl, {
-      method: "POST",
-      body: form,
-      credentials: "same-origin",
-      headers: { "X-CSRFToken": csrfToken(), Accept: "application/json" }
-    }).then(function (response) {
-      var json = (response.headers.get("Content-Type") || "").indexOf("json") >= 0;
-      if (response.redirected || response.status === 403 || (response.ok && !json)) {
-        problem = T.tLogin; // the session ended: the queue stays on the phone
-        throw new Error("login");
-      }
-      if (!response.ok) {
-        var failed = new Error("sync " + response.status);
-        if (!json) throw failed;
-        return response.json().then(function (answer) {
-          problem = answer.error || answer.detail || "";
-          throw failed;
-        });
-      }
+    return shared.postQueue(root.dataset.syncUrl, form).then(function (answer) {
       problem = "";
-      return response.json();
+      return answer;
+    }, function (error) {
+      if (error.login) problem = T.tLogin; // the session ended: the queue stays on the phone
+      if ("reason" in error) problem = error.reason;
+      throw error;
     }).then(function (answer) {
       var byId = {};
       chunk.forEach(function (r) { byId[r.clientId] = r; });

@@ -437,13 +437,11 @@
     return match ? decodeURIComponent(match[1]) : root.dataset.csrf;
   }
 
-  function sendChunk(chunk) {
-    var form = new FormData();
-    form.append("entries", JSON.stringify(chunk.map(function (e) {
-      return { clientId: e.clientId, household: e.household, item: e.item, points: e.points, note: e.note, occurredOn: e.occurredOn };
-    })));
-    chunk.forEach(function (e) { if (e.photo) form.append("photo-" + e.clientId, e.photo, "photo.jpg"); });
-    return fetch(syncUrl, {
+  // POST a chunk of a queue (shared with door-records.js): resolves with the server's
+  // answer; rejects with error.login when the session ended (sent to the login page), or
+  // with error.reason when the server said why it refused the send as a whole.
+  function postQueue(url, form) {
+    return fetch(url, {
       method: "POST",
       body: form,
       credentials: "same-origin",
@@ -451,20 +449,35 @@
     }).then(function (response) {
       var json = (response.headers.get("Content-Type") || "").indexOf("json") >= 0;
       if (response.redirected || response.status === 403 || (response.ok && !json)) {
-        needsLogin = true; // sent to the login page: the queue stays on the phone
-        throw new Error("login");
+        var login = new Error("login");
+        login.login = true;
+        throw login;
       }
       if (!response.ok) {
-        // The server's own reason (a full disk, a refused send): shown, the queue kept.
         var failed = new Error("sync " + response.status);
         if (!json) throw failed;
         return response.json().then(function (answer) {
-          problem = answer.error || answer.detail || "";
+          failed.reason = answer.error || answer.detail || "";
           throw failed;
         });
       }
-      problem = "";
       return response.json();
+    });
+  }
+
+  function sendChunk(chunk) {
+    var form = new FormData();
+    form.append("entries", JSON.stringify(chunk.map(function (e) {
+      return { clientId: e.clientId, household: e.household, item: e.item, points: e.points, note: e.note, occurredOn: e.occurredOn };
+    })));
+    chunk.forEach(function (e) { if (e.photo) form.append("photo-" + e.clientId, e.photo, "photo.jpg"); });
+    return postQueue(syncUrl, form).then(function (answer) {
+      problem = "";
+      return answer;
+    }, function (error) {
+      if (error.login) needsLogin = true; // sent to the login page: the queue stays on the phone
+      if ("reason" in error) problem = error.reason; // the server's own: shown, the queue kept
+      throw error;
     }).then(function (answer) {
       var byId = {};
       chunk.forEach(function (e) { byId[e.clientId] = e; });
@@ -513,7 +526,8 @@
     el: el,
     openStore: openStore,
     queueOf: queueOf,
-    whenSignalHolds: whenSignalHolds
+    whenSignalHolds: whenSignalHolds,
+    postQueue: postQueue
   };
   // door-records.js after it sent something: a re-inspection's return, a visit, a cleared
   // rectification badge come with the grid's data.
